@@ -1,0 +1,38 @@
+# Overshare. The README shows two commands for a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
+
+.PHONY: build demo test test-go vet pg-up generate check-generated bench-graphsim
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
+
+# The main job: until the server lands this runs the simulator with a sample tenant.
+demo: build
+	./bin/overshare graphsim --users 50 --files-per-user 200
+
+# Everything CI runs.
+test: pg-up vet test-go
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 -timeout 30m -json ./... | $(GO) run ./internal/testsummary
+
+# The tests use the machine's PostgreSQL; start it when it is installed but stopped.
+pg-up:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n1) main start; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+	@pg_isready -h 127.0.0.1 -p 5432
+
+bench-graphsim:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./graphsim/...

@@ -1,0 +1,271 @@
+// Package tenant holds the state of one simulated Microsoft 365 tenant: its
+// directory (users, licences), OneDrive drives, drive items, sharing
+// permissions and the per-drive change journal that delta queries read.
+//
+// It knows nothing about HTTP: package graphsim turns these values into Graph
+// JSON. Everything here is deterministic for a given Config.Seed, and safe for
+// concurrent use (one RWMutex; reads share it).
+//
+// CONTRACT: the exported names in this file are relied upon by package
+// graphsim (HTTP) and by tests elsewhere. Change them only together.
+package tenant
+
+import (
+	"errors"
+	"time"
+)
+
+// Config describes the synthetic tenant to generate.
+type Config struct {
+	TenantID     string  // GUID; generated from Seed when empty
+	Domain       string  // e.g. "contoso.onmicrosoft.com"; derived when empty
+	Seed         int64   // everything below is deterministic for a seed
+	Users        int     // number of directory users, members and guests together
+	FilesPerUser int     // average number of files (not folders) per OneDrive
+	ShareRatio   float64 // fraction of items that carry sharing of their own (0..1)
+	// OmitInheritedFrom drops inheritedFrom from listed permissions, as
+	// OneDrive for Business may; inherited entries are still listed.
+	OmitInheritedFrom bool
+}
+
+// Identity is the user/group part of a Graph identitySet.
+type Identity struct {
+	ID          string
+	DisplayName string
+	Email       string // empty for groups without mail
+}
+
+// License is one assignedLicenses entry.
+type License struct {
+	SkuID         string
+	DisabledPlans []string
+}
+
+// User is a directory user as GET /users returns it.
+type User struct {
+	ID                string // GUID
+	DisplayName       string
+	GivenName         string
+	Surname           string
+	UserPrincipalName string // guests: alice_fabrikam.com#EXT#@contoso.onmicrosoft.com
+	Mail              string
+	JobTitle          string
+	Department        string
+	UserType          string // "Member" or "Guest"
+	AccountEnabled    bool
+	CreatedDateTime   time.Time
+	ManagerID         string // "" when none
+	AssignedLicenses  []License
+	HasDrive          bool // false: GET /users/{id}/drive answers 404
+}
+
+// Sku is one subscribedSku.
+type Sku struct {
+	SkuID            string
+	SkuPartNumber    string
+	CapabilityStatus string // "Enabled"
+	ConsumedUnits    int
+	PrepaidEnabled   int
+}
+
+// Quota is a drive's quota facet; State is normal | nearing | critical | exceeded.
+type Quota struct {
+	Total, Used, Remaining, Deleted int64
+	State                           string
+}
+
+// Drive is a user's OneDrive for Business ("business").
+type Drive struct {
+	ID                   string // "b!" + 64 url-safe characters
+	Name                 string // "OneDrive"
+	DriveType            string // "business"
+	WebURL               string
+	Owner                Identity
+	OwnerUserID          string
+	CreatedDateTime      time.Time
+	LastModifiedDateTime time.Time
+	Quota                Quota
+	RootID               string
+}
+
+// SharedFacet is the driveItem "shared" facet. Empty reports "shared": {}.
+type SharedFacet struct {
+	Empty          bool
+	Scope          string // anonymous | organization | users
+	Owner          *Identity
+	SharedDateTime time.Time
+}
+
+// Item is a driveItem as delta returns it. For a deleted item only ID,
+// DriveID, ParentID and Deleted are set (OneDrive for Business drops the name).
+type Item struct {
+	ID                   string
+	DriveID              string
+	ParentID             string // "" for the root
+	Name                 string
+	Root                 bool
+	Folder               bool
+	ChildCount           int // folders only
+	Size                 int64
+	MimeType             string // files only
+	WebURL               string
+	CreatedDateTime      time.Time
+	LastModifiedDateTime time.Time
+	CreatedBy            Identity
+	LastModifiedBy       Identity
+	Deleted              bool
+	// Path of the item inside its drive, "/" for the root, "/Folder/file.docx"
+	// otherwise. Graph does not return it in delta; the export has it so a
+	// sync engine's computed paths can be compared.
+	Path string
+	// Set only on delta results, according to DeltaOptions.
+	Shared        *SharedFacet // nil: no shared facet in the JSON
+	SharedChanged bool         // "@microsoft.graph.sharedChanged": "True"
+}
+
+// Link is a permission's sharingLink.
+type Link struct {
+	Type             string // view | edit | blocksDownload | review | ...
+	Scope            string // anonymous | organization | users
+	WebURL           string
+	PreventsDownload bool
+}
+
+// ItemReference is a permission's inheritedFrom.
+type ItemReference struct {
+	DriveID string
+	ID      string
+	Path    string // "/drives/{drive-id}/root:" or "/drives/{drive-id}/root:/Folder"
+}
+
+// Invitation is set on grants to people invited by e-mail (guests).
+type Invitation struct {
+	Email          string
+	SignInRequired bool
+}
+
+// Permission is one entry of GET .../permissions. A zero ExpirationDateTime
+// means no expiry (Graph prints "0001-01-01T00:00:00Z").
+type Permission struct {
+	ID                 string
+	Roles              []string // read | write | owner
+	Link               *Link    // nil for direct grants
+	ExpirationDateTime time.Time
+	HasPassword        bool
+	// Direct grants: the user or group. Links to specific people: the people
+	// the link was granted to (GrantedToIdentities).
+	GrantedToUser       *Identity
+	GrantedToGroup      *Identity
+	GrantedToIdentities []Identity
+	Guest               bool // the grantee is outside the tenant (guest or external address)
+	Invitation          *Invitation
+	InheritedFrom       *ItemReference // nil when set on the item itself
+	ShareID             string         // links only
+}
+
+// PermissionPatch is the body of PATCH .../permissions/{id}. Nil fields are absent.
+type PermissionPatch struct {
+	Roles              []string   // allowed on direct user grants only
+	ExpirationDateTime *time.Time // allowed on anonymous links only
+	Other              []string   // names of any other properties present: always rejected
+}
+
+// DeltaOptions are the delta query's Prefer headers and $top.
+type DeltaOptions struct {
+	HierarchicalSharing    bool
+	ShowSharingChanges     bool
+	ShowRemovedAsDeleted   bool
+	TraversePermissionGaps bool
+	Top                    int // page size hint; 0 = default (200); capped at 1000
+}
+
+// DeltaPage is one page of a delta round. Exactly one of NextToken and
+// DeltaToken is set. Tokens are opaque, URL-safe strings.
+type DeltaPage struct {
+	Items      []Item
+	NextToken  string
+	DeltaToken string
+}
+
+// Summary is what GET /_sim/summary answers. See the simulator issue for the
+// exact meaning of each count.
+type Summary struct {
+	Users              int            `json:"users"`
+	Drives             int            `json:"drives"`
+	Items              int            `json:"items"`
+	SharedItems        int            `json:"sharedItems"`
+	Permissions        int            `json:"permissions"`
+	PermissionsByScope map[string]int `json:"permissionsByScope"` // anonymous, organization, users, direct
+}
+
+// Change is one explicit change for Apply. Op is one of: create, rename, move,
+// delete, share, unshare, changeLink. Fields used depend on Op.
+type Change struct {
+	Op       string `json:"op"`
+	DriveID  string `json:"driveId"`
+	ItemID   string `json:"itemId,omitempty"`   // rename, move, delete, share, unshare, changeLink
+	ParentID string `json:"parentId,omitempty"` // create, move
+	Name     string `json:"name,omitempty"`     // create, rename
+	Folder   bool   `json:"folder,omitempty"`   // create
+	// share: the sharing to add.
+	LinkType  string `json:"linkType,omitempty"`  // share with a link: view | edit | ...
+	Scope     string `json:"scope,omitempty"`     // share: anonymous | organization | users | direct
+	GranteeID string `json:"granteeId,omitempty"` // share with scope users|direct: a user id
+	// unshare / changeLink: the permission (unshare with empty PermissionID removes all own sharing).
+	PermissionID string     `json:"permissionId,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"` // changeLink
+}
+
+// ChangeResult says what Apply did, for the control API's answer.
+type ChangeResult struct {
+	ItemID       string `json:"itemId,omitempty"`
+	PermissionID string `json:"permissionId,omitempty"`
+}
+
+var (
+	// ErrNotFound: unknown user, drive, item or permission.
+	ErrNotFound = errors.New("not found")
+	// ErrInherited: DELETE on a permission the item inherits.
+	ErrInherited = errors.New("permission is inherited")
+	// ErrInvalid wraps a rejected request; its message is shown to the client.
+	ErrInvalid = errors.New("invalid request")
+	// ErrDeltaNotSupported: delta on a folder other than the root (OneDrive for Business).
+	ErrDeltaNotSupported = errors.New("delta is only supported on the root folder")
+)
+
+// ResyncError is returned by Delta when a token was invalidated. FreshToken
+// starts a new full enumeration (the Location header of Graph's 410).
+type ResyncError struct{ FreshToken string }
+
+func (e *ResyncError) Error() string { return "resync required" }
+
+// The Tenant methods (implemented in tenant.go and friends):
+//
+//	func New(cfg Config) *Tenant
+//	func (t *Tenant) Config() Config
+//	// Directory
+//	func (t *Tenant) UserCount() int
+//	func (t *Tenant) UsersPage(start, n int) []User          // stable order; start is an index
+//	func (t *Tenant) User(idOrUPN string) (User, bool)
+//	func (t *Tenant) Skus() []Sku
+//	// Drives
+//	func (t *Tenant) DriveOfUser(userID string) (Drive, bool)
+//	func (t *Tenant) Drive(id string) (Drive, bool)
+//	func (t *Tenant) Drives() []Drive
+//	func (t *Tenant) Item(driveID, itemID string) (Item, bool) // "root" is an alias of the root id
+//	// Delta. itemID is "root" or the root's id, else ErrDeltaNotSupported.
+//	// token: "" starts a full enumeration, "latest" answers an empty page with a
+//	// DeltaToken, anything else is a NextToken or DeltaToken given before.
+//	// Unknown or malformed token: ErrInvalid. Invalidated: *ResyncError.
+//	func (t *Tenant) Delta(driveID, itemID, token string, opt DeltaOptions) (DeltaPage, error)
+//	// Permissions
+//	func (t *Tenant) Permissions(driveID, itemID string) ([]Permission, error)
+//	func (t *Tenant) DeletePermission(driveID, itemID, permID string) error
+//	func (t *Tenant) UpdatePermission(driveID, itemID, permID string, p PermissionPatch) (Permission, error)
+//	// Control
+//	func (t *Tenant) Summary() Summary
+//	func (t *Tenant) Export(w io.Writer) error            // NDJSON, see export.go
+//	func (t *Tenant) ApplyRandomChanges(seed int64, count int) int
+//	func (t *Tenant) Apply(c Change) (ChangeResult, error)
+//	func (t *Tenant) InvalidateDelta()                    // every issued token answers *ResyncError
+//	func (t *Tenant) OnDriveChange(fn func(driveID string)) // called after each committed change, outside the lock
