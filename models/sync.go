@@ -1,0 +1,60 @@
+package models
+
+import "time"
+
+// DriveSyncState is the delta position of one drive.
+type DriveSyncState struct {
+	IntegrationID string `gorm:"column:integration_id;primaryKey"`
+	DriveID       string `gorm:"column:drive_id;primaryKey"`
+	// DeltaLink is the deltaLink of the last finished round; nil until one finished.
+	DeltaLink *string `gorm:"column:delta_link"`
+	// NextLink is the resume point of an unfinished round; nil otherwise.
+	NextLink *string `gorm:"column:next_link"`
+	// RoundFull is true while the current round is a full enumeration, which
+	// must end with store.SweepDrive (which clears it).
+	RoundFull bool `gorm:"column:round_full"`
+	// Generation is bumped by store.StartFullRound.
+	Generation   int64      `gorm:"column:generation"`
+	ItemsSeen    int64      `gorm:"column:items_seen"`
+	LastSyncedAt *time.Time `gorm:"column:last_synced_at"`
+	LastError    string     `gorm:"column:last_error"`
+}
+
+func (DriveSyncState) TableName() string { return "drive_sync_states" }
+
+// SyncRunStatus is the state of one sync run.
+type SyncRunStatus string
+
+const (
+	SyncRunning   SyncRunStatus = "running"
+	SyncSucceeded SyncRunStatus = "succeeded"
+	SyncFailed    SyncRunStatus = "failed"
+	SyncCancelled SyncRunStatus = "cancelled"
+)
+
+// SyncRun is one full or incremental sync of an integration, with the
+// progress counters the sync engine reports.
+type SyncRun struct {
+	ID              string        `gorm:"column:id;primaryKey"`
+	IntegrationID   string        `gorm:"column:integration_id"`
+	Full            bool          `gorm:"column:full"`
+	Status          SyncRunStatus `gorm:"column:status"`
+	Phase           string        `gorm:"column:phase"`
+	StartedAt       time.Time     `gorm:"column:started_at"`
+	FinishedAt      *time.Time    `gorm:"column:finished_at"`
+	DrivesTotal     int64         `gorm:"column:drives_total"`
+	DrivesDone      int64         `gorm:"column:drives_done"`
+	ItemsSeen       int64         `gorm:"column:items_seen"`
+	SharedItems     int64         `gorm:"column:shared_items"`
+	PermissionsRead int64         `gorm:"column:permissions_read"`
+	Requests        int64         `gorm:"column:requests"`
+	ResourceUnits   int64         `gorm:"column:resource_units"`
+	ThrottledWaits  int64         `gorm:"column:throttled_waits"`
+	EtaSeconds      *int64        `gorm:"column:eta_seconds"`
+	Error           string        `gorm:"column:error"`
+}
+
+func (SyncRun) TableName() string { return "sync_runs" }
+
+// Done reports whether the run has ended.
+func (r *SyncRun) Done() bool { return r.Status != SyncRunning }
