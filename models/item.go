@@ -4,11 +4,11 @@ import "time"
 
 // DriveItem is the current state of one file or folder of a drive.
 type DriveItem struct {
-	IntegrationID string  `gorm:"column:integration_id;primaryKey"`
-	DriveID       string  `gorm:"column:drive_id"`
-	ID            string  `gorm:"column:id;primaryKey"`
-	ParentID      string  `gorm:"column:parent_id"`
-	Name          string  `gorm:"column:name"`
+	IntegrationID string `gorm:"column:integration_id;primaryKey"`
+	DriveID       string `gorm:"column:drive_id"`
+	ID            string `gorm:"column:id;primaryKey"`
+	ParentID      string `gorm:"column:parent_id"`
+	Name          string `gorm:"column:name"`
 	// Path is "/" for the root and "/Folder/file.docx" below it. Delta
 	// returns no paths, so store.RecomputePaths derives it from parent
 	// chains; upserts never overwrite it on existing rows.
