@@ -1,0 +1,81 @@
+// Package auth verifies OpenID Connect bearer tokens and maps their role claim to Overshare's two
+// roles, ADMIN and VIEWER.
+//
+// The HTTP middleware never rejects a request: it records either the verified Principal or the
+// reason verification failed in the request context, and the GraphQL layer decides per field
+// (default deny) with Require. That keeps one place — the schema's role rules — deciding access,
+// and lets the API answer UNAUTHENTICATED with the reason ("token expired") or FORBIDDEN (a valid
+// token without the role) instead of a bare 401.
+package auth
+
+import (
+	"net/http"
+	"os"
+	"strings"
+)
+
+// Config says which tokens are accepted and how their claims map to roles.
+type Config struct {
+	// Issuer is the provider's issuer URL exactly as it appears in the tokens' "iss" claim and in
+	// its discovery document.
+	Issuer string
+	// Audience is the value the access token's "aud" claim must contain (the API's identifier,
+	// e.g. "api://overshare" with Entra ID).
+	Audience string
+	// RolesClaim is the claim holding the roles; dots walk nested objects ("realm_access.roles"
+	// for Keycloak, "groups" for Dex). Default "roles", which is what Entra ID app roles use.
+	RolesClaim string
+	// AdminValues and ViewerValues are the claim values that grant ADMIN and VIEWER, compared
+	// exactly. Defaults ["Overshare.Admin", "admin"] and ["Overshare.Viewer", "viewer"].
+	AdminValues  []string
+	ViewerValues []string
+	// SupportedAlgs are the accepted signature algorithms. Default RS256 and ES256. Symmetric
+	// algorithms and "none" make no sense for a verifier holding only public keys; they are
+	// refused whatever this says.
+	SupportedAlgs []string
+	// HTTPClient fetches discovery and keys, e.g. one that trusts a development CA.
+	HTTPClient *http.Client
+}
+
+// DefaultRolesClaim is the claim Entra ID puts app roles in.
+const DefaultRolesClaim = "roles"
+
+// ConfigFromEnv reads OVERSHARE_OIDC_ISSUER, OVERSHARE_OIDC_AUDIENCE, OVERSHARE_OIDC_ROLES_CLAIM,
+// OVERSHARE_OIDC_ADMIN_ROLES and OVERSHARE_OIDC_VIEWER_ROLES (the last two comma-separated).
+// Empty variables leave the defaults in place; NewVerifier says what is missing.
+func ConfigFromEnv() Config {
+	return Config{
+		Issuer:       strings.TrimSpace(os.Getenv("OVERSHARE_OIDC_ISSUER")),
+		Audience:     strings.TrimSpace(os.Getenv("OVERSHARE_OIDC_AUDIENCE")),
+		RolesClaim:   strings.TrimSpace(os.Getenv("OVERSHARE_OIDC_ROLES_CLAIM")),
+		AdminValues:  splitList(os.Getenv("OVERSHARE_OIDC_ADMIN_ROLES")),
+		ViewerValues: splitList(os.Getenv("OVERSHARE_OIDC_VIEWER_ROLES")),
+	}
+}
+
+// withDefaults returns a copy with every empty field set to its default.
+func (c Config) withDefaults() Config {
+	if c.RolesClaim == "" {
+		c.RolesClaim = DefaultRolesClaim
+	}
+	if len(c.AdminValues) == 0 {
+		c.AdminValues = []string{"Overshare.Admin", "admin"}
+	}
+	if len(c.ViewerValues) == 0 {
+		c.ViewerValues = []string{"Overshare.Viewer", "viewer"}
+	}
+	if len(c.SupportedAlgs) == 0 {
+		c.SupportedAlgs = []string{"RS256", "ES256"}
+	}
+	return c
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
