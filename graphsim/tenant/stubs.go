@@ -4,11 +4,6 @@ import "io"
 
 // Temporary: replaced step by step by permissions.go, changes.go, export.go.
 
-func (t *Tenant) Permissions(driveID, itemID string) ([]Permission, error) { return nil, ErrNotFound }
-func (t *Tenant) DeletePermission(driveID, itemID, permID string) error    { return ErrNotFound }
-func (t *Tenant) UpdatePermission(driveID, itemID, permID string, p PermissionPatch) (Permission, error) {
-	return Permission{}, ErrNotFound
-}
 func (t *Tenant) Summary() Summary                             { return Summary{} }
 func (t *Tenant) Export(w io.Writer) error                     { return nil }
 func (t *Tenant) ApplyRandomChanges(seed int64, count int) int { return 0 }
