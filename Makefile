@@ -17,7 +17,7 @@ demo: build
 	./bin/overshare graphsim --users 50 --files-per-user 200
 
 # Everything CI runs.
-test: pg-up vet test-go
+test: pg-up check-generated vet test-go
 
 vet:
 	$(GO) vet ./...
@@ -33,6 +33,15 @@ pg-up:
 	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
 	fi
 	@pg_isready -h 127.0.0.1 -p 5432
+
+# GraphQL code from schema.graphqls and gqlgen.yml.
+generate:
+	$(GO) run github.com/99designs/gqlgen generate
+
+# Fails when the committed generated code differs from what the schema produces.
+check-generated: generate
+	@git diff --exit-code -- graph/ || { echo "generated GraphQL code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- graph/)" || { git status --short -- graph/; echo "make generate left uncommitted files in graph/"; exit 1; }
 
 bench-graphsim:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./graphsim/...
