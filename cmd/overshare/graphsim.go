@@ -2,11 +2,71 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/tenant"
 )
 
-// runGraphsim is owned by the graphsim work (issue 2).
+// runGraphsim serves the Microsoft Graph simulator until ctx ends. The one
+// line on stdout is the connection Info as JSON (it holds the client secret,
+// which is the point: the caller needs it); logs go to stderr.
 func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	fs := newFlagSet("graphsim", stderr)
+	var (
+		addr        = fs.String("addr", "127.0.0.1:0", "listen address")
+		seed        = fs.Int64("seed", 1, "tenant seed: the same seed gives the same tenant")
+		users       = fs.Int("users", 50, "number of directory users")
+		filesPer    = fs.Int("files-per-user", 200, "average number of files per OneDrive")
+		shareRatio  = fs.Float64("share-ratio", 0.1, "fraction of items with sharing of their own (0..1)")
+		ruPerMinute = fs.Int("ru-per-minute", 0, "resource units per minute (0 = unlimited; 1250 mirrors a small tenant)")
+		faultRate   = fs.Float64("fault-rate", 0, "fraction of Graph requests that fail (0..1)")
+		faultKinds  = fs.String("fault-kinds", "", "comma-separated fault kinds ("+strings.Join(graphsim.FaultKinds(), ",")+"); empty = all")
+		omitInh     = fs.Bool("omit-inherited-from", false, "drop inheritedFrom from listed permissions, as OneDrive for Business may")
+		tokenTTL    = fs.Duration("token-ttl", time.Hour, "lifetime of issued access tokens")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var kinds []string
+	for _, k := range strings.Split(*faultKinds, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := graphsim.Start(ctx, graphsim.Options{
+		Addr: *addr,
+		Tenant: tenant.Config{
+			Seed: *seed, Users: *users, FilesPerUser: *filesPer, ShareRatio: *shareRatio,
+			OmitInheritedFrom: *omitInh,
+		},
+		RUPerMinute: *ruPerMinute,
+		FaultRate:   *faultRate,
+		FaultKinds:  kinds,
+		TokenTTL:    *tokenTTL,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	line, err := json.Marshal(srv.Info())
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("graphsim stopping")
+	return srv.Close()
 }

@@ -1,0 +1,151 @@
+package graphsim
+
+import (
+	"bufio"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/overshare/overshare/graphsim/tenant"
+)
+
+// serveControl is the simulator's own API for tests and the demo, outside
+// Graph: no faults, no throttling, not counted in the stats. The bearer
+// token is the client secret.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
+				panic(v)
+			}
+			s.log.Error("control handler panic", "panic", v, "stack", string(debug.Stack()))
+			controlError(w, 500, "generalException", "An unexpected error occurred.")
+		}
+	}()
+	defer drainClose(r.Body)
+	setRequestIDs(w.Header(), r)
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opt.ClientSecret)) != 1 {
+		controlError(w, 401, "Unauthorized", "The control API needs 'Authorization: Bearer <client secret>'.")
+		return
+	}
+	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_sim"), "/")
+	type key struct{ method, path string }
+	switch (key{r.Method, path}) {
+	case key{"GET", "/summary"}:
+		writeJSON(w, 200, s.tenant.Summary())
+	case key{"GET", "/export"}:
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := s.tenant.Export(bw); err != nil {
+			s.log.Error("export", "err", err)
+			return
+		}
+		_ = bw.Flush()
+	case key{"POST", "/changes"}:
+		s.controlChanges(w, r)
+	case key{"GET", "/stats"}:
+		writeJSON(w, 200, s.Stats())
+	case key{"POST", "/stats/reset"}:
+		s.stats.reset()
+		writeJSON(w, 200, s.Stats())
+	case key{"POST", "/faults"}:
+		var in struct {
+			Rate  *float64 `json:"rate"`
+			Kinds []string `json:"kinds"`
+		}
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		if in.Rate == nil || *in.Rate < 0 || *in.Rate > 1 {
+			controlError(w, 400, "BadRequest", "rate must be a number between 0 and 1.")
+			return
+		}
+		if err := checkFaultKinds(in.Kinds); err != nil {
+			controlError(w, 400, "BadRequest", err.Error())
+			return
+		}
+		s.SetFaults(*in.Rate, in.Kinds)
+		writeJSON(w, 200, map[string]any{"rate": *in.Rate, "kinds": in.Kinds})
+	case key{"POST", "/invalidate-delta"}:
+		s.tenant.InvalidateDelta()
+		writeJSON(w, 200, map[string]any{"invalidated": true})
+	case key{"POST", "/app"}:
+		var in struct {
+			Roles         *[]string `json:"roles"`
+			SecretExpired *bool     `json:"secretExpired"`
+		}
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		if in.Roles != nil {
+			s.SetAppPermissions(*in.Roles)
+		}
+		if in.SecretExpired != nil {
+			s.ExpireSecret(*in.SecretExpired)
+		}
+		s.app.mu.RLock()
+		out := map[string]any{"roles": s.app.roles, "secretExpired": s.app.secretExpired}
+		s.app.mu.RUnlock()
+		writeJSON(w, 200, out)
+	default:
+		controlError(w, 404, "NotFound", "No control endpoint "+r.Method+" /_sim"+path+".")
+	}
+}
+
+func controlError(w http.ResponseWriter, status int, code, msg string) {
+	writeGraphError(w, newErr(status, code, msg))
+}
+
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, e := readBody(r, 8<<20)
+	if e != nil {
+		writeGraphError(w, e)
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		controlError(w, 400, "BadRequest", "Invalid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// controlChanges applies random changes ({"seed","count"}) or explicit ones
+// ({"ops":[…]}); for ops, each result carries its own error.
+func (s *Server) controlChanges(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Seed  int64           `json:"seed"`
+		Count *int            `json:"count"`
+		Ops   []tenant.Change `json:"ops"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	switch {
+	case in.Ops != nil:
+		type result struct {
+			tenant.ChangeResult
+			Error string `json:"error,omitempty"`
+		}
+		out := make([]result, len(in.Ops))
+		for i, c := range in.Ops {
+			res, err := s.tenant.Apply(c)
+			out[i] = result{ChangeResult: res}
+			if err != nil {
+				out[i].Error = err.Error()
+			}
+		}
+		writeJSON(w, 200, map[string]any{"results": out})
+	case in.Count != nil:
+		if *in.Count < 0 || *in.Count > 1_000_000 {
+			controlError(w, 400, "BadRequest", "count must be between 0 and 1000000.")
+			return
+		}
+		n := s.tenant.ApplyRandomChanges(in.Seed, *in.Count)
+		writeJSON(w, 200, map[string]any{"applied": n})
+	default:
+		controlError(w, 400, "BadRequest", `Send {"seed":n,"count":n} or {"ops":[…]}.`)
+	}
+}

@@ -1,0 +1,462 @@
+package graphsim
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxSubscriptionMinutes is OneDrive's driveItem subscription lifetime.
+const maxSubscriptionMinutes = 42300
+
+// notifyDelay coalesces a burst of changes to one drive into one notification.
+const notifyDelay = 200 * time.Millisecond
+
+type subscription struct {
+	ID              string
+	Resource        string
+	DriveID         string
+	ChangeType      string
+	ClientState     string
+	NotificationURL string
+	LifecycleURL    string
+	LatestTLS       string
+	Expiration      time.Time
+	pending         bool
+}
+
+type subscriptions struct {
+	s      *Server
+	client *http.Client
+
+	mu     sync.Mutex
+	byID   map[string]*subscription
+	closed bool
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newSubscriptions(s *Server, extra *x509.CertPool) *subscriptions {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &subscriptions{
+		s:      s,
+		client: notificationClient(extra),
+		byID:   map[string]*subscription{},
+		ctx:    ctx,
+		cancel: cancel,
+	}
+}
+
+// notificationClient trusts the system roots and, besides, the pool tests
+// give (the receiver's self-signed certificate).
+func notificationClient(extra *x509.CertPool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if extra != nil {
+		tr.TLSClientConfig.InsecureSkipVerify = true // verification done below, against two pools
+		tr.TLSClientConfig.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("no server certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			var firstErr error
+			for _, roots := range []*x509.CertPool{nil, extra} { // nil = system roots
+				_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: cs.ServerName, Intermediates: inter, Roots: roots})
+				if err == nil {
+					return nil
+				}
+				if firstErr == nil {
+					firstErr = err
+				}
+			}
+			return firstErr
+		}
+	}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (ss *subscriptions) close() {
+	ss.mu.Lock()
+	ss.closed = true
+	ss.mu.Unlock()
+	ss.cancel()
+	ss.wg.Wait()
+}
+
+// driveChanged is the tenant's change hook: it must not block.
+func (ss *subscriptions) driveChanged(driveID string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closed {
+		return
+	}
+	now := time.Now()
+	for _, sub := range ss.byID {
+		if sub.DriveID != driveID || sub.pending || now.After(sub.Expiration) {
+			continue
+		}
+		sub.pending = true
+		ss.wg.Add(1)
+		id := sub.ID
+		time.AfterFunc(notifyDelay, func() {
+			defer ss.wg.Done()
+			ss.notify(id)
+		})
+	}
+}
+
+type notificationJSON struct {
+	SubscriptionID                 string `json:"subscriptionId"`
+	ClientState                    string `json:"clientState,omitempty"`
+	ChangeType                     string `json:"changeType"`
+	Resource                       string `json:"resource"`
+	SubscriptionExpirationDateTime string `json:"subscriptionExpirationDateTime"`
+	TenantID                       string `json:"tenantId"`
+}
+
+func (ss *subscriptions) notify(id string) {
+	ss.mu.Lock()
+	sub, ok := ss.byID[id]
+	if !ok || ss.closed {
+		ss.mu.Unlock()
+		return
+	}
+	sub.pending = false
+	n := notificationJSON{
+		SubscriptionID:                 sub.ID,
+		ClientState:                    sub.ClientState,
+		ChangeType:                     "updated",
+		Resource:                       sub.Resource,
+		SubscriptionExpirationDateTime: sub.Expiration.Format("2006-01-02T15:04:05.0000000Z07:00"),
+		TenantID:                       ss.s.tenantID,
+	}
+	target := sub.NotificationURL
+	ss.mu.Unlock()
+
+	body, _ := json.Marshal(map[string]any{"value": []notificationJSON{n}})
+	// Graph retries failed deliveries with backoff; a few tries are enough here.
+	for attempt, wait := 0, 500*time.Millisecond; attempt < 3; attempt, wait = attempt+1, wait*2 {
+		req, err := http.NewRequestWithContext(ss.ctx, http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		resp, err := ss.client.Do(req)
+		if err == nil {
+			drainClose(resp.Body)
+			if resp.StatusCode/100 == 2 {
+				return
+			}
+		}
+		ss.s.log.Warn("change notification not accepted", "subscription", id, "err", err)
+		select {
+		case <-ss.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// --- endpoints -----------------------------------------------------------------
+
+func (s *Server) resolveSubscriptions(m string, segs []string) (*route, *gerr) {
+	switch len(segs) {
+	case 1:
+		switch m {
+		case http.MethodPost:
+			return &route{endpoint: "POST /subscriptions", access: accessFilesWrite, handle: s.createSubscription}, nil
+		case http.MethodGet:
+			return &route{endpoint: "GET /subscriptions", access: accessNone, handle: s.listSubscriptions}, nil
+		}
+		return nil, errMethod()
+	case 2:
+		id := segs[1]
+		switch m {
+		case http.MethodGet:
+			return &route{endpoint: "GET /subscriptions/{id}", access: accessNone,
+				handle: func(w http.ResponseWriter, g *greq) *gerr { return s.getSubscription(w, g, id) }}, nil
+		case http.MethodPatch:
+			return &route{endpoint: "PATCH /subscriptions/{id}", access: accessFilesWrite,
+				handle: func(w http.ResponseWriter, g *greq) *gerr { return s.patchSubscription(w, g, id) }}, nil
+		case http.MethodDelete:
+			return &route{endpoint: "DELETE /subscriptions/{id}", access: accessFilesWrite,
+				handle: func(w http.ResponseWriter, g *greq) *gerr { return s.deleteSubscription(w, g, id) }}, nil
+		}
+		return nil, errMethod()
+	}
+	return nil, errSegment(segs[2])
+}
+
+type subscriptionJSON struct {
+	Context                   string  `json:"@odata.context,omitempty"`
+	ID                        string  `json:"id"`
+	Resource                  string  `json:"resource"`
+	ApplicationID             string  `json:"applicationId"`
+	ChangeType                string  `json:"changeType"`
+	ClientState               *string `json:"clientState"`
+	NotificationURL           string  `json:"notificationUrl"`
+	LifecycleNotificationURL  *string `json:"lifecycleNotificationUrl"`
+	ExpirationDateTime        string  `json:"expirationDateTime"`
+	CreatorID                 string  `json:"creatorId"`
+	IncludeResourceData       bool    `json:"includeResourceData"`
+	LatestSupportedTLSVersion string  `json:"latestSupportedTlsVersion"`
+}
+
+func (s *Server) subscriptionJSON(g *greq, sub *subscription) subscriptionJSON {
+	j := subscriptionJSON{
+		Context:                   g.origin + "/v1.0/$metadata#subscriptions/$entity",
+		ID:                        sub.ID,
+		Resource:                  sub.Resource,
+		ApplicationID:             s.opt.ClientID,
+		ChangeType:                sub.ChangeType,
+		NotificationURL:           sub.NotificationURL,
+		ExpirationDateTime:        sub.Expiration.Format("2006-01-02T15:04:05.0000000Z07:00"),
+		CreatorID:                 seededUUID(s.opt.Tenant.Seed, "service-principal"),
+		LatestSupportedTLSVersion: sub.LatestTLS,
+	}
+	if sub.ClientState != "" {
+		cs := sub.ClientState
+		j.ClientState = &cs
+	}
+	if sub.LifecycleURL != "" {
+		l := sub.LifecycleURL
+		j.LifecycleNotificationURL = &l
+	}
+	return j
+}
+
+func errSubscription(msg string) *gerr { return newErr(400, "InvalidRequest", msg) }
+
+func checkExpiration(v string, now time.Time) (time.Time, *gerr) {
+	if v == "" {
+		return time.Time{}, errSubscription("expirationDateTime is a required property for subscription creation.")
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, errSubscription("Cannot convert the literal '" + v + "' to the expected type 'Edm.DateTimeOffset'.")
+	}
+	if !t.After(now) {
+		return time.Time{}, errSubscription("Subscription expiration must be in the future.")
+	}
+	if t.After(now.Add(maxSubscriptionMinutes * time.Minute)) {
+		return time.Time{}, errSubscription("Subscription expiration can only be 42300 minutes in the future.")
+	}
+	return t.UTC(), nil
+}
+
+// subscriptionDrive accepts drives/{id}/root (with or without a leading
+// slash) and users/{id}/drive/root.
+func (s *Server) subscriptionDrive(resource string) (string, *gerr) {
+	segs := strings.Split(strings.Trim(resource, "/"), "/")
+	switch {
+	case len(segs) == 3 && is(segs[0], "drives") && is(segs[2], "root"):
+		if _, ok := s.tenant.Drive(segs[1]); !ok {
+			return "", newErr(404, "itemNotFound", "The resource '"+resource+"' could not be found.")
+		}
+		return segs[1], nil
+	case len(segs) == 4 && is(segs[0], "users") && is(segs[2], "drive") && is(segs[3], "root"):
+		u, ok := s.tenant.User(segs[1])
+		if !ok {
+			return "", userNotFound(segs[1])
+		}
+		d, ok := s.tenant.DriveOfUser(u.ID)
+		if !ok || !u.HasDrive {
+			return "", newErr(404, "ResourceNotFound", "User's mysite not found.")
+		}
+		return d.ID, nil
+	}
+	return "", errSubscription("Resource '" + resource + "' is not supported. Subscribe to the root of a drive: drives/{drive-id}/root.")
+}
+
+func (s *Server) createSubscription(w http.ResponseWriter, g *greq) *gerr {
+	body, e := readBody(g.r, 1<<20)
+	if e != nil {
+		return e
+	}
+	var in struct {
+		ChangeType                string `json:"changeType"`
+		NotificationURL           string `json:"notificationUrl"`
+		LifecycleNotificationURL  string `json:"lifecycleNotificationUrl"`
+		Resource                  string `json:"resource"`
+		ExpirationDateTime        string `json:"expirationDateTime"`
+		ClientState               string `json:"clientState"`
+		LatestSupportedTLSVersion string `json:"latestSupportedTlsVersion"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return errPayload()
+	}
+	if in.Resource == "" {
+		return errSubscription("resource is a required property for subscription creation.")
+	}
+	driveID, e := s.subscriptionDrive(in.Resource)
+	if e != nil {
+		return e
+	}
+	for _, ct := range strings.Split(in.ChangeType, ",") {
+		if ct = strings.TrimSpace(ct); ct != "updated" {
+			return errSubscription("The changeType '" + ct + "' is not supported for resource '" + in.Resource + "'. Drive root subscriptions support only 'updated'.")
+		}
+	}
+	if len(in.ClientState) > 128 {
+		return errSubscription("clientState must not be longer than 128 characters.")
+	}
+	exp, e := checkExpiration(in.ExpirationDateTime, time.Now())
+	if e != nil {
+		return e
+	}
+	for name, raw := range map[string]string{"notificationUrl": in.NotificationURL, "lifecycleNotificationUrl": in.LifecycleNotificationURL} {
+		if raw == "" && name == "lifecycleNotificationUrl" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "https") {
+			return errSubscription("Subscription validation request failed. The " + name + " must be an https URL.")
+		}
+	}
+	tlsVersion := in.LatestSupportedTLSVersion
+	if tlsVersion == "" {
+		tlsVersion = "v1_2"
+	}
+	if e := s.subs.validate(g.r.Context(), in.NotificationURL); e != nil {
+		return e
+	}
+	sub := &subscription{
+		ID: newUUID(), Resource: in.Resource, DriveID: driveID, ChangeType: "updated", ClientState: in.ClientState,
+		NotificationURL: in.NotificationURL, LifecycleURL: in.LifecycleNotificationURL, LatestTLS: tlsVersion, Expiration: exp,
+	}
+	s.subs.mu.Lock()
+	s.subs.byID[sub.ID] = sub
+	j := s.subscriptionJSON(g, sub)
+	s.subs.mu.Unlock()
+	writeJSON(w, http.StatusCreated, j)
+	return nil
+}
+
+// validate is Graph's handshake: POST ?validationToken=… and expect the
+// token echoed as text within 10 seconds.
+func (ss *subscriptions) validate(ctx context.Context, notificationURL string) *gerr {
+	token := "Validation: Testing client application reachability for subscription Request-Id: " + newUUID()
+	u, _ := url.Parse(notificationURL)
+	q := u.Query()
+	q.Set("validationToken", token)
+	u.RawQuery = q.Encode()
+	ctx, cancel := withTimeout(ctx, 10*time.Second)
+	defer cancel()
+	fail := errSubscription("Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), http.NoBody)
+	if err != nil {
+		return fail
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	resp, err := ss.client.Do(req)
+	if err != nil {
+		ss.s.log.Info("subscription validation failed", "err", err)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return errSubscription("Subscription validation request timed out.")
+		}
+		return fail
+	}
+	defer drainClose(resp.Body)
+	got, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fail
+	}
+	if strings.TrimSpace(string(got)) != token {
+		return errSubscription("Subscription validation request failed. Response must exactly match validationToken query parameter.")
+	}
+	return nil
+}
+
+func (s *Server) subscriptionNotFound() *gerr {
+	return newErr(404, "ResourceNotFound", "The object was not found.")
+}
+
+func (s *Server) listSubscriptions(w http.ResponseWriter, g *greq) *gerr {
+	s.subs.mu.Lock()
+	value := make([]subscriptionJSON, 0, len(s.subs.byID))
+	for _, sub := range s.subs.byID {
+		j := s.subscriptionJSON(g, sub)
+		j.Context = ""
+		value = append(value, j)
+	}
+	s.subs.mu.Unlock()
+	slices.SortFunc(value, func(a, b subscriptionJSON) int { return strings.Compare(a.ID, b.ID) })
+	writeJSON(w, 200, map[string]any{"@odata.context": g.origin + "/v1.0/$metadata#subscriptions", "value": value})
+	return nil
+}
+
+func (s *Server) getSubscription(w http.ResponseWriter, g *greq, id string) *gerr {
+	s.subs.mu.Lock()
+	defer s.subs.mu.Unlock()
+	sub, ok := s.subs.byID[id]
+	if !ok {
+		return s.subscriptionNotFound()
+	}
+	writeJSON(w, 200, s.subscriptionJSON(g, sub))
+	return nil
+}
+
+func (s *Server) patchSubscription(w http.ResponseWriter, g *greq, id string) *gerr {
+	body, e := readBody(g.r, 1<<20)
+	if e != nil {
+		return e
+	}
+	var in map[string]json.RawMessage
+	if err := json.Unmarshal(body, &in); err != nil || in == nil {
+		return errPayload()
+	}
+	var exp time.Time
+	for k, v := range in {
+		switch strings.ToLower(k) {
+		case "expirationdatetime":
+			var ts string
+			if err := json.Unmarshal(v, &ts); err != nil {
+				return errSubscription("Invalid value for property 'expirationDateTime'.")
+			}
+			if exp, e = checkExpiration(ts, time.Now()); e != nil {
+				return e
+			}
+		case "@odata.type":
+		default:
+			return errSubscription("Only expirationDateTime can be updated; '" + k + "' cannot.")
+		}
+	}
+	s.subs.mu.Lock()
+	defer s.subs.mu.Unlock()
+	sub, ok := s.subs.byID[id]
+	if !ok {
+		return s.subscriptionNotFound()
+	}
+	if !exp.IsZero() {
+		sub.Expiration = exp
+	}
+	writeJSON(w, 200, s.subscriptionJSON(g, sub))
+	return nil
+}
+
+func (s *Server) deleteSubscription(w http.ResponseWriter, g *greq, id string) *gerr {
+	s.subs.mu.Lock()
+	_, ok := s.subs.byID[id]
+	delete(s.subs.byID, id)
+	s.subs.mu.Unlock()
+	if !ok {
+		return s.subscriptionNotFound()
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
