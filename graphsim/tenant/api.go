@@ -213,7 +213,11 @@ type Change struct {
 	GranteeID string `json:"granteeId,omitempty"` // share with scope users|direct: a user id
 	// unshare / changeLink: the permission (unshare with empty PermissionID removes all own sharing).
 	PermissionID string     `json:"permissionId,omitempty"`
-	ExpiresAt    *time.Time `json:"expiresAt,omitempty"` // changeLink
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"` // share (anonymous), changeLink; zero time clears
+	// Added after the first contract; all optional.
+	Size        int64  `json:"size,omitempty"`        // create (files): bytes; 0 picks a plausible size
+	Role        string `json:"role,omitempty"`        // share with scope direct: read (default) | write
+	HasPassword bool   `json:"hasPassword,omitempty"` // share with scope anonymous
 }
 
 // ChangeResult says what Apply did, for the control API's answer.

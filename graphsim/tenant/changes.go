@@ -1,0 +1,569 @@
+package tenant
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Every change journals the items it touches (bumping their sequence, which
+// is what delta reads), keeps folder sizes and the quota in step, and marks
+// the parent folder changed when its children change, as Graph does.
+
+// Apply performs one explicit change.
+func (t *Tenant) Apply(c Change) (ChangeResult, error) {
+	d, ok := t.drive(c.DriveID)
+	if !ok {
+		return ChangeResult{}, fmt.Errorf("drive %s: %w", c.DriveID, ErrNotFound)
+	}
+	t.mu.Lock()
+	res, err := t.applyLocked(d, c, time.Now())
+	t.mu.Unlock()
+	if err != nil {
+		return ChangeResult{}, fmt.Errorf("%s: %w", c.Op, err)
+	}
+	t.notify(d.id)
+	return res, nil
+}
+
+func validName(s string) error {
+	switch {
+	case s == "" || strings.TrimSpace(s) == "":
+		return fmt.Errorf("%w: name must not be empty", ErrInvalid)
+	case len(s) > 255:
+		return fmt.Errorf("%w: name is longer than 255 bytes", ErrInvalid)
+	case strings.ContainsAny(s, "\"*:<>?/\\|"):
+		return fmt.Errorf("%w: name contains a character that is not allowed", ErrInvalid)
+	case strings.HasSuffix(s, ".") || strings.HasSuffix(s, " ") || strings.HasPrefix(s, " "):
+		return fmt.Errorf("%w: name must not start with a space or end with a space or a dot", ErrInvalid)
+	}
+	return nil
+}
+
+// folderOf resolves a live folder ("" means the root).
+func (t *Tenant) folderOf(d *drive, id string) (int32, error) {
+	if id == "" {
+		return 0, nil
+	}
+	i, ok := t.resolveItem(d, id)
+	if !ok || !d.live(i) {
+		return 0, fmt.Errorf("parent %s: %w", id, ErrNotFound)
+	}
+	if d.items[i].flags&flagFolder == 0 {
+		return 0, fmt.Errorf("%w: parent %s is not a folder", ErrInvalid, id)
+	}
+	return i, nil
+}
+
+// childrenChanged records that folder p gained or lost children: p is
+// modified and journaled, and a size change is carried to every ancestor
+// (each journaled, since its size facet changed).
+func (d *drive) childrenChanged(p int32, delta int64, now uint32, who int32) {
+	d.items[p].modified, d.items[p].modifiedBy = now, who
+	for a := p; a >= 0; a = d.items[a].parent {
+		d.items[a].size += delta
+		d.touch(a)
+		if delta == 0 {
+			break
+		}
+	}
+}
+
+// moved records that an item of the given size left folder from for folder
+// to. Both folders change; sizes change only below their lowest common
+// ancestor, so folders whose state did not change are not journaled.
+func (d *drive) moved(size int64, from, to int32, now uint32, who int32) {
+	for _, p := range []int32{from, to} {
+		d.items[p].modified, d.items[p].modifiedBy = now, who
+		d.touch(p)
+	}
+	if size == 0 {
+		return
+	}
+	var onTo []int32
+	for a := to; a >= 0; a = d.items[a].parent {
+		onTo = append(onTo, a)
+	}
+	lca := int32(0)
+	for a := from; a >= 0; a = d.items[a].parent {
+		if slices.Contains(onTo, a) {
+			lca = a
+			break
+		}
+		d.items[a].size -= size
+		d.touch(a)
+	}
+	for a := to; a != lca; a = d.items[a].parent {
+		d.items[a].size += size
+		d.touch(a)
+	}
+}
+
+func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, error) {
+	now := toStamp(at)
+	who := d.owner
+	item := func() (int32, error) {
+		i, ok := t.resolveItem(d, c.ItemID)
+		if !ok || !d.live(i) {
+			return 0, fmt.Errorf("item %s: %w", c.ItemID, ErrNotFound)
+		}
+		return i, nil
+	}
+	nonRoot := func(what string) (int32, error) {
+		i, err := item()
+		if err == nil && i == 0 {
+			err = fmt.Errorf("%w: cannot %s the root folder", ErrInvalid, what)
+		}
+		return i, err
+	}
+	switch c.Op {
+	case "create":
+		parent, err := t.folderOf(d, c.ParentID)
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		if err := validName(c.Name); err != nil {
+			return ChangeResult{}, err
+		}
+		if d.childNamed(parent, c.Name) >= 0 {
+			return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, c.Name)
+		}
+		if c.Size < 0 {
+			return ChangeResult{}, fmt.Errorf("%w: size must not be negative", ErrInvalid)
+		}
+		i := int32(len(d.items))
+		d.items = append(d.items, node{parent: -1, firstChild: -1, nextSibling: -1, perms: -1,
+			created: now, modified: now, createdBy: who, modifiedBy: who})
+		d.setName(i, c.Name)
+		d.link(i, parent)
+		if c.Folder {
+			d.items[i].flags |= flagFolder
+		} else {
+			size := c.Size
+			if size == 0 {
+				size = 1024 + int64(mix(t.ids.key^uint64(d.seq())<<20^uint64(d.idx))%4_000_000)
+			}
+			d.items[i].size = size
+		}
+		d.touch(i)
+		d.childrenChanged(parent, d.items[i].size, now, who)
+		d.modified = at.UTC().Truncate(time.Second)
+		return ChangeResult{ItemID: t.ids.itemID(d.idx, i)}, nil
+
+	case "rename":
+		i, err := nonRoot("rename")
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		if err := validName(c.Name); err != nil {
+			return ChangeResult{}, err
+		}
+		if o := d.childNamed(d.items[i].parent, c.Name); o >= 0 && o != i {
+			return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, c.Name)
+		}
+		if !d.nameEquals(i, c.Name) {
+			d.setName(i, c.Name)
+		}
+		d.items[i].modified, d.items[i].modifiedBy = now, who
+		d.touch(i)
+		d.modified = at.UTC().Truncate(time.Second)
+		return ChangeResult{ItemID: c.ItemID}, nil
+
+	case "move":
+		i, err := nonRoot("move")
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		parent, err := t.folderOf(d, c.ParentID)
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		if parent == i || d.isAncestor(i, parent) {
+			return ChangeResult{}, fmt.Errorf("%w: cannot move a folder into itself", ErrInvalid)
+		}
+		name := d.name(i)
+		if c.Name != "" {
+			if err := validName(c.Name); err != nil {
+				return ChangeResult{}, err
+			}
+			name = c.Name
+		}
+		if parent == d.items[i].parent && name == d.name(i) {
+			return ChangeResult{}, fmt.Errorf("%w: the item is already in that folder", ErrInvalid)
+		}
+		if o := d.childNamed(parent, name); o >= 0 && o != i {
+			return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, name)
+		}
+		if name != d.name(i) {
+			d.setName(i, name)
+		}
+		old := d.items[i].parent
+		d.unlink(i)
+		d.link(i, parent)
+		d.moved(d.items[i].size, old, parent, now, who)
+		d.touch(i)
+		d.modified = at.UTC().Truncate(time.Second)
+		return ChangeResult{ItemID: c.ItemID}, nil
+
+	case "delete":
+		i, err := nonRoot("delete")
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		// Tombstone the subtree, deepest first, each journaled so that an
+		// incremental round reports every deleted item.
+		var sub []int32
+		var walk func(int32)
+		walk = func(j int32) {
+			for c := d.items[j].firstChild; c >= 0; c = d.items[c].nextSibling {
+				walk(c)
+			}
+			sub = append(sub, j)
+		}
+		walk(i)
+		size := d.items[i].size
+		parent := d.items[i].parent
+		d.unlink(i)
+		for _, j := range sub {
+			for d.items[j].perms >= 0 {
+				d.removePerm(d.items[j].perms)
+			}
+			d.items[j].flags |= flagDeleted
+			d.touch(j)
+		}
+		d.deleted += size
+		d.childrenChanged(parent, -size, now, who)
+		d.modified = at.UTC().Truncate(time.Second)
+		return ChangeResult{ItemID: c.ItemID}, nil
+
+	case "share":
+		i, err := nonRoot("share")
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		p, err := t.permFromChange(c, i, now)
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		k := d.addPerm(p)
+		d.sharingChanged(i)
+		return ChangeResult{ItemID: c.ItemID, PermissionID: t.ids.permID(d.idx, k)}, nil
+
+	case "unshare":
+		i, err := item()
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		if c.PermissionID != "" {
+			return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID},
+				t.deletePermLocked(d, c.ItemID, c.PermissionID)
+		}
+		removed := 0
+		for p := d.items[i].perms; p >= 0; {
+			next := d.perms[p].next
+			if d.perms[p].kind != permOwner {
+				d.removePerm(p)
+				removed++
+			}
+			p = next
+		}
+		if removed == 0 {
+			return ChangeResult{}, fmt.Errorf("%w: the item has no sharing of its own", ErrInvalid)
+		}
+		d.sharingChanged(i)
+		return ChangeResult{ItemID: c.ItemID}, nil
+
+	case "changeLink":
+		i, err := item()
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		p, err := t.findPerm(d, i, c.PermissionID)
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		pr := &d.perms[p]
+		if linkScope(pr.kind) == "" {
+			return ChangeResult{}, fmt.Errorf("%w: permission %s is not a sharing link", ErrInvalid, c.PermissionID)
+		}
+		if c.LinkType == "" && c.ExpiresAt == nil {
+			return ChangeResult{}, fmt.Errorf("%w: changeLink needs linkType or expiresAt", ErrInvalid)
+		}
+		if c.LinkType != "" {
+			lt, ok := linkTypeIndex(c.LinkType)
+			if !ok {
+				return ChangeResult{}, fmt.Errorf("%w: unknown link type %q", ErrInvalid, c.LinkType)
+			}
+			pr.linkType = lt
+			pr.flags &^= pflagPreventsDownload
+			if c.LinkType == "blocksDownload" {
+				pr.flags |= pflagPreventsDownload
+			}
+		}
+		if c.ExpiresAt != nil {
+			pr.expires = 0
+			if !c.ExpiresAt.IsZero() && c.ExpiresAt.Year() > 1 {
+				pr.expires = c.ExpiresAt.Truncate(time.Second).Unix()
+			}
+		}
+		d.sharingChanged(i)
+		return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, nil
+	}
+	return ChangeResult{}, fmt.Errorf("%w: unknown op %q", ErrInvalid, c.Op)
+}
+
+func linkTypeIndex(s string) (uint8, bool) {
+	for k, v := range linkTypes {
+		if v == s {
+			return uint8(k), true
+		}
+	}
+	return 0, false
+}
+
+// permFromChange validates a share change and builds the permission.
+func (t *Tenant) permFromChange(c Change, i int32, now uint32) (perm, error) {
+	p := perm{item: i, next: -1, grantee: -1, created: now}
+	linkType := c.LinkType
+	if linkType == "" {
+		linkType = "view"
+	}
+	lt, ok := linkTypeIndex(linkType)
+	if !ok {
+		return perm{}, fmt.Errorf("%w: unknown link type %q", ErrInvalid, c.LinkType)
+	}
+	user := func() (int32, error) {
+		u, ok := t.userByID[strings.ToLower(c.GranteeID)]
+		if !ok {
+			return 0, fmt.Errorf("%w: grantee %q is not a user of the tenant", ErrInvalid, c.GranteeID)
+		}
+		return u, nil
+	}
+	if c.ExpiresAt != nil && c.Scope != "anonymous" {
+		return perm{}, fmt.Errorf("%w: only anonymous links can expire", ErrInvalid)
+	}
+	if c.HasPassword && c.Scope != "anonymous" {
+		return perm{}, fmt.Errorf("%w: only anonymous links can have a password", ErrInvalid)
+	}
+	switch c.Scope {
+	case "anonymous", "organization", "users":
+		p.kind = map[string]uint8{"anonymous": permAnon, "organization": permOrg, "users": permUsers}[c.Scope]
+		p.linkType = lt
+		if linkType == "blocksDownload" {
+			p.flags |= pflagPreventsDownload
+		}
+		if c.HasPassword {
+			p.flags |= pflagPassword
+		}
+		if c.ExpiresAt != nil && !c.ExpiresAt.IsZero() {
+			p.expires = c.ExpiresAt.Truncate(time.Second).Unix()
+		}
+		if c.Scope == "users" {
+			u, err := user()
+			if err != nil {
+				return perm{}, err
+			}
+			p.grantee = u
+		}
+	case "direct":
+		if g, ok := t.groupByID[strings.ToLower(c.GranteeID)]; ok {
+			p.kind, p.grantee = permDirectGroup, g
+		} else {
+			u, err := user()
+			if err != nil {
+				return perm{}, err
+			}
+			p.kind, p.grantee = permDirectUser, u
+		}
+		switch {
+		case c.Role == "write" || c.Role == "" && c.LinkType == "edit":
+			p.flags |= pflagWrite
+		case c.Role == "" || c.Role == "read":
+		default:
+			return perm{}, fmt.Errorf("%w: role must be read or write", ErrInvalid)
+		}
+	default:
+		return perm{}, fmt.Errorf("%w: scope must be anonymous, organization, users or direct", ErrInvalid)
+	}
+	return p, nil
+}
+
+// ApplyRandomChanges applies count random valid changes across the drives
+// (fewer only if the tenant has nothing to change) and returns how many it
+// applied. Each change takes the lock on its own so that readers, such as a
+// delta round being paged, interleave with them; listeners hear about each
+// changed drive once, at the end.
+func (t *Tenant) ApplyRandomChanges(seed int64, count int) int {
+	if len(t.drives) == 0 {
+		return 0
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6368616e6765))
+	applied := 0
+	var changed []string
+	seen := map[int32]bool{}
+	for tries := 0; applied < count && tries < 20*count+100; tries++ {
+		d := t.drives[rng.IntN(len(t.drives))]
+		t.mu.Lock()
+		c, ok := t.randomChange(rng, d)
+		if ok {
+			if _, err := t.applyLocked(d, c, time.Now()); err == nil {
+				applied++
+				if !seen[d.idx] {
+					seen[d.idx] = true
+					changed = append(changed, d.id)
+				}
+			}
+		}
+		t.mu.Unlock()
+	}
+	t.notify(changed...)
+	return applied
+}
+
+func (d *drive) randomLive(rng *rand.Rand, folder bool) int32 {
+	for range 30 {
+		i := int32(1 + rng.IntN(max(len(d.items)-1, 1)))
+		if int(i) < len(d.items) && d.live(i) && (!folder || d.items[i].flags&flagFolder != 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *drive) freeName(parent int32, base, ext string) string {
+	name := base + ext
+	for n := 2; d.childNamed(parent, name) >= 0; n++ {
+		name = base + " (" + strconv.Itoa(n) + ")" + ext
+	}
+	return name
+}
+
+// randomChange draws one change for drive d in a realistic mix. Caller
+// holds t.mu for writing.
+func (t *Tenant) randomChange(rng *rand.Rand, d *drive) (Change, bool) {
+	c := Change{DriveID: d.id}
+	id := func(i int32) string { return t.ids.itemID(d.idx, i) }
+	r := rng.IntN(100)
+	switch {
+	case r < 25: // create
+		parent := int32(0)
+		if rng.IntN(10) >= 3 {
+			if f := d.randomLive(rng, true); f >= 0 {
+				parent = f
+			}
+		}
+		c.Op, c.ParentID = "create", id(parent)
+		if rng.IntN(6) == 0 {
+			c.Folder = true
+			c.Name = d.freeName(parent, genericFolders[rng.IntN(len(genericFolders))], "")
+		} else {
+			e := pickExt(rng, docExts)
+			c.Name = d.freeName(parent, docTopics[rng.IntN(len(docTopics))]+" "+strconv.Itoa(1+rng.IntN(999)), "."+e.ext)
+			c.Size = 1 + int64(e.median*rng.ExpFloat64())
+		}
+	case r < 37: // rename
+		i := d.randomLive(rng, false)
+		if i < 0 {
+			return c, false
+		}
+		c.Op, c.ItemID = "rename", id(i)
+		old := d.name(i)
+		ext := ""
+		if k := strings.LastIndexByte(old, '.'); k > 0 && d.items[i].flags&flagFolder == 0 {
+			ext = old[k:]
+		}
+		c.Name = d.freeName(d.items[i].parent, docTopics[rng.IntN(len(docTopics))]+docQualifiers[rng.IntN(len(docQualifiers))], ext)
+	case r < 47: // move
+		i := d.randomLive(rng, false)
+		if i < 0 {
+			return c, false
+		}
+		p := int32(0)
+		if rng.IntN(4) > 0 {
+			p = d.randomLive(rng, true)
+		}
+		if p < 0 || p == i || d.isAncestor(i, p) || p == d.items[i].parent {
+			return c, false
+		}
+		c.Op, c.ItemID, c.ParentID = "move", id(i), id(p)
+		if d.childNamed(p, d.name(i)) >= 0 {
+			name := d.name(i)
+			ext := ""
+			if k := strings.LastIndexByte(name, '.'); k > 0 && d.items[i].flags&flagFolder == 0 {
+				name, ext = name[:k], name[k:]
+			}
+			c.Name = d.freeName(p, name, ext)
+		}
+	case r < 55: // delete: mostly files, since a top folder takes much with it
+		i := d.randomLive(rng, false)
+		if i < 0 || d.items[i].flags&flagFolder != 0 && rng.IntN(4) > 0 {
+			return c, false
+		}
+		c.Op, c.ItemID = "delete", id(i)
+	case r < 77: // share
+		i := d.randomLive(rng, false)
+		if i < 0 {
+			return c, false
+		}
+		p := t.randomPerm(rng, d, i)
+		c.Op, c.ItemID = "share", id(i)
+		c.LinkType = linkTypes[p.linkType]
+		switch p.kind {
+		case permAnon:
+			c.Scope = "anonymous"
+			c.HasPassword = p.flags&pflagPassword != 0
+			if p.expires != 0 {
+				e := time.Now().Add(time.Duration(1+rng.IntN(90)) * 24 * time.Hour)
+				c.ExpiresAt = &e
+			}
+		case permOrg:
+			c.Scope = "organization"
+		case permUsers:
+			c.Scope, c.GranteeID = "users", t.users[p.grantee].ID
+		case permDirectUser:
+			c.Scope, c.GranteeID, c.LinkType = "direct", t.users[p.grantee].ID, ""
+		case permDirectGroup:
+			c.Scope, c.GranteeID, c.LinkType = "direct", t.groups[p.grantee].ID, ""
+		}
+		if c.Scope == "direct" {
+			c.Role = roleOf(&p)
+		}
+	default: // unshare or change a link: pick an existing sharing permission
+		for range 30 {
+			k := int32(rng.IntN(len(d.perms)))
+			pr := &d.perms[k]
+			if pr.kind == permRemoved || pr.kind == permOwner || !d.live(pr.item) {
+				continue
+			}
+			c.ItemID, c.PermissionID = id(pr.item), t.ids.permID(d.idx, k)
+			if r < 90 {
+				c.Op = "unshare"
+				if rng.IntN(2) == 0 {
+					c.PermissionID = ""
+				}
+				return c, true
+			}
+			if linkScope(pr.kind) == "" {
+				continue
+			}
+			c.Op = "changeLink"
+			if pr.kind == permAnon && rng.IntN(2) == 0 {
+				e := time.Time{}
+				if pr.expires == 0 {
+					e = time.Now().Add(time.Duration(1+rng.IntN(60)) * 24 * time.Hour)
+				}
+				c.ExpiresAt = &e
+			} else if linkTypes[pr.linkType] == "edit" {
+				c.LinkType = "view"
+			} else {
+				c.LinkType = "edit"
+			}
+			return c, true
+		}
+		return c, false
+	}
+	return c, true
+}

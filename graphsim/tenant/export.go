@@ -1,0 +1,270 @@
+package tenant
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Export writes the whole state as NDJSON, one object per line, in this
+// order: every user, every drive, every live item (drive roots included,
+// parents not necessarily before children), every own permission (the
+// root's owner grant included; inherited entries are not repeated).
+// Times are RFC 3339 UTC with second precision. Shapes:
+//
+//	{"type":"user","id","displayName","userPrincipalName","mail","userType",
+//	 "accountEnabled","jobTitle","department","createdDateTime","managerId",
+//	 "assignedLicenses":[{"skuId"}],"hasDrive"}
+//	{"type":"drive","id","ownerUserId","name","driveType","webUrl",
+//	 "quota":{"total","used","remaining","deleted","state"},"rootId"}
+//	{"type":"item","driveId","id","parentId","name","path","root","folder",
+//	 "size","mimeType","webUrl","createdDateTime","lastModifiedDateTime",
+//	 "createdBy":{"id","displayName","email"},"lastModifiedBy":{...}}
+//	{"type":"permission","driveId","itemId","id","roles":[...],
+//	 "link":{"type","scope","webUrl","preventsDownload"}|null,
+//	 "expirationDateTime":"..."|null,"hasPassword",
+//	 "grantedToUser":{"id","displayName","email"}|null,"grantedToGroup":...|null,
+//	 "grantedToIdentities":[...],"guest","invitation":{"email","signInRequired"}|null}
+//
+// parentId is "" for roots, managerId "" when the user has no manager, and
+// mimeType "" for folders.
+
+type ExportUser struct {
+	Type              string          `json:"type"`
+	ID                string          `json:"id"`
+	DisplayName       string          `json:"displayName"`
+	UserPrincipalName string          `json:"userPrincipalName"`
+	Mail              string          `json:"mail"`
+	UserType          string          `json:"userType"`
+	AccountEnabled    bool            `json:"accountEnabled"`
+	JobTitle          string          `json:"jobTitle"`
+	Department        string          `json:"department"`
+	CreatedDateTime   string          `json:"createdDateTime"`
+	ManagerID         string          `json:"managerId"`
+	AssignedLicenses  []ExportLicense `json:"assignedLicenses"`
+	HasDrive          bool            `json:"hasDrive"`
+}
+
+type ExportLicense struct {
+	SkuID string `json:"skuId"`
+}
+
+type ExportQuota struct {
+	Total     int64  `json:"total"`
+	Used      int64  `json:"used"`
+	Remaining int64  `json:"remaining"`
+	Deleted   int64  `json:"deleted"`
+	State     string `json:"state"`
+}
+
+type ExportDrive struct {
+	Type        string      `json:"type"`
+	ID          string      `json:"id"`
+	OwnerUserID string      `json:"ownerUserId"`
+	Name        string      `json:"name"`
+	DriveType   string      `json:"driveType"`
+	WebURL      string      `json:"webUrl"`
+	Quota       ExportQuota `json:"quota"`
+	RootID      string      `json:"rootId"`
+}
+
+type ExportIdentity struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	Email       string `json:"email"`
+}
+
+type ExportItem struct {
+	Type                 string         `json:"type"`
+	DriveID              string         `json:"driveId"`
+	ID                   string         `json:"id"`
+	ParentID             string         `json:"parentId"`
+	Name                 string         `json:"name"`
+	Path                 string         `json:"path"`
+	Root                 bool           `json:"root"`
+	Folder               bool           `json:"folder"`
+	Size                 int64          `json:"size"`
+	MimeType             string         `json:"mimeType"`
+	WebURL               string         `json:"webUrl"`
+	CreatedDateTime      string         `json:"createdDateTime"`
+	LastModifiedDateTime string         `json:"lastModifiedDateTime"`
+	CreatedBy            ExportIdentity `json:"createdBy"`
+	LastModifiedBy       ExportIdentity `json:"lastModifiedBy"`
+}
+
+type ExportLink struct {
+	Type             string `json:"type"`
+	Scope            string `json:"scope"`
+	WebURL           string `json:"webUrl"`
+	PreventsDownload bool   `json:"preventsDownload"`
+}
+
+type ExportInvitation struct {
+	Email          string `json:"email"`
+	SignInRequired bool   `json:"signInRequired"`
+}
+
+type ExportPermission struct {
+	Type                string            `json:"type"`
+	DriveID             string            `json:"driveId"`
+	ItemID              string            `json:"itemId"`
+	ID                  string            `json:"id"`
+	Roles               []string          `json:"roles"`
+	Link                *ExportLink       `json:"link"`
+	ExpirationDateTime  *string           `json:"expirationDateTime"`
+	HasPassword         bool              `json:"hasPassword"`
+	GrantedToUser       *ExportIdentity   `json:"grantedToUser"`
+	GrantedToGroup      *ExportIdentity   `json:"grantedToGroup"`
+	GrantedToIdentities []ExportIdentity  `json:"grantedToIdentities"`
+	Guest               bool              `json:"guest"`
+	Invitation          *ExportInvitation `json:"invitation"`
+}
+
+func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
+
+func exportIdentity(i Identity) ExportIdentity {
+	return ExportIdentity{ID: i.ID, DisplayName: i.DisplayName, Email: i.Email}
+}
+
+// ExportItemOf converts an Item to its export shape (used by tests and by
+// callers comparing a delta replica with the export).
+func ExportItemOf(it Item) ExportItem {
+	return ExportItem{
+		Type: "item", DriveID: it.DriveID, ID: it.ID, ParentID: it.ParentID, Name: it.Name, Path: it.Path,
+		Root: it.Root, Folder: it.Folder, Size: it.Size, MimeType: it.MimeType, WebURL: it.WebURL,
+		CreatedDateTime: stamp(it.CreatedDateTime), LastModifiedDateTime: stamp(it.LastModifiedDateTime),
+		CreatedBy: exportIdentity(it.CreatedBy), LastModifiedBy: exportIdentity(it.LastModifiedBy),
+	}
+}
+
+// ExportPermissionOf converts a Permission of item itemID to its export shape.
+func ExportPermissionOf(driveID, itemID string, p Permission) ExportPermission {
+	out := ExportPermission{
+		Type: "permission", DriveID: driveID, ItemID: itemID, ID: p.ID, Roles: p.Roles,
+		HasPassword: p.HasPassword, Guest: p.Guest, GrantedToIdentities: []ExportIdentity{},
+	}
+	if p.Link != nil {
+		out.Link = &ExportLink{Type: p.Link.Type, Scope: p.Link.Scope, WebURL: p.Link.WebURL, PreventsDownload: p.Link.PreventsDownload}
+	}
+	if !p.ExpirationDateTime.IsZero() {
+		s := stamp(p.ExpirationDateTime)
+		out.ExpirationDateTime = &s
+	}
+	if p.GrantedToUser != nil {
+		x := exportIdentity(*p.GrantedToUser)
+		out.GrantedToUser = &x
+	}
+	if p.GrantedToGroup != nil {
+		x := exportIdentity(*p.GrantedToGroup)
+		out.GrantedToGroup = &x
+	}
+	for _, g := range p.GrantedToIdentities {
+		out.GrantedToIdentities = append(out.GrantedToIdentities, exportIdentity(g))
+	}
+	if p.Invitation != nil {
+		out.Invitation = &ExportInvitation{Email: p.Invitation.Email, SignInRequired: p.Invitation.SignInRequired}
+	}
+	return out
+}
+
+// Export writes the tenant as NDJSON (see above). It holds the read lock
+// for the whole write so the output is one consistent snapshot.
+func (t *Tenant) Export(w io.Writer) error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	bw := bufio.NewWriterSize(w, 1<<16)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, u := range t.users {
+		x := ExportUser{
+			Type: "user", ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName,
+			Mail: u.Mail, UserType: u.UserType, AccountEnabled: u.AccountEnabled, JobTitle: u.JobTitle,
+			Department: u.Department, CreatedDateTime: stamp(u.CreatedDateTime), ManagerID: u.ManagerID,
+			AssignedLicenses: []ExportLicense{}, HasDrive: u.HasDrive,
+		}
+		for _, l := range u.AssignedLicenses {
+			x.AssignedLicenses = append(x.AssignedLicenses, ExportLicense{SkuID: l.SkuID})
+		}
+		if err := enc.Encode(x); err != nil {
+			return fmt.Errorf("export user: %w", err)
+		}
+	}
+	for _, d := range t.drives {
+		v := t.driveValue(d)
+		x := ExportDrive{
+			Type: "drive", ID: v.ID, OwnerUserID: v.OwnerUserID, Name: v.Name, DriveType: v.DriveType,
+			WebURL: v.WebURL, RootID: v.RootID,
+			Quota: ExportQuota{Total: v.Quota.Total, Used: v.Quota.Used, Remaining: v.Quota.Remaining,
+				Deleted: v.Quota.Deleted, State: v.Quota.State},
+		}
+		if err := enc.Encode(x); err != nil {
+			return fmt.Errorf("export drive: %w", err)
+		}
+	}
+	for _, d := range t.drives {
+		for i := range int32(len(d.items)) {
+			if !d.live(i) {
+				continue
+			}
+			if err := enc.Encode(ExportItemOf(t.itemValue(d, i))); err != nil {
+				return fmt.Errorf("export item: %w", err)
+			}
+		}
+	}
+	for _, d := range t.drives {
+		for i := range int32(len(d.items)) {
+			if !d.live(i) {
+				continue
+			}
+			itemID := t.ids.itemID(d.idx, i)
+			for p := d.items[i].perms; p >= 0; p = d.perms[p].next {
+				if err := enc.Encode(ExportPermissionOf(d.id, itemID, t.permValue(d, p, nil))); err != nil {
+					return fmt.Errorf("export permission: %w", err)
+				}
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// Summary counts users, drives, live items (roots excluded) and sharing.
+func (t *Tenant) Summary() Summary {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	s := Summary{
+		Users:              len(t.users),
+		Drives:             len(t.drives),
+		PermissionsByScope: map[string]int{"anonymous": 0, "organization": 0, "users": 0, "direct": 0},
+	}
+	for _, d := range t.drives {
+		for i := int32(1); i < int32(len(d.items)); i++ {
+			if !d.live(i) {
+				continue
+			}
+			s.Items++
+			own := 0
+			for p := d.items[i].perms; p >= 0; p = d.perms[p].next {
+				switch d.perms[p].kind {
+				case permAnon:
+					s.PermissionsByScope["anonymous"]++
+				case permOrg:
+					s.PermissionsByScope["organization"]++
+				case permUsers:
+					s.PermissionsByScope["users"]++
+				case permDirectUser, permDirectGroup:
+					s.PermissionsByScope["direct"]++
+				default:
+					continue
+				}
+				own++
+			}
+			s.Permissions += own
+			if own > 0 {
+				s.SharedItems++
+			}
+		}
+	}
+	return s
+}
