@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/overshare/overshare/models"
+)
+
+// ItemFilter selects drive items. The sharing conditions (Scopes, External, LinkTypes,
+// HasExpiry, HasPassword) all apply to one and the same permission: "anonymous links without
+// expiry" means an item holding an anonymous link that has no expiry. Only permissions set on
+// the item itself count, and never the owner's: an item "is shared" when it holds at least one
+// such permission. Inherited permissions are left out because the sync engine reads permissions
+// only for items whose sharing is their own, so an inherited row exists for some descendants and
+// not others; the folder that holds the sharing is the item to look at and act on.
+type ItemFilter struct {
+	// Scopes: anonymous, organization, users. "users" also matches direct grants to people
+	// (permissions without a link).
+	Scopes []string
+	// External: true = shared with a guest or an address outside the tenant; false = shared,
+	// but with nobody external.
+	External *bool
+	// LinkTypes: view, edit, embed, … (any of them).
+	LinkTypes   []string
+	HasExpiry   *bool
+	HasPassword *bool
+	// SharedOnly keeps only items that are shared; implied by every sharing condition above.
+	SharedOnly bool
+	// OwnerUserID keeps items of drives that user owns; DriveID items of that drive.
+	OwnerUserID string
+	DriveID     string
+	// Search matches the item name, case-insensitively, anywhere.
+	Search         string
+	ModifiedAfter  *time.Time
+	ModifiedBefore *time.Time
+}
+
+// Item orderings.
+const (
+	ItemOrderModified = "modified"
+	ItemOrderName     = "name"
+	ItemOrderSize     = "size"
+)
+
+// ItemOrder orders drive items; the zero value is most recently modified first.
+type ItemOrder struct {
+	Field string // ItemOrderModified (default), ItemOrderName, ItemOrderSize
+	Desc  bool
+}
+
+// DefaultItemOrder is most recently modified first.
+var DefaultItemOrder = ItemOrder{Field: ItemOrderModified, Desc: true}
+
+func (o ItemOrder) key() (sortKey, error) {
+	k := sortKey{idExpr: "i.id", desc: o.Desc}
+	switch o.Field {
+	case ItemOrderModified, "":
+		k.name, k.expr, k.kind, k.nullable = ItemOrderModified, "i.last_modified_date_time", keyTime, true
+	case ItemOrderName:
+		k.name, k.expr, k.kind = ItemOrderName, "lower(i.name)", keyString
+	case ItemOrderSize:
+		k.name, k.expr, k.kind = ItemOrderSize, "i.size", keyInt
+	default:
+		return k, fmt.Errorf("order drive items by %q: unknown field", o.Field)
+	}
+	return k, nil
+}
+
+func (o ItemOrder) value(it *models.DriveItem) any {
+	switch o.Field {
+	case ItemOrderName:
+		return strings.ToLower(it.Name)
+	case ItemOrderSize:
+		return it.Size
+	}
+	return it.LastModifiedDateTime
+}
+
+// sharedPermission is the condition on a permission row p that makes its item shared.
+const sharedPermission = `p.inherited = false AND (',' || p.roles || ',') NOT LIKE '%,owner,%'`
+
+// externalPermission is true for a grant to a guest or outsider, or a specific-people link
+// given to at least one of them (identities are stored as JSON; "external" is written only
+// when true).
+const externalPermission = `(p.granted_to_external = true OR p.granted_to_identities LIKE '%"external":true%')`
+
+func (f ItemFilter) where(integrationID string) (*where, error) {
+	w := &where{}
+	w.add("i.integration_id = ?", integrationID)
+	w.add("i.is_root = false")
+	if f.DriveID != "" {
+		w.add("i.drive_id = ?", f.DriveID)
+	}
+	if f.OwnerUserID != "" {
+		w.add("i.drive_id IN (SELECT d.id FROM drives d WHERE d.integration_id = ? AND d.owner_user_id = ?)", integrationID, f.OwnerUserID)
+	}
+	if f.Search != "" {
+		w.add(`lower(i.name) LIKE ? ESCAPE '\'`, likeContains(f.Search))
+	}
+	if f.ModifiedAfter != nil {
+		w.add("i.last_modified_date_time >= ?", f.ModifiedAfter.UTC())
+	}
+	if f.ModifiedBefore != nil {
+		w.add("i.last_modified_date_time < ?", f.ModifiedBefore.UTC())
+	}
+	p := &where{}
+	p.add("p.integration_id = i.integration_id AND p.item_id = i.id")
+	p.add(sharedPermission)
+	sharing := f.SharedOnly
+	if len(f.Scopes) > 0 {
+		var alts []string
+		var scopes []any
+		for _, s := range f.Scopes {
+			switch s {
+			case models.LinkScopeAnonymous, models.LinkScopeOrganization, models.LinkScopeUsers:
+				scopes = append(scopes, s)
+			default:
+				return nil, fmt.Errorf("filter drive items by scope %q: unknown scope", s)
+			}
+			if s == models.LinkScopeUsers {
+				alts = append(alts, "p.link_scope IS NULL")
+			}
+		}
+		alts = append(alts, "p.link_scope IN ("+placeholders(len(scopes))+")")
+		p.add("("+strings.Join(alts, " OR ")+")", scopes...)
+		sharing = true
+	}
+	if f.External != nil {
+		if *f.External {
+			p.add(externalPermission)
+		} else {
+			p.add("NOT " + externalPermission)
+		}
+		sharing = true
+	}
+	if len(f.LinkTypes) > 0 {
+		args := make([]any, len(f.LinkTypes))
+		for i, t := range f.LinkTypes {
+			args[i] = t
+		}
+		p.add("p.link_scope IS NOT NULL AND p.link_type IN ("+placeholders(len(args))+")", args...)
+		sharing = true
+	}
+	if f.HasExpiry != nil {
+		if *f.HasExpiry {
+			p.add("p.link_scope IS NOT NULL AND p.expires_at IS NOT NULL")
+		} else {
+			p.add("p.link_scope IS NOT NULL AND p.expires_at IS NULL")
+		}
+		sharing = true
+	}
+	if f.HasPassword != nil {
+		p.add("p.link_scope IS NOT NULL AND p.has_password = ?", *f.HasPassword)
+		sharing = true
+	}
+	if sharing {
+		w.add("EXISTS (SELECT 1 FROM permissions p WHERE "+p.sql()+")", p.args...)
+	}
+	return w, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// ListDriveItems returns one page of an integration's drive items matching f, in order o.
+func (s *Store) ListDriveItems(ctx context.Context, integrationID string, f ItemFilter, o ItemOrder, page PageRequest) (Page[models.DriveItem], error) {
+	key, err := o.key()
+	if err != nil {
+		return Page[models.DriveItem]{}, err
+	}
+	w, err := f.where(integrationID)
+	if err != nil {
+		return Page[models.DriveItem]{}, err
+	}
+	if page.After != "" {
+		cond, args, err := key.after(page.After)
+		if err != nil {
+			return Page[models.DriveItem]{}, err
+		}
+		w.add(cond, args...)
+	}
+	limit := page.limit()
+	var rows []models.DriveItem
+	err = s.db.WithContext(ctx).Table("drive_items AS i").Select("i.*").
+		Where(w.sql(), w.args...).Order(key.orderBy()).Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return Page[models.DriveItem]{}, fmt.Errorf("list drive items: %w", err)
+	}
+	return finishPage(rows, limit, func(it *models.DriveItem) string { return key.encode(o.value(it), it.ID) }), nil
+}
+
+// CountDriveItems counts an integration's drive items matching f.
+func (s *Store) CountDriveItems(ctx context.Context, integrationID string, f ItemFilter) (int, error) {
+	w, err := f.where(integrationID)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.WithContext(ctx).Table("drive_items AS i").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count drive items: %w", err)
+	}
+	return int(n), nil
+}
+
+// ItemsByKey loads drive items by key; missing items are absent from the map.
+func (s *Store) ItemsByKey(ctx context.Context, keys []RowKey) (map[RowKey]*models.DriveItem, error) {
+	out := make(map[RowKey]*models.DriveItem, len(keys))
+	for integrationID, ids := range groupKeys(keys) {
+		for _, part := range chunks(ids, loadChunk) {
+			var rows []models.DriveItem
+			if err := s.db.WithContext(ctx).Where("integration_id = ? AND id IN ?", integrationID, part).Find(&rows).Error; err != nil {
+				return nil, fmt.Errorf("load drive items: %w", err)
+			}
+			for i := range rows {
+				out[RowKey{integrationID, rows[i].ID}] = &rows[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// PermissionsByItem loads the permissions of items by item key, in a stable order (own
+// permissions first, then by id).
+func (s *Store) PermissionsByItem(ctx context.Context, items []RowKey) (map[RowKey][]*models.Permission, error) {
+	out := make(map[RowKey][]*models.Permission, len(items))
+	for integrationID, ids := range groupKeys(items) {
+		for _, part := range chunks(ids, loadChunk) {
+			var rows []models.Permission
+			err := s.db.WithContext(ctx).Where("integration_id = ? AND item_id IN ?", integrationID, part).
+				Order("item_id, inherited, id").Find(&rows).Error
+			if err != nil {
+				return nil, fmt.Errorf("load permissions: %w", err)
+			}
+			for i := range rows {
+				k := RowKey{integrationID, rows[i].ItemID}
+				out[k] = append(out[k], &rows[i])
+			}
+		}
+	}
+	return out, nil
+}
+
+// PermissionKey names one permission row: inherited permissions repeat the ancestor's id on
+// each item, so the item is part of the key.
+type PermissionKey struct {
+	IntegrationID string
+	ItemID        string
+	ID            string
+}
+
+// PermissionByKey loads one permission.
+func (s *Store) PermissionByKey(ctx context.Context, k PermissionKey) (*models.Permission, error) {
+	var p models.Permission
+	err := s.db.WithContext(ctx).Where("integration_id = ? AND item_id = ? AND id = ?", k.IntegrationID, k.ItemID, k.ID).Take(&p).Error
+	if err != nil {
+		return nil, notFound(err, "load permission")
+	}
+	return &p, nil
+}
+
+// DriveItemStats counts items and shared items per drive.
+type DriveItemStats struct {
+	Items       int
+	SharedItems int
+}
+
+// DriveItemStatsByDrive counts the items and shared items of drives (keys name drives).
+func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map[RowKey]DriveItemStats, error) {
+	out := make(map[RowKey]DriveItemStats, len(drives))
+	for integrationID, ids := range groupKeys(drives) {
+		for _, part := range chunks(ids, loadChunk) {
+			var rows []struct {
+				DriveID string
+				Items   int
+			}
+			err := s.db.WithContext(ctx).Table("drive_items").Select("drive_id, COUNT(*) AS items").
+				Where("integration_id = ? AND drive_id IN ? AND is_root = false", integrationID, part).
+				Group("drive_id").Scan(&rows).Error
+			if err != nil {
+				return nil, fmt.Errorf("count drive items: %w", err)
+			}
+			for _, r := range rows {
+				k := RowKey{integrationID, r.DriveID}
+				st := out[k]
+				st.Items = r.Items
+				out[k] = st
+			}
+			var shared []struct {
+				DriveID string
+				Items   int
+			}
+			err = s.db.WithContext(ctx).Table("drive_items AS i").Select("i.drive_id, COUNT(*) AS items").
+				Where("i.integration_id = ? AND i.drive_id IN ? AND EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND "+sharedPermission+")", integrationID, part).
+				Group("i.drive_id").Scan(&shared).Error
+			if err != nil {
+				return nil, fmt.Errorf("count shared drive items: %w", err)
+			}
+			for _, r := range shared {
+				k := RowKey{integrationID, r.DriveID}
+				st := out[k]
+				st.SharedItems = r.Items
+				out[k] = st
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/overshare/overshare/models"
+)
+
+// UserFilter selects directory users.
+type UserFilter struct {
+	// Search matches display name, user principal name or mail, case-insensitively, anywhere.
+	Search         string
+	Guest          *bool
+	AccountEnabled *bool
+	HasDrive       *bool
+}
+
+var userKey = sortKey{name: "displayName", expr: "lower(u.display_name)", idExpr: "u.id", kind: keyString}
+
+func (f UserFilter) where(integrationID string) *where {
+	w := &where{}
+	w.add("u.integration_id = ?", integrationID)
+	if f.Search != "" {
+		pat := likeContains(f.Search)
+		w.add(`(lower(u.display_name) LIKE ? ESCAPE '\' OR lower(u.user_principal_name) LIKE ? ESCAPE '\' OR lower(u.mail) LIKE ? ESCAPE '\')`, pat, pat, pat)
+	}
+	if f.Guest != nil {
+		if *f.Guest {
+			w.add("u.user_type = ?", models.UserTypeGuest)
+		} else {
+			w.add("u.user_type <> ?", models.UserTypeGuest)
+		}
+	}
+	if f.AccountEnabled != nil {
+		w.add("u.account_enabled = ?", *f.AccountEnabled)
+	}
+	if f.HasDrive != nil {
+		w.add("u.has_drive = ?", *f.HasDrive)
+	}
+	return w
+}
+
+// ListUsers returns one page of an integration's users matching f, by display name.
+func (s *Store) ListUsers(ctx context.Context, integrationID string, f UserFilter, page PageRequest) (Page[models.User], error) {
+	w := f.where(integrationID)
+	if page.After != "" {
+		cond, args, err := userKey.after(page.After)
+		if err != nil {
+			return Page[models.User]{}, err
+		}
+		w.add(cond, args...)
+	}
+	limit := page.limit()
+	var rows []models.User
+	err := s.db.WithContext(ctx).Table("users AS u").Select("u.*").Where(w.sql(), w.args...).
+		Order(userKey.orderBy()).Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return Page[models.User]{}, fmt.Errorf("list users: %w", err)
+	}
+	return finishPage(rows, limit, func(u *models.User) string {
+		return userKey.encode(strings.ToLower(u.DisplayName), u.ID)
+	}), nil
+}
+
+// CountUsers counts an integration's users matching f.
+func (s *Store) CountUsers(ctx context.Context, integrationID string, f UserFilter) (int, error) {
+	w := f.where(integrationID)
+	var n int64
+	if err := s.db.WithContext(ctx).Table("users AS u").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return int(n), nil
+}
+
+// UsersByKey loads users by key; missing users are absent from the map.
+func (s *Store) UsersByKey(ctx context.Context, keys []RowKey) (map[RowKey]*models.User, error) {
+	out := make(map[RowKey]*models.User, len(keys))
+	for integrationID, ids := range groupKeys(keys) {
+		for _, part := range chunks(ids, loadChunk) {
+			var rows []models.User
+			if err := s.db.WithContext(ctx).Where("integration_id = ? AND id IN ?", integrationID, part).Find(&rows).Error; err != nil {
+				return nil, fmt.Errorf("load users: %w", err)
+			}
+			for i := range rows {
+				out[RowKey{integrationID, rows[i].ID}] = &rows[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// DriveFilter selects drives.
+type DriveFilter struct {
+	OwnerUserID string
+	// QuotaStates: normal, nearing, critical, exceeded (any of them).
+	QuotaStates []string
+}
+
+var driveKey = sortKey{name: "name", expr: "lower(d.name)", idExpr: "d.id", kind: keyString}
+
+func (f DriveFilter) where(integrationID string) *where {
+	w := &where{}
+	w.add("d.integration_id = ?", integrationID)
+	if f.OwnerUserID != "" {
+		w.add("d.owner_user_id = ?", f.OwnerUserID)
+	}
+	if len(f.QuotaStates) > 0 {
+		w.add("d.quota_state IN ?", f.QuotaStates)
+	}
+	return w
+}
+
+// ListDrives returns one page of an integration's drives matching f, by name.
+func (s *Store) ListDrives(ctx context.Context, integrationID string, f DriveFilter, page PageRequest) (Page[models.Drive], error) {
+	w := f.where(integrationID)
+	if page.After != "" {
+		cond, args, err := driveKey.after(page.After)
+		if err != nil {
+			return Page[models.Drive]{}, err
+		}
+		w.add(cond, args...)
+	}
+	limit := page.limit()
+	var rows []models.Drive
+	err := s.db.WithContext(ctx).Table("drives AS d").Select("d.*").Where(w.sql(), w.args...).
+		Order(driveKey.orderBy()).Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return Page[models.Drive]{}, fmt.Errorf("list drives: %w", err)
+	}
+	return finishPage(rows, limit, func(d *models.Drive) string {
+		return driveKey.encode(strings.ToLower(d.Name), d.ID)
+	}), nil
+}
+
+// CountDrives counts an integration's drives matching f.
+func (s *Store) CountDrives(ctx context.Context, integrationID string, f DriveFilter) (int, error) {
+	w := f.where(integrationID)
+	var n int64
+	if err := s.db.WithContext(ctx).Table("drives AS d").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count drives: %w", err)
+	}
+	return int(n), nil
+}
+
+// DrivesByKey loads drives by key; missing drives are absent from the map.
+func (s *Store) DrivesByKey(ctx context.Context, keys []RowKey) (map[RowKey]*models.Drive, error) {
+	out := make(map[RowKey]*models.Drive, len(keys))
+	for integrationID, ids := range groupKeys(keys) {
+		for _, part := range chunks(ids, loadChunk) {
+			var rows []models.Drive
+			if err := s.db.WithContext(ctx).Where("integration_id = ? AND id IN ?", integrationID, part).Find(&rows).Error; err != nil {
+				return nil, fmt.Errorf("load drives: %w", err)
+			}
+			for i := range rows {
+				out[RowKey{integrationID, rows[i].ID}] = &rows[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// DrivesByOwner loads the drive of each user (users are keys); users without a drive are
+// absent from the map. A user owns at most one OneDrive; should there be several, the first by
+// id wins.
+func (s *Store) DrivesByOwner(ctx context.Context, users []RowKey) (map[RowKey]*models.Drive, error) {
+	out := make(map[RowKey]*models.Drive, len(users))
+	for integrationID, ids := range groupKeys(users) {
+		for _, part := range chunks(ids, loadChunk) {
+			var rows []models.Drive
+			if err := s.db.WithContext(ctx).Where("integration_id = ? AND owner_user_id IN ?", integrationID, part).Order("id").Find(&rows).Error; err != nil {
+				return nil, fmt.Errorf("load drives by owner: %w", err)
+			}
+			for i := range rows {
+				k := RowKey{integrationID, rows[i].OwnerUserID}
+				if out[k] == nil {
+					out[k] = &rows[i]
+				}
+			}
+		}
+	}
+	return out, nil
+}

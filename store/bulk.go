@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm/clause"
+
+	"github.com/overshare/overshare/models"
+)
+
+// bulkMethod selects how drive_items and permissions are upserted on
+// PostgreSQL. SQLite always uses gorm's batch upsert.
+//
+// BenchmarkUpsertItems measures both; COPY into a temporary staging table
+// followed by INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE (…) IS
+// DISTINCT FROM (…) is the faster and the default (figures in DESIGN.md).
+type bulkMethod int
+
+const (
+	bulkCopy bulkMethod = iota // COPY → staging table → INSERT … ON CONFLICT
+	bulkGorm                   // gorm CreateInBatches + ON CONFLICT
+)
+
+// table describes an upserted table: its columns in COPY order, its key and
+// the columns an upsert leaves alone on rows that already exist.
+type table struct {
+	name     string
+	cols     []string
+	key      []string
+	noUpdate []string // besides the key
+}
+
+var itemsTable = table{
+	name: "drive_items",
+	cols: []string{"integration_id", "drive_id", "id", "parent_id", "name", "path", "is_root", "is_folder",
+		"size", "mime_type", "web_url", "created_date_time", "last_modified_date_time",
+		"created_by_id", "created_by_name", "created_by_email",
+		"last_modified_by_id", "last_modified_by_name", "last_modified_by_email",
+		"shared_scope", "has_own_permissions", "seen_generation", "synced_at"},
+	key: []string{"integration_id", "id"},
+	// path is maintained by RecomputePaths, has_own_permissions by
+	// ReplacePermissions: delta knows neither.
+	noUpdate: []string{"path", "has_own_permissions"},
+}
+
+func itemValues(it *models.DriveItem) []any {
+	return []any{it.IntegrationID, it.DriveID, it.ID, it.ParentID, it.Name, it.Path, it.IsRoot, it.IsFolder,
+		it.Size, it.MimeType, it.WebURL, it.CreatedDateTime, it.LastModifiedDateTime,
+		it.CreatedByID, it.CreatedByName, it.CreatedByEmail,
+		it.LastModifiedByID, it.LastModifiedByName, it.LastModifiedByEmail,
+		it.SharedScope, it.HasOwnPermissions, it.SeenGeneration, it.SyncedAt}
+}
+
+var permissionsTable = table{
+	name: "permissions",
+	cols: []string{"integration_id", "drive_id", "item_id", "id", "roles", "link_type", "link_scope",
+		"link_web_url", "link_prevents_download", "expires_at", "has_password",
+		"granted_to_id", "granted_to_display_name", "granted_to_email", "granted_to_kind",
+		"granted_to_external", "granted_to_identities", "invitation_email", "inherited",
+		"inherited_from_id", "synced_at"},
+	key: []string{"integration_id", "item_id", "id"},
+}
+
+func permissionValues(p *models.Permission) []any {
+	return []any{p.IntegrationID, p.DriveID, p.ItemID, p.ID, p.Roles, p.LinkType, p.LinkScope,
+		p.LinkWebURL, p.LinkPreventsDownload, p.ExpiresAt, p.HasPassword,
+		p.GrantedToID, p.GrantedToDisplayName, p.GrantedToEmail, p.GrantedToKind,
+		p.GrantedToExternal, p.GrantedToIdentities, p.InvitationEmail, p.Inherited,
+		p.InheritedFromID, p.SyncedAt}
+}
+
+// updated returns the columns an upsert overwrites on an existing row.
+func (tb table) updated() []string {
+	skip := map[string]bool{}
+	for _, c := range append(append([]string{}, tb.key...), tb.noUpdate...) {
+		skip[c] = true
+	}
+	var out []string
+	for _, c := range tb.cols {
+		if !skip[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// changeGuard is the DO UPDATE's WHERE: rewrite a row only when a column
+// other than synced_at differs. Unchanged rows then cost no new row version
+// (no dead tuples, no WAL); synced_at therefore means "last changed".
+func (tb table) changeGuard(d string) string {
+	var cur, exc []string
+	for _, c := range tb.updated() {
+		if c == "synced_at" {
+			continue
+		}
+		cur = append(cur, fmt.Sprintf("%q.%q", tb.name, c))
+		exc = append(exc, fmt.Sprintf("excluded.%q", c))
+	}
+	op := "IS DISTINCT FROM"
+	if d == SQLite {
+		op = "IS NOT" // SQLite's row-value spelling of the same test
+	}
+	return "(" + strings.Join(cur, ", ") + ") " + op + " (" + strings.Join(exc, ", ") + ")"
+}
+
+func (tb table) onConflict(d string) clause.OnConflict {
+	cols := make([]clause.Column, len(tb.key))
+	for i, k := range tb.key {
+		cols[i] = clause.Column{Name: k}
+	}
+	return clause.OnConflict{
+		Columns:   cols,
+		DoUpdates: clause.AssignmentColumns(tb.updated()),
+		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: tb.changeGuard(d)}}},
+	}
+}
+
+// batchRows keeps one INSERT's bind parameters under SQLite's limit (32766)
+// and PostgreSQL's (65535).
+func (tb table) batchRows() int {
+	n := 30000 / len(tb.cols)
+	if n > 1000 {
+		n = 1000
+	}
+	return n
+}
+
+// gormUpsert writes rows (a slice of models) with gorm's batch upsert.
+func gormUpsert[T any](t *tx, tb table, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := t.db.Clauses(tb.onConflict(t.dialect)).CreateInBatches(rows, tb.batchRows()).Error; err != nil {
+		return fmt.Errorf("upsert %s: %w", tb.name, err)
+	}
+	return nil
+}
+
+// stage COPYs rows into a per-connection temporary table shaped like tb and
+// returns its name. The table is emptied at commit, so it is created once
+// per connection rather than once per transaction.
+func stage(ctx context.Context, t *tx, tb table, n int, row func(i int) []any) (string, error) {
+	name := "stage_" + tb.name
+	if err := t.db.Exec(fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`, name, tb.name)).Error; err != nil {
+		return "", fmt.Errorf("create staging table for %s: %w", tb.name, err)
+	}
+	// A second batch in the same transaction must not see the first.
+	if err := t.db.Exec(`TRUNCATE ` + name).Error; err != nil {
+		return "", fmt.Errorf("empty staging table for %s: %w", tb.name, err)
+	}
+	// COPY runs on the connection that holds the transaction, so it is part of it.
+	err := t.conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		_, err := pc.CopyFrom(ctx, pgx.Identifier{name}, tb.cols, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+			return row(i), nil
+		}))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("copy %s: %w", tb.name, err)
+	}
+	return name, nil
+}
+
+// copyUpsert writes n rows through a staging table and one
+// INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE changed.
+func copyUpsert(ctx context.Context, t *tx, tb table, n int, row func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	name, err := stage(ctx, t, tb, n, row)
+	if err != nil {
+		return err
+	}
+	return mergeStaged(t, tb, name)
+}
+
+func mergeStaged(t *tx, tb table, staging string) error {
+	cols := quoteAll(tb.cols)
+	var set []string
+	for _, c := range tb.updated() {
+		set = append(set, fmt.Sprintf("%q = excluded.%q", c, c))
+	}
+	q := fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) DO UPDATE SET %s WHERE %s`,
+		tb.name, cols, cols, staging, quoteAll(tb.key), strings.Join(set, ", "), tb.changeGuard(Postgres))
+	if err := t.db.Exec(q).Error; err != nil {
+		return fmt.Errorf("upsert %s: %w", tb.name, err)
+	}
+	return nil
+}
+
+func quoteAll(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = fmt.Sprintf("%q", c)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/overshare/overshare/models"
+)
+
+// CreateIntegration stores a new integration with its client secret
+// encrypted. in.ID is generated when empty; Status defaults to ACTIVE and
+// the sync interval to 15 minutes.
+func (s *Store) CreateIntegration(ctx context.Context, in *models.Integration, secret string) error {
+	if secret == "" {
+		return fmt.Errorf("create integration: the client secret is empty")
+	}
+	if in.ID == "" {
+		in.ID = uuid.NewString()
+	}
+	if in.Status == "" {
+		in.Status = models.IntegrationActive
+	}
+	if in.SyncIntervalSeconds <= 0 {
+		in.SyncIntervalSeconds = models.DefaultSyncIntervalSeconds
+	}
+	ct, keyID, err := s.keys.seal(secret, in.ID)
+	if err != nil {
+		return fmt.Errorf("create integration: encrypt client secret: %w", err)
+	}
+	in.SecretCiphertext, in.SecretKeyID, in.SecretHint = ct, keyID, secretHint(secret)
+	if err := s.db.WithContext(ctx).Create(in).Error; err != nil {
+		return fmt.Errorf("create integration: %w", err)
+	}
+	return nil
+}
+
+// RotateSecret replaces an integration's client secret.
+func (s *Store) RotateSecret(ctx context.Context, id, secret string) error {
+	if secret == "" {
+		return fmt.Errorf("rotate secret: the client secret is empty")
+	}
+	ct, keyID, err := s.keys.seal(secret, id)
+	if err != nil {
+		return fmt.Errorf("rotate secret: %w", err)
+	}
+	res := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ?", id).Updates(map[string]any{
+		"secret_ciphertext": ct, "secret_key_id": keyID, "secret_hint": secretHint(secret), "updated_at": now(),
+	})
+	if res.Error != nil {
+		return fmt.Errorf("rotate secret of integration %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("rotate secret of integration %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// IntegrationSecret decrypts an integration's client secret. It is the only
+// way to read it, meant for the Graph client; never log or return it.
+func (s *Store) IntegrationSecret(ctx context.Context, id string) (string, error) {
+	var in models.Integration
+	if err := s.db.WithContext(ctx).Select("id", "secret_ciphertext", "secret_key_id").Where("id = ?", id).Take(&in).Error; err != nil {
+		return "", notFound(err, "read secret of integration "+id)
+	}
+	secret, err := s.keys.open(in.SecretCiphertext, in.SecretKeyID, in.ID)
+	if err != nil {
+		return "", fmt.Errorf("integration %s: %w", id, err)
+	}
+	return secret, nil
+}
+
+// Integration returns one integration.
+func (s *Store) Integration(ctx context.Context, id string) (*models.Integration, error) {
+	var in models.Integration
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&in).Error; err != nil {
+		return nil, notFound(err, "integration "+id)
+	}
+	return &in, nil
+}
+
+// Integrations lists every integration by name.
+func (s *Store) Integrations(ctx context.Context) ([]models.Integration, error) {
+	var out []models.Integration
+	if err := s.db.WithContext(ctx).Order("name, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	return out, nil
+}
+
+// IntegrationsDueForSync lists the integrations whose next sync time has
+// come (or was never set), leaving out paused ones.
+func (s *Store) IntegrationsDueForSync(ctx context.Context, at time.Time) ([]models.Integration, error) {
+	var out []models.Integration
+	err := s.db.WithContext(ctx).Where("status <> ? AND (next_sync_at IS NULL OR next_sync_at <= ?)", models.IntegrationPaused, at.UTC()).
+		Order("next_sync_at, id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list integrations due for sync: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateIntegrationSettings changes the name and the sync interval.
+func (s *Store) UpdateIntegrationSettings(ctx context.Context, id, name string, syncIntervalSeconds int) error {
+	if syncIntervalSeconds <= 0 {
+		syncIntervalSeconds = models.DefaultSyncIntervalSeconds
+	}
+	return s.updateIntegration(ctx, id, map[string]any{"name": name, "sync_interval_seconds": syncIntervalSeconds})
+}
+
+// SetIntegrationStatus records the status and, for people, the last error
+// ("" clears it).
+func (s *Store) SetIntegrationStatus(ctx context.Context, id string, status models.IntegrationStatus, lastError string) error {
+	return s.updateIntegration(ctx, id, map[string]any{"status": status, "last_error": lastError})
+}
+
+// SetIntegrationSyncTimes records when the last sync finished and when the
+// next one is due; a nil time is stored as NULL.
+func (s *Store) SetIntegrationSyncTimes(ctx context.Context, id string, lastSyncAt, nextSyncAt *time.Time) error {
+	return s.updateIntegration(ctx, id, map[string]any{"last_sync_at": utcPtr(lastSyncAt), "next_sync_at": utcPtr(nextSyncAt)})
+}
+
+func (s *Store) updateIntegration(ctx context.Context, id string, fields map[string]any) error {
+	fields["updated_at"] = now()
+	res := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ?", id).Updates(fields)
+	if res.Error != nil {
+		return fmt.Errorf("update integration %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("update integration %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// syncedTables hold rows that belong to an integration and go with it.
+// audit_events are kept: the record of what was done outlives the connection.
+var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs"}
+
+// DeleteIntegration removes an integration and every row synced for it, in
+// one transaction. Audit events are kept.
+func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
+	err := s.inTx(ctx, func(t *tx) error {
+		for _, tb := range syncedTables {
+			if err := t.db.Exec(`DELETE FROM `+tb+` WHERE integration_id = ?`, id).Error; err != nil {
+				return fmt.Errorf("delete %s: %w", tb, err)
+			}
+		}
+		res := t.db.Exec(`DELETE FROM integrations WHERE id = ?`, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete integration %s: %w", id, err)
+	}
+	return nil
+}
+
+// Counts are an integration's totals, with the simulator's /summary meaning:
+// Items leaves out drive roots; Permissions counts sharing set on the item
+// itself (not inherited, not the owner's); SharedItems counts items with at
+// least one such permission; ByScope splits Permissions by link scope, with
+// "direct" for grants without a link.
+type Counts struct {
+	Users, Drives, Items, SharedItems, Permissions int64
+	ByScope                                        map[string]int64
+}
+
+// sharingPermission selects the permissions Counts counts.
+const sharingPermission = `integration_id = ? AND NOT inherited AND NOT (',' || roles || ',' LIKE '%,owner,%')`
+
+// CountsForIntegration returns the integration's totals.
+func (s *Store) CountsForIntegration(ctx context.Context, integrationID string) (Counts, error) {
+	c := Counts{ByScope: map[string]int64{}}
+	db := s.db.WithContext(ctx)
+	for _, q := range []struct {
+		dst *int64
+		sql string
+	}{
+		{&c.Users, `SELECT COUNT(*) FROM users WHERE integration_id = ?`},
+		{&c.Drives, `SELECT COUNT(*) FROM drives WHERE integration_id = ?`},
+		{&c.Items, `SELECT COUNT(*) FROM drive_items WHERE integration_id = ? AND NOT is_root`},
+		{&c.SharedItems, `SELECT COUNT(DISTINCT item_id) FROM permissions WHERE ` + sharingPermission},
+		{&c.Permissions, `SELECT COUNT(*) FROM permissions WHERE ` + sharingPermission},
+	} {
+		if err := db.Raw(q.sql, integrationID).Scan(q.dst).Error; err != nil {
+			return c, fmt.Errorf("count for integration %s: %w", integrationID, err)
+		}
+	}
+	var byScope []struct {
+		Scope string
+		N     int64
+	}
+	err := db.Raw(`SELECT COALESCE(link_scope, 'direct') AS scope, COUNT(*) AS n FROM permissions WHERE `+sharingPermission+` GROUP BY COALESCE(link_scope, 'direct')`, integrationID).
+		Scan(&byScope).Error
+	if err != nil {
+		return c, fmt.Errorf("count permissions by scope: %w", err)
+	}
+	for _, r := range byScope {
+		c.ByScope[r.Scope] = r.N
+	}
+	return c, nil
+}

@@ -1,0 +1,340 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// migrations are applied in order; migration i brings the schema to version
+// i+1. Never edit or reorder an applied migration: append a new one.
+// Each runs in its own transaction together with the version bump.
+var migrations = []func(ctx context.Context, tx *sql.Tx, d dialect) error{
+	// 1: the tables.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+CREATE TABLE integrations (
+	id text PRIMARY KEY,
+	name text NOT NULL,
+	tenant_id text NOT NULL,
+	client_id text NOT NULL,
+	secret_ciphertext {{bytes}},
+	secret_key_id text NOT NULL DEFAULT '',
+	secret_hint text NOT NULL DEFAULT '',
+	status text NOT NULL DEFAULT 'ACTIVE',
+	last_error text NOT NULL DEFAULT '',
+	last_sync_at {{ts}},
+	next_sync_at {{ts}},
+	sync_interval_seconds integer NOT NULL DEFAULT 900,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+
+CREATE TABLE users (
+	integration_id text NOT NULL,
+	id text NOT NULL CHECK (id <> ''),
+	display_name text NOT NULL DEFAULT '',
+	user_principal_name text NOT NULL DEFAULT '',
+	mail text NOT NULL DEFAULT '',
+	user_type text NOT NULL DEFAULT '',
+	account_enabled boolean NOT NULL DEFAULT false,
+	job_title text NOT NULL DEFAULT '',
+	department text NOT NULL DEFAULT '',
+	created_date_time {{ts}},
+	manager_id text NOT NULL DEFAULT '',
+	license_sku_ids text NOT NULL DEFAULT '[]',
+	has_drive boolean,
+	synced_at {{ts}} NOT NULL,
+	PRIMARY KEY (integration_id, id)
+);
+
+CREATE TABLE drives (
+	integration_id text NOT NULL,
+	id text NOT NULL CHECK (id <> ''),
+	owner_user_id text NOT NULL DEFAULT '',
+	name text NOT NULL DEFAULT '',
+	drive_type text NOT NULL DEFAULT '',
+	web_url text NOT NULL DEFAULT '',
+	root_id text NOT NULL DEFAULT '',
+	quota_total bigint NOT NULL DEFAULT 0,
+	quota_used bigint NOT NULL DEFAULT 0,
+	quota_remaining bigint NOT NULL DEFAULT 0,
+	quota_deleted bigint NOT NULL DEFAULT 0,
+	quota_state text NOT NULL DEFAULT '',
+	synced_at {{ts}} NOT NULL,
+	PRIMARY KEY (integration_id, id)
+);
+CREATE INDEX drives_owner ON drives (integration_id, owner_user_id);
+
+CREATE TABLE drive_items (
+	integration_id text NOT NULL,
+	drive_id text NOT NULL CHECK (drive_id <> ''),
+	id text NOT NULL CHECK (id <> ''),
+	parent_id text NOT NULL DEFAULT '',
+	name text NOT NULL DEFAULT '',
+	path text NOT NULL DEFAULT '',
+	is_root boolean NOT NULL DEFAULT false,
+	is_folder boolean NOT NULL DEFAULT false,
+	size bigint NOT NULL DEFAULT 0,
+	mime_type text NOT NULL DEFAULT '',
+	web_url text NOT NULL DEFAULT '',
+	created_date_time {{ts}},
+	last_modified_date_time {{ts}},
+	created_by_id text NOT NULL DEFAULT '',
+	created_by_name text NOT NULL DEFAULT '',
+	created_by_email text NOT NULL DEFAULT '',
+	last_modified_by_id text NOT NULL DEFAULT '',
+	last_modified_by_name text NOT NULL DEFAULT '',
+	last_modified_by_email text NOT NULL DEFAULT '',
+	shared_scope text,
+	has_own_permissions boolean NOT NULL DEFAULT false,
+	seen_generation bigint NOT NULL DEFAULT 0,
+	synced_at {{ts}} NOT NULL,
+	PRIMARY KEY (integration_id, id)
+);
+CREATE INDEX drive_items_drive ON drive_items (integration_id, drive_id);
+CREATE INDEX drive_items_parent ON drive_items (integration_id, parent_id);
+CREATE INDEX drive_items_modified ON drive_items (integration_id, last_modified_date_time, id);
+
+CREATE TABLE permissions (
+	integration_id text NOT NULL,
+	drive_id text NOT NULL DEFAULT '',
+	item_id text NOT NULL CHECK (item_id <> ''),
+	id text NOT NULL CHECK (id <> ''),
+	roles text NOT NULL DEFAULT '',
+	link_type text NOT NULL DEFAULT '',
+	link_scope text,
+	link_web_url text NOT NULL DEFAULT '',
+	link_prevents_download boolean NOT NULL DEFAULT false,
+	expires_at {{ts}},
+	has_password boolean NOT NULL DEFAULT false,
+	granted_to_id text NOT NULL DEFAULT '',
+	granted_to_display_name text NOT NULL DEFAULT '',
+	granted_to_email text NOT NULL DEFAULT '',
+	granted_to_kind text NOT NULL DEFAULT '',
+	granted_to_external boolean NOT NULL DEFAULT false,
+	granted_to_identities text NOT NULL DEFAULT '[]',
+	invitation_email text NOT NULL DEFAULT '',
+	inherited boolean NOT NULL DEFAULT false,
+	inherited_from_id text,
+	synced_at {{ts}} NOT NULL,
+	-- The key's prefix (integration_id, item_id) serves lookups by item.
+	PRIMARY KEY (integration_id, item_id, id)
+);
+CREATE INDEX permissions_scope ON permissions (integration_id, link_scope);
+CREATE INDEX permissions_drive ON permissions (integration_id, drive_id);
+
+CREATE TABLE drive_sync_states (
+	integration_id text NOT NULL,
+	drive_id text NOT NULL,
+	delta_link text,
+	next_link text,
+	round_full boolean NOT NULL DEFAULT false,
+	generation bigint NOT NULL DEFAULT 0,
+	items_seen bigint NOT NULL DEFAULT 0,
+	last_synced_at {{ts}},
+	last_error text NOT NULL DEFAULT '',
+	PRIMARY KEY (integration_id, drive_id)
+);
+
+CREATE TABLE sync_runs (
+	id text PRIMARY KEY,
+	integration_id text NOT NULL,
+	"full" boolean NOT NULL DEFAULT false,
+	status text NOT NULL,
+	phase text NOT NULL DEFAULT '',
+	started_at {{ts}} NOT NULL,
+	finished_at {{ts}},
+	drives_total bigint NOT NULL DEFAULT 0,
+	drives_done bigint NOT NULL DEFAULT 0,
+	items_seen bigint NOT NULL DEFAULT 0,
+	shared_items bigint NOT NULL DEFAULT 0,
+	permissions_read bigint NOT NULL DEFAULT 0,
+	requests bigint NOT NULL DEFAULT 0,
+	resource_units bigint NOT NULL DEFAULT 0,
+	throttled_waits bigint NOT NULL DEFAULT 0,
+	eta_seconds bigint,
+	error text NOT NULL DEFAULT ''
+);
+CREATE INDEX sync_runs_integration ON sync_runs (integration_id, started_at);
+
+CREATE TABLE audit_events (
+	id text PRIMARY KEY,
+	integration_id text NOT NULL,
+	at {{ts}} NOT NULL,
+	actor_subject text NOT NULL DEFAULT '',
+	actor_name text NOT NULL DEFAULT '',
+	action text NOT NULL,
+	drive_id text NOT NULL DEFAULT '',
+	item_id text NOT NULL DEFAULT '',
+	item_name text NOT NULL DEFAULT '',
+	item_path text NOT NULL DEFAULT '',
+	permission_id text NOT NULL DEFAULT '',
+	link_type text NOT NULL DEFAULT '',
+	link_scope text NOT NULL DEFAULT '',
+	link_web_url text NOT NULL DEFAULT '',
+	granted_to text NOT NULL DEFAULT '',
+	result text NOT NULL DEFAULT '',
+	message text NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_events_integration ON audit_events (integration_id, at);
+`)
+	},
+	// 2: name search on drive items. On PostgreSQL a trigram index serves
+	// ILIKE '%word%' when pg_trgm can be installed; otherwise (and on SQLite)
+	// an index on lower(name) serves prefix and exact matches.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		if d == dialectPostgres {
+			ok, err := tryCreateExtension(ctx, tx, "pg_trgm")
+			if err != nil {
+				return err
+			}
+			if ok {
+				return d.exec(ctx, tx, `CREATE INDEX drive_items_name_trgm ON drive_items USING gin (lower(name) gin_trgm_ops)`)
+			}
+		}
+		return d.exec(ctx, tx, `CREATE INDEX drive_items_name ON drive_items (integration_id, lower(name))`)
+	},
+}
+
+// dialect switches the few types that differ between the databases.
+type dialect string
+
+const (
+	dialectPostgres dialect = Postgres
+	dialectSQLite   dialect = SQLite
+)
+
+func (d dialect) replacer() *strings.Replacer {
+	if d == dialectPostgres {
+		return strings.NewReplacer("{{ts}}", "timestamptz", "{{bytes}}", "bytea")
+	}
+	// glebarez/go-sqlite returns time.Time for columns declared datetime.
+	return strings.NewReplacer("{{ts}}", "datetime", "{{bytes}}", "blob")
+}
+
+// exec runs a script of statements separated by ";" at line ends.
+func (d dialect) exec(ctx context.Context, tx *sql.Tx, script string) error {
+	script = d.replacer().Replace(script)
+	for _, stmt := range strings.Split(script, ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w\n%s", err, strings.TrimSpace(stmt))
+		}
+	}
+	return nil
+}
+
+// tryCreateExtension installs a PostgreSQL extension when the server has it
+// and the role may create it; a failure leaves the transaction usable.
+func tryCreateExtension(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+	var available bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1)`, name).Scan(&available); err != nil {
+		return false, fmt.Errorf("look up extension %s: %w", name, err)
+	}
+	if !available {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT create_extension`); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+name); err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT create_extension`); rerr != nil {
+			return false, rerr
+		}
+		return false, nil
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT create_extension`)
+	return err == nil, err
+}
+
+// migrateLockKey serialises migrations of concurrent starts on PostgreSQL.
+const migrateLockKey = 0x6f76657273686172 // "overshar"
+
+// migrate applies pending migrations one transaction at a time and returns
+// the versions it applied.
+func migrate(ctx context.Context, db *sql.DB, name string) ([]int, error) {
+	d := dialect(name)
+	var applied []int
+	for {
+		v, done, err := migrateStep(ctx, db, d)
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			return applied, nil
+		}
+		applied = append(applied, v)
+	}
+}
+
+// migrateStep applies the next pending migration, if any, in one transaction.
+// On PostgreSQL the transaction first takes an advisory lock, so a
+// concurrent start waits, then sees the new version and skips it.
+func migrateStep(ctx context.Context, db *sql.DB, d dialect) (version int, done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if d == dialectPostgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLockKey)); err != nil {
+			return 0, false, fmt.Errorf("migrate: lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`); err != nil {
+		return 0, false, fmt.Errorf("migrate: create schema_version: %w", err)
+	}
+	current, err := readVersion(ctx, tx)
+	if errors.Is(err, sql.ErrNoRows) {
+		current = 0
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return 0, false, fmt.Errorf("migrate: init schema_version: %w", err)
+		}
+	} else if err != nil {
+		return 0, false, fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if current > len(migrations) {
+		return 0, false, fmt.Errorf("migrate: the database schema is at version %d, newer than this build knows (%d); run a newer overshare", current, len(migrations))
+	}
+	if current == len(migrations) {
+		return current, true, tx.Commit()
+	}
+	next := current + 1
+	if err := migrations[current](ctx, tx, d); err != nil {
+		return 0, false, fmt.Errorf("migrate to version %d: %w", next, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = `+fmt.Sprint(next)); err != nil {
+		return 0, false, fmt.Errorf("migrate: record version %d: %w", next, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("migrate to version %d: commit: %w", next, err)
+	}
+	return next, false, nil
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func readVersion(ctx context.Context, q queryRower) (int, error) {
+	var v int
+	err := q.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	return v, err
+}
+
+func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
+	v, err := readVersion(ctx, db)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/overshare/overshare/models"
+)
+
+// ReplacePermissions makes the stored permissions of each listed item equal
+// to the given list, in one transaction: rows not in the list are deleted,
+// the others upserted. An item listed with an empty list ends with no rows.
+// Items not listed are left alone. It also sets drive_items.has_own_permissions
+// from whether any non-inherited permission remains on the item.
+func (s *Store) ReplacePermissions(ctx context.Context, integrationID string, byItem map[string][]models.Permission) error {
+	if len(byItem) == 0 {
+		return nil
+	}
+	itemIDs := make([]string, 0, len(byItem))
+	for id := range byItem {
+		itemIDs = append(itemIDs, id)
+	}
+	sort.Strings(itemIDs) // a stable lock order between concurrent writers
+	var rows []models.Permission
+	stamp := now()
+	for _, itemID := range itemIDs {
+		seen := map[string]int{}
+		for _, p := range byItem[itemID] {
+			p.IntegrationID, p.ItemID, p.SyncedAt = integrationID, itemID, stamp
+			normalizePermission(&p)
+			if i, ok := seen[p.ID]; ok { // one row per key; the last wins
+				rows[i] = p
+				continue
+			}
+			seen[p.ID] = len(rows)
+			rows = append(rows, p)
+		}
+	}
+	err := s.inTx(ctx, func(t *tx) error {
+		if t.dialect == Postgres && s.bulk == bulkCopy {
+			if err := replacePermissionsCopy(ctx, t, integrationID, itemIDs, rows); err != nil {
+				return err
+			}
+		} else {
+			if err := forChunks(itemIDs, 500, func(chunk []string) error {
+				return t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN ?`, integrationID, chunk).Error
+			}); err != nil {
+				return fmt.Errorf("delete old permissions: %w", err)
+			}
+			if err := gormUpsert(t, permissionsTable, rows); err != nil {
+				return err
+			}
+		}
+		return forChunks(itemIDs, 500, func(chunk []string) error {
+			err := t.db.Exec(`UPDATE drive_items SET has_own_permissions = EXISTS (
+	SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)
+WHERE integration_id = ? AND id IN ?`, integrationID, chunk).Error
+			if err != nil {
+				return fmt.Errorf("update has_own_permissions: %w", err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("replace permissions of %d items: %w", len(itemIDs), err)
+	}
+	return nil
+}
+
+// replacePermissionsCopy stages the new rows with COPY, deletes the rows of
+// the listed items that are not staged, and merges the staged rows, so an
+// unchanged permission is not rewritten.
+func replacePermissionsCopy(ctx context.Context, t *tx, integrationID string, itemIDs []string, rows []models.Permission) error {
+	staging, err := stage(ctx, t, permissionsTable, len(rows), func(i int) []any { return permissionValues(&rows[i]) })
+	if err != nil {
+		return err
+	}
+	// database/sql passes []string through to pgx as a text[]; gorm would
+	// expand it into a list.
+	sqlTx := t.db.Statement.ConnPool.(*sql.Tx)
+	_, err = sqlTx.ExecContext(ctx, `DELETE FROM permissions p WHERE p.integration_id = $1 AND p.item_id = ANY($2)
+	AND NOT EXISTS (SELECT 1 FROM `+staging+` s WHERE s.item_id = p.item_id AND s.id = p.id)`, integrationID, itemIDs)
+	if err != nil {
+		return fmt.Errorf("delete removed permissions: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return mergeStaged(t, permissionsTable, staging)
+}
+
+// normalizePermission makes equal permissions compare equal: sorted roles,
+// UTC times, no year-1 expiry (Graph's "0001-01-01T00:00:00Z" means none).
+func normalizePermission(p *models.Permission) {
+	if strings.Contains(p.Roles, ",") {
+		roles := strings.Split(p.Roles, ",")
+		sort.Strings(roles)
+		p.Roles = strings.Join(roles, ",")
+	}
+	if p.ExpiresAt != nil && p.ExpiresAt.Year() <= 1 {
+		p.ExpiresAt = nil
+	}
+	p.ExpiresAt = utcPtr(p.ExpiresAt)
+	if p.GrantedToIdentities == nil {
+		p.GrantedToIdentities = models.Identities{}
+	}
+}

@@ -1,0 +1,272 @@
+// Package store owns every query and write of Overshare. It is the only
+// package that builds SQL. It runs on PostgreSQL (production) and on an
+// embedded SQLite file (the default), with the same behaviour on both.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	gormlogger "gorm.io/gorm/logger"
+)
+
+// Dialects.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Config says where the database lives and where the secret key comes from.
+type Config struct {
+	// DatabaseURL is a postgres:// URL; empty means SQLite in DataDir.
+	DatabaseURL string
+	// DataDir holds the SQLite file and the secret key file (default ./data).
+	DataDir string
+	// SecretKey is the value of OVERSHARE_SECRET_KEY: 32 bytes, base64 or hex.
+	// Empty means a key file in DataDir, created on first use.
+	SecretKey string
+	Logger    *slog.Logger
+}
+
+// ConfigFromEnv reads OVERSHARE_DATABASE_URL, OVERSHARE_DATA_DIR and
+// OVERSHARE_SECRET_KEY.
+func ConfigFromEnv() Config {
+	return Config{
+		DatabaseURL: os.Getenv("OVERSHARE_DATABASE_URL"),
+		DataDir:     envOr("OVERSHARE_DATA_DIR", "./data"),
+		SecretKey:   os.Getenv("OVERSHARE_SECRET_KEY"),
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Store is the database handle. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	pool    *pgxpool.Pool // nil on SQLite
+	dialect string
+	log     *slog.Logger
+	keys    *keyring
+	applied []int
+
+	// bulk selects the PostgreSQL bulk upsert method; see bulk.go.
+	bulk bulkMethod
+}
+
+// Open connects to the database and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "./data"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	keys, err := newKeyring(cfg.SecretKey, filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{log: cfg.Logger, keys: keys, bulk: bulkCopy}
+	gcfg := &gorm.Config{
+		// Writes that need a transaction open one explicitly.
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		Logger: gormlogger.NewSlogLogger(cfg.Logger, gormlogger.Config{
+			SlowThreshold:             5 * time.Second,
+			IgnoreRecordNotFoundError: true,
+			// Never print bound values: they may hold ciphertext or personal data.
+			ParameterizedQueries: true,
+			LogLevel:             gormlogger.Silent,
+		}),
+	}
+	if cfg.DatabaseURL != "" {
+		if err := s.openPostgres(ctx, cfg.DatabaseURL, gcfg); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := s.openSQLite(cfg.DataDir, gcfg); err != nil {
+			return nil, err
+		}
+	}
+	applied, err := migrate(ctx, s.sqlDB, s.dialect)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.applied = applied
+	for _, v := range applied {
+		s.log.Info("applied database migration", "version", v, "dialect", s.dialect)
+	}
+	return s, nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config) error {
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("parse OVERSHARE_DATABASE_URL: %w", redactURLError(err))
+	}
+	// Return timestamptz values in UTC rather than the process's local zone.
+	pcfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID, Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return fmt.Errorf("connect to PostgreSQL at %s: %w", describeURL(dsn), err)
+	}
+	s.pool = pool
+	s.sqlDB = stdlib.OpenDBFromPool(pool)
+	s.dialect = Postgres
+	s.db, err = gorm.Open(postgres.New(postgres.Config{Conn: s.sqlDB}), gcfg)
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("open gorm on PostgreSQL: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, "overshare.db")
+	// _txlock=immediate takes the write lock at BEGIN, so two processes on
+	// one file wait on busy_timeout instead of failing to upgrade a lock.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open SQLite %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer, and River's SQLite driver wants it.
+	db.SetMaxOpenConns(1)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return fmt.Errorf("open SQLite %s: %w", path, err)
+	}
+	s.sqlDB = db
+	s.dialect = SQLite
+	s.db, err = gorm.Open(sqlite.Dialector{Conn: db}, gcfg)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("open gorm on SQLite: %w", err)
+	}
+	return nil
+}
+
+// Close releases the database connections.
+func (s *Store) Close() error {
+	var err error
+	if s.sqlDB != nil {
+		err = s.sqlDB.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return err
+}
+
+// Gorm returns the gorm handle (for packages that need a transaction shared
+// with the store, such as River's transactional enqueue).
+func (s *Store) Gorm() *gorm.DB { return s.db }
+
+// SQLDB returns the database/sql handle.
+func (s *Store) SQLDB() *sql.DB { return s.sqlDB }
+
+// PgxPool returns the pgx pool on PostgreSQL and nil on SQLite.
+func (s *Store) PgxPool() *pgxpool.Pool { return s.pool }
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// AppliedMigrations returns the migration versions this Open applied.
+func (s *Store) AppliedMigrations() []int { return append([]int(nil), s.applied...) }
+
+// SchemaVersion returns the version of the database schema.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	return schemaVersion(ctx, s.sqlDB)
+}
+
+// LatestSchemaVersion is the version this build migrates to.
+func LatestSchemaVersion() int { return len(migrations) }
+
+// tx is one transaction. On PostgreSQL it also holds the connection the
+// transaction runs on, so COPY can join the transaction.
+type tx struct {
+	db      *gorm.DB
+	conn    *sql.Conn // PostgreSQL only
+	dialect string
+}
+
+// inTx runs fn in one transaction: committed when fn returns nil, rolled
+// back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
+	if s.dialect != Postgres {
+		return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+			return fn(&tx{db: g, dialect: s.dialect})
+		})
+	}
+	conn, err := s.sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("get connection: %w", err)
+	}
+	defer conn.Close()
+	g := s.db.Session(&gorm.Session{NewDB: true, Context: ctx})
+	g.Statement.ConnPool = conn
+	return g.Transaction(func(g *gorm.DB) error {
+		return fn(&tx{db: g, conn: conn, dialect: s.dialect})
+	})
+}
+
+// ErrNotFound is returned when a requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// describeURL names the host and database of a URL without its password.
+func describeURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		return "the configured database"
+	}
+	return u.Host + u.Path
+}
+
+func redactURLError(err error) error {
+	// pgx errors for bad URLs may quote the URL; never echo a password.
+	msg := err.Error()
+	if strings.Contains(msg, "@") {
+		return errors.New("malformed database URL")
+	}
+	return err
+}
+
+func now() time.Time { return time.Now().UTC() }

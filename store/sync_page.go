@@ -1,0 +1,285 @@
+package store
+
+// Store operations of the sync engine (package syncer) that need one
+// transaction across items, permissions and the delta checkpoint.
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/overshare/overshare/models"
+)
+
+// SyncPage is everything one delta page changes, written by CommitSyncPage
+// in ONE transaction.
+type SyncPage struct {
+	// Items are upserted, stamped with the drive's generation; the caller
+	// has already kept only the last occurrence of a repeated id.
+	Items []models.DriveItem
+	// DeletedIDs are removed with their permissions and their descendants.
+	DeletedIDs []string
+	// Permissions replaces the stored permissions of each listed item
+	// (maintaining has_own_permissions); items not listed are left alone.
+	Permissions map[string][]models.Permission
+	// NextLink continues the round; DeltaLink ends it (exactly one is set).
+	NextLink, DeltaLink string
+	// ItemsSeen is the round's running count, saved with the checkpoint.
+	ItemsSeen int64
+	// Sweep, on the last page of a full enumeration, deletes the drive's
+	// items not written in this generation and clears round_full.
+	Sweep bool
+	// RecomputePaths, on the last page, recomputes the drive's paths.
+	RecomputePaths bool
+}
+
+// CommitSyncPage writes one delta page: items, deletions, the candidates'
+// permissions and the drive's checkpoint, and on the last page the sweep
+// and the path recompute, all in one transaction. A crash leaves either
+// the state before the page or the state after it; re-applying a page is
+// harmless (upserts are idempotent, deleting a missing row is a no-op).
+func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID string, p SyncPage) error {
+	err := s.inTx(ctx, func(t *tx) error {
+		gen, err := generation(t, integrationID, driveID)
+		if err != nil {
+			return err
+		}
+		stamp := now()
+		var rootID string
+		for i := range p.Items {
+			it := &p.Items[i]
+			it.IntegrationID, it.DriveID, it.SeenGeneration, it.SyncedAt = integrationID, driveID, gen, stamp
+			it.CreatedDateTime = utcPtr(it.CreatedDateTime)
+			it.LastModifiedDateTime = utcPtr(it.LastModifiedDateTime)
+			if it.IsRoot {
+				rootID = it.ID
+			}
+		}
+		if err := s.upsertItems(ctx, t, p.Items); err != nil {
+			return err
+		}
+		if rootID != "" {
+			if err := t.db.Exec(`UPDATE drives SET root_id = ? WHERE integration_id = ? AND id = ? AND root_id <> ?`,
+				rootID, integrationID, driveID, rootID).Error; err != nil {
+				return fmt.Errorf("set drive root: %w", err)
+			}
+		}
+		if err := deleteItemTrees(t, integrationID, driveID, p.DeletedIDs); err != nil {
+			return err
+		}
+		if err := s.replacePermissionsTx(ctx, t, integrationID, driveID, p.Permissions); err != nil {
+			return err
+		}
+		cp := models.DriveSyncState{ItemsSeen: p.ItemsSeen}
+		if p.NextLink != "" {
+			cp.NextLink = &p.NextLink
+		} else {
+			cp.DeltaLink = &p.DeltaLink
+		}
+		if err := saveCheckpoint(t, integrationID, driveID, cp); err != nil {
+			return err
+		}
+		if p.NextLink != "" {
+			return nil
+		}
+		if p.Sweep {
+			if err := sweepTx(t, integrationID, driveID, gen); err != nil {
+				return err
+			}
+		}
+		if p.RecomputePaths {
+			return recomputePathsTx(t, integrationID, driveID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("commit delta page of drive %s: %w", driveID, err)
+	}
+	return nil
+}
+
+// deleteItemTrees removes items, every item below them and their
+// permissions.
+func deleteItemTrees(t *tx, integrationID, driveID string, ids []string) error {
+	return forChunks(ids, 500, func(chunk []string) error {
+		tree := `WITH RECURSIVE sub (id) AS (
+	SELECT id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND id IN ?
+  UNION
+	SELECT c.id FROM drive_items c JOIN sub ON c.parent_id = sub.id WHERE c.integration_id = ? AND c.drive_id = ?
+) `
+		args := []any{integrationID, driveID, chunk, integrationID, driveID, integrationID}
+		if err := t.db.Exec(tree+`DELETE FROM permissions WHERE integration_id = ? AND item_id IN (SELECT id FROM sub)`, args...).Error; err != nil {
+			return fmt.Errorf("delete permissions of deleted items: %w", err)
+		}
+		if err := t.db.Exec(tree+`DELETE FROM drive_items WHERE integration_id = ? AND id IN (SELECT id FROM sub)`, args...).Error; err != nil {
+			return fmt.Errorf("delete items: %w", err)
+		}
+		// Permission rows keyed by an id the page did not know as an item.
+		return t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN ?`, integrationID, chunk).Error
+	})
+}
+
+// replacePermissionsTx is ReplacePermissions inside the caller's transaction.
+func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, driveID string, byItem map[string][]models.Permission) error {
+	if len(byItem) == 0 {
+		return nil
+	}
+	itemIDs := make([]string, 0, len(byItem))
+	for id := range byItem {
+		itemIDs = append(itemIDs, id)
+	}
+	sort.Strings(itemIDs)
+	var rows []models.Permission
+	stamp := now()
+	for _, itemID := range itemIDs {
+		seen := map[string]int{}
+		for _, p := range byItem[itemID] {
+			p.IntegrationID, p.DriveID, p.ItemID, p.SyncedAt = integrationID, driveID, itemID, stamp
+			normalizePermission(&p)
+			if i, ok := seen[p.ID]; ok {
+				rows[i] = p
+				continue
+			}
+			seen[p.ID] = len(rows)
+			rows = append(rows, p)
+		}
+	}
+	if t.dialect == Postgres && s.bulk == bulkCopy {
+		if err := replacePermissionsCopy(ctx, t, integrationID, itemIDs, rows); err != nil {
+			return err
+		}
+	} else {
+		if err := forChunks(itemIDs, 500, func(chunk []string) error {
+			return t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN ?`, integrationID, chunk).Error
+		}); err != nil {
+			return fmt.Errorf("delete old permissions: %w", err)
+		}
+		if err := gormUpsert(t, permissionsTable, rows); err != nil {
+			return err
+		}
+	}
+	return forChunks(itemIDs, 500, func(chunk []string) error {
+		err := t.db.Exec(`UPDATE drive_items SET has_own_permissions = EXISTS (
+	SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)
+WHERE integration_id = ? AND id IN ?`, integrationID, chunk).Error
+		if err != nil {
+			return fmt.Errorf("update has_own_permissions: %w", err)
+		}
+		return nil
+	})
+}
+
+// sweepTx is SweepDrive inside the caller's transaction.
+func sweepTx(t *tx, integrationID, driveID string, gen int64) error {
+	err := t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN
+	(SELECT id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND seen_generation < ?)`,
+		integrationID, integrationID, driveID, gen).Error
+	if err != nil {
+		return fmt.Errorf("sweep permissions: %w", err)
+	}
+	if err := t.db.Exec(`DELETE FROM drive_items WHERE integration_id = ? AND drive_id = ? AND seen_generation < ?`,
+		integrationID, driveID, gen).Error; err != nil {
+		return fmt.Errorf("sweep items: %w", err)
+	}
+	return t.db.Exec(`UPDATE drive_sync_states SET round_full = false WHERE integration_id = ? AND drive_id = ?`,
+		integrationID, driveID).Error
+}
+
+// recomputePathsTx is RecomputePaths inside the caller's transaction.
+func recomputePathsTx(t *tx, integrationID, driveID string) error {
+	err := t.db.Exec(`WITH RECURSIVE tree (id, path, depth) AS (
+	SELECT id, CAST('/' AS text), 0 FROM drive_items
+	WHERE integration_id = ? AND drive_id = ? AND is_root
+  UNION ALL
+	SELECT c.id, CASE WHEN tree.path = '/' THEN '/' || c.name ELSE tree.path || '/' || c.name END, tree.depth + 1
+	FROM drive_items c JOIN tree ON c.parent_id = tree.id
+	WHERE c.integration_id = ? AND c.drive_id = ? AND NOT c.is_root AND tree.depth < 10000
+)
+UPDATE drive_items AS d SET path = tree.path FROM tree
+WHERE d.integration_id = ? AND d.id = tree.id AND d.path <> tree.path`,
+		integrationID, driveID, integrationID, driveID, integrationID).Error
+	if err != nil {
+		return fmt.Errorf("recompute paths: %w", err)
+	}
+	return nil
+}
+
+// SyncItemParents returns the parent id of each listed item of a drive that
+// is stored (the root maps to "").
+func (s *Store) SyncItemParents(ctx context.Context, integrationID, driveID string, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	err := forChunks(ids, 500, func(chunk []string) error {
+		var rows []struct{ ID, ParentID string }
+		if err := s.db.WithContext(ctx).Raw(`SELECT id, parent_id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND id IN ?`,
+			integrationID, driveID, chunk).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			out[r.ID] = r.ParentID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read parents: %w", err)
+	}
+	return out, nil
+}
+
+// SyncPermissionIDs returns the stored permission ids of each listed item.
+func (s *Store) SyncPermissionIDs(ctx context.Context, integrationID string, itemIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	err := forChunks(itemIDs, 500, func(chunk []string) error {
+		var rows []struct{ ItemID, ID string }
+		if err := s.db.WithContext(ctx).Raw(`SELECT item_id, id FROM permissions WHERE integration_id = ? AND item_id IN ?`,
+			integrationID, chunk).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			out[r.ItemID] = append(out[r.ItemID], r.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read permission ids: %w", err)
+	}
+	return out, nil
+}
+
+// SyncUsersWithoutDriveLookup returns which of the listed users have never
+// had their drive looked up (has_drive is NULL).
+func (s *Store) SyncUsersWithoutDriveLookup(ctx context.Context, integrationID string, userIDs []string) ([]string, error) {
+	var out []string
+	err := forChunks(userIDs, 500, func(chunk []string) error {
+		var ids []string
+		if err := s.db.WithContext(ctx).Raw(`SELECT id FROM users WHERE integration_id = ? AND has_drive IS NULL AND id IN ?`,
+			integrationID, chunk).Scan(&ids).Error; err != nil {
+			return err
+		}
+		out = append(out, ids...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read users without drive lookup: %w", err)
+	}
+	return out, nil
+}
+
+// SyncDriveRoots returns the stored root item id of each listed drive.
+func (s *Store) SyncDriveRoots(ctx context.Context, integrationID string, driveIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(driveIDs))
+	err := forChunks(driveIDs, 500, func(chunk []string) error {
+		var rows []struct{ ID, RootID string }
+		if err := s.db.WithContext(ctx).Raw(`SELECT id, root_id FROM drives WHERE integration_id = ? AND id IN ?`,
+			integrationID, chunk).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			out[r.ID] = r.RootID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read drive roots: %w", err)
+	}
+	return out, nil
+}
