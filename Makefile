@@ -7,9 +7,9 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: build demo test test-go vet pg-up generate check-generated bench-graphsim
+.PHONY: build demo test test-go vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium
 
-build:
+build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
 
 # The main job: until the server lands this runs the simulator with a sample tenant.
@@ -17,12 +17,12 @@ demo: build
 	./bin/overshare graphsim --users 50 --files-per-user 200
 
 # Everything CI runs.
-test: pg-up check-generated vet test-go
+test: pg-up check-generated vet test-go test-frontend
 
-vet:
+vet: frontend
 	$(GO) vet ./...
 
-test-go:
+test-go: frontend
 	$(GO) test -race -count=1 -timeout 30m -json ./... | $(GO) run ./internal/testsummary
 
 # The tests use the machine's PostgreSQL; start it when it is installed but stopped.
@@ -45,3 +45,27 @@ check-generated: generate
 
 bench-graphsim:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./graphsim/...
+
+# The dashboard. dist/ is embedded by frontend/frontend.go, so every Go build needs it.
+# npm ci runs when node_modules is missing or package-lock.json is newer than the install.
+frontend/node_modules/.package-lock.json: frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm run build
+
+# Regenerates the SPA's GraphQL types from schema.graphqls (the output is committed).
+frontend-codegen: frontend/node_modules/.package-lock.json
+	cd frontend && npm run codegen
+
+test-frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm test -- --run
+
+# Debian's Chromium for the browser tests; no test tool downloads a browser of its own.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# End-to-end tests in headless Chromium against `overshare demo` (started and stopped here).
+test-e2e: build chromium
+	frontend/e2e/with-demo.sh ./bin/overshare

@@ -1,0 +1,75 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react';
+import { useSearchParams } from 'react-router';
+import { useQuery } from 'urql';
+import { IntegrationsQuery } from './graphql/documents';
+import type { IntegrationsQuery as IntegrationsQueryType } from './gql/graphql';
+import { isAdmin } from './lib/roles';
+import { useSession } from './auth/context';
+
+export type IntegrationInfo = IntegrationsQueryType['integrations'][number];
+
+interface IntegrationState {
+  // The integration every screen is about; null when none exists (or, for a
+  // viewer, none was named in the address).
+  id: string | null;
+  current: IntegrationInfo | null;
+  list: IntegrationInfo[];
+  fetching: boolean;
+  error: ReturnType<typeof useQuery>[0]['error'];
+  select: (id: string) => void;
+  refetch: () => void;
+}
+
+const Ctx = createContext<IntegrationState | null>(null);
+const STORAGE_KEY = 'overshare.integration';
+
+export function IntegrationProvider({ children }: { children: ReactNode }) {
+  const { roles } = useSession();
+  const admin = isAdmin(roles);
+  const [params, setParams] = useSearchParams();
+  const [{ data, fetching, error }, refetch] = useQuery({ query: IntegrationsQuery, pause: !admin });
+  const list = useMemo(() => data?.integrations ?? [], [data]);
+  const fromUrl = params.get('integration');
+  const stored = typeof window !== 'undefined' ? window.localStorage.getItem(STORAGE_KEY) : null;
+
+  let id: string | null = null;
+  if (admin) {
+    const wanted = fromUrl ?? stored;
+    id = list.find((i) => i.id === wanted)?.id ?? list[0]?.id ?? null;
+  } else {
+    // The API lets a viewer read overview counts only and not list
+    // integrations, so the integration comes from the shared address.
+    id = fromUrl ?? stored;
+  }
+
+  useEffect(() => {
+    if (id) window.localStorage.setItem(STORAGE_KEY, id);
+  }, [id]);
+
+  const select = useCallback(
+    (next: string) => {
+      window.localStorage.setItem(STORAGE_KEY, next);
+      const p = new URLSearchParams(params);
+      p.set('integration', next);
+      setParams(p);
+    },
+    [params, setParams],
+  );
+
+  const value: IntegrationState = {
+    id,
+    current: list.find((i) => i.id === id) ?? null,
+    list,
+    fetching,
+    error,
+    select,
+    refetch: () => refetch({ requestPolicy: 'network-only' }),
+  };
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
+
+export function useIntegration(): IntegrationState {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('useIntegration outside IntegrationProvider');
+  return v;
+}

@@ -1,0 +1,99 @@
+import type { PermissionFieldsFragment } from '../gql/graphql';
+import { formatCount, scopeLabel } from './format';
+
+// Confirmation texts name what will stop working, in the words a person uses:
+// who loses access to which file, not permission IDs.
+
+type Perm = Pick<PermissionFieldsFragment, 'roles' | 'inherited' | 'link' | 'grantedTo' | 'grantedToIdentities'> & {
+  inheritedFrom?: { name: string; path: string } | null;
+};
+
+function access(roles: readonly string[], linkType?: string | null): string {
+  const r = new Set(roles.map((x) => x.toLowerCase()));
+  if (linkType === 'edit' || r.has('write') || r.has('owner')) return 'edit';
+  return 'view';
+}
+
+function who(p: Perm): string {
+  const people = [p.grantedTo, ...p.grantedToIdentities]
+    .filter((x): x is NonNullable<typeof x> => !!x)
+    .map((x) => {
+      const name = x.email || x.displayName || 'someone';
+      return x.external ? `${name} (external)` : name;
+    });
+  return [...new Set(people)].join(', ');
+}
+
+export function describePermission(p: Perm): string {
+  if (p.link) {
+    const level = access(p.roles, p.link.type);
+    const scope = p.link.scope ? scopeLabel(p.link.scope).toLowerCase() : 'people';
+    const extra = who(p);
+    const base =
+      p.link.scope === 'ANONYMOUS'
+        ? `the anonymous ${level} link (anyone who has it)`
+        : p.link.scope === 'ORGANIZATION'
+          ? `the organisation ${level} link (${scope})`
+          : `the specific-people ${level} link`;
+    return extra ? `${base} used by ${extra}` : base;
+  }
+  const w = who(p) || 'a direct grant';
+  return `${w}'s ${access(p.roles)} access`;
+}
+
+export function stopSharingLines(itemName: string, perms: readonly Perm[]): string[] {
+  return perms.map((p) => {
+    if (p.link?.scope === 'ANONYMOUS') {
+      return `Anyone holding the ${access(p.roles, p.link.type)} link to “${itemName}” will no longer be able to open it.`;
+    }
+    if (p.link?.scope === 'ORGANIZATION') {
+      return `The organisation-wide ${access(p.roles, p.link.type)} link to “${itemName}” will stop working for everyone in the tenant.`;
+    }
+    const w = who(p);
+    if (p.link) {
+      return `${w || 'The people it was sent to'} will lose ${access(p.roles, p.link.type)} access to “${itemName}” through the specific-people link.`;
+    }
+    return `${w || 'The person it was granted to'} will lose ${access(p.roles)} access to “${itemName}”.`;
+  });
+}
+
+export function stopSharingTitle(itemName: string, count: number): string {
+  return count === 1 ? `Stop this sharing of “${itemName}”?` : `Stop all ${count} shares of “${itemName}”?`;
+}
+
+// Inherited permissions cannot be removed on the item: the API refuses them and
+// names the folder. The dialog says so before the person clicks.
+export function splitRemovable<T extends Perm>(perms: readonly T[]): { removable: T[]; inherited: T[] } {
+  return {
+    removable: perms.filter((p) => !p.inherited),
+    inherited: perms.filter((p) => p.inherited),
+  };
+}
+
+export function inheritedNote(perms: readonly Perm[]): string | null {
+  const folders = [...new Set(perms.filter((p) => p.inherited).map((p) => p.inheritedFrom?.path || p.inheritedFrom?.name || 'a parent folder'))];
+  if (!folders.length) return null;
+  return `Sharing inherited from ${folders.join(', ')} stays: change it on that folder instead.`;
+}
+
+export interface IntegrationForDelete {
+  name: string;
+  tenantId: string;
+  counts: { users: number; drives: number; items: number; permissions: number };
+}
+
+export function deleteIntegrationText(i: IntegrationForDelete): string {
+  return (
+    `Deletes the integration “${i.name}” (tenant ${i.tenantId}) and everything synced for it from Overshare: ` +
+    `${formatCount(i.counts.users)} users, ${formatCount(i.counts.drives)} drives, ` +
+    `${formatCount(i.counts.items)} items and ${formatCount(i.counts.permissions)} permissions, plus its sync history. ` +
+    `Nothing changes in Microsoft 365, and the audit log is kept.`
+  );
+}
+
+export function bulkSummary(items: number, permissions: number, dryRun: boolean): string {
+  const what = `${formatCount(permissions)} ${permissions === 1 ? 'permission' : 'permissions'} on ${formatCount(items)} ${items === 1 ? 'item' : 'items'}`;
+  return dryRun
+    ? `Stopping sharing for this filter would remove ${what}. Nothing has changed yet.`
+    : `Removed sharing: ${what}.`;
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { DriveItemRowFragment } from '../gql/graphql';
+import { csvCell, driveItemCsvRow, earliestExpiry, externalRecipients, toCsv } from './csv';
+
+describe('csv', () => {
+  it.each([
+    ['plain', 'plain'],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ['two\nlines', '"two\nlines"'],
+    [' padded', '" padded"'],
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ['+1', "'+1"],
+    ['-rf', "'-rf"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    [42, '42'],
+    [-3, '-3'],
+    [null, ''],
+    [undefined, ''],
+    [true, 'true'],
+  ])('escapes %j as %s', (input, want) => {
+    expect(csvCell(input)).toBe(want);
+  });
+
+  it('joins lines with CRLF and ends with one', () => {
+    expect(toCsv(['a', 'b'], [[1, 'x,y'], ['', null]])).toBe('a,b\r\n1,"x,y"\r\n,\r\n');
+  });
+
+  const item: DriveItemRowFragment = {
+    id: 'i1',
+    name: 'Budget, final.xlsx',
+    path: '/Documents/Finance',
+    webUrl: 'https://contoso-my.sharepoint.com/x',
+    folder: false,
+    size: 10,
+    modifiedAt: '2024-03-01T10:00:00Z',
+    sharedScope: 'ANONYMOUS',
+    owner: { id: 'u1', displayName: 'Alice', userPrincipalName: 'alice@contoso.com' },
+    permissions: [
+      {
+        id: 'p1',
+        graphId: 'g1',
+        roles: ['write'],
+        inherited: false,
+        inheritedFrom: null,
+        expiresAt: null,
+        link: { type: 'edit', scope: 'ANONYMOUS', webUrl: 'https://x/1', expiresAt: '2025-01-01T00:00:00Z', hasPassword: false, preventsDownload: false },
+        grantedTo: null,
+        grantedToIdentities: [],
+      },
+      {
+        id: 'p2',
+        graphId: 'g2',
+        roles: ['read'],
+        inherited: false,
+        inheritedFrom: null,
+        expiresAt: null,
+        link: { type: 'view', scope: 'USERS', webUrl: 'https://x/2', expiresAt: '2024-12-01T00:00:00Z', hasPassword: true, preventsDownload: false },
+        grantedTo: null,
+        grantedToIdentities: [
+          { displayName: 'Bob', email: 'bob@fabrikam.com', external: true, kind: 'user' },
+          { displayName: 'Carol', email: 'carol@contoso.com', external: false, kind: 'user' },
+        ],
+      },
+    ],
+  };
+
+  it('builds a row from a drive item', () => {
+    expect(driveItemCsvRow(item)).toEqual([
+      'Budget, final.xlsx',
+      '/Documents/Finance',
+      'alice@contoso.com',
+      'Anyone with the link',
+      'edit view',
+      '2024-12-01T00:00:00Z',
+      'yes',
+      'bob@fabrikam.com',
+      '2024-03-01T10:00:00Z',
+      'https://contoso-my.sharepoint.com/x',
+    ]);
+    expect(externalRecipients(item)).toEqual(['bob@fabrikam.com']);
+  });
+
+  it('reports no expiry when one link never expires', () => {
+    const p0 = item.permissions[0]!;
+    const open = { ...item, permissions: [{ ...p0, link: { ...p0.link!, expiresAt: null } }, item.permissions[1]!] };
+    expect(earliestExpiry(open)).toBeNull();
+  });
+});

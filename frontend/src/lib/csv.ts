@@ -1,0 +1,87 @@
+import type { DriveItemRowFragment } from '../gql/graphql';
+import { scopeLabel } from './format';
+
+// Cells that start with these characters are evaluated as formulas by Excel and
+// LibreOffice; a file name like "=HYPERLINK(...)" must stay text in an export.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = typeof value === 'string' ? value : String(value);
+  if (typeof value === 'string' && FORMULA_START.test(s)) s = `'${s}`;
+  if (/[",\r\n]/.test(s) || s !== s.trim()) {
+    return `"${s.replace(/"/g, '""')}"`;
+  }
+  return s;
+}
+
+export function csvLine(cells: readonly unknown[]): string {
+  return cells.map(csvCell).join(',');
+}
+
+export function toCsv(header: readonly string[], rows: Iterable<readonly unknown[]>): string {
+  const lines = [csvLine(header)];
+  for (const r of rows) lines.push(csvLine(r));
+  // CRLF per RFC 4180; spreadsheet programs expect it.
+  return lines.join('\r\n') + '\r\n';
+}
+
+export const DRIVE_ITEM_CSV_HEADER = [
+  'Name',
+  'Path',
+  'Owner',
+  'Scope',
+  'Link types',
+  'Expires',
+  'Password',
+  'External recipients',
+  'Modified',
+  'Web URL',
+] as const;
+
+export function externalRecipients(item: DriveItemRowFragment): string[] {
+  const out = new Set<string>();
+  for (const p of item.permissions) {
+    for (const id of [p.grantedTo, ...p.grantedToIdentities]) {
+      if (id?.external) out.add(id.email || id.displayName || 'unknown');
+    }
+  }
+  return [...out];
+}
+
+export function linkTypes(item: DriveItemRowFragment): string[] {
+  const out = new Set<string>();
+  for (const p of item.permissions) if (p.link?.type && !p.inherited) out.add(p.link.type);
+  return [...out];
+}
+
+// The earliest expiry among the item's own links; null when any link never expires.
+export function earliestExpiry(item: DriveItemRowFragment): string | null {
+  let min: string | null = null;
+  for (const p of item.permissions) {
+    if (!p.link || p.inherited) continue;
+    const e = p.link.expiresAt ?? p.expiresAt;
+    if (!e) return null;
+    if (min === null || e < min) min = e;
+  }
+  return min;
+}
+
+export function hasPassword(item: DriveItemRowFragment): boolean {
+  return item.permissions.some((p) => p.link?.hasPassword);
+}
+
+export function driveItemCsvRow(item: DriveItemRowFragment): unknown[] {
+  return [
+    item.name,
+    item.path,
+    item.owner?.userPrincipalName ?? item.owner?.displayName ?? '',
+    item.sharedScope ? scopeLabel(item.sharedScope) : '',
+    linkTypes(item).join(' '),
+    earliestExpiry(item) ?? '',
+    hasPassword(item) ? 'yes' : 'no',
+    externalRecipients(item).join(' '),
+    item.modifiedAt ?? '',
+    item.webUrl ?? '',
+  ];
+}

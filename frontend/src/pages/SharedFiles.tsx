@@ -1,0 +1,5 @@
+import { Title } from '@mantine/core';
+
+export default function SharedFiles() {
+  return <Title order={2}>SharedFiles</Title>;
+}
