@@ -1,0 +1,384 @@
+package auth_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/auth/devidp/devidptest"
+)
+
+// idp is a development provider served over TLS, as a production provider would be, so the
+// verifier's HTTPClient (trusting the test CA) is exercised too.
+type idp struct {
+	opts     devidp.Options
+	srv      *httptest.Server
+	callback string
+}
+
+// Extra clients registered on every test provider.
+const (
+	noRolesClient    = "no-roles-script"
+	shortLived       = "short-lived-script"
+	otherAPIClient   = "other-api-script"
+	testClientSecret = "test-client-secret-0123456789"
+)
+
+func startIDP(t *testing.T, change func(*devidp.Options)) *idp {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	base := "https://" + srv.Listener.Addr().String()
+	p := &idp{srv: srv, callback: base + "/callback"}
+	p.opts = devidp.DemoOptions(base+"/oidc", []string{p.callback})
+	p.opts.Clients = append(p.opts.Clients,
+		devidp.Client{ID: noRolesClient, Secret: testClientSecret},
+		devidp.Client{ID: shortLived, Secret: testClientSecret, Roles: []string{devidp.DemoAdminRole}, TokenTTL: time.Second},
+		devidp.Client{ID: otherAPIClient, Secret: testClientSecret, Roles: []string{devidp.DemoAdminRole}, Audience: "api://other"},
+	)
+	if change != nil {
+		change(&p.opts)
+	}
+	provider, err := devidp.New(p.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/oidc/", provider)
+	srv.Config.Handler = mux
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the no-CA test's handshake failure is expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return p
+}
+
+func (p *idp) issuer() string { return p.opts.Issuer }
+
+func (p *idp) secret(clientID string) string {
+	for _, c := range p.opts.Clients {
+		if c.ID == clientID {
+			return c.Secret
+		}
+	}
+	panic("no client " + clientID)
+}
+
+func (p *idp) password(username string) string {
+	for _, u := range p.opts.Users {
+		if u.Username == username {
+			return u.Password
+		}
+	}
+	panic("no user " + username)
+}
+
+func (p *idp) verifier(t *testing.T, cfg auth.Config) *auth.Verifier {
+	t.Helper()
+	cfg.Issuer = p.issuer()
+	if cfg.Audience == "" {
+		cfg.Audience = devidp.DemoAudience
+	}
+	cfg.HTTPClient = p.srv.Client()
+	v, err := auth.NewVerifier(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// login signs a user in through the login form and returns the token response.
+func (p *idp) login(t *testing.T, username string) *devidptest.Tokens {
+	t.Helper()
+	tok, err := devidptest.NewBrowser(p.srv.Client()).Login(context.Background(), p.issuer(),
+		devidp.DemoSPAClientID, p.callback, username, p.password(username))
+	if err != nil {
+		t.Fatalf("login %s: %v", username, err)
+	}
+	return tok
+}
+
+// script gets a client_credentials access token.
+func (p *idp) script(t *testing.T, clientID string) string {
+	t.Helper()
+	tok, err := devidptest.ClientCredentials(context.Background(), p.srv.Client(), p.issuer()+"/token", clientID, p.secret(clientID))
+	if err != nil {
+		t.Fatalf("client credentials %s: %v", clientID, err)
+	}
+	return tok.AccessToken
+}
+
+func (p *idp) publicKey(t *testing.T) (*rsa.PublicKey, string) {
+	t.Helper()
+	resp, err := p.srv.Client().Get(p.issuer() + "/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	return set.Keys[0].Key.(*rsa.PublicKey), set.Keys[0].KeyID
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// withHeader returns a token with the given header and the payload of token, signed by sign
+// (nil: no signature, as alg "none" wants).
+func withHeader(t *testing.T, token string, header map[string]any, sign func(input []byte) []byte) string {
+	t.Helper()
+	h, _ := json.Marshal(header)
+	input := b64(h) + "." + strings.Split(token, ".")[1]
+	if sign == nil {
+		return input + "."
+	}
+	return input + "." + b64(sign([]byte(input)))
+}
+
+func hs256(key []byte) func([]byte) []byte {
+	return func(input []byte) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write(input)
+		return m.Sum(nil)
+	}
+}
+
+// withClaims returns token with some claims changed and the original signature kept.
+func withClaims(t *testing.T, token string, change map[string]any) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range change {
+		claims[k] = v
+	}
+	payload, _ := json.Marshal(claims)
+	return parts[0] + "." + b64(payload) + "." + parts[2]
+}
+
+func TestVerify(t *testing.T) {
+	p := startIDP(t, nil)
+	other := startIDP(t, nil) // another issuer with other keys
+	v := p.verifier(t, auth.Config{})
+
+	adminUser := p.login(t, "admin")
+	viewerUser := p.login(t, "viewer")
+	adminScript := p.script(t, devidp.DemoAdminScriptClientID)
+	viewerScript := p.script(t, devidp.DemoViewerScriptClientID)
+	expiring := p.script(t, shortLived)
+	pub, kid := p.publicKey(t)
+	pkix, _ := x509.MarshalPKIXPublicKey(pub)
+	pemPKIX := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix})
+	pemPKCS1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(pub)})
+	attackerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs256 := func(input []byte) []byte {
+		sum := sha256.Sum256(input)
+		sig, err := rsa.SignPKCS1v15(rand.Reader, attackerKey, crypto.SHA256, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+
+	// The expired token is taken last, once its one-second lifetime is certainly over.
+	var expiry struct {
+		Exp int64 `json:"exp"`
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(expiring, ".")[1])
+	_ = json.Unmarshal(payload, &expiry)
+	time.Sleep(time.Until(time.Unix(expiry.Exp, 0).Add(1100 * time.Millisecond)))
+
+	tests := []struct {
+		name   string
+		token  string
+		roles  []auth.Role // for a valid token
+		err    error       // ErrNoToken or ErrInvalidToken
+		reason auth.Reason // for an invalid one
+		who    string      // the principal's Name
+		email  string
+	}{
+		{"admin user", adminUser.AccessToken, []auth.Role{auth.RoleAdmin, auth.RoleViewer}, nil, "", "Ada Admin", "admin@overshare.example"},
+		{"viewer user", viewerUser.AccessToken, []auth.Role{auth.RoleViewer}, nil, "", "Vic Viewer", "viewer@overshare.example"},
+		{"admin script", adminScript, []auth.Role{auth.RoleAdmin, auth.RoleViewer}, nil, "", devidp.DemoAdminScriptClientID, ""},
+		{"viewer script", viewerScript, []auth.Role{auth.RoleViewer}, nil, "", devidp.DemoViewerScriptClientID, ""},
+		{"valid token without roles", p.script(t, noRolesClient), nil, nil, "", noRolesClient, ""},
+		{"no token", "", nil, auth.ErrNoToken, "", "", ""},
+		{"expired", expiring, nil, auth.ErrInvalidToken, auth.ReasonExpired, "", ""},
+		{"wrong audience", p.script(t, otherAPIClient), nil, auth.ErrInvalidToken, auth.ReasonAudience, "", ""},
+		{"ID token used as access token", adminUser.IDToken, nil, auth.ErrInvalidToken, auth.ReasonAudience, "", ""},
+		{"wrong issuer", other.script(t, devidp.DemoAdminScriptClientID), nil, auth.ErrInvalidToken, auth.ReasonIssuer, "", ""},
+		{"alg none", withHeader(t, adminScript, map[string]any{"alg": "none", "typ": "JWT"}, nil), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
+		{"alg None", withHeader(t, adminScript, map[string]any{"alg": "None", "typ": "JWT"}, nil), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
+		{"HS256 keyed with the public key (PKIX PEM)", withHeader(t, viewerScript, map[string]any{"alg": "HS256", "typ": "JWT", "kid": kid}, hs256(pemPKIX)), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
+		{"HS256 keyed with the public key (PKCS1 PEM)", withHeader(t, viewerScript, map[string]any{"alg": "HS256", "kid": kid}, hs256(pemPKCS1)), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
+		{"HS256 keyed with the modulus", withHeader(t, viewerScript, map[string]any{"alg": "HS256", "kid": kid}, hs256(pub.N.Bytes())), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
+		{"tampered payload", withClaims(t, viewerScript, map[string]any{"roles": []string{devidp.DemoAdminRole}}), nil, auth.ErrInvalidToken, auth.ReasonSignature, "", ""},
+		{"tampered expiry", withClaims(t, expiring, map[string]any{"exp": time.Now().Add(time.Hour).Unix()}), nil, auth.ErrInvalidToken, auth.ReasonSignature, "", ""},
+		{"signed by another key under the provider's key id", withHeader(t, adminScript, map[string]any{"alg": "RS256", "kid": kid}, rs256), nil, auth.ErrInvalidToken, auth.ReasonSignature, "", ""},
+		{"not a JWT", "not-a-token", nil, auth.ErrInvalidToken, auth.ReasonMalformed, "", ""},
+		{"signature stripped", strings.Join(strings.Split(adminScript, ".")[:2], ".") + ".", nil, auth.ErrInvalidToken, auth.ReasonSignature, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := v.Verify(context.Background(), tt.token)
+			if tt.err == nil {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if !slices.Equal(got.Roles, tt.roles) || got.Name != tt.who || got.Email != tt.email || got.Subject == "" {
+					t.Fatalf("principal = %+v, want roles %v, name %q, email %q", got, tt.roles, tt.who, tt.email)
+				}
+				if until := time.Until(got.ExpiresAt); until < 50*time.Minute || until > time.Hour+time.Minute {
+					t.Errorf("ExpiresAt in %v, want about the provider's one-hour TTL", until)
+				}
+				return
+			}
+			if got != nil || !errors.Is(err, tt.err) {
+				t.Fatalf("Verify = %+v, %v; want %v", got, err, tt.err)
+			}
+			var te *auth.TokenError
+			if tt.reason != "" && (!errors.As(err, &te) || te.Reason != tt.reason) {
+				t.Fatalf("Verify error %q, want reason %q", err, tt.reason)
+			}
+			if tt.token != "" && strings.Contains(err.Error(), strings.Split(tt.token, ".")[0]) {
+				t.Fatalf("the error echoes the token: %q", err)
+			}
+		})
+	}
+}
+
+func TestRolesClaimPaths(t *testing.T) {
+	// Keycloak nests realm roles; Dex sends groups. Both are set up the way their users would.
+	tests := []struct {
+		claim string
+		admin string
+		view  string
+	}{
+		{"realm_access.roles", "overshare-admin", "overshare-viewer"},
+		{"groups", "it-security", "helpdesk"},
+		{"resource_access.overshare.roles", "admin", "viewer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.claim, func(t *testing.T) {
+			p := startIDP(t, func(o *devidp.Options) {
+				o.RolesClaim = tt.claim
+				o.Users[0].Roles = []string{"staff", tt.admin}
+				o.Users[1].Roles = []string{tt.view}
+			})
+			v := p.verifier(t, auth.Config{RolesClaim: tt.claim, AdminValues: []string{tt.admin}, ViewerValues: []string{tt.view}})
+			defaults := p.verifier(t, auth.Config{}) // looks in "roles", where these providers put nothing
+			for _, c := range []struct {
+				user string
+				want []auth.Role
+			}{
+				{"admin", []auth.Role{auth.RoleAdmin, auth.RoleViewer}},
+				{"viewer", []auth.Role{auth.RoleViewer}},
+			} {
+				tok := p.login(t, c.user).AccessToken
+				got, err := v.Verify(context.Background(), tok)
+				if err != nil || !slices.Equal(got.Roles, c.want) {
+					t.Errorf("%s with claim %s: %+v, %v; want %v", c.user, tt.claim, got, err, c.want)
+				}
+				if got, err := defaults.Verify(context.Background(), tok); err != nil || len(got.Roles) != 0 {
+					t.Errorf("%s with the default claim: %+v, %v; want valid without roles", c.user, got, err)
+				}
+			}
+		})
+	}
+}
+
+func TestMiddlewareRecordsWithoutRejecting(t *testing.T) {
+	p := startIDP(t, nil)
+	v := p.verifier(t, auth.Config{})
+	type seen struct {
+		p   *auth.Principal
+		err error
+	}
+	var last seen
+	h := auth.Middleware(v, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, err := auth.PrincipalFrom(r.Context())
+		last = seen{pr, err}
+		if _, err := auth.Require(r.Context(), auth.RoleAdmin); err != nil {
+			w.WriteHeader(http.StatusTeapot) // the handler decides, not the middleware
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	admin := p.script(t, devidp.DemoAdminScriptClientID)
+	viewer := p.script(t, devidp.DemoViewerScriptClientID)
+	tests := []struct {
+		name    string
+		header  string
+		status  int
+		subject string
+		err     error
+	}{
+		{"admin", "Bearer " + admin, http.StatusOK, devidp.DemoAdminScriptClientID, nil},
+		{"scheme in lower case", "bearer " + admin, http.StatusOK, devidp.DemoAdminScriptClientID, nil},
+		{"viewer asks for admin", "Bearer " + viewer, http.StatusTeapot, devidp.DemoViewerScriptClientID, nil},
+		{"no header", "", http.StatusTeapot, "", auth.ErrNoToken},
+		{"basic scheme", "Basic YWRtaW46YWRtaW4=", http.StatusTeapot, "", auth.ErrNoToken},
+		{"forged", "Bearer " + withClaims(t, viewer, map[string]any{"roles": []string{devidp.DemoAdminRole}}), http.StatusTeapot, "", auth.ErrInvalidToken},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("POST", "/graphql", nil)
+		if tt.header != "" {
+			req.Header.Set("Authorization", tt.header)
+		}
+		rec := httptest.NewRecorder()
+		last = seen{}
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.status)
+		}
+		switch {
+		case tt.err != nil && (!errors.Is(last.err, tt.err) || last.p != nil):
+			t.Errorf("%s: context holds %+v, %v; want %v", tt.name, last.p, last.err, tt.err)
+		case tt.err == nil && (last.err != nil || last.p == nil || last.p.Subject != tt.subject):
+			t.Errorf("%s: context holds %+v, %v; want subject %s", tt.name, last.p, last.err, tt.subject)
+		}
+	}
+}
+
+func TestNewVerifierNeedsAMatchingIssuer(t *testing.T) {
+	p := startIDP(t, nil)
+	ctx := context.Background()
+	// Discovery answers with the provider's own issuer; a verifier configured with another spelling
+	// (trailing slash) must refuse to start rather than reject every token later.
+	_, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.issuer() + "/", Audience: "a", HTTPClient: p.srv.Client()})
+	if err == nil {
+		t.Error("NewVerifier accepted an issuer that differs from the discovered one")
+	}
+	// Without the test CA the TLS handshake fails: HTTPClient is what made the other tests work.
+	if _, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.issuer(), Audience: "a"}); err == nil {
+		t.Error("NewVerifier trusted the test certificate without HTTPClient")
+	}
+}
