@@ -105,15 +105,6 @@ func (s *Store) CountSyncRuns(ctx context.Context, integrationID string) (int, e
 	return int(n), nil
 }
 
-// SyncRunByID loads one sync run.
-func (s *Store) SyncRunByID(ctx context.Context, id string) (*models.SyncRun, error) {
-	var r models.SyncRun
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
-		return nil, notFound(err, "load sync run")
-	}
-	return &r, nil
-}
-
 // RunningSyncRuns returns the newest running sync run of each integration that has one.
 func (s *Store) RunningSyncRuns(ctx context.Context, integrationIDs []string) (map[string]*models.SyncRun, error) {
 	out := map[string]*models.SyncRun{}

@@ -283,3 +283,23 @@ func (s *Store) SyncDriveRoots(ctx context.Context, integrationID string, driveI
 	}
 	return out, nil
 }
+
+// SyncUsersKnown reports which of the listed users are stored.
+func (s *Store) SyncUsersKnown(ctx context.Context, integrationID string, userIDs []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(userIDs))
+	err := forChunks(userIDs, 500, func(chunk []string) error {
+		var ids []string
+		if err := s.db.WithContext(ctx).Raw(`SELECT id FROM users WHERE integration_id = ? AND id IN ?`,
+			integrationID, chunk).Scan(&ids).Error; err != nil {
+			return err
+		}
+		for _, id := range ids {
+			out[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read known users: %w", err)
+	}
+	return out, nil
+}
