@@ -1,0 +1,342 @@
+// Package msgraph is Overshare's Microsoft Graph client: msgraph-sdk-go over
+// azidentity's ClientSecretCredential, with the parts a tenant-wide sync
+// needs and the SDK lacks:
+//
+//   - delta with the four sharing Prefer headers on every page, one page per
+//     call so the caller can checkpoint, and a guard against repeated pages;
+//   - $batch for per-user and per-item calls, retrying throttled parts after
+//     their own Retry-After;
+//   - one retry middleware (replacing kiota's) that honours fractional
+//     Retry-After, retries resets and truncated JSON, and paces requests from
+//     the RateLimit-* headers using SharePoint's resource-unit costs;
+//   - errors classified for administrators (*Error, Kind).
+//
+// No SDK object leaves the package: results are the plain structs in
+// types.go. The same code talks to Microsoft or to the simulator; only the
+// authority host, the Graph base URL and an extra CA file differ.
+package msgraph
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
+	kiotaauth "github.com/microsoft/kiota-authentication-azure-go"
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// Microsoft's defaults.
+const (
+	DefaultAuthorityURL = "https://login.microsoftonline.com/"
+	DefaultGraphURL     = "https://graph.microsoft.com/v1.0"
+	DefaultPageSize     = 1000
+)
+
+// Environment variables read by EnvDefaults.
+const (
+	EnvAuthorityURL = "OVERSHARE_AUTHORITY_URL"
+	EnvGraphURL     = "OVERSHARE_GRAPH_URL"
+	EnvGraphCAFile  = "OVERSHARE_GRAPH_CA_FILE"
+)
+
+// Config says which app registration to act as and where Microsoft lives.
+type Config struct {
+	TenantID, ClientID, ClientSecret string
+
+	AuthorityURL string // Entra ID authority host; default DefaultAuthorityURL
+	GraphURL     string // Graph base URL including the version; default DefaultGraphURL
+	CAFile       string // extra PEM CA certificates trusted besides the system pool (optional)
+
+	Version  string       // Overshare's version, for the User-Agent
+	Logger   *slog.Logger // optional
+	PageSize int          // delta $top; default DefaultPageSize
+
+	// OnRequest, when set, is called after every Graph request (and for
+	// every part of a $batch), from the goroutine that made it.
+	OnRequest func(RequestInfo)
+}
+
+// EnvDefaults returns a Config with the endpoints taken from
+// OVERSHARE_AUTHORITY_URL, OVERSHARE_GRAPH_URL and OVERSHARE_GRAPH_CA_FILE;
+// unset variables leave Microsoft's defaults (applied by New).
+func EnvDefaults() Config {
+	return Config{
+		AuthorityURL: os.Getenv(EnvAuthorityURL),
+		GraphURL:     os.Getenv(EnvGraphURL),
+		CAFile:       os.Getenv(EnvGraphCAFile),
+	}
+}
+
+// Graph hosts of Microsoft's national clouds: tokens may go to these and to
+// the configured Graph host, nowhere else.
+var nationalGraphHosts = []string{
+	"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
+	"graph.microsoft.de", "microsoftgraph.chinacloudapi.cn", "canary.graph.microsoft.com",
+}
+
+// Entra ID hosts that answer instance discovery; any other authority (a
+// private or disconnected cloud, the simulator) is trusted as configured.
+var knownAuthorityHosts = map[string]bool{
+	"login.microsoftonline.com": true, "login.microsoftonline.us": true,
+	"login.chinacloudapi.cn": true, "login.partner.microsoftonline.cn": true,
+}
+
+// batchErrorsOnce registers the ODataError factory for $batch parts in the
+// SDK's process-wide registry; a second registration is an error there.
+var batchErrorsOnce sync.Once
+
+// Client talks to one tenant. It is safe for concurrent use.
+type Client struct {
+	cfg           Config
+	log           *slog.Logger
+	sdk           *msgraphsdk.GraphServiceClient
+	adapter       *msgraphsdk.GraphRequestAdapter
+	cred          *azidentity.ClientSecretCredential
+	graphBase     *url.URL
+	graphHost     string
+	authorityHost string
+	userAgent     string
+	tokens        *kiotaauth.AzureIdentityAccessTokenProvider
+	pacer         *pacer
+	stats         counters
+
+	domainsMu sync.RWMutex
+	domains   map[string]bool // the tenant's own e-mail domains, learned from members
+
+	repeatMu sync.Mutex
+	lastPage map[string]pageMark // per drive: the last delta page served, for the repeat guard
+}
+
+// New builds a client. It does not contact Microsoft; CheckCredentials does.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.TenantID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("msgraph: tenant ID, client ID and client secret are required")
+	}
+	if cfg.AuthorityURL == "" {
+		cfg.AuthorityURL = DefaultAuthorityURL
+	}
+	if !strings.HasSuffix(cfg.AuthorityURL, "/") {
+		cfg.AuthorityURL += "/"
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = DefaultGraphURL
+	}
+	cfg.GraphURL = strings.TrimRight(cfg.GraphURL, "/")
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	au, err := url.Parse(cfg.AuthorityURL)
+	if err != nil || au.Scheme != "https" || au.Host == "" {
+		return nil, fmt.Errorf("msgraph: authority URL %q must be an https URL", cfg.AuthorityURL)
+	}
+	gu, err := url.Parse(cfg.GraphURL)
+	if err != nil || gu.Host == "" || (gu.Scheme != "https" && !isLoopback(gu.Hostname())) {
+		return nil, fmt.Errorf("msgraph: Graph URL %q must be an https URL", cfg.GraphURL)
+	}
+
+	base, err := baseTransport(cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg: cfg, log: log, graphBase: gu, graphHost: gu.Host, authorityHost: au.Host,
+		userAgent: "NONISV|Overshare|Overshare/" + cfg.Version,
+		pacer:     newPacer(time.Now),
+		domains:   map[string]bool{},
+		lastPage:  map[string]pageMark{},
+	}
+
+	c.cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: azcore.ClientOptions{
+			Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityURL},
+			Transport: &http.Client{Transport: &uaTransport{base: base, ua: c.userAgent}, Timeout: 30 * time.Second},
+			Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: 500 * time.Millisecond},
+		},
+		DisableInstanceDiscovery: !knownAuthorityHosts[strings.ToLower(au.Hostname())],
+	})
+	if err != nil {
+		return nil, fmt.Errorf("msgraph: credential: %w", err)
+	}
+
+	hosts := append([]string{gu.Hostname()}, nationalGraphHosts...)
+	scope := "https://graph.microsoft.com/.default"
+	for _, h := range nationalGraphHosts {
+		if strings.EqualFold(h, gu.Hostname()) {
+			scope = "https://" + h + "/.default"
+		}
+	}
+	c.tokens, err = kiotaauth.NewAzureIdentityAccessTokenProviderWithScopesAndValidHosts(c.cred, []string{scope}, hosts)
+	if err != nil {
+		return nil, fmt.Errorf("msgraph: token provider: %w", err)
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(c.tokens)
+
+	opts := msgraphsdk.GetDefaultClientOptions()
+	hc := &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(base, c.middlewares(&opts)...),
+		// Redirects are the RedirectHandler's business; waits and retries
+		// are bounded by the retry handler, not by a client-wide timeout
+		// that would cut a long Retry-After short.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	c.adapter, err = msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, hc)
+	if err != nil {
+		return nil, fmt.Errorf("msgraph: request adapter: %w", err)
+	}
+	c.adapter.SetBaseUrl(cfg.GraphURL)
+	c.sdk = msgraphsdk.NewGraphServiceClient(c.adapter)
+
+	batchErrorsOnce.Do(func() {
+		_ = msgraphcore.RegisterError(msgraphcore.BatchRequestErrorRegistryKey, abs.ErrorMappings{
+			"4XX": odataerrors.CreateODataErrorFromDiscriminatorValue,
+			"5XX": odataerrors.CreateODataErrorFromDiscriminatorValue,
+		})
+	})
+	return c, nil
+}
+
+// middlewares is the SDK's default chain with kiota's RetryHandler and
+// UserAgentHandler replaced by ours. kiota builds its part of the chain from
+// a map, so the order is random; we fix it: request decoration first, then
+// our retry/pacing (so each retry passes through compression afresh), then
+// the handlers that touch a single attempt.
+func (c *Client) middlewares(opts *msgraphcore.GraphClientOptions) []khttp.Middleware {
+	var head, tail []khttp.Middleware
+	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(opts) {
+		switch m.(type) {
+		case *khttp.RetryHandler, khttp.RetryHandler, *khttp.UserAgentHandler, khttp.UserAgentHandler:
+			// replaced
+		case *khttp.RedirectHandler, khttp.RedirectHandler, *khttp.CompressionHandler, *khttp.HeadersInspectionHandler, khttp.HeadersInspectionHandler:
+			tail = append(tail, m)
+		default:
+			head = append(head, m)
+		}
+	}
+	chain := append([]khttp.Middleware{&userAgentHandler{ua: c.userAgent}}, head...)
+	chain = append(chain, &retryHandler{c: c})
+	return append(chain, tail...)
+}
+
+// baseTransport trusts the system roots plus the PEM certificates in caFile.
+func baseTransport(caFile string) (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConnsPerHost = 64
+	if caFile == "" {
+		return t, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("msgraph: read CA file: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("msgraph: CA file %s holds no PEM certificate", caFile)
+	}
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return t, nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+// Stats returns the running totals.
+func (c *Client) Stats() Stats { return c.stats.snapshot() }
+
+// SetTenantDomains adds e-mail domains that belong to the tenant (for
+// example remembered from an earlier user sync), for the External rule.
+func (c *Client) SetTenantDomains(domains []string) {
+	c.domainsMu.Lock()
+	defer c.domainsMu.Unlock()
+	for _, d := range domains {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			c.domains[d] = true
+		}
+	}
+}
+
+// TenantDomains returns the domains known to belong to the tenant.
+func (c *Client) TenantDomains() []string {
+	c.domainsMu.RLock()
+	defer c.domainsMu.RUnlock()
+	out := make([]string, 0, len(c.domains))
+	for d := range c.domains {
+		out = append(out, d)
+	}
+	return out
+}
+
+// CheckCredentials proves the app can do its job with the cheapest calls: a
+// token, one user, and the root permissions of one OneDrive (read with the
+// hierarchicalsharing Prefer, which needs Sites.FullControl.All). It returns
+// a classified *Error.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	var ids []string
+	err := c.listUsers(ctx, 10, []string{"id", "userPrincipalName", "userType"}, false, func(us []User) error {
+		for _, u := range us {
+			ids = append(ids, u.ID)
+		}
+		return errStop
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	drives, err := c.UserDrives(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if d := drives[id]; d != nil {
+			_, err := c.itemPermissions(ctx, d.ID, "root")
+			return c.classify(opPermissions, err)
+		}
+	}
+	return nil
+}
+
+var errStop = errors.New("stop")
+
+// uaTransport decorates sign-in requests too, as Microsoft asks of all
+// traffic.
+type uaTransport struct {
+	base http.RoundTripper
+	ua   string
+}
+
+func (t *uaTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", t.ua)
+	return t.base.RoundTrip(r)
+}

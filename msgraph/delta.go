@@ -1,0 +1,188 @@
+package msgraph
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/drives"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+)
+
+// preferSharing asks delta to return sharing information only where a
+// permission hierarchy starts or changed, removed items as deleted, items
+// behind permission gaps, and the sharedChanged annotation (GRAPH-NOTES §1).
+// Graph forgets preferences between pages, so every page sends them.
+const preferSharing = "hierarchicalsharing, deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges"
+
+// deltaFields are the stored item fields plus those the engine needs to
+// interpret an entry (deleted, shared, parentReference, file, folder, root).
+var deltaFields = []string{
+	"id", "name", "deleted", "shared", "parentReference", "file", "folder", "root", "size", "webUrl",
+	"createdBy", "lastModifiedBy", "createdDateTime", "lastModifiedDateTime",
+}
+
+// maxRepeats bounds the re-requests of a page whose nextLink points back at
+// itself (seen on Graph: microsoft-graph-docs#2749, onedrive-api-docs#1431).
+const maxRepeats = 5
+
+// pageMark remembers the last delta page served for a drive.
+type pageMark struct {
+	link string
+	sig  string
+}
+
+// DeltaPage fetches one page of a drive's delta. link "" starts a fresh
+// enumeration of the whole drive; otherwise link is a NextLink or DeltaLink
+// from an earlier page (or the Location of a ResyncRequired error), followed
+// as given. One page per call lets the caller commit the page's items before
+// it stores the next link.
+//
+// A 410 comes back as *Error{Kind: ResyncRequired, Location: …}. A page whose
+// nextLink repeats the link just requested, or that repeats the previous
+// page, is requested again (its items are idempotent) up to 5 times before
+// DeltaPage gives up with an error.
+func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPage, error) {
+	b := c.sdk.Drives().ByDriveId(driveID).Items().ByDriveItemId("root").Delta()
+	h := abs.NewRequestHeaders()
+	h.Add("Prefer", preferSharing)
+	cfg := &drives.ItemItemsItemDeltaRequestBuilderGetRequestConfiguration{Headers: h}
+	if link == "" {
+		top := int32(c.cfg.PageSize)
+		ri, err := b.ToGetRequestInformation(ctx, &drives.ItemItemsItemDeltaRequestBuilderGetRequestConfiguration{
+			QueryParameters: &drives.ItemItemsItemDeltaRequestBuilderGetQueryParameters{Select: deltaFields, Top: &top},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("delta request for drive %s: %w", driveID, err)
+		}
+		ri.PathParameters["baseurl"] = c.adapter.GetBaseUrl()
+		u, err := ri.GetUri()
+		if err != nil {
+			return nil, fmt.Errorf("delta URL for drive %s: %w", driveID, err)
+		}
+		link = u.String()
+	}
+
+	c.repeatMu.Lock()
+	prev := c.lastPage[driveID]
+	c.repeatMu.Unlock()
+
+	for attempt := 0; ; attempt++ {
+		resp, err := b.WithUrl(link).GetAsDeltaGetResponse(ctx, cfg)
+		if err != nil {
+			return nil, c.classify(opDelta, err)
+		}
+		page := &DeltaPage{NextLink: deref(resp.GetOdataNextLink()), DeltaLink: deref(resp.GetOdataDeltaLink())}
+		values := resp.GetValue()
+		page.Items = make([]DriveItem, 0, len(values))
+		for _, it := range values {
+			page.Items = append(page.Items, c.mapItem(driveID, it))
+		}
+		sig := pageSignature(page.Items)
+		repeated := page.NextLink != "" && sameLink(page.NextLink, link) ||
+			sig != "" && sig == prev.sig && !sameLink(link, prev.link)
+		if !repeated {
+			c.repeatMu.Lock()
+			c.lastPage[driveID] = pageMark{link: link, sig: sig}
+			c.repeatMu.Unlock()
+			if page.NextLink == "" && page.DeltaLink == "" {
+				return nil, fmt.Errorf("delta of drive %s: Graph answered a page with neither nextLink nor deltaLink", driveID)
+			}
+			return page, nil
+		}
+		if attempt >= maxRepeats {
+			return nil, &Error{Kind: Unknown, Message: fmt.Sprintf(
+				"Microsoft Graph served the same delta page of drive %s %d times in a row; giving up on this round.", driveID, attempt+1)}
+		}
+		c.stats.retries.Add(1)
+		c.log.Debug("delta page repeated, requesting it again", "drive", driveID, "attempt", attempt+1)
+	}
+}
+
+// pageSignature identifies a page by its size and first and last ids; pages
+// of one item are not compared (the same item may legitimately recur).
+func pageSignature(items []DriveItem) string {
+	if len(items) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%d|%s|%s", len(items), items[0].ID, items[len(items)-1].ID)
+}
+
+// sameLink compares two Graph URLs regardless of escaping and query order.
+func sameLink(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if !strings.EqualFold(ua.Host, ub.Host) || ua.Path != ub.Path {
+		return false
+	}
+	qa, qb := ua.Query(), ub.Query()
+	if len(qa) != len(qb) {
+		return false
+	}
+	for k, va := range qa {
+		vb := qb[k]
+		if len(va) != len(vb) {
+			return false
+		}
+		for i := range va {
+			if va[i] != vb[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (c *Client) mapItem(driveID string, it models.DriveItemable) DriveItem {
+	out := DriveItem{
+		ID:      deref(it.GetId()),
+		DriveID: driveID,
+		Name:    deref(it.GetName()),
+		IsRoot:  it.GetRoot() != nil,
+		Size:    deref(it.GetSize()),
+		WebURL:  deref(it.GetWebUrl()),
+		Deleted: it.GetDeleted() != nil,
+	}
+	if p := it.GetParentReference(); p != nil {
+		out.ParentID = deref(p.GetId())
+	}
+	if out.IsRoot {
+		out.ParentID = ""
+	}
+	out.IsFolder = it.GetFolder() != nil || out.IsRoot
+	if f := it.GetFile(); f != nil {
+		out.MimeType = deref(f.GetMimeType())
+	}
+	if t := it.GetCreatedDateTime(); t != nil {
+		out.CreatedAt = t.UTC()
+	}
+	if t := it.GetLastModifiedDateTime(); t != nil {
+		out.ModifiedAt = t.UTC()
+	}
+	out.CreatedBy = c.identitySet(it.GetCreatedBy())
+	out.LastModifiedBy = c.identitySet(it.GetLastModifiedBy())
+	if s := it.GetShared(); s != nil {
+		sh := &Shared{Scope: deref(s.GetScope())}
+		sh.Empty = sh.Scope == "" && s.GetOwner() == nil && s.GetSharedBy() == nil && s.GetSharedDateTime() == nil
+		out.Shared = sh
+	}
+	switch v := it.GetAdditionalData()["@microsoft.graph.sharedChanged"].(type) {
+	case *string:
+		out.SharedChanged = v != nil && strings.EqualFold(*v, "true")
+	case string:
+		out.SharedChanged = strings.EqualFold(v, "true")
+	case *bool:
+		out.SharedChanged = v != nil && *v
+	case bool:
+		out.SharedChanged = v
+	}
+	return out
+}

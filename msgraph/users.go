@@ -1,0 +1,120 @@
+package msgraph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+)
+
+// userFields are exactly the user properties Overshare stores; several
+// (accountEnabled, userType, assignedLicenses, createdDateTime) are not in
+// Graph's default set, so $select is required anyway.
+var userFields = []string{
+	"id", "displayName", "givenName", "surname", "userPrincipalName", "mail", "jobTitle",
+	"department", "userType", "accountEnabled", "createdDateTime", "assignedLicenses",
+}
+
+const usersPageSize = 999 // Graph's maximum for /users
+
+// ListUsers pages through every directory user (999 a page, with the
+// manager's id), calling fn once per page. Member users' UPN and mail
+// domains are remembered as the tenant's own domains (see isExternal).
+func (c *Client) ListUsers(ctx context.Context, fn func([]User) error) error {
+	return c.listUsers(ctx, usersPageSize, userFields, true, fn)
+}
+
+func (c *Client) listUsers(ctx context.Context, top int32, fields []string, manager bool, fn func([]User) error) error {
+	qp := &users.UsersRequestBuilderGetQueryParameters{Top: &top, Select: fields}
+	if manager {
+		qp.Expand = []string{"manager($select=id)"}
+	}
+	cfg := &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: qp}
+	page, err := c.sdk.Users().Get(ctx, cfg)
+	for {
+		if err != nil {
+			return c.classify(opUsers, err)
+		}
+		out := make([]User, 0, len(page.GetValue()))
+		for _, u := range page.GetValue() {
+			out = append(out, c.mapUser(u))
+		}
+		if err := fn(out); err != nil {
+			return err
+		}
+		next := deref(page.GetOdataNextLink())
+		if next == "" {
+			return nil
+		}
+		page, err = c.sdk.Users().WithUrl(next).Get(ctx, nil)
+	}
+}
+
+func (c *Client) mapUser(u models.Userable) User {
+	out := User{
+		ID:                deref(u.GetId()),
+		DisplayName:       deref(u.GetDisplayName()),
+		GivenName:         deref(u.GetGivenName()),
+		Surname:           deref(u.GetSurname()),
+		UserPrincipalName: deref(u.GetUserPrincipalName()),
+		Mail:              deref(u.GetMail()),
+		JobTitle:          deref(u.GetJobTitle()),
+		Department:        deref(u.GetDepartment()),
+		UserType:          deref(u.GetUserType()),
+		AccountEnabled:    deref(u.GetAccountEnabled()),
+	}
+	if t := u.GetCreatedDateTime(); t != nil {
+		out.CreatedAt = t.UTC()
+	}
+	if m := u.GetManager(); m != nil {
+		out.ManagerID = deref(m.GetId())
+	}
+	for _, l := range u.GetAssignedLicenses() {
+		lic := License{}
+		if id := l.GetSkuId(); id != nil {
+			lic.SkuID = id.String()
+		}
+		for _, p := range l.GetDisabledPlans() {
+			lic.DisabledPlans = append(lic.DisabledPlans, p.String())
+		}
+		out.Licenses = append(out.Licenses, lic)
+	}
+	if strings.EqualFold(out.UserType, "Member") && !strings.Contains(strings.ToUpper(out.UserPrincipalName), "#EXT#") {
+		c.SetTenantDomains([]string{domainOf(out.UserPrincipalName), domainOf(out.Mail)})
+	}
+	return out
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+// isExternal is the rule for Identity.External. A person is outside the
+// organisation when
+//   - the grant carries an invitation (Graph invites only outsiders), or
+//   - their user principal name or e-mail contains "#EXT#" (guest
+//     accounts), or
+//   - their e-mail domain is not one of the tenant's domains, learned from
+//     member users' UPNs and mail (ListUsers) or given by SetTenantDomains.
+//
+// With no tenant domains known yet, the domain test is skipped rather than
+// calling everyone external.
+func (c *Client) isExternal(email, upn string, invited bool) bool {
+	if invited {
+		return true
+	}
+	if strings.Contains(strings.ToUpper(email+upn), "#EXT#") {
+		return true
+	}
+	d := domainOf(email)
+	if d == "" {
+		return false
+	}
+	c.domainsMu.RLock()
+	defer c.domainsMu.RUnlock()
+	return len(c.domains) > 0 && !c.domains[d]
+}
