@@ -1,0 +1,93 @@
+// Package syncer is the sync engine: it plans and runs full and incremental
+// syncs of one integration (a Microsoft 365 tenant), checkpoints every
+// drive's delta position, and reports progress.
+//
+// # One run
+//
+// (*Syncer).Run syncs one integration to completion and records it in a
+// sync_runs row (progress persisted at most every ~2 s and at the end).
+//
+//  1. Users: /users is paged (999 a page). Each page is upserted; when the
+//     listing completed, users it no longer returned are removed.
+//  2. Drives: for the member users of each page (guests have no OneDrive in
+//     the tenant) the drive is read with $batch (20 a batch). A 404 means the
+//     user has no OneDrive (users.has_drive = false), not a failure. An
+//     incremental run only looks up users whose drive was never looked up.
+//  3. Items: every drive runs one delta round, Concurrency drives at a time.
+//     Each page is handled as: read the permissions of the page's candidates
+//     (below) with $batch FIRST, then commit in ONE transaction the page's
+//     items (the last occurrence of a repeated id wins), its deletions (with
+//     their permissions and, for folders, their descendants), the
+//     candidates' permissions and the drive's checkpoint (the next link, or
+//     on the last page the delta link plus, after a full enumeration, the
+//     sweep of items the round did not return and the recompute of paths).
+//     A process killed at any moment therefore resumes from the last
+//     committed page: nothing is lost or written twice, and drives that
+//     finished are not read again.
+//
+// Nothing of the tenant is written before Graph has answered the first
+// calls: the first users page, its drives and the first delta page (with its
+// permissions) of the first drive are fetched before the first write. Wrong
+// credentials, a missing application permission or an unreachable Graph so
+// end the run with the integration in status ERROR, the classified message
+// in last_error and no users, drives or items written.
+//
+// # Rounds
+//
+// A drive with a stored next link resumes that round, whatever `full` says
+// (an interrupted full enumeration stays full and ends with its sweep). A
+// drive never synced, or every drive when `full` is true, starts a full
+// enumeration (store.StartFullRound bumps the drive's generation). Otherwise
+// the round starts from the stored delta link. A 410 (msgraph.ResyncRequired)
+// starts a full enumeration from the Location Graph gave, ending in
+// mark-and-sweep. Drives whose round returned changes get their drive
+// (quota) read again.
+//
+// # Permissions: only for candidates
+//
+// Delta is asked for hierarchical sharing, so on a full enumeration the
+// `shared` facet (empty or not) marks exactly the roots of permission
+// hierarchies (and the drive root); on an incremental round
+// @microsoft.graph.sharedChanged marks the items whose own sharing changed.
+// Those are the candidates; an item that only inherits is never read.
+//
+// Inherited or own: a listed permission with inheritedFrom is inherited from
+// that item. OneDrive for Business may omit inheritedFrom; when none of an
+// item's permissions carries it, a permission is inherited if its id is
+// listed on one of the item's ancestors (in the database or in the same
+// page) — Graph keeps the ancestor's permission id on inherited entries — and
+// inherited_from_id is the highest such ancestor (where it is set). The drive
+// root's permissions are always its own.
+//
+// # Cost: the lower bound a sync is measured against
+//
+// For a full sync of a tenant with U users, M member users, and per drive d
+// with I_d items, and C candidates (items with a shared facet):
+//
+//	requests ≥ ceil(U/999)                 user pages
+//	         + ceil(M/20)                  drive batches ($batch envelopes)
+//	         + Σ_d max(1, ceil(I_d/P))     delta pages (P = msgraph page size)
+//	         + ceil(C/20)                  permission batches (per drive, so
+//	                                       Σ_d ceil(C_d/20) in practice)
+//
+//	RU       = M·1 (GET drive) + Σ_d pages_d·2 (delta without a token)
+//	         + C·5 (permissions)
+//
+// An incremental sync costs ceil(U/999) user pages, one delta page per drive
+// with a token (1 RU) plus further pages for large changes, ceil(C'/20)
+// permission batches for the C' items whose sharing changed (5 RU each) and
+// one drive read (1 RU) per drive that changed. /users costs no SharePoint
+// resource units.
+//
+// # Progress and memory
+//
+// Progress (phase users → drives → items → done, drives done/total, items
+// seen, shared items, permissions read, Graph requests, resource units,
+// throttled waits, ETA from the drives' and items' rates) is published on
+// the events.Bus after each page and persisted on the sync_runs row.
+// Memory does not grow with the tenant: pages are streamed, no SDK object is
+// kept, and all state is per page or per drive, except the list of drive
+// ids (one string per drive).
+//
+// Cancelling ctx ends the run as cancelled; committed checkpoints are kept.
+package syncer

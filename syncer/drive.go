@@ -1,0 +1,293 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
+)
+
+// maxResyncs bounds consecutive 410s on one drive in one run.
+const maxResyncs = 3
+
+// cursor is where a drive's round stands.
+type cursor struct {
+	link      string // "" = a fresh enumeration
+	roundFull bool   // the round enumerates everything and ends with a sweep
+	needStart bool   // store.StartFullRound before the next commit
+	itemsSeen int64
+	changed   bool // the round returned at least one change
+	resyncs   int
+}
+
+// page is one fetched delta page with its candidates' permissions, ready to
+// be committed.
+type page struct {
+	items       []msgraph.DriveItem // deduplicated, last occurrence wins
+	next, delta string
+	perms       map[string][]models.Permission
+	shared      int64
+	permsRead   int64
+}
+
+// prefetched is the first page of the first drive, read before any write.
+type prefetched struct {
+	driveID string
+	cur     cursor
+	page    *page
+}
+
+// plan decides where a drive's round starts (see the package doc).
+func (r *run) plan(ctx context.Context, driveID string) (cursor, error) {
+	st, err := r.st.DriveSyncState(ctx, r.integ.ID, driveID)
+	if err != nil {
+		return cursor{}, err
+	}
+	switch {
+	case st.NextLink != nil && *st.NextLink != "" && (st.RoundFull || !r.full):
+		// Pages committed before the interruption may have changed items.
+		return cursor{link: *st.NextLink, roundFull: st.RoundFull, itemsSeen: st.ItemsSeen, changed: true}, nil
+	case r.full || st.DeltaLink == nil || *st.DeltaLink == "" || st.RoundFull:
+		return cursor{roundFull: true, needStart: true}, nil
+	default:
+		return cursor{link: *st.DeltaLink}, nil
+	}
+}
+
+// prefetch plans the drive and fetches its first page: the preflight that
+// proves delta and permission reads work before anything is written.
+func (r *run) prefetch(ctx context.Context, driveID string) (*prefetched, error) {
+	cur, err := r.plan(ctx, driveID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.fetch(ctx, driveID, &cur)
+	if err != nil {
+		return nil, err
+	}
+	return &prefetched{driveID: driveID, cur: cur, page: p}, nil
+}
+
+// items runs every drive's round, Concurrency at a time. A drive that fails
+// does not stop the others unless the failure concerns them all (sign-in,
+// permissions, network, cancellation).
+func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) error {
+	r.setPhase(ctx, PhaseItems, int64(len(drives)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	work := make(chan driveRef)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		failed   int
+		changed  []string // owners of drives whose round returned changes
+	)
+	var wg sync.WaitGroup
+	for range min(r.s.cfg.Concurrency, max(len(drives), 1)) {
+		wg.Go(func() {
+			for d := range work {
+				var p *prefetched
+				mu.Lock()
+				if pre != nil && pre.driveID == d.id {
+					p, pre = pre, nil
+				}
+				mu.Unlock()
+				ch, err := r.syncDrive(ctx, d, p)
+				mu.Lock()
+				if err != nil {
+					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
+					if fatal(err) {
+						cancel()
+					}
+				} else if ch && !r.full {
+					changed = append(changed, d.owner)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, d := range drives {
+		select {
+		case work <- d:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		if failed > 1 && !fatal(firstErr) {
+			return fmt.Errorf("%d drives failed to sync; the first: %w", failed, firstErr)
+		}
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Changes move the quota; a full run read every drive already.
+	return r.rereadDrives(ctx, changed)
+}
+
+// fatal reports errors that would fail every drive alike.
+func fatal(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch msgraph.KindOf(err) {
+	case msgraph.WrongSecret, msgraph.ExpiredSecret, msgraph.ClientNotFound, msgraph.TenantNotFound,
+		msgraph.MissingPermission, msgraph.Network:
+		return true
+	}
+	return false
+}
+
+// syncDrive runs one drive's round to its end and reports whether it
+// returned any change.
+func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool, error) {
+	var cur cursor
+	var p *page
+	if pre != nil {
+		cur, p = pre.cur, pre.page
+	} else {
+		var err error
+		if cur, err = r.plan(ctx, d.id); err != nil {
+			return false, err
+		}
+	}
+	for {
+		if p == nil {
+			var err error
+			if p, err = r.fetch(ctx, d.id, &cur); err != nil {
+				r.driveFailed(ctx, d.id, err)
+				return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+			}
+		}
+		if err := r.commit(ctx, d.id, &cur, p); err != nil {
+			return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+		}
+		last := p.delta != ""
+		r.add(ctx, counts{items: int64(len(p.items)), shared: p.shared, permissions: p.permsRead, drivesDone: b2i(last)})
+		if last {
+			return cur.changed, nil
+		}
+		cur.link = p.next
+		p = nil
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (r *run) driveFailed(ctx context.Context, driveID string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	if serr := r.st.SetDriveSyncError(context.WithoutCancel(ctx), r.integ.ID, driveID, Message(err)); serr != nil {
+		r.log.Warn("record drive error", "drive", driveID, "err", serr)
+	}
+}
+
+// fetch reads the next delta page of the drive and the permissions of its
+// candidates. A 410 turns the round into a full enumeration from the
+// Location Graph gave.
+func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, error) {
+	var dp *msgraph.DeltaPage
+	for {
+		var err error
+		dp, err = r.gc.DeltaPage(ctx, driveID, cur.link)
+		var ge *msgraph.Error
+		if errors.As(err, &ge) && ge.Kind == msgraph.ResyncRequired && cur.resyncs < maxResyncs {
+			cur.resyncs++
+			r.log.Info("delta link expired, enumerating the drive again", "drive", driveID)
+			*cur = cursor{link: ge.Location, roundFull: true, needStart: true, resyncs: cur.resyncs, changed: true}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	p := &page{items: dedupe(dp.Items), next: dp.NextLink, delta: dp.DeltaLink}
+	var cands []string
+	for i := range p.items {
+		it := &p.items[i]
+		if it.Deleted {
+			continue
+		}
+		if it.Shared != nil && !it.Shared.Empty {
+			p.shared++
+		}
+		if cur.roundFull && it.Shared != nil || !cur.roundFull && it.SharedChanged {
+			cands = append(cands, it.ID)
+		}
+	}
+	if len(cands) > 0 {
+		listed, err := r.gc.ListPermissions(ctx, driveID, cands)
+		if err != nil {
+			return nil, err
+		}
+		p.permsRead = int64(len(listed))
+		if p.perms, err = r.classify(ctx, driveID, p.items, listed); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// commit writes the page and the drive's new position in one transaction.
+func (r *run) commit(ctx context.Context, driveID string, cur *cursor, p *page) error {
+	if cur.needStart {
+		if _, err := r.st.StartFullRound(ctx, r.integ.ID, driveID); err != nil {
+			return err
+		}
+		cur.needStart = false
+	}
+	w := store.SyncPage{NextLink: p.next, DeltaLink: p.delta, Permissions: p.perms}
+	for i := range p.items {
+		it := &p.items[i]
+		if it.Deleted {
+			w.DeletedIDs = append(w.DeletedIDs, it.ID)
+		} else {
+			w.Items = append(w.Items, itemModel(r.integ.ID, driveID, it))
+		}
+	}
+	cur.itemsSeen += int64(len(p.items))
+	if len(p.items) > 0 {
+		cur.changed = true
+	}
+	w.ItemsSeen = cur.itemsSeen
+	if p.delta != "" {
+		w.Sweep = cur.roundFull
+		w.RecomputePaths = cur.changed || cur.roundFull
+	}
+	return r.st.CommitSyncPage(ctx, r.integ.ID, driveID, w)
+}
+
+// dedupe keeps the last occurrence of each id, in first-seen order (Graph:
+// the same item may appear more than once in a round; the last one counts).
+func dedupe(in []msgraph.DriveItem) []msgraph.DriveItem {
+	pos := make(map[string]int, len(in))
+	out := make([]msgraph.DriveItem, 0, len(in))
+	for _, it := range in {
+		if i, ok := pos[it.ID]; ok {
+			out[i] = it
+			continue
+		}
+		pos[it.ID] = len(out)
+		out = append(out, it)
+	}
+	return out
+}

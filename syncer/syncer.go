@@ -1,0 +1,188 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/overshare/overshare/events"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
+)
+
+// Phases reported in progress.
+const (
+	PhaseUsers  = "users"
+	PhaseDrives = "drives"
+	PhaseItems  = "items"
+	PhaseDone   = "done"
+)
+
+// DefaultConcurrency is how many drives sync at once.
+const DefaultConcurrency = 4
+
+// persistEvery bounds how often progress is written to the sync_runs row.
+const persistEvery = 2 * time.Second
+
+// Config wires a Syncer.
+type Config struct {
+	Store       *store.Store
+	Bus         events.Bus // optional
+	Concurrency int        // drives in parallel; default DefaultConcurrency
+	Version     string     // for Graph's User-Agent
+	Logger      *slog.Logger
+	// GraphDefaults carries the endpoints (authority, Graph URL, CA file)
+	// and the delta page size; the tenant and credentials come from the
+	// integration. Typically msgraph.EnvDefaults().
+	GraphDefaults msgraph.Config
+}
+
+// Syncer runs syncs. It is safe for concurrent use; one integration should
+// run one sync at a time (package jobs ensures that).
+type Syncer struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Syncer.
+func New(cfg Config) *Syncer {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Syncer{cfg: cfg, log: cfg.Logger}
+}
+
+// Run syncs one integration to completion: a full sync when full is true,
+// else an incremental one (drives never synced are enumerated in full
+// anyway). It returns the sync run's id, also when the run failed.
+func (s *Syncer) Run(ctx context.Context, integrationID string, full bool) (string, error) {
+	st := s.cfg.Store
+	integ, err := st.Integration(ctx, integrationID)
+	if err != nil {
+		return "", fmt.Errorf("sync: %w", err)
+	}
+	// A run left "running" by a process that died is over.
+	if _, err := st.FailRunningSyncRuns(ctx, integrationID, "The sync process stopped before the run finished."); err != nil {
+		return "", fmt.Errorf("sync: %w", err)
+	}
+	r := &run{
+		s: s, st: st, integ: integ, full: full, started: time.Now(),
+		row: &models.SyncRun{IntegrationID: integrationID, Full: full, Phase: PhaseUsers},
+		log: s.log.With("integration", integrationID),
+	}
+	if err := st.CreateSyncRun(ctx, r.row); err != nil {
+		return "", fmt.Errorf("sync: %w", err)
+	}
+	r.log = r.log.With("run", r.row.ID)
+	if err := st.SetIntegrationStatus(ctx, integrationID, models.IntegrationSyncing, integ.LastError); err != nil {
+		return r.row.ID, fmt.Errorf("sync: %w", err)
+	}
+	r.log.Info("sync started", "full", full)
+
+	runErr := r.execute(ctx)
+	return r.row.ID, r.finish(runErr)
+}
+
+// run is the state of one Run.
+type run struct {
+	s       *Syncer
+	st      *store.Store
+	integ   *models.Integration
+	full    bool
+	started time.Time
+	log     *slog.Logger
+	gc      *msgraph.Client
+
+	mu          sync.Mutex
+	row         *models.SyncRun
+	lastPersist time.Time
+	itemsStart  time.Time
+	itemsBase   int64 // items seen when the items phase began
+}
+
+func (r *run) execute(ctx context.Context) error {
+	secret, err := r.st.IntegrationSecret(ctx, r.integ.ID)
+	if err != nil {
+		return err
+	}
+	gcfg := r.s.cfg.GraphDefaults
+	gcfg.TenantID, gcfg.ClientID, gcfg.ClientSecret = r.integ.TenantID, r.integ.ClientID, secret
+	gcfg.Version = r.s.cfg.Version
+	gcfg.Logger = r.log
+	r.gc, err = msgraph.New(ctx, gcfg)
+	if err != nil {
+		return err
+	}
+	driveIDs, pre, err := r.directory(ctx)
+	if err != nil {
+		return err
+	}
+	return r.items(ctx, driveIDs, pre)
+}
+
+// finish records the outcome on the run and the integration.
+func (r *run) finish(runErr error) error {
+	// The run's own context may be cancelled; the bookkeeping must still land.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(context.Background()), 30*time.Second)
+	defer cancel()
+	status, msg := models.SyncSucceeded, ""
+	integStatus := models.IntegrationActive
+	switch {
+	case runErr == nil:
+	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded):
+		status, msg = models.SyncCancelled, "The sync was cancelled."
+		integStatus = models.IntegrationActive
+	default:
+		status, msg = models.SyncFailed, Message(runErr)
+		integStatus = models.IntegrationError
+	}
+	r.mu.Lock()
+	r.fillStats()
+	if runErr == nil {
+		r.row.Phase = PhaseDone
+	}
+	row := *r.row
+	r.mu.Unlock()
+	var errs []error
+	if err := r.st.FinishSyncRun(ctx, &row, status, msg); err != nil {
+		errs = append(errs, err)
+	}
+	lastErr := msg
+	if status == models.SyncCancelled {
+		lastErr = r.integ.LastError
+	}
+	if err := r.st.SetIntegrationStatus(ctx, r.integ.ID, integStatus, lastErr); err != nil {
+		errs = append(errs, err)
+	}
+	if runErr == nil {
+		at := time.Now().UTC()
+		next := at.Add(r.integ.SyncInterval())
+		if err := r.st.SetIntegrationSyncTimes(ctx, r.integ.ID, &at, &next); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r.publish(ctx, true, msg)
+	r.log.Info("sync finished", "status", status, "items", row.ItemsSeen, "requests", row.Requests,
+		"resource_units", row.ResourceUnits, "took", time.Since(r.started).Round(time.Millisecond), "error", msg)
+	if runErr != nil {
+		return runErr
+	}
+	return errors.Join(errs...)
+}
+
+// Message is an error as an administrator should read it: the classified
+// Graph message when there is one.
+func Message(err error) string {
+	var ge *msgraph.Error
+	if errors.As(err, &ge) && ge.Message != "" {
+		return ge.Message
+	}
+	return err.Error()
+}
