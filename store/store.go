@@ -167,6 +167,12 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 		db.Close()
 		return fmt.Errorf("open SQLite %s: %w", path, err)
 	}
+	// The file holds ciphertexts and tenant data: owner only (its -wal and
+	// -shm files take the same mode).
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return fmt.Errorf("restrict SQLite file mode: %w", err)
+	}
 	s.sqlDB = db
 	s.dialect = SQLite
 	s.db, err = gorm.Open(sqlite.Dialector{Conn: db}, gcfg)

@@ -2,11 +2,38 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+
+	"github.com/overshare/overshare/store"
 )
 
-// runMigrate is owned by the storage work (issue 3).
+// runMigrate applies pending database migrations (store.Open does) and
+// prints what it applied. The database comes from OVERSHARE_DATABASE_URL,
+// else SQLite in OVERSHARE_DATA_DIR.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	fs := newFlagSet("migrate", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	cfg := store.ConfigFromEnv()
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, v := range st.AppliedMigrations() {
+		fmt.Fprintf(stdout, "applied migration %d\n", v)
+	}
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "schema at version %d (%s)\n", v, st.Dialect())
+	return err
 }
