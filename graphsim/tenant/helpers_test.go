@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -167,3 +168,5 @@ func driveItems(ex exported, driveID string) map[string]ExportItem {
 	}
 	return out
 }
+
+func newRand(seed int64) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 1)) }
