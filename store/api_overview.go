@@ -125,11 +125,11 @@ LIMIT ?`, integrationID, limit).Scan(&rows).Error
 	return rows, nil
 }
 
-// NearQuotaFraction is the used fraction from which a drive counts as near its quota.
-const NearQuotaFraction = 0.9
+// A drive counts as near its quota from NearQuotaPercent used on.
+const NearQuotaPercent = 90
 
 // DrivesNearQuota returns drives whose quota state is not "normal" or that use at least
-// NearQuotaFraction of their quota, fullest first.
+// NearQuotaPercent of their quota, fullest first.
 func (s *Store) DrivesNearQuota(ctx context.Context, integrationID string, limit int) ([]models.Drive, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -139,7 +139,7 @@ func (s *Store) DrivesNearQuota(ctx context.Context, integrationID string, limit
 	}
 	var rows []models.Drive
 	err := s.db.WithContext(ctx).
-		Where("integration_id = ? AND quota_total > 0 AND (quota_state NOT IN ('', 'normal') OR quota_used >= ? * quota_total)", integrationID, NearQuotaFraction).
+		Where("integration_id = ? AND quota_total > 0 AND (quota_state NOT IN ('', 'normal') OR quota_used * 100 >= quota_total * ?)", integrationID, NearQuotaPercent).
 		Order("CAST(quota_used AS REAL) / quota_total DESC, id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("drives near quota: %w", err)
