@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ type Verifier struct {
 }
 
 // NewVerifier discovers the provider at cfg.Issuer (its /.well-known/openid-configuration, whose
-// "issuer" must equal cfg.Issuer) and returns a verifier that fetches and caches its keys.
+// "issuer" must equal cfg.Issuer) and returns a verifier that fetches its keys on first use and
+// caches them.
 // The provider must be reachable now; a caller that starts before its provider retries.
 func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	cfg = cfg.withDefaults()
@@ -46,7 +48,19 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: discover OIDC provider %s: %w", cfg.Issuer, err)
 	}
-	idv := provider.Verifier(&oidc.Config{
+	var meta struct {
+		JWKSURL string `json:"jwks_uri"`
+	}
+	if err := provider.Claims(&meta); err != nil || meta.JWKSURL == "" {
+		return nil, fmt.Errorf("auth: OIDC provider %s publishes no jwks_uri", cfg.Issuer)
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	// provider.Verifier would use go-oidc's RemoteKeySet; keySet says why it is not used.
+	keys := &keySet{url: meta.JWKSURL, client: client, algs: algs}
+	idv := oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{
 		ClientID:             cfg.Audience,
 		SupportedSigningAlgs: cfg.SupportedAlgs,
 	})

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,9 +32,10 @@ import (
 // idp is a development provider served over TLS, as a production provider would be, so the
 // verifier's HTTPClient (trusting the test CA) is exercised too.
 type idp struct {
-	opts     devidp.Options
-	srv      *httptest.Server
-	callback string
+	opts        devidp.Options
+	srv         *httptest.Server
+	callback    string
+	jwksFetches atomic.Int64
 }
 
 // Extra clients registered on every test provider.
@@ -63,7 +65,12 @@ func startIDP(t *testing.T, change func(*devidp.Options)) *idp {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/oidc/", provider)
+	mux.Handle("/oidc/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oidc/jwks" {
+			p.jwksFetches.Add(1)
+		}
+		provider.ServeHTTP(w, r)
+	}))
 	srv.Config.Handler = mux
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the no-CA test's handshake failure is expected
 	srv.StartTLS()
@@ -380,5 +387,44 @@ func TestNewVerifierNeedsAMatchingIssuer(t *testing.T) {
 	// Without the test CA the TLS handshake fails: HTTPClient is what made the other tests work.
 	if _, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.issuer(), Audience: "a"}); err == nil {
 		t.Error("NewVerifier trusted the test certificate without HTTPClient")
+	}
+}
+
+func TestForgedTokensDoNotMakeTheVerifierRefetchKeys(t *testing.T) {
+	p := startIDP(t, nil)
+	v := p.verifier(t, auth.Config{})
+	ctx := context.Background()
+	admin := p.script(t, devidp.DemoAdminScriptClientID)
+	if _, err := v.Verify(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	_, kid := p.publicKey(t)
+	fetchedBefore := p.jwksFetches.Load() - 1 // publicKey fetched once itself
+	attackerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signWithAttackerKey := func(input []byte) []byte {
+		sum := sha256.Sum256(input)
+		sig, _ := rsa.SignPKCS1v15(rand.Reader, attackerKey, crypto.SHA256, sum[:])
+		return sig
+	}
+	forged := []string{
+		withClaims(t, admin, map[string]any{"sub": "someone-else"}),                                        // known key id
+		withHeader(t, admin, map[string]any{"alg": "RS256", "kid": "rotated-" + kid}, signWithAttackerKey), // unknown key id
+		withHeader(t, admin, map[string]any{"alg": "RS256"}, signWithAttackerKey),                          // no key id
+	}
+	for range 20 {
+		for _, tok := range forged {
+			if _, err := v.Verify(ctx, tok); !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("forged token: %v", err)
+			}
+		}
+	}
+	if _, err := v.Verify(ctx, admin); err != nil {
+		t.Fatalf("the real token after the forged ones: %v", err)
+	}
+	if got := p.jwksFetches.Load() - 1; got != fetchedBefore || got != 1 {
+		t.Fatalf("the verifier fetched the JWKS %d times for 1 real and 60 forged tokens, want once", got)
 	}
 }
