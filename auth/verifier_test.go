@@ -428,3 +428,41 @@ func TestForgedTokensDoNotMakeTheVerifierRefetchKeys(t *testing.T) {
 		t.Fatalf("the verifier fetched the JWKS %d times for 1 real and 60 forged tokens, want once", got)
 	}
 }
+
+func TestVerifierReachesAnInProcessProviderBeforeAnyServerListens(t *testing.T) {
+	// The demo mounts the provider on the server whose middleware needs the verifier; with the
+	// provider's in-process client the verifier starts first. Port 1: nothing listens there.
+	ctx := context.Background()
+	opts := devidp.DemoOptions("http://127.0.0.1:1/oidc", []string{"http://127.0.0.1:1/callback"})
+	p, err := devidp.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(ctx, auth.Config{Issuer: opts.Issuer, Audience: devidp.DemoAudience, HTTPClient: p.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := devidptest.ClientCredentials(ctx, p.HTTPClient(), p.TokenURL(), opts.Clients[1].ID, opts.Clients[1].Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := devidptest.NewBrowser(p.HTTPClient()).Login(ctx, opts.Issuer, devidp.DemoSPAClientID,
+		"http://127.0.0.1:1/callback", opts.Users[1].Username, opts.Users[1].Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		token string
+		want  []auth.Role
+	}{
+		{script.AccessToken, []auth.Role{auth.RoleAdmin, auth.RoleViewer}},
+		{user.AccessToken, []auth.Role{auth.RoleViewer}},
+	} {
+		if got, err := v.Verify(ctx, c.token); err != nil || !slices.Equal(got.Roles, c.want) {
+			t.Errorf("Verify = %+v, %v; want %v", got, err, c.want)
+		}
+	}
+	if _, err := p.HTTPClient().Get("http://example.com/"); err == nil {
+		t.Error("the in-process client reached another host")
+	}
+}
