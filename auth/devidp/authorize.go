@@ -102,7 +102,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	user, ok := p.checkPassword(r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if !ok {
-		p.renderLogin(w, r, ar, "Wrong username or password.", http.StatusUnauthorized)
+		p.renderLogin(w, r, ar, "Wrong username or password.", http.StatusOK) // 401 would need WWW-Authenticate
 		return
 	}
 	p.issueCode(w, r, ar, p.startSession(w, user, now), now)
