@@ -650,3 +650,42 @@ func wantTokenError(t *testing.T, err error, code string) {
 		t.Fatalf("got %v, want OAuth error %s", err, code)
 	}
 }
+
+func TestSessionPromptsAndResponseModes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := devidptest.NewBrowser(nil)
+	if _, err := b.Login(ctx, f.issuer, devidp.DemoSPAClientID, f.callback, "admin", f.user("admin").Password); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		extra    url.Values
+		wantForm bool   // the login form rather than a redirect
+		prefix   string // where the redirect goes
+	}{
+		{"signed-in browser gets a code without the form", nil, false, f.callback + "?"},
+		{"prompt=login asks again", url.Values{"prompt": {"login"}}, true, ""},
+		{"fragment response mode", url.Values{"response_mode": {"fragment"}}, false, f.callback + "#"},
+		{"prompt=none with another value", url.Values{"prompt": {"none login"}}, false, f.callback + "?"},
+	}
+	for _, tt := range tests {
+		page, err := b.Get(ctx, devidptest.AuthorizeURL(f.issuer, devidp.DemoSPAClientID, f.callback, "st", "n", devidptest.NewPKCE(), tt.extra))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.wantForm {
+			if page.Location != "" || !strings.Contains(page.Body, `id="password"`) {
+				t.Errorf("%s: %d %q, want the login form", tt.name, page.Status, page.Location)
+			}
+			continue
+		}
+		params, _ := devidptest.CallbackParams(page.Location)
+		if !strings.HasPrefix(page.Location, tt.prefix) || params.Get("state") != "st" {
+			t.Errorf("%s: redirect to %q, want %s…", tt.name, page.Location, tt.prefix)
+		}
+		if strings.Contains(tt.name, "another value") != (params.Get("error") == "invalid_request") {
+			t.Errorf("%s: params %v", tt.name, params)
+		}
+	}
+}
