@@ -453,6 +453,7 @@ func (t *Tenant) randomPerm(rng *rand.Rand, d *drive, i int32) perm {
 func (d *drive) addPerm(p perm) int32 {
 	k := int32(len(d.perms))
 	p.next = -1
+	p.urlKind = linkKind(d.name(p.item), d.items[p.item].flags&flagFolder != 0)[0]
 	d.perms = append(d.perms, p)
 	n := &d.items[p.item]
 	if n.perms < 0 {

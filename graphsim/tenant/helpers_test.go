@@ -102,9 +102,19 @@ func enumerate(t *testing.T, tn *Tenant, driveID, token string, opt DeltaOptions
 }
 
 // state is a comparable view of every live item and its own permissions,
-// taken through the tenant's internals so that the test can say which items
+// taken through the tenant's internals so that a test can tell which items
 // a change touched.
-type state map[string]string
+type state map[string]view
+
+type view struct{ item, perms string }
+
+// project is the part of an item a delta replica can know: everything but
+// the path-derived fields (a folder rename does not return descendants)
+// and the delta-only annotations.
+func project(it Item) string {
+	it.Path, it.WebURL, it.Shared, it.SharedChanged = "", "", nil, false
+	return fmt.Sprintf("%+v", it)
+}
 
 func snapshot(tn *Tenant) state {
 	tn.mu.RLock()
@@ -116,27 +126,21 @@ func snapshot(tn *Tenant) state {
 				continue
 			}
 			it := tn.itemValue(d, i)
-			it.Path, it.WebURL = "", "" // derived from ancestors; delta does not report them
-			line := fmt.Sprintf("%+v", it)
+			var perms string
 			for p := d.items[i].perms; p >= 0; p = d.perms[p].next {
-				line += fmt.Sprintf("|%+v", ExportPermissionOf(d.id, it.ID, tn.permValue(d, p, nil)))
+				if d.perms[p].kind != permOwner {
+					b, _ := json.Marshal(ExportPermissionOf(d.id, it.ID, tn.permValue(d, p, nil)))
+					perms += "|" + string(b)
+				}
 			}
-			s[it.ID] = line
+			s[it.ID] = view{project(it), perms}
 		}
 	}
 	return s
 }
 
-// ownSharing returns the permissions part of a snapshot line.
-func ownSharing(line string) string {
-	if k := bytes.IndexByte([]byte(line), '|'); k >= 0 {
-		return line[k:]
-	}
-	return ""
-}
-
 // diff returns the ids whose state differs (created, deleted or changed)
-// and those whose own permissions differ.
+// and those whose own sharing differs.
 func diff(a, b state) (changed, sharing map[string]bool) {
 	changed, sharing = map[string]bool{}, map[string]bool{}
 	for id, x := range a {
@@ -144,14 +148,14 @@ func diff(a, b state) (changed, sharing map[string]bool) {
 		if !ok || x != y {
 			changed[id] = true
 		}
-		if ownSharing(x) != ownSharing(y) {
+		if ok && x.perms != y.perms {
 			sharing[id] = true
 		}
 	}
 	for id, y := range b {
 		if _, ok := a[id]; !ok {
 			changed[id] = true
-			if ownSharing(y) != "" {
+			if y.perms != "" {
 				sharing[id] = true
 			}
 		}

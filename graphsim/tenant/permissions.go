@@ -88,7 +88,7 @@ func (t *Tenant) permValue(d *drive, p int32, from *ItemReference) Permission {
 	switch pr.kind {
 	case permAnon, permOrg, permUsers:
 		personal := strings.TrimSuffix(strings.TrimPrefix(d.webURL, "https://"+t.host+"/"), "/Documents")
-		web := "https://" + t.host + "/:" + linkKind(d.name(pr.item), d.items[pr.item].flags&flagFolder != 0) +
+		web := "https://" + t.host + "/:" + string(rune(pr.urlKind)) +
 			":/g/" + personal + "/E" + t.ids.opaque(7, d.idx, p, 45)
 		out.Link = &Link{
 			Type:             linkTypes[pr.linkType],

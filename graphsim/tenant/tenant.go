@@ -76,6 +76,7 @@ type perm struct {
 	kind     uint8
 	linkType uint8 // index into linkTypes
 	flags    uint8
+	urlKind  byte // the letter in the link URL (":w:"), fixed when shared
 }
 
 type drive struct {
