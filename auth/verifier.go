@@ -78,9 +78,9 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, err
 		return nil, ErrNoToken
 	}
 	// go-oidc checks the signature before the issuer, so a token from another provider would be
-	// reported as a bad signature — and would make go-oidc fetch the keys again looking for its
-	// key id. Reading the header and issuer first (trusting neither: they only pick the message
-	// for a token that is refused anyway) gives the precise reason and saves that fetch.
+	// reported as a bad signature, after a key fetch looking for its key id. Reading the header
+	// and issuer first (trusting neither: they only pick the message for a token that is refused
+	// anyway) gives the precise reason and saves that fetch.
 	jws, err := jose.ParseSignedCompact(rawToken, v.algs)
 	if err != nil {
 		var unexpected *jose.ErrUnexpectedSignatureAlgorithm

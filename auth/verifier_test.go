@@ -271,6 +271,7 @@ func TestVerify(t *testing.T) {
 			if got != nil || !errors.Is(err, tt.err) {
 				t.Fatalf("Verify = %+v, %v; want %v", got, err, tt.err)
 			}
+			t.Logf("refused: %v", err)
 			var te *auth.TokenError
 			if tt.reason != "" && (!errors.As(err, &te) || te.Reason != tt.reason) {
 				t.Fatalf("Verify error %q, want reason %q", err, tt.reason)
