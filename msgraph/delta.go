@@ -30,7 +30,7 @@ const maxRepeats = 5
 
 // pageMark remembers the last delta page served for a drive.
 type pageMark struct {
-	link string
+	next string // the page's nextLink
 	sig  string
 }
 
@@ -81,11 +81,13 @@ func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPag
 			page.Items = append(page.Items, c.mapItem(driveID, it))
 		}
 		sig := pageSignature(page.Items)
+		// A repeat is a nextLink pointing back at the request, or the
+		// continuation of a round serving the page it continues from.
 		repeated := page.NextLink != "" && sameLink(page.NextLink, link) ||
-			sig != "" && sig == prev.sig && !sameLink(link, prev.link)
+			sig != "" && sig == prev.sig && prev.next != "" && sameLink(link, prev.next)
 		if !repeated {
 			c.repeatMu.Lock()
-			c.lastPage[driveID] = pageMark{link: link, sig: sig}
+			c.lastPage[driveID] = pageMark{next: page.NextLink, sig: sig}
 			c.repeatMu.Unlock()
 			if page.NextLink == "" && page.DeltaLink == "" {
 				return nil, fmt.Errorf("delta of drive %s: Graph answered a page with neither nextLink nor deltaLink", driveID)

@@ -156,7 +156,7 @@ func (c *Client) mapPermission(p models.Permissionable) Permission {
 		}
 	}
 	for _, g := range p.GetGrantedToIdentitiesV2() {
-		if id := c.spIdentity(g, false); id != nil {
+		if id := c.spIdentity(g, invited); id != nil {
 			out.GrantedToIdentities = append(out.GrantedToIdentities, *id)
 		}
 	}
