@@ -655,4 +655,3 @@ func TestDeleteAndExpire(t *testing.T) {
 		t.Errorf("delete inherited: %v (%v), want Inherited", err, KindOf(err))
 	}
 }
-
