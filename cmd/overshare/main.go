@@ -26,6 +26,8 @@ func commands() []command {
 	return []command{
 		{"graphsim", "run the Microsoft Graph simulator with a synthetic tenant", runGraphsim},
 		{"migrate", "apply database migrations and exit", runMigrate},
+		{"integrate", "connect a Microsoft 365 tenant (checks the credentials, prints the integration id)", runIntegrate},
+		{"sync", "run one sync of an integration in the foreground", runSync},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, version)
 			return err

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
+)
+
+// runIntegrate connects a tenant: it checks the app registration's
+// credentials against Graph, stores the integration (secret encrypted) and
+// prints its id, alone, on stdout. The secret never comes from a flag value,
+// where it would show in the process list and shell history.
+func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("integrate", stderr)
+	var (
+		name       = fs.String("name", "", "a name for the tenant, shown in the dashboard")
+		tenantID   = fs.String("tenant-id", "", "Directory (tenant) ID of the app registration")
+		clientID   = fs.String("client-id", "", "Application (client) ID of the app registration")
+		secretFile = fs.String("client-secret-file", "", "file holding the client secret (default: $OVERSHARE_CLIENT_SECRET)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var missing []string
+	for flag, v := range map[string]string{"--name": *name, "--tenant-id": *tenantID, "--client-id": *clientID} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, flag)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	secret, err := readSecret(*secretFile)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	gcfg := msgraph.EnvDefaults()
+	gcfg.TenantID, gcfg.ClientID, gcfg.ClientSecret = strings.TrimSpace(*tenantID), strings.TrimSpace(*clientID), secret
+	gcfg.Version, gcfg.Logger = version, log
+	gc, err := msgraph.New(ctx, gcfg)
+	if err != nil {
+		return err
+	}
+	if err := gc.CheckCredentials(ctx); err != nil {
+		return fmt.Errorf("the credentials do not work: %s", graphMessage(err))
+	}
+
+	cfg := store.ConfigFromEnv()
+	cfg.Logger = log
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	in := &models.Integration{Name: strings.TrimSpace(*name), TenantID: gcfg.TenantID, ClientID: gcfg.ClientID}
+	if err := st.CreateIntegration(ctx, in, secret); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, in.ID)
+	return err
+}
+
+// readSecret takes the client secret from a file or OVERSHARE_CLIENT_SECRET.
+func readSecret(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read client secret file: %w", err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", fmt.Errorf("client secret file %s is empty", file)
+		}
+		return s, nil
+	}
+	if s := strings.TrimSpace(os.Getenv("OVERSHARE_CLIENT_SECRET")); s != "" {
+		return s, nil
+	}
+	return "", errors.New("no client secret: set OVERSHARE_CLIENT_SECRET or pass --client-secret-file")
+}
+
+// graphMessage is a Graph error as an administrator should read it.
+func graphMessage(err error) string {
+	var ge *msgraph.Error
+	if errors.As(err, &ge) && ge.Message != "" {
+		return ge.Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,446 @@
+package syncer_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overshare/overshare/events"
+	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/tenant"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
+)
+
+// smallTenant is big enough for several delta pages per drive with a small
+// page size, several permission batches, guests and users without drives.
+func smallTenant(seed int64) tenant.Config {
+	return tenant.Config{Seed: seed, Users: 14, FilesPerUser: 60, ShareRatio: 0.08}
+}
+
+func startSim(t *testing.T, opt graphsim.Options) *graphsim.Server {
+	t.Helper()
+	srv, err := graphsim.Start(context.Background(), opt)
+	if err != nil {
+		t.Fatalf("start simulator: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// pageSize is small so that drives have several delta pages.
+const pageSize = 40
+
+func graphDefaults(info graphsim.Info) msgraph.Config {
+	return msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, PageSize: pageSize}
+}
+
+func newSyncer(st *store.Store, info graphsim.Info, bus events.Bus) *syncer.Syncer {
+	return syncer.New(syncer.Config{Store: st, Bus: bus, GraphDefaults: graphDefaults(info), Version: "test"})
+}
+
+func createIntegration(t *testing.T, st *store.Store, info graphsim.Info, secret string) string {
+	t.Helper()
+	in := &models.Integration{Name: "Contoso", TenantID: info.TenantID, ClientID: info.ClientID}
+	if err := st.CreateIntegration(context.Background(), in, secret); err != nil {
+		t.Fatalf("create integration: %v", err)
+	}
+	return in.ID
+}
+
+func runSync(t *testing.T, st *store.Store, s *syncer.Syncer, integID string, full bool) *models.SyncRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	runID, err := s.Run(ctx, integID, full)
+	if err != nil {
+		t.Fatalf("sync (full=%v): %v", full, err)
+	}
+	r, err := st.SyncRun(context.Background(), runID)
+	if err != nil {
+		t.Fatalf("read sync run: %v", err)
+	}
+	if r.Status != models.SyncSucceeded {
+		t.Fatalf("sync run status %s, error %q", r.Status, r.Error)
+	}
+	return r
+}
+
+// export is the simulator's state, parsed.
+type export struct {
+	users  map[string]tenant.ExportUser
+	drives map[string]tenant.ExportDrive
+	items  map[string]tenant.ExportItem
+	perms  map[string]tenant.ExportPermission // key item|id
+}
+
+func readExport(t *testing.T, srv *graphsim.Server) export {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := srv.Tenant().Export(&buf); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	ex := export{users: map[string]tenant.ExportUser{}, drives: map[string]tenant.ExportDrive{},
+		items: map[string]tenant.ExportItem{}, perms: map[string]tenant.ExportPermission{}}
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var head struct{ Type string }
+		if err := json.Unmarshal(line, &head); err != nil {
+			t.Fatalf("export line: %v", err)
+		}
+		var err error
+		switch head.Type {
+		case "user":
+			var u tenant.ExportUser
+			err = json.Unmarshal(line, &u)
+			ex.users[u.ID] = u
+		case "drive":
+			var d tenant.ExportDrive
+			err = json.Unmarshal(line, &d)
+			ex.drives[d.ID] = d
+		case "item":
+			var it tenant.ExportItem
+			err = json.Unmarshal(line, &it)
+			ex.items[it.ID] = it
+		case "permission":
+			var p tenant.ExportPermission
+			err = json.Unmarshal(line, &p)
+			ex.perms[p.ItemID+"|"+p.ID] = p
+		}
+		if err != nil {
+			t.Fatalf("export %s: %v", head.Type, err)
+		}
+	}
+	return ex
+}
+
+func stamp(p *time.Time) string {
+	if p == nil {
+		return "0001-01-01T00:00:00Z"
+	}
+	return p.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// diff collects differences and reports at most a few of each kind.
+type diff struct {
+	t    *testing.T
+	n    map[string]int
+	seen int
+}
+
+func (d *diff) add(kind, format string, args ...any) {
+	d.n[kind]++
+	d.seen++
+	if d.n[kind] <= 5 {
+		d.t.Errorf(kind+": "+format, args...)
+	}
+}
+
+func (d *diff) eq(kind, id, field string, got, want any) {
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		d.add(kind, "%s %s: database has %v, simulator %v", id, field, got, want)
+	}
+}
+
+// assertEqualToExport compares every stored field of users, drives, items
+// and own permissions with the simulator's export, and checks that each
+// table has no duplicate or extra rows.
+func assertEqualToExport(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) {
+	t.Helper()
+	ex := readExport(t, srv)
+	db := st.Gorm().WithContext(context.Background())
+	d := &diff{t: t, n: map[string]int{}}
+
+	var users []models.User
+	if err := db.Where("integration_id = ?", integID).Find(&users).Error; err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, u := range users {
+		seen[u.ID] = true
+		w, ok := ex.users[u.ID]
+		if !ok {
+			d.add("user", "%s stored but not in the tenant", u.ID)
+			continue
+		}
+		d.eq("user", u.ID, "displayName", u.DisplayName, w.DisplayName)
+		d.eq("user", u.ID, "userPrincipalName", u.UserPrincipalName, w.UserPrincipalName)
+		d.eq("user", u.ID, "mail", u.Mail, w.Mail)
+		d.eq("user", u.ID, "userType", u.UserType, w.UserType)
+		d.eq("user", u.ID, "accountEnabled", u.AccountEnabled, w.AccountEnabled)
+		d.eq("user", u.ID, "jobTitle", u.JobTitle, w.JobTitle)
+		d.eq("user", u.ID, "department", u.Department, w.Department)
+		d.eq("user", u.ID, "createdDateTime", stamp(u.CreatedDateTime), w.CreatedDateTime)
+		d.eq("user", u.ID, "managerId", u.ManagerID, w.ManagerID)
+		var skus []string
+		for _, l := range w.AssignedLicenses {
+			skus = append(skus, l.SkuID)
+		}
+		d.eq("user", u.ID, "licenses", strings.Join(u.LicenseSkuIDs, ","), strings.Join(skus, ","))
+		if w.UserType == models.UserTypeGuest {
+			if u.HasDrive != nil && *u.HasDrive {
+				d.add("user", "%s guest marked with a drive", u.ID)
+			}
+		} else {
+			d.eq("user", u.ID, "hasDrive", fmt.Sprint(u.HasDrive != nil && *u.HasDrive), fmt.Sprint(w.HasDrive))
+			if u.HasDrive == nil {
+				d.add("user", "%s member whose drive was never looked up", u.ID)
+			}
+		}
+	}
+	for id := range ex.users {
+		if !seen[id] {
+			d.add("user", "%s missing", id)
+		}
+	}
+
+	var drives []models.Drive
+	if err := db.Where("integration_id = ?", integID).Find(&drives).Error; err != nil {
+		t.Fatal(err)
+	}
+	seen = map[string]bool{}
+	for _, dr := range drives {
+		seen[dr.ID] = true
+		w, ok := ex.drives[dr.ID]
+		if !ok {
+			d.add("drive", "%s stored but not in the tenant", dr.ID)
+			continue
+		}
+		d.eq("drive", dr.ID, "owner", dr.OwnerUserID, w.OwnerUserID)
+		d.eq("drive", dr.ID, "name", dr.Name, w.Name)
+		d.eq("drive", dr.ID, "driveType", dr.DriveType, w.DriveType)
+		d.eq("drive", dr.ID, "webUrl", dr.WebURL, w.WebURL)
+		d.eq("drive", dr.ID, "rootId", dr.RootID, w.RootID)
+		d.eq("drive", dr.ID, "quota", fmt.Sprint(dr.QuotaTotal, dr.QuotaUsed, dr.QuotaRemaining, dr.QuotaDeleted, dr.QuotaState),
+			fmt.Sprint(w.Quota.Total, w.Quota.Used, w.Quota.Remaining, w.Quota.Deleted, w.Quota.State))
+	}
+	for id := range ex.drives {
+		if !seen[id] {
+			d.add("drive", "%s missing", id)
+		}
+	}
+
+	var items []models.DriveItem
+	if err := db.Where("integration_id = ?", integID).Find(&items).Error; err != nil {
+		t.Fatal(err)
+	}
+	seen = map[string]bool{}
+	for _, it := range items {
+		if seen[it.ID] {
+			d.add("item", "%s stored twice", it.ID)
+		}
+		seen[it.ID] = true
+		w, ok := ex.items[it.ID]
+		if !ok {
+			d.add("item", "%s (%s) stored but not in the tenant", it.ID, it.Path)
+			continue
+		}
+		d.eq("item", it.ID, "driveId", it.DriveID, w.DriveID)
+		d.eq("item", it.ID, "parentId", it.ParentID, w.ParentID)
+		d.eq("item", it.ID, "name", it.Name, w.Name)
+		d.eq("item", it.ID, "path", it.Path, w.Path)
+		d.eq("item", it.ID, "root", it.IsRoot, w.Root)
+		d.eq("item", it.ID, "folder", it.IsFolder, w.Folder)
+		d.eq("item", it.ID, "size", it.Size, w.Size)
+		d.eq("item", it.ID, "mimeType", it.MimeType, w.MimeType)
+		d.eq("item", it.ID, "webUrl", it.WebURL, w.WebURL)
+		d.eq("item", it.ID, "createdDateTime", stamp(it.CreatedDateTime), w.CreatedDateTime)
+		d.eq("item", it.ID, "lastModifiedDateTime", stamp(it.LastModifiedDateTime), w.LastModifiedDateTime)
+		d.eq("item", it.ID, "createdBy", fmt.Sprint(it.CreatedByID, it.CreatedByName, it.CreatedByEmail),
+			fmt.Sprint(w.CreatedBy.ID, w.CreatedBy.DisplayName, w.CreatedBy.Email))
+		d.eq("item", it.ID, "lastModifiedBy", fmt.Sprint(it.LastModifiedByID, it.LastModifiedByName, it.LastModifiedByEmail),
+			fmt.Sprint(w.LastModifiedBy.ID, w.LastModifiedBy.DisplayName, w.LastModifiedBy.Email))
+	}
+	for id, w := range ex.items {
+		if !seen[id] {
+			d.add("item", "%s (%s) missing", id, w.Path)
+		}
+	}
+
+	var perms []models.Permission
+	if err := db.Where("integration_id = ? AND NOT inherited", integID).Find(&perms).Error; err != nil {
+		t.Fatal(err)
+	}
+	seen = map[string]bool{}
+	for _, p := range perms {
+		key := p.ItemID + "|" + p.ID
+		seen[key] = true
+		w, ok := ex.perms[key]
+		if !ok {
+			d.add("permission", "%s stored as own but not in the tenant (roles %s, scope %s)", key, p.Roles, p.Scope())
+			continue
+		}
+		roles := append([]string(nil), w.Roles...)
+		sort.Strings(roles)
+		d.eq("permission", key, "driveId", p.DriveID, w.DriveID)
+		d.eq("permission", key, "roles", p.Roles, strings.Join(roles, ","))
+		if w.Link == nil {
+			if p.LinkScope != nil {
+				d.add("permission", "%s has a link in the database only", key)
+			}
+		} else {
+			d.eq("permission", key, "link", fmt.Sprint(p.LinkType, p.Scope(), p.LinkWebURL, p.LinkPreventsDownload),
+				fmt.Sprint(w.Link.Type, w.Link.Scope, w.Link.WebURL, w.Link.PreventsDownload))
+		}
+		want := "0001-01-01T00:00:00Z"
+		if w.ExpirationDateTime != nil {
+			want = *w.ExpirationDateTime
+		}
+		d.eq("permission", key, "expiration", stamp(p.ExpiresAt), want)
+		d.eq("permission", key, "hasPassword", p.HasPassword, w.HasPassword)
+		var g *tenant.ExportIdentity
+		kind := ""
+		if w.GrantedToUser != nil {
+			g, kind = w.GrantedToUser, models.GranteeUser
+		} else if w.GrantedToGroup != nil {
+			g, kind = w.GrantedToGroup, models.GranteeGroup
+		}
+		if g != nil {
+			d.eq("permission", key, "grantedTo", fmt.Sprint(p.GrantedToID, p.GrantedToDisplayName, p.GrantedToEmail, p.GrantedToKind),
+				fmt.Sprint(g.ID, g.DisplayName, g.Email, kind))
+		} else if p.GrantedToID != "" {
+			d.add("permission", "%s granted to %s in the database only", key, p.GrantedToID)
+		}
+		var gotIDs, wantIDs []string
+		external := p.GrantedToExternal
+		for _, x := range p.GrantedToIdentities {
+			gotIDs = append(gotIDs, x.ID+"/"+x.DisplayName+"/"+x.Email)
+			external = external || x.External
+		}
+		for _, x := range w.GrantedToIdentities {
+			wantIDs = append(wantIDs, x.ID+"/"+x.DisplayName+"/"+x.Email)
+		}
+		d.eq("permission", key, "grantedToIdentities", strings.Join(gotIDs, ","), strings.Join(wantIDs, ","))
+		d.eq("permission", key, "guest", external, w.Guest)
+		inv := ""
+		if w.Invitation != nil {
+			inv = w.Invitation.Email
+		}
+		d.eq("permission", key, "invitation", p.InvitationEmail, inv)
+	}
+	for key := range ex.perms {
+		if !seen[key] {
+			d.add("permission", "%s missing (or stored as inherited)", key)
+		}
+	}
+	// Own permissions mark their items.
+	var marked int64
+	db.Model(&models.DriveItem{}).Where("integration_id = ? AND has_own_permissions", integID).Count(&marked)
+	withOwn := map[string]bool{}
+	for _, p := range ex.perms {
+		withOwn[p.ItemID] = true
+	}
+	if int(marked) != len(withOwn) {
+		d.add("item", "%d items marked has_own_permissions, the tenant has %d", marked, len(withOwn))
+	}
+	if d.seen > 0 {
+		t.Fatalf("database differs from the simulator's export: %v", d.n)
+	}
+}
+
+// assertSummary compares the simulator's summary counts with the database.
+func assertSummary(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) {
+	t.Helper()
+	sum := srv.Tenant().Summary()
+	db := st.Gorm().WithContext(context.Background())
+	var users, drives, items, shared, perms int64
+	db.Model(&models.User{}).Where("integration_id = ?", integID).Count(&users)
+	db.Model(&models.Drive{}).Where("integration_id = ?", integID).Count(&drives)
+	db.Model(&models.DriveItem{}).Where("integration_id = ? AND NOT is_root", integID).Count(&items)
+	sharing := "integration_id = ? AND NOT inherited AND roles NOT LIKE '%owner%' AND item_id IN (SELECT id FROM drive_items WHERE integration_id = ? AND NOT is_root)"
+	db.Model(&models.Permission{}).Where(sharing, integID, integID).Count(&perms)
+	db.Model(&models.Permission{}).Where(sharing, integID, integID).Distinct("item_id").Count(&shared)
+	got := fmt.Sprint(users, drives, items, shared, perms)
+	want := fmt.Sprint(sum.Users, sum.Drives, sum.Items, sum.SharedItems, sum.Permissions)
+	if got != want {
+		t.Fatalf("counts users drives items sharedItems permissions: database %s, simulator summary %s", got, want)
+	}
+	byScope := map[string]int{}
+	var rows []models.Permission
+	db.Where(sharing, integID, integID).Find(&rows)
+	for _, p := range rows {
+		s := p.Scope()
+		if s == "" {
+			s = "direct"
+		}
+		byScope[s]++
+	}
+	for k, v := range sum.PermissionsByScope {
+		if byScope[k] != v {
+			t.Fatalf("permissions of scope %s: database %d, simulator %d", k, byScope[k], v)
+		}
+	}
+}
+
+// lowerBound is the package doc's formula for a full sync: requests and
+// resource units no sync can do without.
+type bound struct{ requests, ru int64 }
+
+func fullSyncBound(t *testing.T, srv *graphsim.Server, ex export) bound {
+	t.Helper()
+	members := 0
+	for _, u := range ex.users {
+		if u.UserType != models.UserTypeGuest {
+			members++
+		}
+	}
+	perDrive := map[string]int{}
+	for _, it := range ex.items {
+		perDrive[it.DriveID]++
+	}
+	cands := candidatesByDrive(t, srv, ex)
+	b := bound{}
+	b.requests += int64(math.Ceil(float64(len(ex.users)) / 999))
+	b.requests += int64(math.Ceil(float64(members) / 20))
+	b.ru += int64(members) // GET drive: 1 RU each
+	for id := range ex.drives {
+		pages := max(1, int(math.Ceil(float64(perDrive[id])/pageSize)))
+		b.requests += int64(pages)
+		b.ru += int64(pages) * 2
+		b.requests += int64(math.Ceil(float64(cands[id]) / 20))
+		b.ru += int64(cands[id]) * 5
+	}
+	return b
+}
+
+// candidatesByDrive counts the items delta marks with a shared facet on a
+// full enumeration, per drive, by reading delta straight from the tenant.
+func candidatesByDrive(t *testing.T, srv *graphsim.Server, ex export) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for id := range ex.drives {
+		token := ""
+		for {
+			p, err := srv.Tenant().Delta(id, "root", token, tenant.DeltaOptions{HierarchicalSharing: true, ShowSharingChanges: true,
+				ShowRemovedAsDeleted: true, TraversePermissionGaps: true, Top: 1000})
+			if err != nil {
+				t.Fatalf("delta: %v", err)
+			}
+			for _, it := range p.Items {
+				if it.Shared != nil && !it.Deleted {
+					out[id]++
+				}
+			}
+			if p.NextToken == "" {
+				break
+			}
+			token = p.NextToken
+		}
+	}
+	return out
+}
+
+func permissionReads(s graphsim.Stats) int64 {
+	return s.ByEndpoint["GET /drives/{id}/items/{id}/permissions"]
+}
