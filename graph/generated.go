@@ -38,7 +38,6 @@ type ResolverRoot interface {
 	DriveConnection() DriveConnectionResolver
 	DriveItem() DriveItemResolver
 	DriveItemConnection() DriveItemConnectionResolver
-	Identity() IdentityResolver
 	Integration() IntegrationResolver
 	Mutation() MutationResolver
 	Overview() OverviewResolver
@@ -295,6 +294,7 @@ type ComplexityRoot struct {
 		Items       func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		Preview     func(childComplexity int) int
+		Remaining   func(childComplexity int) int
 		Removed     func(childComplexity int) int
 	}
 
@@ -437,8 +437,8 @@ type DriveItemResolver interface {
 	MimeType(ctx context.Context, obj *models.DriveItem) (*string, error)
 	CreatedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error)
 	ModifiedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error)
-	CreatedBy(ctx context.Context, obj *models.DriveItem) (*models.Identity, error)
-	ModifiedBy(ctx context.Context, obj *models.DriveItem) (*models.Identity, error)
+	CreatedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error)
+	ModifiedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error)
 	Owner(ctx context.Context, obj *models.DriveItem) (*models.User, error)
 	Drive(ctx context.Context, obj *models.DriveItem) (*models.Drive, error)
 	SharedScope(ctx context.Context, obj *models.DriveItem) (*model.SharingScope, error)
@@ -446,9 +446,6 @@ type DriveItemResolver interface {
 }
 type DriveItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.DriveItemConnection) (int, error)
-}
-type IdentityResolver interface {
-	Kind(ctx context.Context, obj *models.Identity) (*string, error)
 }
 type IntegrationResolver interface {
 	ID(ctx context.Context, obj *models.Integration) (string, error)
@@ -482,8 +479,8 @@ type PermissionResolver interface {
 	InheritedFrom(ctx context.Context, obj *models.Permission) (*models.DriveItem, error)
 	Link(ctx context.Context, obj *models.Permission) (*model.SharingLink, error)
 
-	GrantedTo(ctx context.Context, obj *models.Permission) (*models.Identity, error)
-	GrantedToIdentities(ctx context.Context, obj *models.Permission) ([]*models.Identity, error)
+	GrantedTo(ctx context.Context, obj *models.Permission) (*model.Identity, error)
+	GrantedToIdentities(ctx context.Context, obj *models.Permission) ([]*model.Identity, error)
 	Item(ctx context.Context, obj *models.Permission) (*models.DriveItem, error)
 }
 type QueryResolver interface {
@@ -502,6 +499,9 @@ type SubscriptionResolver interface {
 	SyncProgress(ctx context.Context, integrationID string) (<-chan *events.Progress, error)
 }
 type SyncProgressResolver interface {
+	RunID(ctx context.Context, obj *events.Progress) (string, error)
+	IntegrationID(ctx context.Context, obj *events.Progress) (string, error)
+
 	Error(ctx context.Context, obj *events.Progress) (*string, error)
 }
 type SyncRunResolver interface {
@@ -1630,6 +1630,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StopSharingBulkResult.Preview(childComplexity), true
+	case "StopSharingBulkResult.remaining":
+		if e.ComplexityRoot.StopSharingBulkResult.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StopSharingBulkResult.Remaining(childComplexity), true
 	case "StopSharingBulkResult.removed":
 		if e.ComplexityRoot.StopSharingBulkResult.Removed == nil {
 			break
@@ -2540,11 +2546,18 @@ type BulkPreviewItem {
   permissions: [Permission!]!
 }
 
+"""
+One call handles at most 500 matching items (the batch); call again while ` + "`" + `remaining` + "`" + ` > 0.
+"""
 type StopSharingBulkResult {
   dryRun: Boolean!
+  "Items in this batch."
   items: Int!
+  "Permissions in this batch that match the filter."
   permissions: Int!
-  "What would go (dry run) or what was attempted; capped at 500 entries."
+  "Matching items left after this batch (for a dry run: beyond this batch)."
+  remaining: Int!
+  "The batch: what would go (dry run) or what was attempted."
   preview: [BulkPreviewItem!]!
   removed: [RemovedPermission!]!
   failed: [FailedPermission!]!
@@ -3011,6 +3024,8 @@ func (ec *executionContext) childFields_StopSharingBulkResult(ctx context.Contex
 		return ec.fieldContext_StopSharingBulkResult_items(ctx, field)
 	case "permissions":
 		return ec.fieldContext_StopSharingBulkResult_permissions(ctx, field)
+	case "remaining":
+		return ec.fieldContext_StopSharingBulkResult_remaining(ctx, field)
 	case "preview":
 		return ec.fieldContext_StopSharingBulkResult_preview(ctx, field)
 	case "removed":
@@ -5042,8 +5057,8 @@ func (ec *executionContext) _DriveItem_createdBy(ctx context.Context, field grap
 			return ec.Resolvers.DriveItem().CreatedBy(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Identity) graphql.Marshaler {
-			return ec.marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Identity) graphql.Marshaler {
+			return ec.marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5074,8 +5089,8 @@ func (ec *executionContext) _DriveItem_modifiedBy(ctx context.Context, field gra
 			return ec.Resolvers.DriveItem().ModifiedBy(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Identity) graphql.Marshaler {
-			return ec.marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Identity) graphql.Marshaler {
+			return ec.marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5502,7 +5517,7 @@ func (ec *executionContext) fieldContext_FailedPermission_message(_ context.Cont
 	return graphql.NewScalarFieldContext("FailedPermission", field, false, false, "String")
 }
 
-func (ec *executionContext) _Identity_id(ctx context.Context, field graphql.CollectedField, obj *models.Identity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Identity_id(ctx context.Context, field graphql.CollectedField, obj *model.Identity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5514,8 +5529,8 @@ func (ec *executionContext) _Identity_id(ctx context.Context, field graphql.Coll
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5525,7 +5540,7 @@ func (ec *executionContext) fieldContext_Identity_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Identity_displayName(ctx context.Context, field graphql.CollectedField, obj *models.Identity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Identity_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Identity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5537,8 +5552,8 @@ func (ec *executionContext) _Identity_displayName(ctx context.Context, field gra
 			return obj.DisplayName, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5548,7 +5563,7 @@ func (ec *executionContext) fieldContext_Identity_displayName(_ context.Context,
 	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Identity_email(ctx context.Context, field graphql.CollectedField, obj *models.Identity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Identity_email(ctx context.Context, field graphql.CollectedField, obj *model.Identity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5560,8 +5575,8 @@ func (ec *executionContext) _Identity_email(ctx context.Context, field graphql.C
 			return obj.Email, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5571,7 +5586,7 @@ func (ec *executionContext) fieldContext_Identity_email(_ context.Context, field
 	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Identity_external(ctx context.Context, field graphql.CollectedField, obj *models.Identity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Identity_external(ctx context.Context, field graphql.CollectedField, obj *model.Identity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5594,7 +5609,7 @@ func (ec *executionContext) fieldContext_Identity_external(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Identity", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Identity_kind(ctx context.Context, field graphql.CollectedField, obj *models.Identity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Identity_kind(ctx context.Context, field graphql.CollectedField, obj *model.Identity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5603,7 +5618,7 @@ func (ec *executionContext) _Identity_kind(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Identity_kind(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Identity().Kind(ctx, obj)
+			return obj.Kind, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5614,7 +5629,7 @@ func (ec *executionContext) _Identity_kind(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Identity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Identity", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -7338,8 +7353,8 @@ func (ec *executionContext) _Permission_grantedTo(ctx context.Context, field gra
 			return ec.Resolvers.Permission().GrantedTo(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Identity) graphql.Marshaler {
-			return ec.marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Identity) graphql.Marshaler {
+			return ec.marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7370,8 +7385,8 @@ func (ec *executionContext) _Permission_grantedToIdentities(ctx context.Context,
 			return ec.Resolvers.Permission().GrantedToIdentities(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.Identity) graphql.Marshaler {
-			return ec.marshalNIdentity2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Identity) graphql.Marshaler {
+			return ec.marshalNIdentity2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentityᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8632,6 +8647,29 @@ func (ec *executionContext) fieldContext_StopSharingBulkResult_permissions(_ con
 	return graphql.NewScalarFieldContext("StopSharingBulkResult", field, false, false, "Int")
 }
 
+func (ec *executionContext) _StopSharingBulkResult_remaining(ctx context.Context, field graphql.CollectedField, obj *model.StopSharingBulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StopSharingBulkResult_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StopSharingBulkResult_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StopSharingBulkResult", field, false, false, "Int")
+}
+
 func (ec *executionContext) _StopSharingBulkResult_preview(ctx context.Context, field graphql.CollectedField, obj *model.StopSharingBulkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8863,7 +8901,7 @@ func (ec *executionContext) _SyncProgress_runId(ctx context.Context, field graph
 			return ec.fieldContext_SyncProgress_runId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RunID, nil
+			return ec.Resolvers.SyncProgress().RunID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8874,7 +8912,7 @@ func (ec *executionContext) _SyncProgress_runId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SyncProgress_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("SyncProgress", field, true, true, "ID")
 }
 
 func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
@@ -8886,7 +8924,7 @@ func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, fie
 			return ec.fieldContext_SyncProgress_integrationId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IntegrationID, nil
+			return ec.Resolvers.SyncProgress().IntegrationID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8897,7 +8935,7 @@ func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SyncProgress_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("SyncProgress", field, true, true, "ID")
 }
 
 func (ec *executionContext) _SyncProgress_phase(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
@@ -12609,7 +12647,7 @@ func (ec *executionContext) _FailedPermission(ctx context.Context, sel ast.Selec
 
 var identityImplementors = []string{"Identity"}
 
-func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet, obj *models.Identity) graphql.Marshaler {
+func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet, obj *model.Identity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12621,29 +12659,28 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Identity_id(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "displayName":
 			out.Values[i] = ec._Identity_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "email":
 			out.Values[i] = ec._Identity_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "external":
 			out.Values[i] = ec._Identity_external(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "kind":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Identity_kind(ctx, field, obj)
-				})
+			out.Values[i] = ec._Identity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13550,6 +13587,11 @@ func (ec *executionContext) _StopSharingBulkResult(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "remaining":
+			out.Values[i] = ec._StopSharingBulkResult_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "preview":
 			out.Values[i] = ec._StopSharingBulkResult_preview(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13652,15 +13694,17 @@ func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SyncProgress")
 		case "runId":
-			out.Values[i] = ec._SyncProgress_runId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SyncProgress_runId(ctx, field, obj)
+				})
 		case "integrationId":
-			out.Values[i] = ec._SyncProgress_integrationId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SyncProgress_integrationId(ctx, field, obj)
+				})
 		case "phase":
 			out.Values[i] = ec._SyncProgress_phase(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14779,11 +14823,11 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNIdentity2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Identity) graphql.Marshaler {
+func (ec *executionContext) marshalNIdentity2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Identity) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentity(ctx, sel, v[i])
+		return ec.marshalNIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentity(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -14795,7 +14839,7 @@ func (ec *executionContext) marshalNIdentity2ᚕᚖgithubᚗcomᚋovershareᚋov
 	return ret
 }
 
-func (ec *executionContext) marshalNIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *models.Identity) graphql.Marshaler {
+func (ec *executionContext) marshalNIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *model.Identity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Identity!")
 		return graphql.Null
@@ -15612,7 +15656,7 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *models.Identity) graphql.Marshaler {
+func (ec *executionContext) marshalOIdentity2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *model.Identity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -15726,18 +15770,6 @@ func (ec *executionContext) marshalOSharingScope2ᚖgithubᚗcomᚋovershareᚋo
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalString(v)
-	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

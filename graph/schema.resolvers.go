@@ -7,352 +7,981 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"strings"
 	"time"
 
+	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/store"
 )
 
 func (r *auditEventResolver) ID(ctx context.Context, obj *models.AuditEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typeAuditEvent, obj.ID), nil
 }
 
 func (r *auditEventResolver) ActorName(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: ActorName - actorName"))
+	return str(obj.ActorName), nil
 }
 
 func (r *auditEventResolver) IntegrationID(ctx context.Context, obj *models.AuditEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: IntegrationID - integrationId"))
+	return encodeID(typeIntegration, obj.IntegrationID), nil
 }
 
 func (r *auditEventResolver) ItemGraphID(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: ItemGraphID - itemGraphId"))
+	return str(obj.ItemID), nil
 }
 
 func (r *auditEventResolver) ItemName(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: ItemName - itemName"))
+	return str(obj.ItemName), nil
 }
 
 func (r *auditEventResolver) ItemPath(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: ItemPath - itemPath"))
+	return str(obj.ItemPath), nil
 }
 
 func (r *auditEventResolver) PermissionGraphID(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: PermissionGraphID - permissionGraphId"))
+	return str(obj.PermissionID), nil
 }
 
 func (r *auditEventResolver) LinkType(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: LinkType - linkType"))
+	return str(obj.LinkType), nil
 }
 
 func (r *auditEventResolver) LinkScope(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: LinkScope - linkScope"))
+	return str(obj.LinkScope), nil
 }
 
 func (r *auditEventResolver) LinkWebURL(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: LinkWebURL - linkWebUrl"))
+	return str(obj.LinkWebURL), nil
 }
 
 func (r *auditEventResolver) GrantedTo(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: GrantedTo - grantedTo"))
+	return str(obj.GrantedTo), nil
 }
 
 func (r *auditEventResolver) Message(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	panic(fmt.Errorf("not implemented: Message - message"))
+	return str(obj.Message), nil
 }
 
 func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
+	return obj.Count(ctx)
 }
 
 func (r *driveResolver) ID(ctx context.Context, obj *models.Drive) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typeDrive, obj.IntegrationID, obj.ID), nil
 }
 
 func (r *driveResolver) GraphID(ctx context.Context, obj *models.Drive) (string, error) {
-	panic(fmt.Errorf("not implemented: GraphID - graphId"))
+	return obj.ID, nil
 }
 
 func (r *driveResolver) WebURL(ctx context.Context, obj *models.Drive) (*string, error) {
-	panic(fmt.Errorf("not implemented: WebURL - webUrl"))
+	return str(obj.WebURL), nil
 }
 
 func (r *driveResolver) Owner(ctx context.Context, obj *models.Drive) (*models.User, error) {
-	panic(fmt.Errorf("not implemented: Owner - owner"))
+	if obj.OwnerUserID == "" {
+		return nil, nil
+	}
+	return r.loaders(ctx).users.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.OwnerUserID})
 }
 
 func (r *driveResolver) Quota(ctx context.Context, obj *models.Drive) (*model.Quota, error) {
-	panic(fmt.Errorf("not implemented: Quota - quota"))
+	return &model.Quota{Total: obj.QuotaTotal, Used: obj.QuotaUsed, Remaining: obj.QuotaRemaining, Deleted: obj.QuotaDeleted, State: obj.QuotaState}, nil
 }
 
 func (r *driveResolver) ItemCount(ctx context.Context, obj *models.Drive) (int, error) {
-	panic(fmt.Errorf("not implemented: ItemCount - itemCount"))
+	st, err := r.loaders(ctx).driveStats.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
+	return st.Items, err
 }
 
 func (r *driveResolver) SharedItemCount(ctx context.Context, obj *models.Drive) (int, error) {
-	panic(fmt.Errorf("not implemented: SharedItemCount - sharedItemCount"))
+	st, err := r.loaders(ctx).driveStats.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
+	return st.SharedItems, err
 }
 
 func (r *driveConnectionResolver) TotalCount(ctx context.Context, obj *model.DriveConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
+	return obj.Count(ctx)
 }
 
 func (r *driveItemResolver) ID(ctx context.Context, obj *models.DriveItem) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typeDriveItem, obj.IntegrationID, obj.ID), nil
 }
 
 func (r *driveItemResolver) GraphID(ctx context.Context, obj *models.DriveItem) (string, error) {
-	panic(fmt.Errorf("not implemented: GraphID - graphId"))
+	return obj.ID, nil
 }
 
 func (r *driveItemResolver) WebURL(ctx context.Context, obj *models.DriveItem) (*string, error) {
-	panic(fmt.Errorf("not implemented: WebURL - webUrl"))
+	return str(obj.WebURL), nil
 }
 
 func (r *driveItemResolver) Folder(ctx context.Context, obj *models.DriveItem) (bool, error) {
-	panic(fmt.Errorf("not implemented: Folder - folder"))
+	return obj.IsFolder, nil
 }
 
 func (r *driveItemResolver) MimeType(ctx context.Context, obj *models.DriveItem) (*string, error) {
-	panic(fmt.Errorf("not implemented: MimeType - mimeType"))
+	return str(obj.MimeType), nil
 }
 
 func (r *driveItemResolver) CreatedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: CreatedAt - createdAt"))
+	return obj.CreatedDateTime, nil
 }
 
 func (r *driveItemResolver) ModifiedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: ModifiedAt - modifiedAt"))
+	return obj.LastModifiedDateTime, nil
 }
 
-func (r *driveItemResolver) CreatedBy(ctx context.Context, obj *models.DriveItem) (*models.Identity, error) {
-	panic(fmt.Errorf("not implemented: CreatedBy - createdBy"))
+func (r *driveItemResolver) CreatedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error) {
+	return identity(obj.CreatedByID, obj.CreatedByName, obj.CreatedByEmail, false, ""), nil
 }
 
-func (r *driveItemResolver) ModifiedBy(ctx context.Context, obj *models.DriveItem) (*models.Identity, error) {
-	panic(fmt.Errorf("not implemented: ModifiedBy - modifiedBy"))
+func (r *driveItemResolver) ModifiedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error) {
+	return identity(obj.LastModifiedByID, obj.LastModifiedByName, obj.LastModifiedByEmail, false, ""), nil
 }
 
 func (r *driveItemResolver) Owner(ctx context.Context, obj *models.DriveItem) (*models.User, error) {
-	panic(fmt.Errorf("not implemented: Owner - owner"))
+	drive, err := r.loaders(ctx).drives.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.DriveID})
+	if err != nil || drive == nil || drive.OwnerUserID == "" {
+		return nil, err
+	}
+	return r.loaders(ctx).users.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: drive.OwnerUserID})
 }
 
 func (r *driveItemResolver) Drive(ctx context.Context, obj *models.DriveItem) (*models.Drive, error) {
-	panic(fmt.Errorf("not implemented: Drive - drive"))
+	drive, err := r.loaders(ctx).drives.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.DriveID})
+	if err == nil && drive == nil {
+		err = notFound("the drive of item %s is not synced yet", obj.ID)
+	}
+	return drive, err
 }
 
 func (r *driveItemResolver) SharedScope(ctx context.Context, obj *models.DriveItem) (*model.SharingScope, error) {
-	panic(fmt.Errorf("not implemented: SharedScope - sharedScope"))
+	perms, err := r.loaders(ctx).permissions.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	var widest *model.SharingScope
+	for _, p := range perms {
+		if !isSharing(p) {
+			continue
+		}
+		s := model.SharingScopeUsers // a grant to people without a link
+		if e := scopeEnum(p.Scope()); e != nil {
+			s = *e
+		}
+		if widest == nil || scopeRank[s] > scopeRank[*widest] {
+			widest = &s
+		}
+	}
+	return widest, nil
 }
 
 func (r *driveItemResolver) Permissions(ctx context.Context, obj *models.DriveItem) ([]*models.Permission, error) {
-	panic(fmt.Errorf("not implemented: Permissions - permissions"))
+	perms, err := r.loaders(ctx).permissions.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
+	if perms == nil && err == nil {
+		perms = []*models.Permission{}
+	}
+	return perms, err
 }
 
 func (r *driveItemConnectionResolver) TotalCount(ctx context.Context, obj *model.DriveItemConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
-}
-
-func (r *identityResolver) Kind(ctx context.Context, obj *models.Identity) (*string, error) {
-	panic(fmt.Errorf("not implemented: Kind - kind"))
+	return obj.Count(ctx)
 }
 
 func (r *integrationResolver) ID(ctx context.Context, obj *models.Integration) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typeIntegration, obj.ID), nil
 }
 
 func (r *integrationResolver) LastError(ctx context.Context, obj *models.Integration) (*string, error) {
-	panic(fmt.Errorf("not implemented: LastError - lastError"))
+	return str(obj.LastError), nil
 }
 
 func (r *integrationResolver) Counts(ctx context.Context, obj *models.Integration) (*model.IntegrationCounts, error) {
-	panic(fmt.Errorf("not implemented: Counts - counts"))
+	c, err := r.store.CountsForIntegration(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.IntegrationCounts{Users: int(c.Users), Drives: int(c.Drives), Items: int(c.Items), SharedItems: int(c.SharedItems), Permissions: int(c.Permissions)}, nil
 }
 
 func (r *integrationResolver) CurrentRun(ctx context.Context, obj *models.Integration) (*models.SyncRun, error) {
-	panic(fmt.Errorf("not implemented: CurrentRun - currentRun"))
+	runs, err := r.store.RunningSyncRuns(ctx, []string{obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	return runs[obj.ID], nil
 }
 
 func (r *mutationResolver) Integrate(ctx context.Context, input model.IntegrateInput) (*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integrate - integrate"))
+	if r.creds == nil {
+		return nil, unavailable("checking credentials against Microsoft Graph")
+	}
+	name, err := validText("name", input.Name, 200)
+	if err != nil {
+		return nil, err
+	}
+	tenantID, err := validText("tenantId", input.TenantID, 200)
+	if err != nil {
+		return nil, err
+	}
+	clientID, err := validText("clientId", input.ClientID, 200)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(input.ClientSecret) == "" {
+		return nil, badInput("clientSecret must not be empty")
+	}
+	// Nothing is stored until Microsoft Graph accepted the credentials.
+	if err := r.creds.Check(ctx, tenantID, clientID, input.ClientSecret); err != nil {
+		return nil, credentialError(err)
+	}
+	in := &models.Integration{Name: name, TenantID: tenantID, ClientID: clientID}
+	if err := r.store.CreateIntegration(ctx, in, input.ClientSecret); err != nil {
+		return nil, err
+	}
+	r.startFirstSync(ctx, in.ID)
+	return r.store.Integration(ctx, in.ID)
 }
 
 func (r *mutationResolver) UpdateIntegration(ctx context.Context, input model.UpdateIntegrationInput) (*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: UpdateIntegration - updateIntegration"))
+	in, err := r.integration(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	name, interval := in.Name, in.SyncIntervalSeconds
+	if input.Name != nil {
+		if name, err = validText("name", *input.Name, 200); err != nil {
+			return nil, err
+		}
+	}
+	if input.SyncIntervalSeconds != nil {
+		interval = *input.SyncIntervalSeconds
+		if interval < 60 || interval > 7*24*3600 {
+			return nil, badInput("syncIntervalSeconds must be between 60 (a minute) and 604800 (a week)")
+		}
+	}
+	if input.ClientSecret != nil {
+		if strings.TrimSpace(*input.ClientSecret) == "" {
+			return nil, badInput("clientSecret must not be empty")
+		}
+		if r.creds == nil {
+			return nil, unavailable("checking credentials against Microsoft Graph")
+		}
+		if err := r.creds.Check(ctx, in.TenantID, in.ClientID, *input.ClientSecret); err != nil {
+			return nil, credentialError(err)
+		}
+		if err := r.store.RotateSecret(ctx, in.ID, *input.ClientSecret); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.store.UpdateIntegrationSettings(ctx, in.ID, name, interval); err != nil {
+		return nil, err
+	}
+	return r.store.Integration(ctx, in.ID)
 }
 
 func (r *mutationResolver) PauseIntegration(ctx context.Context, id string) (*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: PauseIntegration - pauseIntegration"))
+	in, err := r.integration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.store.SetIntegrationStatus(ctx, in.ID, models.IntegrationPaused, ""); err != nil {
+		return nil, err
+	}
+	return r.store.Integration(ctx, in.ID)
 }
 
 func (r *mutationResolver) ResumeIntegration(ctx context.Context, id string) (*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: ResumeIntegration - resumeIntegration"))
+	in, err := r.integration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.store.SetIntegrationStatus(ctx, in.ID, models.IntegrationActive, ""); err != nil {
+		return nil, err
+	}
+	return r.store.Integration(ctx, in.ID)
 }
 
 func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteIntegration - deleteIntegration"))
+	in, err := r.integration(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if r.syncer != nil {
+		runs, err := r.store.RunningSyncRuns(ctx, []string{in.ID})
+		if err != nil {
+			return false, err
+		}
+		if run := runs[in.ID]; run != nil {
+			if err := r.syncer.Cancel(ctx, run.ID); err != nil {
+				return false, serviceError("cancel the running sync", err)
+			}
+		}
+	}
+	if err := r.store.DeleteIntegration(ctx, in.ID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) StartSync(ctx context.Context, integrationID string, full *bool) (*models.SyncRun, error) {
-	panic(fmt.Errorf("not implemented: StartSync - startSync"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status == models.IntegrationPaused {
+		return nil, badInput("integration %q is paused; resume it first", in.Name)
+	}
+	if r.syncer == nil {
+		return nil, unavailable("syncing")
+	}
+	runID, err := r.syncer.Start(ctx, in.ID, full != nil && *full)
+	if err != nil {
+		return nil, serviceError("start sync", err)
+	}
+	return r.store.SyncRun(ctx, runID)
 }
 
 func (r *mutationResolver) CancelSync(ctx context.Context, runID string) (*models.SyncRun, error) {
-	panic(fmt.Errorf("not implemented: CancelSync - cancelSync"))
+	parts, err := decodeID(runID, typeSyncRun)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.store.SyncRun(ctx, parts[0]); err != nil {
+		return nil, err
+	}
+	if r.syncer == nil {
+		return nil, unavailable("syncing")
+	}
+	if err := r.syncer.Cancel(ctx, parts[0]); err != nil {
+		return nil, serviceError("cancel sync", err)
+	}
+	return r.store.SyncRun(ctx, parts[0])
 }
 
 func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error) {
-	panic(fmt.Errorf("not implemented: StopSharing - stopSharing"))
+	parts, err := decodeID(input.ItemID, typeDriveItem)
+	if err != nil {
+		return nil, err
+	}
+	integrationID, itemID := parts[0], parts[1]
+	req := ItemPermissions{ItemID: itemID}
+	for _, pid := range input.PermissionIds {
+		pp, err := decodeID(pid, typePermission)
+		if err != nil {
+			return nil, err
+		}
+		if pp[0] != integrationID || pp[1] != itemID {
+			return nil, badInput("permission %q is not a permission of item %q", clip(pid), clip(input.ItemID))
+		}
+		req.PermissionIDs = append(req.PermissionIDs, pp[2])
+	}
+	item, err := r.store.DriveItem(ctx, integrationID, itemID)
+	if err != nil {
+		return nil, err
+	}
+	if r.sharing == nil {
+		return nil, unavailable("changing sharing")
+	}
+	actor, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.sharing.StopSharing(ctx, actor, StopSharingRequest{IntegrationID: integrationID, Items: []ItemPermissions{req}})
+	if err != nil {
+		return nil, serviceError("stop sharing "+item.ID, err)
+	}
+	out := &model.StopSharingResult{}
+	out.Removed, out.Failed = r.permissionResult(integrationID, res)
+	return out, nil
 }
 
 func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID string, filter model.DriveItemFilter, dryRun bool) (*model.StopSharingBulkResult, error) {
-	panic(fmt.Errorf("not implemented: StopSharingBulk - stopSharingBulk"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.itemFilter(in.ID, &filter)
+	if err != nil {
+		return nil, err
+	}
+	f.SharedOnly = true
+	page, err := r.store.ListDriveItems(ctx, in.ID, f, store.ItemOrder{Field: store.ItemOrderName}, store.PageRequest{First: MaxFirst})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(page.Rows))
+	for i := range page.Rows {
+		ids[i] = page.Rows[i].ID
+	}
+	matching, err := r.store.MatchingPermissions(ctx, in.ID, f, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.StopSharingBulkResult{DryRun: dryRun, Items: len(page.Rows), Removed: []*model.RemovedPermission{}, Failed: []*model.FailedPermission{}}
+	var req StopSharingRequest
+	req.IntegrationID = in.ID
+	for i := range page.Rows {
+		it := &page.Rows[i]
+		perms := matching[it.ID]
+		prev := &model.BulkPreviewItem{Item: it, Permissions: make([]*models.Permission, len(perms))}
+		ip := ItemPermissions{ItemID: it.ID}
+		for j := range perms {
+			prev.Permissions[j] = &perms[j]
+			ip.PermissionIDs = append(ip.PermissionIDs, perms[j].ID)
+		}
+		out.Permissions += len(perms)
+		out.Preview = append(out.Preview, prev)
+		req.Items = append(req.Items, ip)
+	}
+	if out.Preview == nil {
+		out.Preview = []*model.BulkPreviewItem{}
+	}
+	if !dryRun && len(req.Items) > 0 {
+		if r.sharing == nil {
+			return nil, unavailable("changing sharing")
+		}
+		actor, err := principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := r.sharing.StopSharing(ctx, actor, req)
+		if err != nil {
+			return nil, serviceError("stop sharing in bulk", err)
+		}
+		out.Removed, out.Failed = r.permissionResult(in.ID, res)
+	}
+	total, err := r.store.CountDriveItems(ctx, in.ID, f)
+	if err != nil {
+		return nil, err
+	}
+	out.Remaining = total
+	if dryRun {
+		out.Remaining = max(total-len(page.Rows), 0)
+	}
+	return out, nil
 }
 
 func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*models.Permission, error) {
-	panic(fmt.Errorf("not implemented: SetLinkExpiration - setLinkExpiration"))
+	parts, err := decodeID(permissionID, typePermission)
+	if err != nil {
+		return nil, err
+	}
+	ref := PermissionRef{IntegrationID: parts[0], ItemID: parts[1], PermissionID: parts[2]}
+	p, err := r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: ref.IntegrationID, ItemID: ref.ItemID, ID: ref.PermissionID})
+	if err != nil {
+		return nil, err
+	}
+	if p.Inherited {
+		return nil, badInput("this link is inherited; set its expiration on the folder it comes from")
+	}
+	if p.Scope() != models.LinkScopeAnonymous {
+		kind := "a grant without a link"
+		if p.IsLink() {
+			kind = "a link for " + p.Scope()
+		}
+		return nil, badInput("Microsoft Graph sets an expiration only on anonymous (anyone) links; this permission is %s", kind)
+	}
+	if expiresAt != nil && !expiresAt.After(time.Now()) {
+		return nil, badInput("expiresAt must be in the future")
+	}
+	if r.sharing == nil {
+		return nil, unavailable("changing sharing")
+	}
+	actor, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	updated, err := r.sharing.SetLinkExpiration(ctx, actor, ref, timePtrUTC(expiresAt))
+	if err != nil {
+		return nil, serviceError("set link expiration", err)
+	}
+	return updated, nil
 }
 
 func (r *overviewResolver) TopSharers(ctx context.Context, obj *model.Overview, first *int) ([]*model.Sharer, error) {
-	panic(fmt.Errorf("not implemented: TopSharers - topSharers"))
+	n, err := pageFirst(first)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.store.TopSharers(ctx, obj.IntegrationID, n)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]store.RowKey, len(rows))
+	for i, s := range rows {
+		keys[i] = store.RowKey{IntegrationID: obj.IntegrationID, ID: s.UserID}
+	}
+	users, err := r.store.UsersByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Sharer, len(rows))
+	for i, s := range rows {
+		sh := &model.Sharer{User: users[keys[i]], DisplayName: s.DriveName, SharedItems: s.SharedItems}
+		if sh.User != nil {
+			sh.DisplayName = sh.User.DisplayName
+		}
+		out[i] = sh
+	}
+	return out, nil
 }
 
 func (r *overviewResolver) DrivesNearQuota(ctx context.Context, obj *model.Overview, first *int) ([]*model.DriveQuotaAlert, error) {
-	panic(fmt.Errorf("not implemented: DrivesNearQuota - drivesNearQuota"))
+	n, err := pageFirst(first)
+	if err != nil {
+		return nil, err
+	}
+	drives, err := r.store.DrivesNearQuota(ctx, obj.IntegrationID, n)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]store.RowKey, 0, len(drives))
+	for _, d := range drives {
+		keys = append(keys, store.RowKey{IntegrationID: obj.IntegrationID, ID: d.OwnerUserID})
+	}
+	users, err := r.store.UsersByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.DriveQuotaAlert, len(drives))
+	for i := range drives {
+		d := &drives[i]
+		a := &model.DriveQuotaAlert{Drive: d, OwnerName: d.Name, State: d.QuotaState}
+		if u := users[keys[i]]; u != nil {
+			a.OwnerName = u.DisplayName
+		}
+		if d.QuotaTotal > 0 {
+			a.UsedFraction = float64(d.QuotaUsed) / float64(d.QuotaTotal)
+		}
+		out[i] = a
+	}
+	return out, nil
 }
 
 func (r *permissionResolver) ID(ctx context.Context, obj *models.Permission) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typePermission, obj.IntegrationID, obj.ItemID, obj.ID), nil
 }
 
 func (r *permissionResolver) GraphID(ctx context.Context, obj *models.Permission) (string, error) {
-	panic(fmt.Errorf("not implemented: GraphID - graphId"))
+	return obj.ID, nil
 }
 
 func (r *permissionResolver) Roles(ctx context.Context, obj *models.Permission) ([]string, error) {
-	panic(fmt.Errorf("not implemented: Roles - roles"))
+	roles := []string{}
+	for _, r := range strings.Split(obj.Roles, ",") {
+		if r != "" {
+			roles = append(roles, r)
+		}
+	}
+	return roles, nil
 }
 
 func (r *permissionResolver) InheritedFrom(ctx context.Context, obj *models.Permission) (*models.DriveItem, error) {
-	panic(fmt.Errorf("not implemented: InheritedFrom - inheritedFrom"))
+	if obj.InheritedFromID == nil || *obj.InheritedFromID == "" {
+		return nil, nil
+	}
+	return r.loaders(ctx).items.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: *obj.InheritedFromID})
 }
 
 func (r *permissionResolver) Link(ctx context.Context, obj *models.Permission) (*model.SharingLink, error) {
-	panic(fmt.Errorf("not implemented: Link - link"))
+	if !obj.IsLink() {
+		return nil, nil
+	}
+	return &model.SharingLink{
+		Type: obj.LinkType, Scope: scopeEnum(obj.Scope()), WebURL: str(obj.LinkWebURL), ExpiresAt: obj.ExpiresAt,
+		HasPassword: obj.HasPassword, PreventsDownload: obj.LinkPreventsDownload,
+	}, nil
 }
 
-func (r *permissionResolver) GrantedTo(ctx context.Context, obj *models.Permission) (*models.Identity, error) {
-	panic(fmt.Errorf("not implemented: GrantedTo - grantedTo"))
+func (r *permissionResolver) GrantedTo(ctx context.Context, obj *models.Permission) (*model.Identity, error) {
+	return identity(obj.GrantedToID, obj.GrantedToDisplayName, obj.GrantedToEmail, obj.GrantedToExternal, obj.GrantedToKind), nil
 }
 
-func (r *permissionResolver) GrantedToIdentities(ctx context.Context, obj *models.Permission) ([]*models.Identity, error) {
-	panic(fmt.Errorf("not implemented: GrantedToIdentities - grantedToIdentities"))
+func (r *permissionResolver) GrantedToIdentities(ctx context.Context, obj *models.Permission) ([]*model.Identity, error) {
+	out := make([]*model.Identity, 0, len(obj.GrantedToIdentities))
+	for _, id := range obj.GrantedToIdentities {
+		if v := identity(id.ID, id.DisplayName, id.Email, id.External, models.GranteeUser); v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 func (r *permissionResolver) Item(ctx context.Context, obj *models.Permission) (*models.DriveItem, error) {
-	panic(fmt.Errorf("not implemented: Item - item"))
+	it, err := r.loaders(ctx).items.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ItemID})
+	if err == nil && it == nil {
+		err = notFound("the item of permission %s is gone", obj.ID)
+	}
+	return it, err
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles := p.Roles
+	if roles == nil {
+		roles = []auth.Role{}
+	}
+	return &model.Viewer{Subject: p.Subject, Name: str(p.Name), Email: str(p.Email), Roles: roles}, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	typ, parts, err := decodeAnyID(id)
+	if err != nil {
+		return nil, err
+	}
+	l := r.loaders(ctx)
+	var node model.Node
+	switch typ {
+	case typeIntegration:
+		node, err = nilIfMissing(l.integrations.load(ctx, parts[0]))
+	case typeUser:
+		node, err = nilIfMissing(l.users.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
+	case typeDrive:
+		node, err = nilIfMissing(l.drives.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
+	case typeDriveItem:
+		node, err = nilIfMissing(l.items.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
+	case typePermission:
+		node, err = nilIfMissing(r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: parts[0], ItemID: parts[1], ID: parts[2]}))
+	case typeSyncRun:
+		node, err = nilIfMissing(r.store.SyncRun(ctx, parts[0]))
+	case typeAuditEvent:
+		node, err = nilIfMissing(r.store.AuditEventByID(ctx, parts[0]))
+	}
+	return node, err
 }
 
 func (r *queryResolver) Integrations(ctx context.Context) ([]*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integrations - integrations"))
+	list, err := r.store.Integrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*models.Integration, len(list))
+	for i := range list {
+		out[i] = &list[i]
+	}
+	return out, nil
 }
 
 func (r *queryResolver) Integration(ctx context.Context, id string) (*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integration - integration"))
+	in, err := r.integration(ctx, id)
+	if isNotFound(err) || errors.As(err, new(*apiError)) && err.(*apiError).code == CodeNotFound {
+		return nil, nil
+	}
+	return in, err
 }
 
 func (r *queryResolver) Overview(ctx context.Context, integrationID string) (*model.Overview, error) {
-	panic(fmt.Errorf("not implemented: Overview - overview"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := r.store.IntegrationOverview(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Overview{
+		IntegrationID: in.ID, Items: o.Items, SharedItems: o.SharedItems, ExternalShares: o.ExternalShares,
+		LinksWithoutExpiry: o.LinksWithoutExpiry, EditLinks: o.EditLinks, AnonymousEditLinks: o.AnonymousEditLinks,
+		Users: o.Users, Guests: o.Guests, Drives: o.Drives, LastSyncAt: in.LastSyncAt,
+	}
+	for _, c := range o.ByScope {
+		if s := scopeEnum(c.Scope); s != nil {
+			out.ByScope = append(out.ByScope, &model.ScopeCount{Scope: *s, Items: c.Items, Permissions: c.Permissions})
+		}
+	}
+	return out, nil
 }
 
 func (r *queryResolver) Users(ctx context.Context, integrationID string, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	req, err := pageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f store.UserFilter
+	if filter != nil {
+		f = store.UserFilter{Guest: filter.Guest, AccountEnabled: filter.AccountEnabled, HasDrive: filter.HasDrive}
+		if filter.Search != nil {
+			f.Search = strings.TrimSpace(*filter.Search)
+		}
+	}
+	page, err := r.store.ListUsers(ctx, in.ID, f, req)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.UserConnection{PageInfo: pageInfo(page), Edges: make([]*model.UserEdge, len(page.Rows)),
+		Count: func(ctx context.Context) (int, error) { return r.store.CountUsers(ctx, in.ID, f) }}
+	keys := make([]store.RowKey, len(page.Rows))
+	for i := range page.Rows {
+		out.Edges[i] = &model.UserEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+		keys[i] = store.RowKey{IntegrationID: in.ID, ID: page.Rows[i].ID}
+	}
+	if selected(ctx, []string{"edges", "node", "drive"}, []string{"UserConnection", "UserEdge", "User"}) {
+		drives, err := r.store.DrivesByOwner(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		r.loaders(ctx).ownerDrives.prime(drives, keys)
+	}
+	return out, nil
 }
 
 func (r *queryResolver) Drives(ctx context.Context, integrationID string, filter *model.DriveFilter, first *int, after *string) (*model.DriveConnection, error) {
-	panic(fmt.Errorf("not implemented: Drives - drives"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	req, err := pageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f store.DriveFilter
+	if filter != nil {
+		f.QuotaStates = filter.QuotaState
+		if filter.OwnerID != nil {
+			if f.OwnerUserID, err = keyIn(*filter.OwnerID, typeUser, in.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	page, err := r.store.ListDrives(ctx, in.ID, f, req)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DriveConnection{PageInfo: pageInfo(page), Edges: make([]*model.DriveEdge, len(page.Rows)),
+		Count: func(ctx context.Context) (int, error) { return r.store.CountDrives(ctx, in.ID, f) }}
+	keys := make([]store.RowKey, len(page.Rows))
+	byKey := make(map[store.RowKey]*models.Drive, len(page.Rows))
+	for i := range page.Rows {
+		out.Edges[i] = &model.DriveEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+		keys[i] = store.RowKey{IntegrationID: in.ID, ID: page.Rows[i].ID}
+		byKey[keys[i]] = &page.Rows[i]
+	}
+	types := []string{"DriveConnection", "DriveEdge", "Drive"}
+	if selected(ctx, []string{"edges", "node", "owner"}, types) {
+		if err := r.prefetchUsers(ctx, in.ID, byKey); err != nil {
+			return nil, err
+		}
+	}
+	if selected(ctx, []string{"edges", "node", "itemCount"}, types) || selected(ctx, []string{"edges", "node", "sharedItemCount"}, types) {
+		stats, err := r.store.DriveItemStatsByDrive(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		r.loaders(ctx).driveStats.prime(stats, keys)
+	}
+	return out, nil
 }
 
 func (r *queryResolver) DriveItems(ctx context.Context, integrationID string, filter *model.DriveItemFilter, first *int, after *string, orderBy *model.DriveItemOrder) (*model.DriveItemConnection, error) {
-	panic(fmt.Errorf("not implemented: DriveItems - driveItems"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	req, err := pageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.itemFilter(in.ID, filter)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.store.ListDriveItems(ctx, in.ID, f, itemOrder(orderBy), req)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DriveItemConnection{PageInfo: pageInfo(page), Edges: make([]*model.DriveItemEdge, len(page.Rows)),
+		Count: func(ctx context.Context) (int, error) { return r.store.CountDriveItems(ctx, in.ID, f) }}
+	for i := range page.Rows {
+		out.Edges[i] = &model.DriveItemEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+	}
+	if err := r.prefetchItems(ctx, in.ID, page.Rows, "DriveItemConnection", "DriveItemEdge"); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (r *queryResolver) SyncRuns(ctx context.Context, integrationID string, first *int, after *string) (*model.SyncRunConnection, error) {
-	panic(fmt.Errorf("not implemented: SyncRuns - syncRuns"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	req, err := pageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.store.ListSyncRuns(ctx, in.ID, req)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.SyncRunConnection{PageInfo: pageInfo(page), Edges: make([]*model.SyncRunEdge, len(page.Rows)),
+		Count: func(ctx context.Context) (int, error) { return r.store.CountSyncRuns(ctx, in.ID) }}
+	for i := range page.Rows {
+		out.Edges[i] = &model.SyncRunEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+	}
+	return out, nil
 }
 
 func (r *queryResolver) AuditEvents(ctx context.Context, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	req, err := pageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f store.AuditFilter
+	if integrationID != nil {
+		in, err := r.integration(ctx, *integrationID)
+		if err != nil {
+			return nil, err
+		}
+		f.IntegrationID = in.ID
+	}
+	if filter != nil {
+		if filter.Action != nil {
+			f.Action = *filter.Action
+		}
+		if filter.Result != nil {
+			f.Result = *filter.Result
+		}
+		if filter.ItemID != nil {
+			parts, err := decodeID(*filter.ItemID, typeDriveItem)
+			if err != nil {
+				return nil, err
+			}
+			if f.IntegrationID != "" && f.IntegrationID != parts[0] {
+				return nil, badInput("item %q belongs to another integration", clip(*filter.ItemID))
+			}
+			f.IntegrationID, f.ItemID = parts[0], parts[1]
+		}
+	}
+	page, err := r.store.ListAuditEvents(ctx, f, req)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.AuditEventConnection{PageInfo: pageInfo(page), Edges: make([]*model.AuditEventEdge, len(page.Rows)),
+		Count: func(ctx context.Context) (int, error) { return r.store.CountAuditEvents(ctx, f) }}
+	for i := range page.Rows {
+		out.Edges[i] = &model.AuditEventEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+	}
+	return out, nil
 }
 
 func (r *subscriptionResolver) SyncProgress(ctx context.Context, integrationID string) (<-chan *events.Progress, error) {
-	panic(fmt.Errorf("not implemented: SyncProgress - syncProgress"))
+	in, err := r.integration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	progress, stop := r.bus.Subscribe(in.ID)
+	out := make(chan *events.Progress)
+	go func() {
+		defer close(out)
+		defer stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case p, ok := <-progress:
+				if !ok {
+					return
+				}
+				select {
+				case out <- &p:
+				case <-ctx.Done():
+					return
+				}
+				if p.Done {
+					// The run ended: so does the subscription (graphql-ws "complete").
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (r *syncProgressResolver) RunID(ctx context.Context, obj *events.Progress) (string, error) {
+	return encodeID(typeSyncRun, obj.RunID), nil
+}
+
+func (r *syncProgressResolver) IntegrationID(ctx context.Context, obj *events.Progress) (string, error) {
+	return encodeID(typeIntegration, obj.IntegrationID), nil
 }
 
 func (r *syncProgressResolver) Error(ctx context.Context, obj *events.Progress) (*string, error) {
-	panic(fmt.Errorf("not implemented: Error - error"))
+	return str(obj.Error), nil
 }
 
 func (r *syncRunResolver) ID(ctx context.Context, obj *models.SyncRun) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typeSyncRun, obj.ID), nil
 }
 
 func (r *syncRunResolver) Integration(ctx context.Context, obj *models.SyncRun) (*models.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integration - integration"))
+	in, err := r.loaders(ctx).integrations.load(ctx, obj.IntegrationID)
+	if err == nil && in == nil {
+		err = notFound("the integration of run %s is gone", obj.ID)
+	}
+	return in, err
 }
 
 func (r *syncRunResolver) Error(ctx context.Context, obj *models.SyncRun) (*string, error) {
-	panic(fmt.Errorf("not implemented: Error - error"))
+	return str(obj.Error), nil
 }
 
 func (r *syncRunConnectionResolver) TotalCount(ctx context.Context, obj *model.SyncRunConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
+	return obj.Count(ctx)
 }
 
 func (r *userResolver) ID(ctx context.Context, obj *models.User) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return encodeID(typeUser, obj.IntegrationID, obj.ID), nil
 }
 
 func (r *userResolver) GraphID(ctx context.Context, obj *models.User) (string, error) {
-	panic(fmt.Errorf("not implemented: GraphID - graphId"))
+	return obj.ID, nil
 }
 
 func (r *userResolver) Mail(ctx context.Context, obj *models.User) (*string, error) {
-	panic(fmt.Errorf("not implemented: Mail - mail"))
+	return str(obj.Mail), nil
 }
 
 func (r *userResolver) Guest(ctx context.Context, obj *models.User) (bool, error) {
-	panic(fmt.Errorf("not implemented: Guest - guest"))
+	return obj.IsGuest(), nil
 }
 
 func (r *userResolver) JobTitle(ctx context.Context, obj *models.User) (*string, error) {
-	panic(fmt.Errorf("not implemented: JobTitle - jobTitle"))
+	return str(obj.JobTitle), nil
 }
 
 func (r *userResolver) Department(ctx context.Context, obj *models.User) (*string, error) {
-	panic(fmt.Errorf("not implemented: Department - department"))
+	return str(obj.Department), nil
 }
 
 func (r *userResolver) Licenses(ctx context.Context, obj *models.User) ([]*model.License, error) {
-	panic(fmt.Errorf("not implemented: Licenses - licenses"))
+	out := make([]*model.License, len(obj.LicenseSkuIDs))
+	for i, sku := range obj.LicenseSkuIDs {
+		out[i] = &model.License{SkuID: sku}
+	}
+	return out, nil
 }
 
 func (r *userResolver) Drive(ctx context.Context, obj *models.User) (*models.Drive, error) {
-	panic(fmt.Errorf("not implemented: Drive - drive"))
+	if obj.HasDrive != nil && !*obj.HasDrive {
+		return nil, nil
+	}
+	return r.loaders(ctx).ownerDrives.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
 }
 
 func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *model.UserConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
+	return obj.Count(ctx)
 }
 
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
@@ -370,8 +999,6 @@ func (r *Resolver) DriveItem() DriveItemResolver { return &driveItemResolver{r} 
 func (r *Resolver) DriveItemConnection() DriveItemConnectionResolver {
 	return &driveItemConnectionResolver{r}
 }
-
-func (r *Resolver) Identity() IdentityResolver { return &identityResolver{r} }
 
 func (r *Resolver) Integration() IntegrationResolver { return &integrationResolver{r} }
 
@@ -404,7 +1031,6 @@ type (
 	driveConnectionResolver      struct{ *Resolver }
 	driveItemResolver            struct{ *Resolver }
 	driveItemConnectionResolver  struct{ *Resolver }
-	identityResolver             struct{ *Resolver }
 	integrationResolver          struct{ *Resolver }
 	mutationResolver             struct{ *Resolver }
 	overviewResolver             struct{ *Resolver }

@@ -106,8 +106,20 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 	if f.ModifiedBefore != nil {
 		w.add("i.last_modified_date_time < ?", f.ModifiedBefore.UTC())
 	}
+	p, sharing, err := f.permissionWhere()
+	if err != nil {
+		return nil, err
+	}
+	if sharing {
+		w.add("EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND "+p.sql()+")", p.args...)
+	}
+	return w, nil
+}
+
+// permissionWhere returns the conditions on a permission row p that f asks for, and whether f
+// asks for sharing at all.
+func (f ItemFilter) permissionWhere() (*where, bool, error) {
 	p := &where{}
-	p.add("p.integration_id = i.integration_id AND p.item_id = i.id")
 	p.add(sharedPermission)
 	sharing := f.SharedOnly
 	if len(f.Scopes) > 0 {
@@ -118,7 +130,7 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 			case models.LinkScopeAnonymous, models.LinkScopeOrganization, models.LinkScopeUsers:
 				scopes = append(scopes, s)
 			default:
-				return nil, fmt.Errorf("filter drive items by scope %q: unknown scope", s)
+				return nil, false, fmt.Errorf("filter drive items by scope %q: unknown scope", s)
 			}
 			if s == models.LinkScopeUsers {
 				alts = append(alts, "p.link_scope IS NULL")
@@ -156,10 +168,7 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 		p.add("p.link_scope IS NOT NULL AND p.has_password = ?", *f.HasPassword)
 		sharing = true
 	}
-	if sharing {
-		w.add("EXISTS (SELECT 1 FROM permissions p WHERE "+p.sql()+")", p.args...)
-	}
-	return w, nil
+	return p, sharing, nil
 }
 
 func placeholders(n int) string {
@@ -305,6 +314,30 @@ func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map
 				st.SharedItems = r.Items
 				out[k] = st
 			}
+		}
+	}
+	return out, nil
+}
+
+// MatchingPermissions returns, for the given items, the permissions that make them match f: the
+// ones stopSharingBulk removes. Without sharing conditions in f, every shared permission matches.
+func (s *Store) MatchingPermissions(ctx context.Context, integrationID string, f ItemFilter, itemIDs []string) (map[string][]models.Permission, error) {
+	p, _, err := f.permissionWhere()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]models.Permission{}
+	for _, part := range chunks(itemIDs, loadChunk) {
+		var rows []models.Permission
+		args := append([]any{integrationID, part}, p.args...)
+		err := s.db.WithContext(ctx).Table("permissions AS p").Select("p.*").
+			Where("p.integration_id = ? AND p.item_id IN ? AND "+p.sql(), args...).
+			Order("p.item_id, p.id").Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("load matching permissions: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ItemID] = append(out[r.ItemID], r)
 		}
 	}
 	return out, nil

@@ -145,11 +145,16 @@ type SharingLink struct {
 	PreventsDownload bool          `json:"preventsDownload"`
 }
 
+// One call handles at most 500 matching items (the batch); call again while `remaining` > 0.
 type StopSharingBulkResult struct {
-	DryRun      bool `json:"dryRun"`
-	Items       int  `json:"items"`
-	Permissions int  `json:"permissions"`
-	// What would go (dry run) or what was attempted; capped at 500 entries.
+	DryRun bool `json:"dryRun"`
+	// Items in this batch.
+	Items int `json:"items"`
+	// Permissions in this batch that match the filter.
+	Permissions int `json:"permissions"`
+	// Matching items left after this batch (for a dry run: beyond this batch).
+	Remaining int `json:"remaining"`
+	// The batch: what would go (dry run) or what was attempted.
 	Preview []*BulkPreviewItem   `json:"preview"`
 	Removed []*RemovedPermission `json:"removed"`
 	Failed  []*FailedPermission  `json:"failed"`

@@ -1,0 +1,256 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graph/model"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/store"
+)
+
+// Conversions between the stored rows and the API's shapes, and argument checks.
+
+// str returns nil for "", so that empty stored text reads as null.
+func str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+var scopeToEnum = map[string]model.SharingScope{
+	models.LinkScopeAnonymous:    model.SharingScopeAnonymous,
+	models.LinkScopeOrganization: model.SharingScopeOrganization,
+	models.LinkScopeUsers:        model.SharingScopeUsers,
+}
+
+// scopeRank orders scopes from the widest audience.
+var scopeRank = map[model.SharingScope]int{
+	model.SharingScopeAnonymous:    3,
+	model.SharingScopeOrganization: 2,
+	model.SharingScopeUsers:        1,
+}
+
+func scopeEnum(s string) *model.SharingScope {
+	if e, ok := scopeToEnum[s]; ok {
+		return &e
+	}
+	return nil
+}
+
+// isSharing reports whether p is sharing of the item's own (not inherited, not the owner).
+func isSharing(p *models.Permission) bool {
+	if p.Inherited {
+		return false
+	}
+	for _, r := range strings.Split(p.Roles, ",") {
+		if r == "owner" {
+			return false
+		}
+	}
+	return true
+}
+
+func identity(id, name, email string, external bool, kind string) *model.Identity {
+	if id == "" && name == "" && email == "" {
+		return nil
+	}
+	return &model.Identity{ID: str(id), DisplayName: str(name), Email: str(email), External: external, Kind: str(kind)}
+}
+
+func principal(ctx context.Context) (auth.Principal, error) {
+	p, err := auth.PrincipalFrom(ctx)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return *p, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// integration loads an integration by the ID argument, answering NOT_FOUND when there is none.
+func (r *Resolver) integration(ctx context.Context, idArg string) (*models.Integration, error) {
+	id, err := integrationIDArg(idArg)
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.loaders(ctx).integrations.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if in == nil {
+		return nil, notFound("no integration %q", clip(idArg))
+	}
+	return in, nil
+}
+
+func (r *Resolver) itemFilter(integrationID string, f *model.DriveItemFilter) (store.ItemFilter, error) {
+	var out store.ItemFilter
+	if f == nil {
+		return out, nil
+	}
+	for _, s := range f.SharedScope {
+		out.Scopes = append(out.Scopes, strings.ToLower(string(s)))
+	}
+	out.External, out.HasExpiry, out.HasPassword = f.External, f.HasExpiry, f.HasPassword
+	out.LinkTypes = f.LinkType
+	if f.SharedOnly != nil {
+		out.SharedOnly = *f.SharedOnly
+	}
+	var err error
+	if f.OwnerID != nil {
+		if out.OwnerUserID, err = keyIn(*f.OwnerID, typeUser, integrationID); err != nil {
+			return out, err
+		}
+	}
+	if f.DriveID != nil {
+		if out.DriveID, err = keyIn(*f.DriveID, typeDrive, integrationID); err != nil {
+			return out, err
+		}
+	}
+	if f.Search != nil {
+		out.Search = strings.TrimSpace(*f.Search)
+		if len(out.Search) > 200 {
+			return out, badInput("search is limited to 200 characters")
+		}
+	}
+	out.ModifiedAfter, out.ModifiedBefore = f.ModifiedAfter, f.ModifiedBefore
+	return out, nil
+}
+
+func itemOrder(o *model.DriveItemOrder) store.ItemOrder {
+	if o == nil {
+		return store.DefaultItemOrder
+	}
+	out := store.ItemOrder{Desc: o.Direction == model.OrderDirectionDesc}
+	switch o.Field {
+	case model.DriveItemOrderFieldName:
+		out.Field = store.ItemOrderName
+	case model.DriveItemOrderFieldSize:
+		out.Field = store.ItemOrderSize
+	default:
+		out.Field = store.ItemOrderModified
+	}
+	return out
+}
+
+func pageRequest(first *int, after *string) (store.PageRequest, error) {
+	n, err := pageFirst(first)
+	if err != nil {
+		return store.PageRequest{}, err
+	}
+	req := store.PageRequest{First: n}
+	if after != nil {
+		req.After = *after
+	}
+	return req, nil
+}
+
+func pageInfo[T any](p store.Page[T]) *model.PageInfo {
+	return &model.PageInfo{HasNextPage: p.HasNext, EndCursor: str(p.EndCursor())}
+}
+
+// serviceError passes an error from a service through: coded errors keep their code and text,
+// store.ErrNotFound answers NOT_FOUND, anything else is INTERNAL (see classify).
+func serviceError(what string, err error) error {
+	var c coded
+	if errors.As(err, &c) || errors.Is(err, store.ErrNotFound) || errors.Is(err, auth.ErrForbidden) {
+		return err
+	}
+	return &wrapped{what: what, err: err}
+}
+
+// wrapped adds context for the log without changing how the error is answered.
+type wrapped struct {
+	what string
+	err  error
+}
+
+func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }
+
+func (r *Resolver) permissionResult(integrationID string, res StopSharingResult) (removed []*model.RemovedPermission, failed []*model.FailedPermission) {
+	removed = []*model.RemovedPermission{}
+	failed = []*model.FailedPermission{}
+	for _, p := range res.Removed {
+		removed = append(removed, &model.RemovedPermission{
+			ID:             encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
+			GraphID:        p.PermissionID,
+			AlreadyRemoved: p.AlreadyRemoved,
+		})
+	}
+	for _, p := range res.Failed {
+		failed = append(failed, &model.FailedPermission{
+			PermissionID: encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
+			Message:      p.Message,
+		})
+	}
+	return removed, failed
+}
+
+func validText(field, v string, max int) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return "", badInput("%s must not be empty", field)
+	case len(v) > max:
+		return "", badInput("%s is limited to %d characters", field, max)
+	}
+	return v, nil
+}
+
+func timePtrUTC(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// nilIfMissing turns "no such row" into a null node.
+func nilIfMissing[T any](v *T, err error) (model.Node, error) {
+	if isNotFound(err) || (err == nil && v == nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// credentialError answers a failed credential check: GRAPH_ERROR with the checker's words
+// (which by contract name the problem and hold no secret), unless the checker gave a code.
+func credentialError(err error) error {
+	var c coded
+	if errors.As(err, &c) && publicCodes[c.ErrorCode()] {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &apiError{CodeGraphError, "Microsoft Graph did not accept the credentials: " + err.Error()}
+}
+
+// startFirstSync starts the first sync of a new integration. A failure to start is recorded on
+// the integration (status ERROR, in words) rather than failing the mutation: the integration
+// exists and its credentials work.
+func (r *Resolver) startFirstSync(ctx context.Context, integrationID string) {
+	if r.syncer == nil {
+		return
+	}
+	if _, err := r.syncer.Start(ctx, integrationID, true); err != nil {
+		r.log.ErrorContext(ctx, "start first sync", "integration", integrationID, "error", err)
+		msg := "the first sync could not start"
+		var c coded
+		if errors.As(err, &c) {
+			msg += ": " + c.Error()
+		}
+		if err := r.store.SetIntegrationStatus(ctx, integrationID, models.IntegrationError, msg); err != nil {
+			r.log.ErrorContext(ctx, "record sync start failure", "integration", integrationID, "error", err)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/store"
+)
+
+// Error codes in extensions.code. Every error the API answers carries exactly one of them.
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeGraphError      = "GRAPH_ERROR"
+	CodeInternal        = "INTERNAL"
+)
+
+// apiError is an error whose message is written for the caller.
+type apiError struct {
+	code string
+	msg  string
+}
+
+func (e *apiError) Error() string     { return e.msg }
+func (e *apiError) ErrorCode() string { return e.code }
+
+func badInput(format string, args ...any) error {
+	return &apiError{CodeBadUserInput, fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &apiError{CodeNotFound, fmt.Sprintf(format, args...)}
+}
+
+func unavailable(what string) error {
+	return &apiError{CodeInternal, what + " is not available on this server"}
+}
+
+// coded is what services return for errors meant for people (see services.go).
+type coded interface {
+	error
+	ErrorCode() string
+}
+
+var publicCodes = map[string]bool{
+	CodeBadUserInput: true, CodeNotFound: true, CodeForbidden: true, CodeGraphError: true,
+	CodeUnauthenticated: true, CodeInternal: true,
+}
+
+// classify returns the code and public message of err. The message of an unexpected error is
+// never shown: it may quote SQL, a file path or worse.
+func classify(err error) (code, msg string, expected bool) {
+	var c coded
+	var tokenErr *auth.TokenError
+	switch {
+	case errors.As(err, &tokenErr):
+		return CodeUnauthenticated, tokenErr.Error(), true
+	case errors.Is(err, auth.ErrNoToken):
+		return CodeUnauthenticated, "authentication required: send a bearer token", true
+	case errors.Is(err, auth.ErrForbidden):
+		return CodeForbidden, err.Error(), true
+	case errors.As(err, &c) && publicCodes[c.ErrorCode()]:
+		return c.ErrorCode(), c.Error(), c.ErrorCode() != CodeInternal
+	case errors.Is(err, store.ErrBadCursor):
+		return CodeBadUserInput, "the cursor is not valid for this list and ordering", true
+	case errors.Is(err, store.ErrNotFound):
+		return CodeNotFound, "not found", true
+	case errors.Is(err, context.Canceled):
+		return CodeInternal, "the request was cancelled", true
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeInternal, "the request took too long", true
+	}
+	return CodeInternal, "internal error", false
+}
+
+// ErrorPresenter maps every error to a message fit for the caller and one of the codes above.
+// Unexpected errors are logged with the field path and answered "internal error".
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		out := &gqlerror.Error{Path: graphql.GetPath(ctx)}
+		var code, msg string
+		if top, ok := err.(*gqlerror.Error); ok {
+			// Raised by gqlgen itself: parsing, validation, argument coercion, the request limits.
+			// These describe the query, never the server's state.
+			if top.Path != nil {
+				out.Path = top.Path
+			}
+			out.Locations = top.Locations
+			code, msg = CodeBadUserInput, top.Message
+			if c, ok := top.Extensions["code"].(string); ok && publicCodes[c] {
+				code = c
+			}
+			if top.Err != nil {
+				if c, m, expected := classify(top.Err); expected {
+					code, msg = c, m
+				}
+			}
+		} else {
+			var expected bool
+			code, msg, expected = classify(err)
+			if !expected {
+				log.ErrorContext(ctx, "GraphQL request failed", "path", out.Path.String(), "error", err)
+			}
+		}
+		out.Message = msg
+		out.Extensions = map[string]any{"code": code}
+		return out
+	}
+}
+
+// Recover turns a panic in a resolver into INTERNAL, logging the value and stack for operators;
+// neither reaches the caller.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "GraphQL resolver panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		return &apiError{CodeInternal, "internal error"}
+	}
+}

@@ -1,0 +1,253 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/store"
+)
+
+// Dataloaders batch the per-object lookups of one request (an item's permissions, a drive's
+// owner, …) into one query per kind. The connection resolvers go further: they know which
+// nested fields the query selects and prefetch them for the whole page before returning, so a
+// page costs a fixed number of statements whatever its size. The loaders' batching window only
+// serves the remaining cases (node lookups, inheritedFrom).
+
+// batchWait is how long a loader collects keys before it queries.
+const batchWait = 2 * time.Millisecond
+
+const maxBatch = 1000
+
+type entry[V any] struct {
+	done chan struct{}
+	v    V
+	err  error
+}
+
+type loader[K comparable, V any] struct {
+	ctx   context.Context
+	fetch func(context.Context, []K) (map[K]V, error)
+
+	mu      sync.Mutex
+	cache   map[K]*entry[V]
+	pending []K
+	timer   *time.Timer
+}
+
+func newLoader[K comparable, V any](ctx context.Context, fetch func(context.Context, []K) (map[K]V, error)) *loader[K, V] {
+	return &loader[K, V]{ctx: ctx, fetch: fetch, cache: map[K]*entry[V]{}}
+}
+
+// load returns the value for k (the zero value when the row does not exist).
+func (l *loader[K, V]) load(ctx context.Context, k K) (V, error) {
+	l.mu.Lock()
+	e, ok := l.cache[k]
+	if !ok {
+		e = &entry[V]{done: make(chan struct{})}
+		l.cache[k] = e
+		l.pending = append(l.pending, k)
+		switch {
+		case len(l.pending) >= maxBatch:
+			l.dispatchLocked()
+		case l.timer == nil:
+			l.timer = time.AfterFunc(batchWait, func() {
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				l.dispatchLocked()
+			})
+		}
+	}
+	l.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.v, e.err
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+func (l *loader[K, V]) dispatchLocked() {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	keys := l.pending
+	l.pending = nil
+	if len(keys) == 0 {
+		return
+	}
+	entries := make([]*entry[V], len(keys))
+	for i, k := range keys {
+		entries[i] = l.cache[k]
+	}
+	go func() {
+		values, err := l.fetch(l.ctx, keys)
+		for i, k := range keys {
+			entries[i].v, entries[i].err = values[k], err
+			close(entries[i].done)
+		}
+	}()
+}
+
+// prime records values fetched some other way; keys already known keep their value.
+func (l *loader[K, V]) prime(values map[K]V, keys []K) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := l.cache[k]; ok {
+			continue
+		}
+		e := &entry[V]{done: make(chan struct{}), v: values[k]}
+		close(e.done)
+		l.cache[k] = e
+	}
+}
+
+// loaders are the dataloaders of one request.
+type loaders struct {
+	items        *loader[store.RowKey, *models.DriveItem]
+	permissions  *loader[store.RowKey, []*models.Permission]
+	users        *loader[store.RowKey, *models.User]
+	drives       *loader[store.RowKey, *models.Drive]
+	ownerDrives  *loader[store.RowKey, *models.Drive]
+	driveStats   *loader[store.RowKey, store.DriveItemStats]
+	integrations *loader[string, *models.Integration]
+}
+
+func newLoaders(ctx context.Context, st *store.Store) *loaders {
+	return &loaders{
+		items:       newLoader(ctx, st.ItemsByKey),
+		permissions: newLoader(ctx, st.PermissionsByItem),
+		users:       newLoader(ctx, st.UsersByKey),
+		drives:      newLoader(ctx, st.DrivesByKey),
+		ownerDrives: newLoader(ctx, st.DrivesByOwner),
+		driveStats:  newLoader(ctx, st.DriveItemStatsByDrive),
+		integrations: newLoader(ctx, func(ctx context.Context, ids []string) (map[string]*models.Integration, error) {
+			out := map[string]*models.Integration{}
+			for _, id := range ids {
+				in, err := st.Integration(ctx, id)
+				if err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						continue
+					}
+					return nil, err
+				}
+				out[id] = in
+			}
+			return out, nil
+		}),
+	}
+}
+
+type loadersKey struct{}
+
+// withLoaders gives each operation its own loaders, so nothing cached outlives a request.
+func (r *Resolver) withLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(context.WithValue(ctx, loadersKey{}, newLoaders(ctx, r.store)))
+}
+
+func (r *Resolver) loaders(ctx context.Context) *loaders {
+	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+		return l
+	}
+	// Outside an operation (tests calling resolvers directly): unshared loaders.
+	return newLoaders(ctx, r.store)
+}
+
+// selected reports whether the current field's selection reaches path, e.g. "edges", "node",
+// "permissions". types names the object type at each level, for fragments on it.
+func selected(ctx context.Context, path []string, types []string) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return false
+	}
+	opCtx := graphql.GetOperationContext(ctx)
+	sel := fc.Field.Selections
+	for i, name := range path {
+		var next ast.SelectionSet
+		found := false
+		for _, f := range graphql.CollectFields(opCtx, sel, types[i:i+1]) {
+			if f.Name == name {
+				found = true
+				next = append(next, f.Selections...)
+			}
+		}
+		if !found {
+			return false
+		}
+		sel = next
+	}
+	return true
+}
+
+// prefetchItems loads, for a page of items, what the query selects below them: their
+// permissions, drives and drive owners, one statement each.
+func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, items []models.DriveItem, connType, edgeType string) error {
+	l := r.loaders(ctx)
+	keys := make([]store.RowKey, len(items))
+	byKey := make(map[store.RowKey]*models.DriveItem, len(items))
+	driveSet := map[store.RowKey]bool{}
+	var driveKeys []store.RowKey
+	for i := range items {
+		keys[i] = store.RowKey{IntegrationID: integrationID, ID: items[i].ID}
+		byKey[keys[i]] = &items[i]
+		dk := store.RowKey{IntegrationID: integrationID, ID: items[i].DriveID}
+		if !driveSet[dk] {
+			driveSet[dk] = true
+			driveKeys = append(driveKeys, dk)
+		}
+	}
+	l.items.prime(byKey, keys)
+	types := []string{connType, edgeType, "DriveItem"}
+	want := func(field string) bool { return selected(ctx, []string{"edges", "node", field}, types) }
+	if want("permissions") || want("sharedScope") {
+		perms, err := r.store.PermissionsByItem(ctx, keys)
+		if err != nil {
+			return err
+		}
+		l.permissions.prime(perms, keys)
+	}
+	wantOwner := want("owner")
+	if wantOwner || want("drive") {
+		drives, err := r.store.DrivesByKey(ctx, driveKeys)
+		if err != nil {
+			return err
+		}
+		l.drives.prime(drives, driveKeys)
+		if wantOwner {
+			return r.prefetchUsers(ctx, integrationID, drives)
+		}
+	}
+	return nil
+}
+
+func (r *Resolver) prefetchUsers(ctx context.Context, integrationID string, drives map[store.RowKey]*models.Drive) error {
+	seen := map[store.RowKey]bool{}
+	var userKeys []store.RowKey
+	for _, d := range drives {
+		if d == nil || d.OwnerUserID == "" {
+			continue
+		}
+		k := store.RowKey{IntegrationID: integrationID, ID: d.OwnerUserID}
+		if !seen[k] {
+			seen[k] = true
+			userKeys = append(userKeys, k)
+		}
+	}
+	if len(userKeys) == 0 {
+		return nil
+	}
+	users, err := r.store.UsersByKey(ctx, userKeys)
+	if err != nil {
+		return err
+	}
+	r.loaders(ctx).users.prime(users, userKeys)
+	return nil
+}

@@ -1,0 +1,93 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/models"
+)
+
+// The mutations that reach Microsoft Graph or the sync engine go through these interfaces,
+// implemented by the packages that own that work (syncer/jobs, msgraph, the sharing service) and
+// wired in by cmd/overshare. A nil service makes its mutations answer INTERNAL ("not available
+// on this server") rather than pretend.
+//
+// Errors: an implementation's error is shown to the caller only when its chain holds an error
+// with a method `ErrorCode() string` returning BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or
+// GRAPH_ERROR; its Error() text is then shown as is, so it must be written for people and never
+// hold a secret. A chain holding store.ErrNotFound answers NOT_FOUND. Anything else is logged
+// and answered INTERNAL without its text.
+
+// Syncer starts and cancels sync runs.
+type Syncer interface {
+	// Start begins a sync of the integration (full: a complete re-enumeration) and returns the
+	// id of its run. The sync_runs row exists, status running, when Start returns. When a run of
+	// the integration is already going, Start returns that run's id instead of starting another.
+	Start(ctx context.Context, integrationID string, full bool) (runID string, err error)
+	// Cancel stops a running run; the run ends with status cancelled. Cancelling a run that has
+	// ended is not an error.
+	Cancel(ctx context.Context, runID string) error
+}
+
+// CredentialChecker checks an app registration's credentials against Microsoft Graph: it gets
+// a token and makes the calls a sync needs. A failure is returned as an error whose message says
+// what is wrong in words ("the client secret is wrong", "the app lacks User.Read.All").
+type CredentialChecker interface {
+	Check(ctx context.Context, tenantID, clientID, clientSecret string) error
+}
+
+// Sharing changes sharing in Microsoft 365: first through Graph, then in the database, writing
+// one audit event per permission.
+type Sharing interface {
+	// StopSharing removes permissions of items. For each item, PermissionIDs empty means every
+	// permission set on the item itself except the owner's. An inherited permission is not
+	// removed: it fails with a message naming the folder to change instead. A permission that
+	// Microsoft 365 no longer has counts as removed (AlreadyRemoved) and leaves the database.
+	// Per-permission failures go in the result; the error is for failures of the whole call.
+	StopSharing(ctx context.Context, actor auth.Principal, req StopSharingRequest) (StopSharingResult, error)
+	// SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link, in
+	// Microsoft 365 and in the database, writes an audit event, and returns the updated row.
+	SetLinkExpiration(ctx context.Context, actor auth.Principal, p PermissionRef, expiresAt *time.Time) (*models.Permission, error)
+}
+
+// StopSharingRequest lists the permissions to remove, by item, within one integration.
+type StopSharingRequest struct {
+	IntegrationID string
+	Items         []ItemPermissions
+}
+
+// ItemPermissions names an item and which of its permissions to remove (Graph ids; none = every
+// permission set on the item itself).
+type ItemPermissions struct {
+	ItemID        string
+	PermissionIDs []string
+}
+
+// PermissionRef names one permission of one item.
+type PermissionRef struct {
+	IntegrationID string
+	ItemID        string
+	PermissionID  string
+}
+
+// StopSharingResult is what happened to each permission.
+type StopSharingResult struct {
+	Removed []RemovedPermission
+	Failed  []FailedPermission
+}
+
+// RemovedPermission is a permission that is gone.
+type RemovedPermission struct {
+	ItemID       string
+	PermissionID string
+	// AlreadyRemoved is true when Microsoft 365 no longer had it.
+	AlreadyRemoved bool
+}
+
+// FailedPermission is a permission that could not be removed, and why, in words.
+type FailedPermission struct {
+	ItemID       string
+	PermissionID string
+	Message      string
+}
