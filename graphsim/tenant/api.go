@@ -7,7 +7,8 @@
 // concurrent use (one RWMutex; reads share it).
 //
 // CONTRACT: the exported names in this file are relied upon by package
-// graphsim (HTTP) and by tests elsewhere. Change them only together.
+// graphsim (HTTP) and by tests elsewhere. Change them only together. The
+// Export* types in export.go (the NDJSON line shapes) are part of it too.
 package tenant
 
 import (

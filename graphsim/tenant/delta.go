@@ -77,6 +77,9 @@ const (
 )
 
 // Delta serves one page of a delta round on a drive's root. See api.go.
+// ShowRemovedAsDeleted and TraversePermissionGaps change nothing here: the
+// simulator's caller is an app that sees every item, so there are no
+// permission gaps to traverse and deletions always come as deleted items.
 func (t *Tenant) Delta(driveID, itemID, token string, opt DeltaOptions) (DeltaPage, error) {
 	d, ok := t.drive(driveID)
 	if !ok {

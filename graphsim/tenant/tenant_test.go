@@ -299,3 +299,26 @@ func TestIDsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestTinyAndExtremeConfigs(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Users: 1},
+		{Users: 1, FilesPerUser: 20, ShareRatio: 1},
+		{Users: 3, FilesPerUser: 0, ShareRatio: 0.5},
+		{Users: -5, FilesPerUser: -1, ShareRatio: 7},
+	} {
+		tn := New(cfg)
+		ex := export(t, tn)
+		if len(ex.users) != max(cfg.Users, 0) {
+			t.Errorf("%+v: %d users", cfg, len(ex.users))
+		}
+		tn.ApplyRandomChanges(1, 50)
+		for _, d := range tn.Drives() {
+			items, _ := enumerate(t, tn, d.ID, "", DeltaOptions{})
+			if len(items) != len(driveItems(export(t, tn), d.ID)) {
+				t.Errorf("%+v: delta and export disagree", cfg)
+			}
+		}
+	}
+}
