@@ -338,3 +338,31 @@ func TestApplyRandomChanges(t *testing.T) {
 		}
 	}
 }
+
+// Listeners may call back into the tenant (the HTTP layer reads the drive
+// to build a notification), so they must run outside its lock; a listener
+// called under the lock would deadlock here.
+func TestListenersMayReadTheTenant(t *testing.T) {
+	f := newFixture(t)
+	var seen []Summary
+	f.tn.OnDriveChange(func(id string) {
+		if _, ok := f.tn.Drive(id); !ok {
+			t.Errorf("listener got unknown drive %s", id)
+		}
+		seen = append(seen, f.tn.Summary())
+	})
+	if _, err := f.tn.Apply(Change{Op: "share", DriveID: f.drive.ID, ItemID: f.loose, Scope: "organization"}); err != nil {
+		t.Fatal(err)
+	}
+	expiry := time.Now().Add(time.Hour)
+	if _, err := f.tn.UpdatePermission(f.drive.ID, f.team, f.link, PermissionPatch{ExpirationDateTime: &expiry}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.tn.DeletePermission(f.drive.ID, f.team, f.link); err != nil {
+		t.Fatal(err)
+	}
+	f.tn.ApplyRandomChanges(3, 5)
+	if len(seen) < 4 || seen[0].Permissions != 2 || seen[2].Permissions != 1 {
+		t.Errorf("listener saw %+v", seen)
+	}
+}
