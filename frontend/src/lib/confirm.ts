@@ -1,12 +1,26 @@
-import type { PermissionFieldsFragment } from '../gql/graphql';
+import type { SharingScope } from '../gql/graphql';
 import { formatCount, scopeLabel } from './format';
 
 // Confirmation texts name what will stop working, in the words a person uses:
 // who loses access to which file, not permission IDs.
 
-type Perm = Pick<PermissionFieldsFragment, 'roles' | 'inherited' | 'link' | 'grantedTo' | 'grantedToIdentities'> & {
+interface Ident {
+  displayName?: string | null;
+  email?: string | null;
+  external?: boolean | null;
+  kind?: string | null;
+}
+
+// The few permission fields the texts need, so the full fragment and the
+// smaller bulk-preview shape both fit.
+interface Perm {
+  roles: readonly string[];
+  inherited: boolean;
+  link?: { type: string; scope?: SharingScope | null } | null;
+  grantedTo?: Ident | null;
+  grantedToIdentities: readonly Ident[];
   inheritedFrom?: { name: string; path: string } | null;
-};
+}
 
 function access(roles: readonly string[], linkType?: string | null): string {
   const r = new Set(roles.map((x) => x.toLowerCase()));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeFilterCount, cleanFilter, fileViewFromSearch, searchFromFileView } from './filters';
+import { activeFilterCount, cleanFilter, describeFilter, fileViewFromSearch, searchFromFileView } from './filters';
 
 describe('file view ⇄ URL', () => {
   const cases: { name: string; query: string; filter: object; order?: object | null }[] = [
@@ -64,5 +64,14 @@ describe('file view ⇄ URL', () => {
   it('trims blank search and empty lists from the API filter', () => {
     expect(cleanFilter({ search: '', sharedScope: [], external: false, linkType: null })).toEqual({ external: false });
     expect(activeFilterCount({ sharedScope: ['USERS'], search: '', sharedOnly: true })).toBe(1);
+  });
+});
+
+describe('describeFilter', () => {
+  it('says the filter in words', () => {
+    expect(describeFilter({})).toBe('every shared item');
+    expect(describeFilter({ sharedScope: ['ANONYMOUS'], linkType: ['edit'], hasExpiry: false, search: 'plan' })).toBe(
+      'shared with anyone links, edit links, without expiry, name contains “plan”',
+    );
   });
 });

@@ -138,3 +138,25 @@ export function activeFilterCount(f: DriveItemFilter): number {
   const c = cleanFilter(f);
   return Object.keys(c).filter((k) => k !== 'sharedOnly').length;
 }
+
+// The filter in words, for the bulk dialog and the export notice.
+export function describeFilter(f: DriveItemFilter): string {
+  const parts: string[] = [];
+  if (f.sharedScope?.length) {
+    const names: Record<SharingScope, string> = { ANONYMOUS: 'anyone links', ORGANIZATION: 'organisation links', USERS: 'specific people' };
+    parts.push(`shared with ${f.sharedScope.map((s) => names[s]).join(' or ')}`);
+  }
+  if (f.linkType?.length) parts.push(`${f.linkType.join(' or ')} links`);
+  if (f.external === true) parts.push('shared externally');
+  if (f.external === false) parts.push('not shared externally');
+  if (f.hasExpiry === true) parts.push('with an expiry');
+  if (f.hasExpiry === false) parts.push('without expiry');
+  if (f.hasPassword === true) parts.push('password-protected');
+  if (f.hasPassword === false) parts.push('without password');
+  if (f.ownerId) parts.push('of one owner');
+  if (f.driveId) parts.push('in one drive');
+  if (f.search) parts.push(`name contains “${f.search}”`);
+  if (f.modifiedAfter) parts.push(`modified from ${f.modifiedAfter.slice(0, 10)}`);
+  if (f.modifiedBefore) parts.push(`modified before ${f.modifiedBefore.slice(0, 10)}`);
+  return parts.length ? parts.join(', ') : 'every shared item';
+}

@@ -139,3 +139,5 @@ export function fraction(used: number, total: number): number {
   if (!total || total <= 0) return 0;
   return Math.max(0, Math.min(1, used / total));
 }
+
+export const SCOPE_ORDER: readonly SharingScope[] = ['ANONYMOUS', 'ORGANIZATION', 'USERS'];

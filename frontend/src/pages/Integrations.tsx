@@ -1,5 +1,324 @@
-import { Title } from '@mantine/core';
+import { useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Code,
+  Group,
+  List,
+  Paper,
+  PasswordInput,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation } from 'urql';
+import { useIntegration, type IntegrationInfo } from '../integration';
+import {
+  DeleteIntegrationMutation,
+  IntegrateMutation,
+  PauseIntegrationMutation,
+  ResumeIntegrationMutation,
+  StartSyncMutation,
+  UpdateIntegrationMutation,
+} from '../graphql/documents';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { deleteIntegrationText } from '../lib/confirm';
+import { errorText } from '../lib/errors';
+import { formatCount, formatDateTime } from '../lib/format';
+import { validateConnect, type ConnectForm } from '../lib/validate';
+
+const PERMISSIONS = [
+  {
+    name: 'User.Read.All',
+    why: 'lists the people in the tenant, their licences and whether they are guests or disabled, and finds each person’s OneDrive.',
+  },
+  {
+    name: 'Files.ReadWrite.All',
+    why: 'reads every OneDrive’s files and their sharing, and removes sharing links and grants when you stop sharing.',
+  },
+  {
+    name: 'Sites.FullControl.All',
+    why: 'changes sharing on OneDrive sites: needed to remove permissions and to set expiry dates on links in other people’s drives.',
+  },
+];
 
 export default function Integrations() {
-  return <Title order={2}>Integrations</Title>;
+  const integration = useIntegration();
+  return (
+    <Stack>
+      <Title order={2}>Integrations</Title>
+      {integration.error && <ErrorState error={integration.error} onRetry={integration.refetch} />}
+      {integration.fetching && !integration.list.length && <Loading />}
+      {!integration.fetching && !integration.error && integration.list.length === 0 && (
+        <Empty title="No OneDrive connected yet">Follow the steps below to connect your Microsoft 365 tenant.</Empty>
+      )}
+      {integration.list.map((i) => (
+        <IntegrationCard key={i.id} i={i} />
+      ))}
+      <ConnectPanel />
+    </Stack>
+  );
+}
+
+function statusColor(s: string): string {
+  return s === 'ACTIVE' ? 'green' : s === 'SYNCING' ? 'blue' : s === 'PAUSED' ? 'yellow' : 'red';
+}
+
+function IntegrationCard({ i }: { i: IntegrationInfo }) {
+  const integration = useIntegration();
+  const [, pause] = useMutation(PauseIntegrationMutation);
+  const [, resume] = useMutation(ResumeIntegrationMutation);
+  const [, del] = useMutation(DeleteIntegrationMutation);
+  const [, startSync] = useMutation(StartSyncMutation);
+  const [, update] = useMutation(UpdateIntegrationMutation);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [rotating, setRotating] = useState(false);
+  const [secret, setSecret] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  const act = async (fn: () => Promise<{ error?: Parameters<typeof errorText>[0] }>, done: string) => {
+    setError(null);
+    const res = await fn();
+    if (res.error) setError(errorText(res.error));
+    else {
+      notifications.show({ color: 'green', message: done });
+      integration.refetch();
+    }
+  };
+
+  return (
+    <Paper withBorder p="md" radius="md" data-testid="integration">
+      <Stack gap="sm">
+        <Group justify="space-between" wrap="wrap">
+          <Group gap="sm">
+            <Title order={3} size="h4">
+              {i.name}
+            </Title>
+            <Badge color={statusColor(i.status)} variant="light">
+              {i.status.toLowerCase()}
+            </Badge>
+          </Group>
+          <Group gap="xs">
+            <Button component={Link} to={`/sync?integration=${encodeURIComponent(i.id)}`} variant="default" size="xs">
+              Watch sync
+            </Button>
+            {i.status === 'PAUSED' ? (
+              <Button size="xs" variant="default" onClick={() => void act(() => resume({ id: i.id }), `${i.name} resumed.`)}>
+                Resume
+              </Button>
+            ) : (
+              <Button size="xs" variant="default" onClick={() => void act(() => pause({ id: i.id }), `${i.name} paused: no syncs until you resume it.`)}>
+                Pause
+              </Button>
+            )}
+            <Button size="xs" variant="default" onClick={() => setRotating(true)}>
+              Rotate secret
+            </Button>
+            <Button size="xs" color="red" variant="light" onClick={() => setConfirmDelete(true)}>
+              Delete
+            </Button>
+          </Group>
+        </Group>
+        <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="xs">
+          <Text size="sm">
+            Tenant <Code>{i.tenantId}</Code>
+          </Text>
+          <Text size="sm">
+            Client <Code>{i.clientId}</Code> · secret ending <Code>{i.secretHint}</Code>
+          </Text>
+          <Text size="sm">Last sync: {formatDateTime(i.lastSyncAt)}</Text>
+          <Text size="sm">Next sync: {i.status === 'PAUSED' ? 'paused' : formatDateTime(i.nextSyncAt)}</Text>
+        </SimpleGrid>
+        <Table w="auto" withRowBorders={false} verticalSpacing={2}>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Td>Users {formatCount(i.counts.users)}</Table.Td>
+              <Table.Td>Drives {formatCount(i.counts.drives)}</Table.Td>
+              <Table.Td>Items {formatCount(i.counts.items)}</Table.Td>
+              <Table.Td>Shared {formatCount(i.counts.sharedItems)}</Table.Td>
+              <Table.Td>Permissions {formatCount(i.counts.permissions)}</Table.Td>
+            </Table.Tr>
+          </Table.Tbody>
+        </Table>
+        {i.lastError && (
+          <Alert color="red" title="Last error" role="alert">
+            <Stack gap="xs" align="flex-start">
+              <Text size="sm">{i.lastError}</Text>
+              <Button size="xs" variant="light" onClick={() => void act(() => startSync({ integrationId: i.id, full: false }), 'Sync started again.')}>
+                Retry sync
+              </Button>
+            </Stack>
+          </Alert>
+        )}
+        {error && (
+          <Alert color="red" role="alert">
+            {error}
+          </Alert>
+        )}
+      </Stack>
+      <ConfirmDialog
+        opened={confirmDelete}
+        title={`Delete “${i.name}”?`}
+        confirmLabel="Delete integration"
+        onClose={() => setConfirmDelete(false)}
+        onConfirm={async () => {
+          const res = await del({ id: i.id });
+          if (res.error) return errorText(res.error);
+          notifications.show({ color: 'green', message: `${i.name} deleted.` });
+          integration.refetch();
+          return null;
+        }}
+      >
+        <Text size="sm">{deleteIntegrationText(i)}</Text>
+      </ConfirmDialog>
+      <ConfirmDialog
+        opened={rotating}
+        danger={false}
+        title={`Rotate the client secret of “${i.name}”`}
+        confirmLabel="Check and save"
+        onClose={() => {
+          setSecret('');
+          setRotating(false);
+        }}
+        onConfirm={async () => {
+          if (!secret) return 'Paste the new secret’s Value.';
+          const res = await update({ input: { id: i.id, clientSecret: secret } });
+          if (res.error) return errorText(res.error);
+          setSecret('');
+          notifications.show({ color: 'green', message: `New secret saved (ending ${res.data?.updateIntegration.secretHint}).` });
+          integration.refetch();
+          return null;
+        }}
+      >
+        <Text size="sm">
+          Create a new secret under Certificates &amp; secrets in the app registration, paste its Value here, then delete the
+          old secret in Entra ID once this one is saved. Overshare checks the new secret against Microsoft Graph before
+          keeping it.
+        </Text>
+        <PasswordInput label="New client secret" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} autoComplete="off" data-autofocus />
+      </ConfirmDialog>
+    </Paper>
+  );
+}
+
+function ConnectPanel() {
+  const integration = useIntegration();
+  const navigate = useNavigate();
+  const [, integrate] = useMutation(IntegrateMutation);
+  const [form, setForm] = useState<ConnectForm>({ name: '', tenantId: '', clientId: '', clientSecret: '' });
+  const [touched, setTouched] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+  const errors = touched ? validateConnect(form) : {};
+  const set = (k: keyof ConnectForm) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.currentTarget.value });
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    if (Object.keys(validateConnect(form)).length) return;
+    setBusy(true);
+    setServerError(null);
+    const res = await integrate({
+      input: { name: form.name.trim(), tenantId: form.tenantId.trim(), clientId: form.clientId.trim(), clientSecret: form.clientSecret },
+    });
+    setBusy(false);
+    if (res.error || !res.data) {
+      setServerError(errorText(res.error) || 'No answer from the server');
+      return;
+    }
+    notifications.show({ color: 'green', title: 'Connected', message: `${res.data.integrate.name} is connected; the first sync has started.` });
+    integration.refetch();
+    navigate(`/sync?integration=${encodeURIComponent(res.data.integrate.id)}`);
+  };
+
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Title order={3} size="h4" mb="sm">
+        Connect OneDrive
+      </Title>
+      <SimpleGrid cols={{ base: 1, md: 2 }} spacing="xl">
+        <Stack gap="xs">
+          <Text fw={600}>1. Register an app in Microsoft Entra ID</Text>
+          <List type="ordered" size="sm" spacing={4}>
+            <List.Item>
+              In the{' '}
+              <Anchor href="https://entra.microsoft.com/" target="_blank" rel="noopener noreferrer">
+                Entra admin center
+              </Anchor>
+              , open Applications → App registrations → New registration. Name it “Overshare”, single tenant, no redirect URI.
+            </List.Item>
+            <List.Item>From the app’s Overview, copy the Directory (tenant) ID and the Application (client) ID.</List.Item>
+            <List.Item>
+              API permissions → Add a permission → Microsoft Graph → <b>Application permissions</b>; add the three below, then
+              choose <b>Grant admin consent</b>.
+            </List.Item>
+            <List.Item>Certificates &amp; secrets → New client secret; copy its <b>Value</b> (shown once), not the Secret ID.</List.Item>
+          </List>
+          <Text fw={600} mt="sm">
+            Permissions to grant, and why
+          </Text>
+          <List size="sm" spacing={4}>
+            {PERMISSIONS.map((p) => (
+              <List.Item key={p.name}>
+                <Code>{p.name}</Code> {p.why}
+              </List.Item>
+            ))}
+          </List>
+        </Stack>
+        <form onSubmit={(e) => void submit(e)} noValidate aria-label="Connect OneDrive">
+          <Stack gap="sm">
+            <Text fw={600}>2. Paste what you copied</Text>
+            <TextInput label="Name" placeholder="Contoso" value={form.name} onChange={set('name')} error={errors.name} required />
+            <TextInput
+              label="Directory (tenant) ID"
+              placeholder="00000000-0000-0000-0000-000000000000"
+              value={form.tenantId}
+              onChange={set('tenantId')}
+              error={errors.tenantId}
+              required
+              autoComplete="off"
+            />
+            <TextInput
+              label="Application (client) ID"
+              placeholder="00000000-0000-0000-0000-000000000000"
+              value={form.clientId}
+              onChange={set('clientId')}
+              error={errors.clientId}
+              required
+              autoComplete="off"
+            />
+            <PasswordInput
+              label="Client secret value"
+              value={form.clientSecret}
+              onChange={set('clientSecret')}
+              error={errors.clientSecret}
+              required
+              autoComplete="off"
+            />
+            {serverError && (
+              <Alert color="red" title="Microsoft 365 did not accept these credentials" role="alert" data-testid="connect-error">
+                {serverError}
+              </Alert>
+            )}
+            <Group justify="flex-end">
+              <Button type="submit" loading={busy}>
+                Check and connect
+              </Button>
+            </Group>
+            <Text size="xs" c="dimmed">
+              Overshare checks the credentials against Microsoft Graph before saving anything, then starts the first sync.
+            </Text>
+          </Stack>
+        </form>
+      </SimpleGrid>
+    </Paper>
+  );
 }

@@ -1,0 +1,54 @@
+import '@mantine/charts/styles.css';
+import { BarChart, DonutChart, LineChart } from '@mantine/charts';
+import { Text } from '@mantine/core';
+import { scopeColor, scopeShort } from '../lib/format';
+import type { SharingScope } from '../gql/graphql';
+
+// Charts live in their own chunk: recharts is the largest dependency and only
+// the Overview needs it.
+
+export function ScopeDonut({ data }: { data: { scope: SharingScope; items: number }[] }) {
+  const rows = data.filter((d) => d.items > 0);
+  if (!rows.length) return <Text c="dimmed">Nothing is shared.</Text>;
+  return (
+    <DonutChart
+      data={rows.map((d) => ({ name: scopeShort(d.scope), value: d.items, color: `${scopeColor(d.scope)}.6` }))}
+      withLabelsLine
+      withLabels
+      tooltipDataSource="segment"
+      size={160}
+      thickness={28}
+      chartLabel="items"
+      aria-label="Shared items by scope"
+    />
+  );
+}
+
+export function SharersBar({ data }: { data: { name: string; sharedItems: number }[] }) {
+  if (!data.length) return <Text c="dimmed">No one shares anything yet.</Text>;
+  return (
+    <BarChart
+      h={Math.max(160, data.length * 28)}
+      data={data}
+      dataKey="name"
+      orientation="vertical"
+      yAxisProps={{ width: 140 }}
+      series={[{ name: 'sharedItems', label: 'Shared items', color: 'indigo.6' }]}
+      aria-label="Top sharers"
+    />
+  );
+}
+
+export function TrendLine({ data }: { data: { at: string; sharedItems: number }[] }) {
+  if (data.length < 2) return <Text c="dimmed">The trend appears after two syncs.</Text>;
+  return (
+    <LineChart
+      h={180}
+      data={data}
+      dataKey="at"
+      series={[{ name: 'sharedItems', label: 'Shared items', color: 'orange.6' }]}
+      curveType="monotone"
+      aria-label="Shared items per sync"
+    />
+  );
+}

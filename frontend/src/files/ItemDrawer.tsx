@@ -1,0 +1,217 @@
+import { useState } from 'react';
+import { Alert, Anchor, Badge, Button, Drawer, Group, List, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery } from 'urql';
+import { DriveItemNodeQuery, SetLinkExpirationMutation, StopSharingMutation } from '../graphql/documents';
+import type { PermissionFieldsFragment } from '../gql/graphql';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { ErrorState, Loading } from '../components/States';
+import { LinkTypeBadge, ScopeBadge } from '../components/Badges';
+import { describePermission, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from '../lib/confirm';
+import { dayEndISO } from '../lib/filters';
+import { errorText } from '../lib/errors';
+import { formatBytes, formatDate, formatDateTime } from '../lib/format';
+
+type Perm = PermissionFieldsFragment;
+
+export function ItemDrawer({
+  itemId,
+  onClose,
+  onChanged,
+}: {
+  itemId: string | null;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const [{ data, fetching, error }, refetch] = useQuery({
+    query: DriveItemNodeQuery,
+    variables: { id: itemId ?? '' },
+    pause: !itemId,
+    requestPolicy: 'network-only',
+  });
+  const [, stopSharing] = useMutation(StopSharingMutation);
+  const [, setExpiry] = useMutation(SetLinkExpirationMutation);
+  const [confirm, setConfirm] = useState<Perm[] | null>(null);
+  const [expiryFor, setExpiryFor] = useState<Perm | null>(null);
+  const [expiryDay, setExpiryDay] = useState('');
+
+  const item = data?.node && 'permissions' in data.node ? data.node : null;
+  const { removable } = splitRemovable(item?.permissions ?? []);
+
+  const doStop = async (perms: Perm[]): Promise<string | null> => {
+    if (!item) return 'The item is not loaded';
+    const all = perms.length === removable.length;
+    const res = await stopSharing({
+      input: { itemId: item.id, permissionIds: all ? null : perms.map((p) => p.id) },
+    });
+    if (res.error) return errorText(res.error);
+    const r = res.data!.stopSharing;
+    refetch({ requestPolicy: 'network-only' });
+    onChanged();
+    if (r.failed.length) {
+      return `${r.removed.length} removed, ${r.failed.length} failed: ${r.failed.map((f) => f.message).join('; ')}`;
+    }
+    notifications.show({
+      color: 'green',
+      title: 'Sharing stopped',
+      message: `${r.removed.length} ${r.removed.length === 1 ? 'permission' : 'permissions'} removed from “${item.name}”.`,
+    });
+    return null;
+  };
+
+  const doExpiry = async (): Promise<string | null> => {
+    if (!expiryFor) return null;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(expiryDay)) return 'Pick a date.';
+    const res = await setExpiry({ permissionId: expiryFor.id, expiresAt: dayEndISO(expiryDay) });
+    if (res.error) return errorText(res.error);
+    notifications.show({ color: 'green', title: 'Expiry set', message: `The link now stops working after ${formatDate(expiryDay)}.` });
+    refetch({ requestPolicy: 'network-only' });
+    onChanged();
+    return null;
+  };
+
+  return (
+    <Drawer
+      opened={!!itemId}
+      onClose={onClose}
+      position="right"
+      size="lg"
+      title={<Title order={2} size="h4">{item?.name ?? 'Item'}</Title>}
+    >
+      {fetching && !item && <Loading />}
+      {error && <ErrorState error={error} onRetry={() => refetch({ requestPolicy: 'network-only' })} />}
+      {!fetching && !error && data && !item && <Text>This item no longer exists.</Text>}
+      {item && (
+        <Stack>
+          <Stack gap={2}>
+            <Text size="sm" c="dimmed">
+              {item.path}
+            </Text>
+            <Group gap="xs">
+              <ScopeBadge scope={item.sharedScope} />
+              <Text size="sm">Owner: {item.owner?.displayName ?? '—'}</Text>
+              <Text size="sm">· {item.folder ? 'Folder' : formatBytes(item.size)}</Text>
+              <Text size="sm">· modified {formatDate(item.modifiedAt)}</Text>
+            </Group>
+            {item.webUrl && (
+              <Anchor href={item.webUrl} target="_blank" rel="noopener noreferrer" size="sm">
+                Open in OneDrive
+              </Anchor>
+            )}
+          </Stack>
+          <Group justify="space-between">
+            <Title order={3} size="h5">
+              Permissions ({item.permissions.length})
+            </Title>
+            <Button color="red" variant="light" disabled={!removable.length} onClick={() => setConfirm(removable)}>
+              Stop all sharing on this item
+            </Button>
+          </Group>
+          {inheritedNote(item.permissions) && (
+            <Alert color="gray" role="note">
+              {inheritedNote(item.permissions)}
+            </Alert>
+          )}
+          {item.permissions.length === 0 && <Text c="dimmed">This item is not shared.</Text>}
+          {item.permissions.map((p) => (
+            <Paper key={p.id} withBorder p="sm" radius="sm" data-testid="permission">
+              <Stack gap={6}>
+                <Group gap="xs">
+                  {p.link ? <LinkTypeBadge type={p.link.type} /> : <Badge variant="outline" color="gray">direct</Badge>}
+                  {p.link?.scope && <ScopeBadge scope={p.link.scope} />}
+                  <Text size="sm">{p.roles.join(', ')}</Text>
+                  {p.inherited && <Badge color="gray">inherited</Badge>}
+                  {p.link?.hasPassword && <Badge color="teal" variant="light">password</Badge>}
+                  {p.link?.preventsDownload && <Badge color="teal" variant="light">no download</Badge>}
+                </Group>
+                <Text size="sm">{describePermission(p)}</Text>
+                {p.link?.webUrl && (
+                  <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }}>
+                    {p.link.webUrl}
+                  </Text>
+                )}
+                <Text size="xs" c="dimmed">
+                  Expires: {p.link?.expiresAt || p.expiresAt ? formatDateTime(p.link?.expiresAt ?? p.expiresAt) : 'never'}
+                </Text>
+                {!!p.grantedToIdentities.length && (
+                  <List size="xs">
+                    {p.grantedToIdentities.map((g, i) => (
+                      <List.Item key={i}>
+                        {g.displayName ?? g.email}
+                        {g.email && g.displayName ? ` <${g.email}>` : ''}
+                        {g.external ? ' — external' : ''}
+                      </List.Item>
+                    ))}
+                  </List>
+                )}
+                {p.inherited ? (
+                  <Text size="xs" c="dimmed">
+                    Inherited from {p.inheritedFrom?.path ?? 'a parent folder'}: change it there.
+                  </Text>
+                ) : (
+                  <Group gap="xs">
+                    <Button size="xs" color="red" variant="outline" onClick={() => setConfirm([p])}>
+                      Stop sharing
+                    </Button>
+                    {p.link?.scope === 'ANONYMOUS' && (
+                      <Button
+                        size="xs"
+                        variant="default"
+                        onClick={() => {
+                          setExpiryDay('');
+                          setExpiryFor(p);
+                        }}
+                      >
+                        Set expiry
+                      </Button>
+                    )}
+                  </Group>
+                )}
+              </Stack>
+            </Paper>
+          ))}
+        </Stack>
+      )}
+      {item && confirm && (
+        <ConfirmDialog
+          opened
+          title={stopSharingTitle(item.name, confirm.length)}
+          confirmLabel={confirm.length === 1 ? 'Stop sharing' : `Stop ${confirm.length} shares`}
+          onConfirm={() => doStop(confirm)}
+          onClose={() => setConfirm(null)}
+        >
+          <Text size="sm">This removes the sharing in Microsoft 365 right away. What will stop working:</Text>
+          <List size="sm" spacing={4}>
+            {stopSharingLines(item.name, confirm).map((l, i) => (
+              <List.Item key={i}>{l}</List.Item>
+            ))}
+          </List>
+          <Text size="xs" c="dimmed">
+            Links cannot be restored: sharing again creates a new link with a new address.
+          </Text>
+        </ConfirmDialog>
+      )}
+      {expiryFor && (
+        <ConfirmDialog
+          opened
+          danger={false}
+          title="Set an expiry date on this anonymous link"
+          confirmLabel="Set expiry"
+          onConfirm={doExpiry}
+          onClose={() => setExpiryFor(null)}
+        >
+          <Text size="sm">The link keeps working until the end of the chosen day (UTC), then stops for everyone.</Text>
+          <TextInput
+            type="date"
+            label="Expires on"
+            value={expiryDay}
+            onChange={(e) => setExpiryDay(e.currentTarget.value)}
+            min={new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}
+            required
+            data-autofocus
+          />
+        </ConfirmDialog>
+      )}
+    </Drawer>
+  );
+}
