@@ -185,18 +185,28 @@ func sweepTx(t *tx, integrationID, driveID string, gen int64) error {
 		integrationID, driveID).Error
 }
 
-// recomputePathsTx is RecomputePaths inside the caller's transaction.
+// recomputePathsTx derives every item's path of a drive from its parent
+// chain, like RecomputePaths, and its webUrl too: a OneDrive webUrl is the
+// root's webUrl followed by the escaped names along the path, and Graph does
+// not report the descendants of a renamed or moved folder, whose paths and
+// webUrls change all the same. An item's own escaped name is the last
+// segment of the webUrl Graph gave it (an item is reported again when it is
+// renamed), so the new webUrl is the parent's new webUrl plus that segment.
+// Only rows that change are written.
 func recomputePathsTx(t *tx, integrationID, driveID string) error {
-	err := t.db.Exec(`WITH RECURSIVE tree (id, path, depth) AS (
-	SELECT id, CAST('/' AS text), 0 FROM drive_items
+	// rtrim(u, replace(u, '/', '')) keeps u up to its last '/', so the
+	// substr from that length is the last segment, '/' included.
+	err := t.db.Exec(`WITH RECURSIVE tree (id, path, url, depth) AS (
+	SELECT id, CAST('/' AS text), web_url, 0 FROM drive_items
 	WHERE integration_id = ? AND drive_id = ? AND is_root
   UNION ALL
-	SELECT c.id, CASE WHEN tree.path = '/' THEN '/' || c.name ELSE tree.path || '/' || c.name END, tree.depth + 1
+	SELECT c.id, CASE WHEN tree.path = '/' THEN '/' || c.name ELSE tree.path || '/' || c.name END,
+		tree.url || substr(c.web_url, length(rtrim(c.web_url, replace(c.web_url, '/', '')))), tree.depth + 1
 	FROM drive_items c JOIN tree ON c.parent_id = tree.id
 	WHERE c.integration_id = ? AND c.drive_id = ? AND NOT c.is_root AND tree.depth < 10000
 )
-UPDATE drive_items AS d SET path = tree.path FROM tree
-WHERE d.integration_id = ? AND d.id = tree.id AND d.path <> tree.path`,
+UPDATE drive_items AS d SET path = tree.path, web_url = tree.url FROM tree
+WHERE d.integration_id = ? AND d.id = tree.id AND (d.path <> tree.path OR d.web_url <> tree.url)`,
 		integrationID, driveID, integrationID, driveID, integrationID).Error
 	if err != nil {
 		return fmt.Errorf("recompute paths: %w", err)

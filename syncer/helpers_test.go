@@ -408,9 +408,13 @@ func fullSyncBound(t *testing.T, srv *graphsim.Server, ex export) bound {
 		pages := max(1, int(math.Ceil(float64(perDrive[id])/pageSize)))
 		b.requests += int64(pages)
 		b.ru += int64(pages) * 2
-		b.requests += int64(math.Ceil(float64(cands[id]) / 20))
 		b.ru += int64(cands[id]) * 5
 	}
+	total := 0
+	for _, n := range cands {
+		total += n
+	}
+	b.requests += int64(math.Ceil(float64(total) / 20))
 	return b
 }
 

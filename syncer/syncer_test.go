@@ -2,6 +2,7 @@ package syncer_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/overshare/overshare/events"
@@ -30,16 +31,7 @@ func TestFullSyncEqualsExport(t *testing.T) {
 		assertSummary(t, st, integID, srv)
 
 		ex := readExport(t, srv)
-		b := fullSyncBound(t, srv, ex)
 		stats := srv.Stats()
-		t.Logf("full sync: %d requests (bound %d), %d RU (bound %d), sim %d requests %d RU, by endpoint %v",
-			run.Requests, b.requests, run.ResourceUnits, b.ru, stats.Requests, stats.RU, stats.ByEndpoint)
-		if float64(run.Requests) > 1.1*float64(b.requests) || float64(stats.Requests-stats.BatchedRequests) > 1.1*float64(b.requests) {
-			t.Errorf("requests: run %d, simulator %d, lower bound %d: more than 1.1×", run.Requests, stats.Requests-stats.BatchedRequests, b.requests)
-		}
-		if float64(stats.RU) > 1.1*float64(b.ru) {
-			t.Errorf("resource units: simulator charged %d, lower bound %d: more than 1.1×", stats.RU, b.ru)
-		}
 		cands := 0
 		for _, n := range candidatesByDrive(t, srv, ex) {
 			cands += n
@@ -75,4 +67,201 @@ func TestFullSyncEqualsExport(t *testing.T) {
 			t.Errorf("integration after sync: status %s, last sync %v", integ.Status, integ.LastSyncAt)
 		}
 	})
+}
+
+// TestFullSyncCostWithinBound: Graph requests and resource units of a full
+// sync stay within 1.1× of the lower bound in the package doc.
+func TestFullSyncCostWithinBound(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(11)})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		run := runSync(t, st, newSyncer(st, info, nil), integID, true)
+		ex := readExport(t, srv)
+		b := fullSyncBound(t, srv, ex)
+		stats := srv.Stats()
+		t.Logf("full sync: %d requests (bound %d), %d RU (bound %d); simulator: %d requests, %d RU, by endpoint %v",
+			run.Requests, b.requests, run.ResourceUnits, b.ru, stats.Requests-stats.BatchedRequests, stats.RU, stats.ByEndpoint)
+		if float64(stats.Requests-stats.BatchedRequests) > 1.1*float64(b.requests) {
+			t.Errorf("requests: %d, lower bound %d: more than 1.1×", stats.Requests-stats.BatchedRequests, b.requests)
+		}
+		if float64(stats.RU) > 1.1*float64(b.ru) {
+			t.Errorf("resource units: simulator charged %d, lower bound %d: more than 1.1×", stats.RU, b.ru)
+		}
+	})
+}
+
+// TestIncrementalSyncEqualsExport: after random changes (creates, renames,
+// moves, deletes, sharing added and removed) an incremental sync brings the
+// database back to the tenant, reading permissions only for items whose
+// sharing changed.
+func TestIncrementalSyncEqualsExport(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(21)})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		s := newSyncer(st, info, nil)
+		runSync(t, st, s, integID, true)
+		for round := range 3 {
+			n := srv.Tenant().ApplyRandomChanges(int64(100+round), 80)
+			before := srv.Stats()
+			run := runSync(t, st, s, integID, false)
+			after := srv.Stats()
+			assertEqualToExport(t, st, integID, srv)
+			assertSummary(t, st, integID, srv)
+			enumerations := after.ByEndpoint["GET /drives/{id}/root/delta"] - before.ByEndpoint["GET /drives/{id}/root/delta"]
+			t.Logf("round %d: %d changes, %d requests, %d RU, %d delta pages, %d permission reads", round, n, run.Requests,
+				run.ResourceUnits, enumerations, permissionReads(after)-permissionReads(before))
+			if run.Full {
+				t.Fatal("incremental run recorded as full")
+			}
+			if reads := permissionReads(after) - permissionReads(before); reads > int64(n) {
+				t.Errorf("%d permission reads for %d changes", reads, n)
+			}
+		}
+	})
+}
+
+// TestSyncWithFaults: with 10% of Graph requests failing in every way the
+// simulator knows (429, 503, 504, resets, truncated JSON, slow answers, 401,
+// repeated pages), full and incremental syncs still end equal to the tenant.
+func TestSyncWithFaults(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(31), FaultRate: 0.1})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		s := newSyncer(st, info, nil)
+		run := runSync(t, st, s, integID, true)
+		srv.Tenant().ApplyRandomChanges(5, 60)
+		runSync(t, st, s, integID, false)
+		stats := srv.Stats()
+		srv.SetFaults(0, nil)
+		assertEqualToExport(t, st, integID, srv)
+		assertSummary(t, st, integID, srv)
+		faults := int64(0)
+		for code, n := range stats.ByStatus {
+			if code != "200" && code != "404" {
+				faults += n
+			}
+		}
+		t.Logf("full run: %d requests, %d throttled; simulator statuses %v", run.Requests, run.ThrottledWaits, stats.ByStatus)
+		if faults == 0 {
+			t.Fatal("no fault was injected: the test proves nothing")
+		}
+	})
+}
+
+// TestResyncAfterInvalidatedDelta: when Graph answers 410 to every stored
+// delta link, each drive is enumerated again from the Location and swept,
+// and the database equals the tenant, deletions included.
+func TestResyncAfterInvalidatedDelta(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(41)})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		s := newSyncer(st, info, nil)
+		runSync(t, st, s, integID, true)
+		srv.Tenant().ApplyRandomChanges(9, 80)
+		srv.Tenant().InvalidateDelta()
+		before := srv.Stats()
+		runSync(t, st, s, integID, false)
+		after := srv.Stats()
+		if gone := after.ByStatus["410"] - before.ByStatus["410"]; gone < int64(len(readExport(t, srv).drives)) {
+			t.Fatalf("%d answers 410, want one per drive at least", gone)
+		}
+		assertEqualToExport(t, st, integID, srv)
+		assertSummary(t, st, integID, srv)
+	})
+}
+
+// TestOmittedInheritedFrom: against a tenant that omits inheritedFrom (as
+// OneDrive for Business may), own and inherited permissions are still told
+// apart, after a full and after incremental syncs.
+func TestOmittedInheritedFrom(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		cfg := smallTenant(51)
+		cfg.OmitInheritedFrom = true
+		srv := startSim(t, graphsim.Options{Tenant: cfg})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		s := newSyncer(st, info, nil)
+		runSync(t, st, s, integID, true)
+		assertEqualToExport(t, st, integID, srv)
+		var inherited int64
+		st.Gorm().Model(&models.Permission{}).Where("integration_id = ? AND inherited AND inherited_from_id IS NOT NULL", integID).Count(&inherited)
+		if inherited == 0 {
+			t.Fatal("no permission was recognised as inherited: the test proves nothing")
+		}
+		srv.Tenant().ApplyRandomChanges(3, 80)
+		runSync(t, st, s, integID, false)
+		assertEqualToExport(t, st, integID, srv)
+		assertSummary(t, st, integID, srv)
+	})
+}
+
+// TestFailuresLeaveNoTenantRows: wrong credentials, a missing application
+// permission and an unreachable Graph each end with the integration in
+// ERROR, a message naming the problem, a failed run and no tenant rows.
+func TestFailuresLeaveNoTenantRows(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(srv *graphsim.Server, info *graphsim.Info) (secret string)
+		want  string // in the message
+	}{
+		{"wrong secret", func(_ *graphsim.Server, _ *graphsim.Info) string { return "not-the-secret" }, "client secret"},
+		{"expired secret", func(srv *graphsim.Server, info *graphsim.Info) string {
+			srv.ExpireSecret(true)
+			return info.ClientSecret
+		}, "expired"},
+		{"no User.Read.All", func(srv *graphsim.Server, info *graphsim.Info) string {
+			srv.SetAppPermissions([]string{"Files.ReadWrite.All", "Sites.FullControl.All"})
+			return info.ClientSecret
+		}, "User.Read.All"},
+		{"no Sites.FullControl.All", func(srv *graphsim.Server, info *graphsim.Info) string {
+			srv.SetAppPermissions([]string{"User.Read.All", "Files.ReadWrite.All"})
+			return info.ClientSecret
+		}, "Sites.FullControl.All"},
+		{"Graph unreachable", func(_ *graphsim.Server, info *graphsim.Info) string {
+			info.GraphBaseURL = "https://127.0.0.1:1/v1.0"
+			return info.ClientSecret
+		}, "127.0.0.1:1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, st *store.Store) {
+				srv := startSim(t, graphsim.Options{Tenant: smallTenant(61)})
+				info := srv.Info()
+				secret := tc.setup(srv, &info)
+				integID := createIntegration(t, st, info, secret)
+				s := newSyncer(st, info, nil)
+				ctx := context.Background()
+				runID, err := s.Run(ctx, integID, true)
+				if err == nil {
+					t.Fatal("sync succeeded")
+				}
+				integ, ierr := st.Integration(ctx, integID)
+				if ierr != nil {
+					t.Fatal(ierr)
+				}
+				if integ.Status != models.IntegrationError || !strings.Contains(integ.LastError, tc.want) {
+					t.Errorf("integration: status %s, last error %q; want ERROR mentioning %q", integ.Status, integ.LastError, tc.want)
+				}
+				run, rerr := st.SyncRun(ctx, runID)
+				if rerr != nil {
+					t.Fatal(rerr)
+				}
+				if run.Status != models.SyncFailed || run.Error != integ.LastError {
+					t.Errorf("run: status %s, error %q", run.Status, run.Error)
+				}
+				t.Logf("message: %s", integ.LastError)
+				for _, m := range []any{&models.User{}, &models.Drive{}, &models.DriveItem{}, &models.Permission{}} {
+					var n int64
+					st.Gorm().Model(m).Where("integration_id = ?", integID).Count(&n)
+					if n != 0 {
+						t.Errorf("%T: %d rows written", m, n)
+					}
+				}
+			})
+		})
+	}
 }
