@@ -2,6 +2,7 @@ package msgraph
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -30,12 +31,33 @@ func (c *Client) listUsers(ctx context.Context, top int32, fields []string, mana
 	if manager {
 		qp.Expand = []string{"manager($select=id)"}
 	}
-	cfg := &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: qp}
-	page, err := c.sdk.Users().Get(ctx, cfg)
+	ri, err := c.sdk.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: qp})
+	if err != nil {
+		return fmt.Errorf("users request: %w", err)
+	}
+	ri.PathParameters["baseurl"] = c.adapter.GetBaseUrl()
+	u, err := ri.GetUri()
+	if err != nil {
+		return fmt.Errorf("users URL: %w", err)
+	}
+	link, repeats := u.String(), 0
 	for {
+		page, err := c.sdk.Users().WithUrl(link).Get(ctx, nil)
 		if err != nil {
 			return c.classify(opUsers, err)
 		}
+		next := deref(page.GetOdataNextLink())
+		if next != "" && sameLink(next, link) {
+			// A nextLink pointing back at this page: ask again rather than
+			// loop or hand out the page twice.
+			if repeats++; repeats > maxRepeats {
+				return &Error{Kind: Unknown, Message: "Microsoft Graph served the same page of users repeatedly; giving up."}
+			}
+			c.stats.retries.Add(1)
+			c.log.Debug("users page repeated, requesting it again", "attempt", repeats)
+			continue
+		}
+		repeats = 0
 		out := make([]User, 0, len(page.GetValue()))
 		for _, u := range page.GetValue() {
 			out = append(out, c.mapUser(u))
@@ -43,11 +65,10 @@ func (c *Client) listUsers(ctx context.Context, top int32, fields []string, mana
 		if err := fn(out); err != nil {
 			return err
 		}
-		next := deref(page.GetOdataNextLink())
 		if next == "" {
 			return nil
 		}
-		page, err = c.sdk.Users().WithUrl(next).Get(ctx, nil)
+		link = next
 	}
 }
 
