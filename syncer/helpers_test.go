@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strings"
@@ -89,9 +90,14 @@ func readExport(t *testing.T, srv *graphsim.Server) export {
 	if err := srv.Tenant().Export(&buf); err != nil {
 		t.Fatalf("export: %v", err)
 	}
+	return parseExport(t, &buf)
+}
+
+func parseExport(t *testing.T, buf io.Reader) export {
+	t.Helper()
 	ex := export{users: map[string]tenant.ExportUser{}, drives: map[string]tenant.ExportDrive{},
 		items: map[string]tenant.ExportItem{}, perms: map[string]tenant.ExportPermission{}}
-	sc := bufio.NewScanner(&buf)
+	sc := bufio.NewScanner(buf)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -158,7 +164,11 @@ func (d *diff) eq(kind, id, field string, got, want any) {
 // table has no duplicate or extra rows.
 func assertEqualToExport(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) {
 	t.Helper()
-	ex := readExport(t, srv)
+	assertEqual(t, st, integID, readExport(t, srv))
+}
+
+func assertEqual(t *testing.T, st *store.Store, integID string, ex export) {
+	t.Helper()
 	db := st.Gorm().WithContext(context.Background())
 	d := &diff{t: t, n: map[string]int{}}
 
@@ -352,7 +362,11 @@ func assertEqualToExport(t *testing.T, st *store.Store, integID string, srv *gra
 // assertSummary compares the simulator's summary counts with the database.
 func assertSummary(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) {
 	t.Helper()
-	sum := srv.Tenant().Summary()
+	assertCounts(t, st, integID, srv.Tenant().Summary())
+}
+
+func assertCounts(t *testing.T, st *store.Store, integID string, sum tenant.Summary) {
+	t.Helper()
 	db := st.Gorm().WithContext(context.Background())
 	var users, drives, items, shared, perms int64
 	db.Model(&models.User{}).Where("integration_id = ?", integID).Count(&users)
