@@ -214,4 +214,3 @@ func TestKillAndResume(t *testing.T) {
 	}
 	fmt.Fprintf(os.Stderr, "kill test: %d kills, %d runs\n", kills, len(runs))
 }
-
