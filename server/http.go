@@ -1,0 +1,291 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graph"
+)
+
+func (s *Server) routes(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.graphqlHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, prometheus.DefaultGatherer}, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/config", s.serveConfig)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	for pattern, h := range s.cfg.Mount {
+		mux.Handle(pattern, h)
+	}
+	if s.cfg.Frontend != nil {
+		mux.Handle("GET /", s.spa(s.cfg.Frontend))
+	}
+	return s.logRequests(securityHeaders(mux))
+}
+
+// graphqlHandler serves POST /graphql and the websocket upgrade on the same path.
+func (s *Server) graphqlHandler() http.Handler {
+	api := auth.Middleware(s.verifier, s.gql)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.checkOrigin(w, r) {
+			return
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.Header.Get("Upgrade") != "" {
+			if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || !wantsTransportWS(r) {
+				writeGraphQLError(w, http.StatusBadRequest, graph.CodeBadUserInput,
+					"websockets must offer the graphql-transport-ws subprotocol")
+				return
+			}
+			// Authentication happens in connection_init (see wsInit), not from headers.
+			s.gql.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			writeGraphQLError(w, http.StatusMethodNotAllowed, graph.CodeBadUserInput,
+				"send queries with POST (application/json), subscriptions over a graphql-transport-ws websocket")
+			return
+		}
+		limit := s.cfg.MaxBodyBytes
+		tooLarge := fmt.Sprintf("the request body is larger than the %d-byte limit", limit)
+		if r.ContentLength > limit {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			writeGraphQLError(w, http.StatusBadRequest, graph.CodeBadUserInput, "the request body could not be read")
+			return
+		}
+		if int64(len(body)) > limit {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		api.ServeHTTP(w, r)
+	})
+}
+
+// checkOrigin allows requests without Origin (scripts), from the server's own host, and from
+// the configured origins; browsers elsewhere get 403. Allowed cross-origin requests get CORS
+// headers (bearer tokens, no cookies, so no credentials mode).
+func (s *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	norm, err := normalizeOrigin(origin)
+	if err != nil || !s.origins[norm] {
+		writeGraphQLError(w, http.StatusForbidden, graph.CodeForbidden,
+			"this origin may not use the API; add it to OVERSHARE_ALLOWED_ORIGINS")
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Max-Age", "600")
+	}
+	return true
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.cfg.Store.SQLDB().PingContext(ctx); err != nil {
+		s.log.WarnContext(ctx, "readiness: database unreachable", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "database unreachable\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// RuntimeConfig is what GET /api/config tells the SPA.
+type RuntimeConfig struct {
+	OIDCIssuer   string `json:"oidcIssuer"`
+	OIDCClientID string `json:"oidcClientId"`
+	GraphQLURL   string `json:"graphqlUrl"`
+	GraphQLWsURL string `json:"graphqlWsUrl"`
+	Version      string `json:"version"`
+}
+
+func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request) {
+	base := strings.TrimRight(s.cfg.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	ws := "ws" + strings.TrimPrefix(base, "http")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(RuntimeConfig{
+		OIDCIssuer: s.cfg.OIDCIssuer, OIDCClientID: s.cfg.OIDCClientID,
+		GraphQLURL: base + "/graphql", GraphQLWsURL: ws + "/graphql", Version: s.cfg.Version,
+	})
+}
+
+// spa serves the built frontend: files as they are, and index.html for any other path without
+// a file extension (the SPA's own routes).
+func (s *Server) spa(files fs.FS) http.Handler {
+	fileServer := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name == "" {
+			name = "index.html"
+		}
+		if st, err := fs.Stat(files, name); err == nil && !st.IsDir() {
+			if strings.HasPrefix(name, "assets/") {
+				// Vite puts content hashes in these names.
+				w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			} else {
+				w.Header().Set("Cache-Control", "no-cache")
+			}
+			if name == "index.html" {
+				serveIndex(w, r, files)
+				return
+			}
+			fileServer.ServeHTTP(w, r)
+			return
+		}
+		if path.Ext(name) != "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		serveIndex(w, r, files)
+	})
+}
+
+func serveIndex(w http.ResponseWriter, r *http.Request, files fs.FS) {
+	b, err := fs.ReadFile(files, "index.html")
+	if err != nil {
+		http.Error(w, "the dashboard is not built into this binary", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(b))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status and size of a response, and lets websockets hijack.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be hijacked")
+	}
+	w.status = http.StatusSwitchingProtocols
+	return hj.Hijack()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one slog line per request (never the query string or headers: they may
+// hold tokens) and feeds the HTTP metrics.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		d := time.Since(start)
+		route := routeLabel(r.URL.Path)
+		s.metrics.httpDuration.WithLabelValues(route, r.Method, fmt.Sprint(sw.status)).Observe(d.Seconds())
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+			return
+		}
+		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+	})
+}
+
+// routeLabel keeps the metrics' path label to a fixed set.
+func routeLabel(p string) string {
+	switch {
+	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics", p == "/api/config":
+		return p
+	case strings.HasPrefix(p, "/oidc/"):
+		return "/oidc"
+	case strings.HasPrefix(p, "/api/"):
+		return "/api"
+	}
+	return "/"
+}
