@@ -3,7 +3,6 @@ package graphsim
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -141,7 +140,7 @@ func (s *Server) serveGraph(rw http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
-				s.stats.request(endpoint, 0, false)
+				s.stats.request(endpoint, w.status, false)
 				panic(v)
 			}
 			s.log.Error("graph handler panic", "panic", v, "stack", string(debug.Stack()))
@@ -422,5 +421,3 @@ func (s *Server) resolveDrives(m string, segs []string, q url.Values) (*route, *
 func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, d)
 }
-
-var errBodyTooLarge = errors.New("request body too large")
