@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: build demo test test-go vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium
+.PHONY: build demo test test-go vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size
 
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
@@ -65,6 +65,14 @@ test-frontend: frontend/node_modules/.package-lock.json
 # Debian's Chromium for the browser tests; no test tool downloads a browser of its own.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# The built SPA renders in headless Chromium (no backend: stub config, sign-in error screen).
+frontend-smoke: frontend chromium
+	cd frontend && node e2e/smoke.mjs
+
+# gzip KB of the JavaScript a first visit loads; fails above 350 KB.
+frontend-size: frontend
+	cd frontend && node scripts/bundle-size.mjs
 
 # End-to-end tests in headless Chromium against `overshare demo` (started and stopped here).
 test-e2e: build chromium

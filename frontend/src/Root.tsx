@@ -22,7 +22,10 @@ export function Root({ config }: { config: RuntimeConfig }) {
       post_logout_redirect_uri: `${origin}/`,
       // Authorization Code with PKCE is oidc-client-ts's only flow for public clients.
       response_type: 'code',
-      scope: 'openid profile email',
+      // offline_access asks for a refresh token, so silent renew works without a
+      // hidden iframe (third-party cookies are often blocked); the iframe page
+      // /auth/silent remains the fallback.
+      scope: 'openid profile email offline_access',
       automaticSilentRenew: true,
       userStore: new WebStorageStateStore({ store: window.sessionStorage }),
       onSigninCallback: (user: User | void) => {

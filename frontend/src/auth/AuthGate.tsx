@@ -41,7 +41,11 @@ export function AuthGate() {
             <Title order={1} size="h3">
               Sign-in failed
             </Title>
-            <Text>{auth.error.message}</Text>
+            <Text>
+              {auth.error.message === 'Failed to fetch'
+                ? 'The sign-in provider cannot be reached.'
+                : auth.error.message}
+            </Text>
             <Text size="sm" c="dimmed">
               Check that the identity provider at {config.oidcIssuer} is reachable and that the client “
               {config.oidcClientId}” allows this address as a redirect URI.

@@ -158,6 +158,7 @@ export function FileTable({
                 aria-selected={row.original.id === selectedId}
                 className="vt-row"
                 data-testid="file-row"
+                data-item-id={row.original.id}
                 style={{
                   position: 'absolute',
                   top: 0,

@@ -114,7 +114,17 @@ export function ItemDrawer({
           )}
           {item.permissions.length === 0 && <Text c="dimmed">This item is not shared.</Text>}
           {item.permissions.map((p) => (
-            <Paper key={p.id} withBorder p="sm" radius="sm" data-testid="permission">
+            <Paper
+              key={p.id}
+              withBorder
+              p="sm"
+              radius="sm"
+              data-testid="permission"
+              data-graph-id={p.graphId}
+              data-scope={p.link?.scope ?? ''}
+              data-link-type={p.link?.type ?? ''}
+              data-inherited={p.inherited ? 'yes' : 'no'}
+            >
               <Stack gap={6}>
                 <Group gap="xs">
                   {p.link ? <LinkTypeBadge type={p.link.type} /> : <Badge variant="outline" color="gray">direct</Badge>}

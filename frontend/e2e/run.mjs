@@ -1,0 +1,257 @@
+// End-to-end tests of the dashboard in Debian's headless Chromium against a
+// running `overshare demo`. Usage: node e2e/run.mjs <data-dir>/demo.json
+// Screenshots of every screen go to ../test-artifacts (or $ARTIFACTS).
+import { readFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch } from './browser.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const demoPath = process.argv[2] || process.env.DEMO_JSON;
+if (!demoPath) {
+  console.error('usage: node e2e/run.mjs <data-dir>/demo.json');
+  process.exit(2);
+}
+const demo = JSON.parse(readFileSync(demoPath, 'utf8'));
+const artifacts = process.env.ARTIFACTS || join(here, '..', '..', 'test-artifacts');
+mkdirSync(artifacts, { recursive: true });
+const SYNC_TIMEOUT = Number(process.env.E2E_SYNC_TIMEOUT_MS || 600_000);
+const base = demo.url.replace(/\/$/, '');
+const iq = `integration=${encodeURIComponent(demo.integrationId)}`;
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+}
+
+async function login(page, who) {
+  const u = demo.users[who];
+  await page.goto(`${base}/?${iq}`);
+  // The SPA sends the browser to the development provider's login form.
+  await page.getByLabel('Username').waitFor({ timeout: 30_000 });
+  assert(page.url().startsWith(demo.issuer), `login form should be served by the issuer, got ${page.url()}`);
+  await page.getByLabel('Username').fill(u.username);
+  await page.getByLabel('Password').fill(u.password);
+  await page.getByRole('button', { name: /sign in|log in|continue/i }).click();
+  await page.getByTestId('user-role').waitFor({ timeout: 30_000 });
+  assert(page.url().startsWith(base), `back at the app after login, got ${page.url()}`);
+}
+
+async function simExport() {
+  const res = await fetch(`${demo.simulatorControlUrl.replace(/\/$/, '')}/_sim/export`, {
+    headers: { Authorization: `Bearer ${demo.simulatorSecret}` },
+  });
+  assert(res.ok, `simulator export answered ${res.status}`);
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+const state = { fileNames: [] };
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+let browser;
+let admin;
+
+test('admin logs in through the development provider', async () => {
+  admin = await browser.context.newPage();
+  await login(admin, 'admin');
+  assert((await admin.getByTestId('user-role').innerText()).includes('Admin'), 'role badge says Admin');
+  await admin.getByRole('heading', { name: 'Overview' }).waitFor();
+});
+
+test('the first sync reaches done', async () => {
+  await admin.goto(`${base}/sync?${iq}`);
+  await admin.getByTestId('sync-progress').waitFor({ timeout: 60_000 });
+  await shot(admin, 'live-sync-running');
+  await admin.getByTestId('sync-status').filter({ hasText: /^Sync (done|failed|cancelled)$/ }).waitFor({ timeout: SYNC_TIMEOUT });
+  const status = await admin.getByTestId('sync-status').innerText();
+  assert(status === 'Sync done', `sync ended with “${status}”`);
+  const bar = await admin.getByTestId('sync-bar').getAttribute('aria-valuenow');
+  assert(bar === '100', `progress bar at ${bar}`);
+  await shot(admin, 'live-sync-done');
+});
+
+test('overview shows counts and charts', async () => {
+  await admin.goto(`${base}/?${iq}`);
+  await admin.getByText('Shared items by scope').waitFor();
+  const shared = await admin.getByTestId('stat-Shared items').innerText();
+  assert(Number(shared.replace(/\D/g, '')) > 0, `shared items count is ${shared}`);
+  await admin.getByText('Top sharers').waitFor();
+  await admin.locator('.recharts-surface').first().waitFor({ timeout: 20_000 });
+  await shot(admin, 'overview-admin');
+});
+
+test('filter anonymous edit links, reflected in the URL', async () => {
+  await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS&link=edit`);
+  await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
+  const rows = admin.getByTestId('file-row');
+  const n = await rows.count();
+  assert(n > 0, 'some anonymous edit links exist in the sample tenant');
+  for (let i = 0; i < Math.min(n, 15); i++) {
+    const text = await rows.nth(i).innerText();
+    assert(/Anyone/.test(text), `row ${i} has the Anyone badge: ${text}`);
+    assert(/\bedit\b/.test(text), `row ${i} has an edit link: ${text}`);
+  }
+  state.fileNames = await admin.getByTestId('file-name').allInnerTexts();
+  // Typing a search updates the address so the view can be shared.
+  const first = state.fileNames[0].replace(/^📁 /, '');
+  await admin.getByLabel('Search names').fill(first.slice(0, 6));
+  await admin.waitForURL((u) => u.searchParams.get('q') === first.slice(0, 6), { timeout: 10_000 });
+  assert(new URL(admin.url()).searchParams.get('scope') === 'ANONYMOUS', 'scope stays in the URL');
+  await admin.getByLabel('Search names').fill('');
+  await admin.waitForURL((u) => !u.searchParams.has('q'));
+  await shot(admin, 'shared-files-anonymous-edit');
+});
+
+test('stop sharing one item: gone from the table, in the audit log and in Microsoft 365', async () => {
+  await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS&link=edit`);
+  const row = admin.getByTestId('file-row').first();
+  await row.waitFor({ timeout: 30_000 });
+  const itemId = await row.getAttribute('data-item-id');
+  const name = (await row.getByTestId('file-name').innerText()).replace(/^📁 /, '');
+  const countBefore = await admin.getByTestId('file-count').innerText();
+  await row.getByTestId('file-name').click();
+  const drawer = admin.getByRole('dialog');
+  await drawer.getByTestId('permission').first().waitFor();
+  await shot(admin, 'shared-files-detail');
+  const own = drawer.locator('[data-testid=permission][data-inherited=no]');
+  const anonEdit = drawer.locator('[data-testid=permission][data-inherited=no][data-scope=ANONYMOUS][data-link-type=edit]');
+  const graphIds = await own.evaluateAll((els) => els.map((e) => e.getAttribute('data-graph-id')));
+  const before = await simExport();
+  const inSim = (id) => before.some((r) => r.type === 'permission' && r.id === id);
+  assert(graphIds.length > 0 && graphIds.every(inSim), `the item's permissions ${graphIds} are in the simulator before`);
+
+  let removed;
+  if ((await anonEdit.count()) === 1 && graphIds.length === 1) {
+    removed = graphIds;
+    await anonEdit.getByRole('button', { name: 'Stop sharing' }).click();
+  } else {
+    // Several shares: stop them all so the item surely leaves this filter.
+    removed = graphIds;
+    await drawer.getByRole('button', { name: 'Stop all sharing on this item' }).click();
+  }
+  const confirm = admin.getByRole('dialog').filter({ hasText: 'will no longer be able to open it' });
+  await confirm.waitFor();
+  assert((await confirm.innerText()).includes(name), 'the confirmation names the item');
+  await shot(admin, 'stop-sharing-confirm');
+  await confirm.getByRole('button', { name: /^Stop (sharing|\d+ shares)$/ }).click();
+  await admin.getByText('Sharing stopped').waitFor({ timeout: 30_000 });
+  await admin.keyboard.press('Escape');
+
+  // The table reloads with the same filter and the item is no longer in it.
+  await admin.waitForFunction(
+    ([id, before]) =>
+      !document.querySelector(`[data-item-id="${id}"]`) &&
+      document.querySelector('[data-testid=file-count]')?.textContent !== before,
+    [itemId, countBefore],
+    { timeout: 30_000 },
+  );
+
+  const after = await simExport();
+  for (const id of removed) {
+    assert(!after.some((r) => r.type === 'permission' && r.id === id), `permission ${id} is gone from the simulator`);
+  }
+
+  await admin.goto(`${base}/audit?${iq}`);
+  await admin.getByTestId('audit-row').first().waitFor({ timeout: 30_000 });
+  const auditText = await admin.getByTestId('audit-table').innerText();
+  assert(auditText.includes(name), `the audit log names “${name}”`);
+  assert(/removed/.test(auditText), 'the audit log shows the result');
+  await shot(admin, 'audit-log');
+});
+
+test('bulk stop sharing shows a dry run that changes nothing', async () => {
+  await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS`);
+  await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
+  const countBefore = await admin.getByTestId('file-count').innerText();
+  const exportBefore = (await simExport()).filter((r) => r.type === 'permission').length;
+  await admin.getByRole('button', { name: 'Stop sharing for all…' }).click();
+  const summary = admin.getByTestId('bulk-preview-summary');
+  await summary.waitFor({ timeout: 60_000 });
+  const text = await summary.innerText();
+  assert(/would remove \d[\d,]* permissions? on \d[\d,]* items?/.test(text), `preview says what would go: ${text}`);
+  assert(/Nothing has changed yet/.test(text), 'preview says nothing changed');
+  await shot(admin, 'bulk-dry-run');
+  await admin.getByRole('button', { name: 'Cancel' }).click();
+  await admin.reload();
+  await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
+  assert((await admin.getByTestId('file-count').innerText()) === countBefore, 'the count is unchanged');
+  const exportAfter = (await simExport()).filter((r) => r.type === 'permission').length;
+  assert(exportAfter === exportBefore, `simulator permissions unchanged (${exportBefore} → ${exportAfter})`);
+});
+
+test('screenshots of the other screens at 1280 and 768 px', async () => {
+  for (const [path, name, ready] of [
+    ['/integrations', 'integrations', () => admin.getByTestId('integration').first()],
+    ['/users', 'users', () => admin.getByRole('table').first()],
+    ['/drives', 'drives', () => admin.getByRole('table').first()],
+    ['/files', 'shared-files', () => admin.getByTestId('file-row').first()],
+  ]) {
+    await admin.goto(`${base}${path}?${iq}`);
+    await ready().waitFor({ timeout: 30_000 });
+    await shot(admin, name);
+  }
+  await admin.setViewportSize({ width: 768, height: 1024 });
+  await admin.goto(`${base}/files?${iq}`);
+  await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
+  await shot(admin, 'shared-files-768');
+  await admin.getByRole('button', { name: 'Open navigation' }).click();
+  await shot(admin, 'navigation-768');
+  await admin.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('viewer sees counts only and no file names', async () => {
+  const viewerBrowser = await launch();
+  try {
+    const page = await viewerBrowser.context.newPage();
+    await login(page, 'viewer');
+    assert((await page.getByTestId('user-role').innerText()).includes('Viewer'), 'role badge says Viewer');
+    await page.getByText('File details need the admin role').waitFor();
+    await page.getByTestId('stat-Shared items').waitFor({ timeout: 30_000 });
+    const body = await page.locator('body').innerText();
+    const leaked = state.fileNames.map((n) => n.replace(/^📁 /, '')).filter((n) => n.length > 3 && body.includes(n));
+    assert(leaked.length === 0, `file names visible to a viewer: ${leaked.join(', ')}`);
+    const nav = await page.getByRole('navigation').innerText();
+    assert(!/Shared files|Audit log/.test(nav), `viewer navigation lists admin screens: ${nav}`);
+    await shot(page, 'overview-viewer');
+    await page.goto(`${base}/files?${iq}`);
+    await page.getByText('File details need the admin role').waitFor();
+    assert((await page.getByTestId('file-row').count()) === 0, 'no file rows for a viewer');
+    await shot(page, 'files-viewer');
+  } finally {
+    await viewerBrowser.close();
+  }
+});
+
+browser = await launch();
+let passed = 0;
+let failed = 0;
+let stop = false;
+for (const t of tests) {
+  if (stop) {
+    console.log(`skip ${t.name} (an earlier step failed)`);
+    failed++;
+    continue;
+  }
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok   ${t.name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${t.name}: ${e.message.split('\n')[0]}`);
+    if (admin) await shot(admin, `failure-${passed + failed}`).catch(() => {});
+    // Login and the first sync are prerequisites of everything after them.
+    if (t === tests[0] || t === tests[1]) stop = true;
+  }
+}
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
