@@ -231,6 +231,7 @@ func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, item
 func (r *Resolver) prefetchUsers(ctx context.Context, integrationID string, drives map[store.RowKey]*models.Drive) error {
 	seen := map[store.RowKey]bool{}
 	var userKeys []store.RowKey
+	owned := map[store.RowKey]*models.Drive{}
 	for _, d := range drives {
 		if d == nil || d.OwnerUserID == "" {
 			continue
@@ -239,11 +240,14 @@ func (r *Resolver) prefetchUsers(ctx context.Context, integrationID string, driv
 		if !seen[k] {
 			seen[k] = true
 			userKeys = append(userKeys, k)
+			owned[k] = d
 		}
 	}
 	if len(userKeys) == 0 {
 		return nil
 	}
+	// Each owner's drive is one of these drives: owner { drive } needs no query.
+	r.loaders(ctx).ownerDrives.prime(owned, userKeys)
 	users, err := r.store.UsersByKey(ctx, userKeys)
 	if err != nil {
 		return err
