@@ -655,3 +655,25 @@ func TestDeleteAndExpire(t *testing.T) {
 		t.Errorf("delete inherited: %v (%v), want Inherited", err, KindOf(err))
 	}
 }
+
+func TestEnvDefaults(t *testing.T) {
+	t.Setenv(EnvAuthorityURL, "https://login.example.test/")
+	t.Setenv(EnvGraphURL, "https://graph.example.test/v1.0")
+	t.Setenv(EnvGraphCAFile, "/etc/overshare/ca.pem")
+	got := EnvDefaults()
+	if got.AuthorityURL != "https://login.example.test/" || got.GraphURL != "https://graph.example.test/v1.0" || got.CAFile != "/etc/overshare/ca.pem" {
+		t.Errorf("EnvDefaults() = %+v", got)
+	}
+	t.Setenv(EnvAuthorityURL, "")
+	t.Setenv(EnvGraphURL, "")
+	c, err := New(context.Background(), Config{TenantID: "t", ClientID: "c", ClientSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cfg.AuthorityURL != DefaultAuthorityURL || c.cfg.GraphURL != DefaultGraphURL || c.cfg.PageSize != DefaultPageSize {
+		t.Errorf("defaults not applied: %+v", c.cfg)
+	}
+	if _, err := New(context.Background(), Config{TenantID: "t", ClientID: "c", ClientSecret: "s", AuthorityURL: "http://login.example.test/"}); err == nil {
+		t.Error("an http authority was accepted")
+	}
+}
