@@ -275,10 +275,12 @@ func (s *Server) ExpireSecret(expired bool) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A short grace period: HTTP/2 connections otherwise hold Shutdown
+		// for a second waiting for clients to hang up after GOAWAY.
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		err := s.httpSrv.Shutdown(ctx)
-		if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
 			err = s.httpSrv.Close()
 		}
 		s.subs.close()
