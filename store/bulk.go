@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -14,16 +17,41 @@ import (
 
 // bulkMethod selects how drive_items and permissions are upserted on
 // PostgreSQL. SQLite always uses gorm's batch upsert.
-//
-// BenchmarkUpsertItems measures both; COPY into a temporary staging table
-// followed by INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE (…) IS
-// DISTINCT FROM (…) is the faster and the default (figures in DESIGN.md).
 type bulkMethod int
 
 const (
-	bulkCopy bulkMethod = iota // COPY → staging table → INSERT … ON CONFLICT
-	bulkGorm                   // gorm CreateInBatches + ON CONFLICT
+	// bulkCopy is PostgreSQL's native path (the default): rows reach the
+	// server in one piece, by COPY or as arrays (see nativeMethod), and one
+	// INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE (…) IS DISTINCT FROM
+	// (…) merges them.
+	bulkCopy bulkMethod = iota
+	bulkGorm            // gorm CreateInBatches + ON CONFLICT, as on SQLite
 )
+
+// nativeMethod picks how bulkCopy ships rows. BenchmarkUpsertItems measures
+// them: unnest of one array per column costs one round trip and no staging
+// table, which wins for delta-page sized batches; COPY into a staging table
+// wins for large ones.
+type nativeMethod int
+
+const (
+	nativeAuto   nativeMethod = iota // unnest up to copyThreshold rows, COPY above
+	nativeCopy                       // always COPY → staging table
+	nativeUnnest                     // always unnest(arrays)
+)
+
+// copyThreshold is the batch size from which COPY beats unnest.
+const copyThreshold = 5000
+
+func (t *tx) useCopy(n int) bool {
+	switch t.native {
+	case nativeCopy:
+		return true
+	case nativeUnnest:
+		return false
+	}
+	return n >= copyThreshold
+}
 
 // table describes an upserted table: its columns in COPY order, its key and
 // the columns an upsert leaves alone on rows that already exist.
@@ -119,22 +147,25 @@ func (tb table) onConflict(d string) clause.OnConflict {
 	}
 }
 
-// batchRows keeps one INSERT's bind parameters under SQLite's limit (32766)
-// and PostgreSQL's (65535).
-func (tb table) batchRows() int {
-	n := 30000 / len(tb.cols)
-	if n > 1000 {
-		n = 1000
+// batchRows is the number of rows per INSERT of gorm's batch upsert. On
+// PostgreSQL it keeps the bind parameters under the limit (65535). On SQLite
+// the driver matches each parameter to its argument by a linear scan, so a
+// statement costs O(parameters²): small statements are much faster there.
+func (tb table) batchRows(dialect string) int {
+	if dialect == SQLite {
+		return max(1, sqliteBatchParams/len(tb.cols))
 	}
-	return n
+	return min(1000, 60000/len(tb.cols))
 }
+
+const sqliteBatchParams = 500
 
 // gormUpsert writes rows (a slice of models) with gorm's batch upsert.
 func gormUpsert[T any](t *tx, tb table, rows []T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := t.db.Clauses(tb.onConflict(t.dialect)).CreateInBatches(rows, tb.batchRows()).Error; err != nil {
+	if err := t.db.Clauses(tb.onConflict(t.dialect)).CreateInBatches(rows, tb.batchRows(t.dialect)).Error; err != nil {
 		return fmt.Errorf("upsert %s: %w", tb.name, err)
 	}
 	return nil
@@ -148,8 +179,9 @@ func stage(ctx context.Context, t *tx, tb table, n int, row func(i int) []any) (
 	if err := t.db.Exec(fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`, name, tb.name)).Error; err != nil {
 		return "", fmt.Errorf("create staging table for %s: %w", tb.name, err)
 	}
-	// A second batch in the same transaction must not see the first.
-	if err := t.db.Exec(`TRUNCATE ` + name).Error; err != nil {
+	// A second batch in the same transaction must not see the first. (DELETE,
+	// not TRUNCATE: TRUNCATE creates a new file for the table every time.)
+	if err := t.db.Exec(`DELETE FROM ` + name).Error; err != nil {
 		return "", fmt.Errorf("empty staging table for %s: %w", tb.name, err)
 	}
 	// COPY runs on the connection that holds the transaction, so it is part of it.
@@ -166,11 +198,15 @@ func stage(ctx context.Context, t *tx, tb table, n int, row func(i int) []any) (
 	return name, nil
 }
 
-// copyUpsert writes n rows through a staging table and one
-// INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE changed.
+// copyUpsert writes n rows with one INSERT … SELECT … ON CONFLICT … DO
+// UPDATE … WHERE changed, from a staging table filled by COPY or from
+// unnest(arrays), whichever suits n.
 func copyUpsert(ctx context.Context, t *tx, tb table, n int, row func(i int) []any) error {
 	if n == 0 {
 		return nil
+	}
+	if !t.useCopy(n) {
+		return unnestUpsert(ctx, t, tb, n, row)
 	}
 	name, err := stage(ctx, t, tb, n, row)
 	if err != nil {
@@ -181,16 +217,98 @@ func copyUpsert(ctx context.Context, t *tx, tb table, n int, row func(i int) []a
 
 func mergeStaged(t *tx, tb table, staging string) error {
 	cols := quoteAll(tb.cols)
+	if err := t.db.Exec(mergeSQL(tb, "SELECT "+cols+" FROM "+staging)).Error; err != nil {
+		return fmt.Errorf("upsert %s: %w", tb.name, err)
+	}
+	return nil
+}
+
+// mergeSQL is INSERT … <source> ON CONFLICT … DO UPDATE … WHERE changed.
+func mergeSQL(tb table, source string) string {
 	var set []string
 	for _, c := range tb.updated() {
 		set = append(set, fmt.Sprintf("%q = excluded.%q", c, c))
 	}
-	q := fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) DO UPDATE SET %s WHERE %s`,
-		tb.name, cols, cols, staging, quoteAll(tb.key), strings.Join(set, ", "), tb.changeGuard(Postgres))
-	if err := t.db.Exec(q).Error; err != nil {
+	return fmt.Sprintf(`INSERT INTO %s (%s) %s ON CONFLICT (%s) DO UPDATE SET %s WHERE %s`,
+		tb.name, quoteAll(tb.cols), source, quoteAll(tb.key), strings.Join(set, ", "), tb.changeGuard(Postgres))
+}
+
+// unnestUpsert sends the n rows as one array per column:
+// INSERT … SELECT * FROM unnest($1::text[], $2::bool[], …) ON CONFLICT ….
+func unnestUpsert(ctx context.Context, t *tx, tb table, n int, row func(i int) []any) error {
+	arrays, types, err := columnArrays(tb, n, row)
+	if err != nil {
+		return err
+	}
+	params := make([]string, len(types))
+	for i, typ := range types {
+		params[i] = fmt.Sprintf("$%d::%s[]", i+1, typ)
+	}
+	q := mergeSQL(tb, "SELECT * FROM unnest("+strings.Join(params, ", ")+")")
+	// database/sql hands the slices to pgx, which sends them as arrays.
+	if _, err := t.db.Statement.ConnPool.(*sql.Tx).ExecContext(ctx, q, arrays...); err != nil {
 		return fmt.Errorf("upsert %s: %w", tb.name, err)
 	}
 	return nil
+}
+
+// columnArrays turns rows into one typed slice per column, with the
+// PostgreSQL array element type of each.
+func columnArrays(tb table, n int, row func(i int) []any) ([]any, []string, error) {
+	first := row(0)
+	types := make([]string, len(first))
+	arrays := make([]any, len(first))
+	for j, v := range first {
+		switch v.(type) {
+		case bool:
+			types[j], arrays[j] = "bool", make([]bool, n)
+		case int64:
+			types[j], arrays[j] = "int8", make([]int64, n)
+		case time.Time, *time.Time:
+			types[j], arrays[j] = "timestamptz", make([]*time.Time, n)
+		case string, *string, driver.Valuer:
+			types[j], arrays[j] = "text", make([]*string, n)
+		default:
+			return nil, nil, fmt.Errorf("upsert %s: column %s has unsupported type %T", tb.name, tb.cols[j], v)
+		}
+	}
+	for i := range n {
+		vals := first
+		if i > 0 {
+			vals = row(i)
+		}
+		for j, v := range vals {
+			switch a := arrays[j].(type) {
+			case []bool:
+				a[i] = v.(bool)
+			case []int64:
+				a[i] = v.(int64)
+			case []*time.Time:
+				switch x := v.(type) {
+				case time.Time:
+					a[i] = &x
+				case *time.Time:
+					a[i] = x
+				}
+			case []*string:
+				switch x := v.(type) {
+				case string:
+					a[i] = &x
+				case *string:
+					a[i] = x
+				case driver.Valuer:
+					dv, err := x.Value()
+					if err != nil {
+						return nil, nil, fmt.Errorf("upsert %s: column %s: %w", tb.name, tb.cols[j], err)
+					}
+					if s, ok := dv.(string); ok {
+						a[i] = &s
+					}
+				}
+			}
+		}
+	}
+	return arrays, types, nil
 }
 
 func quoteAll(cols []string) string {

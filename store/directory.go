@@ -97,7 +97,7 @@ func upsertAlways[T any](t *tx, tb table, rows []T) error {
 	}
 	oc := tb.onConflict(t.dialect)
 	oc.Where = clause.Where{}
-	if err := t.db.Clauses(oc).CreateInBatches(rows, tb.batchRows()).Error; err != nil {
+	if err := t.db.Clauses(oc).CreateInBatches(rows, tb.batchRows(t.dialect)).Error; err != nil {
 		return fmt.Errorf("upsert %s: %w", tb.name, err)
 	}
 	return nil

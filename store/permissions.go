@@ -70,10 +70,24 @@ WHERE integration_id = ? AND id IN ?`, integrationID, chunk).Error
 	return nil
 }
 
-// replacePermissionsCopy stages the new rows with COPY, deletes the rows of
-// the listed items that are not staged, and merges the staged rows, so an
+// replacePermissionsCopy deletes the rows of the listed items that are not
+// among the new rows and merges the new rows (through COPY or unnest), so an
 // unchanged permission is not rewritten.
 func replacePermissionsCopy(ctx context.Context, t *tx, integrationID string, itemIDs []string, rows []models.Permission) error {
+	if !t.useCopy(len(rows)) {
+		keepItems, keepIDs := make([]string, len(rows)), make([]string, len(rows))
+		for i := range rows {
+			keepItems[i], keepIDs[i] = rows[i].ItemID, rows[i].ID
+		}
+		sqlTx := t.db.Statement.ConnPool.(*sql.Tx)
+		_, err := sqlTx.ExecContext(ctx, `DELETE FROM permissions p WHERE p.integration_id = $1 AND p.item_id = ANY($2)
+	AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k (item_id, id) WHERE k.item_id = p.item_id AND k.id = p.id)`,
+			integrationID, itemIDs, keepItems, keepIDs)
+		if err != nil {
+			return fmt.Errorf("delete removed permissions: %w", err)
+		}
+		return copyUpsert(ctx, t, permissionsTable, len(rows), func(i int) []any { return permissionValues(&rows[i]) })
+	}
 	staging, err := stage(ctx, t, permissionsTable, len(rows), func(i int) []any { return permissionValues(&rows[i]) })
 	if err != nil {
 		return err

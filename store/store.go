@@ -70,8 +70,9 @@ type Store struct {
 	keys    *keyring
 	applied []int
 
-	// bulk selects the PostgreSQL bulk upsert method; see bulk.go.
-	bulk bulkMethod
+	// bulk and native select the PostgreSQL bulk upsert method; see bulk.go.
+	bulk   bulkMethod
+	native nativeMethod
 }
 
 // Open connects to the database and applies pending migrations.
@@ -225,6 +226,7 @@ type tx struct {
 	db      *gorm.DB
 	conn    *sql.Conn // PostgreSQL only
 	dialect string
+	native  nativeMethod
 }
 
 // inTx runs fn in one transaction: committed when fn returns nil, rolled
@@ -232,7 +234,7 @@ type tx struct {
 func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	if s.dialect != Postgres {
 		return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&tx{db: g, dialect: s.dialect})
+			return fn(&tx{db: g, dialect: s.dialect, native: s.native})
 		})
 	}
 	conn, err := s.sqlDB.Conn(ctx)
@@ -243,7 +245,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	g := s.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	g.Statement.ConnPool = conn
 	return g.Transaction(func(g *gorm.DB) error {
-		return fn(&tx{db: g, conn: conn, dialect: s.dialect})
+		return fn(&tx{db: g, conn: conn, dialect: s.dialect, native: s.native})
 	})
 }
 

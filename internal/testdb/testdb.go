@@ -55,7 +55,7 @@ func EachConfig(t *testing.T, body func(t *testing.T, cfg store.Config)) {
 }
 
 // Open opens a Store and closes it when the test ends.
-func Open(t *testing.T, cfg store.Config) *store.Store {
+func Open(t testing.TB, cfg store.Config) *store.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -75,14 +75,14 @@ func dialectOf(cfg store.Config) string {
 }
 
 // SQLiteConfig returns the Config of a fresh SQLite data directory.
-func SQLiteConfig(t *testing.T) store.Config {
+func SQLiteConfig(t testing.TB) store.Config {
 	return store.Config{DataDir: t.TempDir(), Logger: quietLogger()}
 }
 
 // PostgresConfig creates an empty database overshare_test_<random>, dropped
 // (WITH FORCE) when the test ends, and returns its Config. The data
 // directory (for the secret key file) is a fresh temporary directory.
-func PostgresConfig(t *testing.T) store.Config {
+func PostgresConfig(t testing.TB) store.Config {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,0 +1,25 @@
+package store
+
+// UseGormBulk switches a Store's PostgreSQL bulk writes to gorm's batch
+// upsert, so tests and benchmarks can compare it with the native path.
+func UseGormBulk(s *Store, on bool) {
+	if on {
+		s.bulk = bulkGorm
+	} else {
+		s.bulk = bulkCopy
+	}
+}
+
+// UseNativeBulk forces the native PostgreSQL path to "copy", "unnest" or
+// "auto" (the default: unnest for small batches, COPY for large ones).
+func UseNativeBulk(s *Store, method string) {
+	s.bulk = bulkCopy
+	switch method {
+	case "copy":
+		s.native = nativeCopy
+	case "unnest":
+		s.native = nativeUnnest
+	default:
+		s.native = nativeAuto
+	}
+}
