@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/store"
+)
+
+// viewerFields are the only places a VIEWER may reach; every other rule names ADMIN.
+var viewerFields = map[string]bool{"Query.viewer": true, "Query.overview": true}
+
+// Default deny, checked on the schema itself: every root field carries a role rule, and only the
+// fields meant for viewers accept the VIEWER role. A field added without a rule fails here.
+func TestEveryRootFieldHasARoleRule(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	roots := []*ast.Definition{schema.Query, schema.Mutation, schema.Subscription}
+	checked := 0
+	for _, root := range roots {
+		if root == nil {
+			t.Fatal("the schema lacks a root type")
+		}
+		for _, f := range root.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			checked++
+			name := root.Name + "." + f.Name
+			d := f.Directives.ForName("hasRole")
+			if d == nil {
+				t.Errorf("%s has no @hasRole rule", name)
+				continue
+			}
+			role := d.Arguments.ForName("role").Value.Raw
+			if want := map[bool]string{true: "VIEWER", false: "ADMIN"}[viewerFields[name]]; role != want {
+				t.Errorf("%s allows %s, want %s", name, role, want)
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d root fields found", checked)
+	}
+	// The overview's lists name people and drives: admin only.
+	for _, f := range []string{"topSharers", "drivesNearQuota"} {
+		d := schema.Types["Overview"].Fields.ForName(f).Directives.ForName("hasRole")
+		if d == nil || d.Arguments.ForName("role").Value.Raw != "ADMIN" {
+			t.Errorf("Overview.%s is not ADMIN-only", f)
+		}
+	}
+}
+
+// The run-time half of default deny refuses a root field without a rule.
+func TestRootFieldWithoutRuleIsDenied(t *testing.T) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: `
+directive @hasRole(role: String!) on FIELD_DEFINITION
+type Query { open: Int  guarded: Int @hasRole(role: "ADMIN") }`})
+	for q, want := range map[string]string{"{ open }": "FORBIDDEN", "{ guarded __typename }": "", "{ guarded ... { open } }": "FORBIDDEN"} {
+		doc, errs := gqlparser.LoadQuery(schema, q)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		opCtx := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
+		err := rootRules(context.Background(), opCtx)
+		got := ""
+		if err != nil {
+			got = err.Extensions["code"].(string)
+		}
+		if got != want {
+			t.Errorf("%s: got %q (%v), want %q", q, got, err, want)
+		}
+	}
+}
+
+// Errors reach the caller with a code and words meant for them; anything unexpected is
+// "internal error", never its text.
+func TestErrorPresenter(t *testing.T) {
+	present := ErrorPresenter(slog.New(slog.DiscardHandler))
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, nil)
+	sqlErr := errors.New(`ERROR: relation "drive_items" does not exist (SQLSTATE 42P01) SELECT * FROM drive_items WHERE secret='hunter2'`)
+	for _, c := range []struct {
+		err      error
+		code     string
+		contains string
+	}{
+		{auth.ErrNoToken, CodeUnauthenticated, "bearer token"},
+		{&auth.TokenError{Reason: auth.ReasonExpired, Message: "the token expired"}, CodeUnauthenticated, "expired"},
+		{fmt.Errorf("%w: this needs the ADMIN role", auth.ErrForbidden), CodeForbidden, "ADMIN"},
+		{badInput("first must be at most 500"), CodeBadUserInput, "500"},
+		{fmt.Errorf("load: %w", store.ErrNotFound), CodeNotFound, "not found"},
+		{fmt.Errorf("list: %w", store.ErrBadCursor), CodeBadUserInput, "cursor"},
+		{&apiError{CodeGraphError, "the client secret has expired"}, CodeGraphError, "expired"},
+		{sqlErr, CodeInternal, "internal error"},
+		{fmt.Errorf("list drive items: %w", sqlErr), CodeInternal, "internal error"},
+		{&wrapped{"stop sharing", sqlErr}, CodeInternal, "internal error"},
+	} {
+		got := present(ctx, c.err)
+		if got.Extensions["code"] != c.code || !strings.Contains(got.Message, c.contains) {
+			t.Errorf("%v: presented as %q %v", c.err, got.Message, got.Extensions)
+		}
+		if strings.Contains(got.Message, "SELECT") || strings.Contains(got.Message, "hunter2") {
+			t.Errorf("%v: leaked %q", c.err, got.Message)
+		}
+	}
+}
+
+func TestGlobalIDsRoundTrip(t *testing.T) {
+	for _, parts := range [][]string{{"it1", "b!abc:def%x"}, {"00000000-0000-0000-0000-000000000001", "01ABC!123"}} {
+		id := encodeID(typeDriveItem, parts...)
+		got, err := decodeID(id, typeDriveItem)
+		if err != nil || got[0] != parts[0] || got[1] != parts[1] {
+			t.Errorf("%v: round trip gave %v, %v", parts, got, err)
+		}
+		if _, err := decodeID(id, typeUser); err == nil {
+			t.Errorf("%v: a DriveItem ID passed as a User ID", parts)
+		}
+	}
+	for _, bad := range []string{"", "!!!", encodeID("Secret", "x"), encodeID(typeDriveItem, "only-one-part")} {
+		if _, _, err := decodeAnyID(bad); err == nil {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+	if id, err := integrationIDArg("3f1c2a9e-7d7b-4b59-9d7c-2f1f3b9a1c11"); err != nil || id != "3f1c2a9e-7d7b-4b59-9d7c-2f1f3b9a1c11" {
+		t.Errorf("a plain integration id: %q %v", id, err)
+	}
+}
