@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net"
@@ -366,6 +367,10 @@ func partCostOf(method, path, query string) partCost {
 	return partCost{"other", 2}
 }
 
+// refillDrain is how fast the pacer spends what a refilling budget holds
+// above its margin.
+const refillDrain = 5 * time.Second
+
 // pacer spreads requests so that the budget the RateLimit-* headers announce
 // lasts until their reset, and holds everyone after a 429 until its
 // Retry-After. SharePoint sends the headers only past 80% of the per-minute
@@ -375,9 +380,11 @@ func partCostOf(method, path, query string) partCost {
 // A fixed window refills nothing before its reset; a continuously refilling
 // budget (a token bucket, where Reset is the time until it is full again)
 // refills Limit/60 RU a second. The headers tell the two apart: for a
-// refilling budget Remaining + Limit/60 x Reset = Limit. Spending
-// (Remaining - margin)/Reset + refill RU a second then uses the whole budget
-// without ever reaching zero.
+// refilling budget Remaining + Limit/60 x Reset = Limit. For a fixed window
+// the pacer spends (Remaining - margin)/Reset RU a second, then waits for the
+// reset; for a refilling one it spends the refill rate plus what is left
+// above the margin over a few seconds, so the budget is used in full without
+// ever reaching zero.
 type pacer struct {
 	mu           sync.Mutex
 	now          func() time.Time
@@ -388,6 +395,7 @@ type pacer struct {
 	at        time.Time // when remaining was last brought up to date
 	resetAt   time.Time
 	refill    float64   // RU per second refilled before the reset (0 for a fixed window)
+	limit     float64   // RateLimit-Limit; +Inf when not sent
 	margin    float64   // RU kept in hand for rounding and other clients
 	next      time.Time // earliest start of the next request while pacing
 	inflight  float64   // RU sent but not yet answered: the server's count lacks them
@@ -407,16 +415,18 @@ func (p *pacer) reserve(ru int) time.Duration {
 	if !p.active || ru == 0 {
 		return start.Sub(now)
 	}
-	if !start.Before(p.resetAt) {
+	if !start.Before(p.resetAt) && p.refill <= 0 {
 		p.active = false // window over: the budget is whole again
 		return start.Sub(now)
 	}
+	// A refilling budget stays paced (at its refill rate once past the
+	// announced reset) until an answer without headers says it is below 80%.
 	if p.next.After(start) {
 		start = p.next
 	}
 	// Bring the estimate up to start.
 	if start.After(p.at) {
-		p.remaining += p.refill * start.Sub(p.at).Seconds()
+		p.remaining = min(p.limit, p.remaining+p.refill*start.Sub(p.at).Seconds())
 		p.at = start
 	}
 	c := float64(ru)
@@ -433,8 +443,15 @@ func (p *pacer) reserve(ru int) time.Duration {
 		avail = c
 	}
 	rate := p.refill
-	if left := p.resetAt.Sub(start).Seconds(); left > 0 {
-		rate += (avail) / left
+	left := p.resetAt.Sub(start).Seconds()
+	if p.refill > 0 {
+		// A refilling budget never runs out at the refill rate: what is
+		// left above it need not last until the reset, only not be
+		// overdrawn, so it is spent over a few seconds.
+		left = min(left, refillDrain.Seconds())
+	}
+	if left > 0 {
+		rate += avail / left
 	}
 	p.remaining -= c
 	if rate > 0 {
@@ -486,7 +503,9 @@ func (p *pacer) observe(get func(string) string, now time.Time) {
 	p.resetAt = now.Add(time.Duration(s * float64(time.Second)))
 	p.refill = 0
 	p.margin = 1
+	p.limit = math.Inf(1)
 	if l > 0 {
+		p.limit = l
 		perSec := l / 60
 		// Reset is rounded up to whole seconds: allow one second of slack.
 		if d := r + perSec*s - l; d >= -perSec && d <= perSec*1.5+1 {

@@ -1,0 +1,82 @@
+package msgraph
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// fakeClock drives the pacer without sleeping.
+type fakeClock struct{ t time.Time }
+
+func (f *fakeClock) now() time.Time { return f.t }
+
+func headers(limit, remaining, reset string) func(string) string {
+	h := http.Header{}
+	h.Set("RateLimit-Limit", limit)
+	h.Set("RateLimit-Remaining", remaining)
+	h.Set("RateLimit-Reset", reset)
+	return h.Get
+}
+
+func TestPacerSpendsARefillingBudgetWithoutRunningDry(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newPacer(clk.now)
+	// 1200 RU/min refilled continuously: 80% used, full again in 48 s.
+	p.observe(headers("1200", "240", "48"), clk.t)
+	const cost, rate = 5.0, 20.0
+	tokens, spent := 240.0, 0.0
+	start := clk.t
+	for clk.t.Sub(start) < time.Minute {
+		d := p.reserve(int(cost))
+		clk.t = clk.t.Add(d)
+		tokens = min(1200, tokens+rate*d.Seconds())
+		if tokens < cost {
+			t.Fatalf("after %v and %.0f RU the bucket holds %.1f RU: this request would be throttled", clk.t.Sub(start), spent, tokens)
+		}
+		tokens -= cost
+		spent += cost
+		p.done(0)
+	}
+	// Everything that was there or refilled, minus the margin kept in hand.
+	if want := 240 + rate*60 - 12 - 2*cost; spent < want {
+		t.Errorf("spent %.0f RU in a minute, want at least %.0f", spent, want)
+	}
+}
+
+func TestPacerFixedWindowWaitsForTheReset(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newPacer(clk.now)
+	// 240 RU left, the window resets in 30 s: 240 + 20*30 != 1200, so nothing refills before.
+	p.observe(headers("1200", "240", "30"), clk.t)
+	reset := clk.t.Add(30 * time.Second)
+	spent := 0
+	for clk.t.Before(reset) {
+		clk.t = clk.t.Add(p.reserve(5))
+		if clk.t.Before(reset) {
+			spent += 5
+		}
+	}
+	if spent > 240 || spent < 240-12-5 {
+		t.Errorf("spent %d RU before the reset, want about 240 (the remainder, less the margin)", spent)
+	}
+	if d := p.reserve(5); d != 0 {
+		t.Errorf("after the reset a request waits %v, want 0", d)
+	}
+}
+
+func TestPacerHoldsEveryoneAfter429(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newPacer(clk.now)
+	p.block(clk.t.Add(2500 * time.Millisecond))
+	if d := p.reserve(0); d != 2500*time.Millisecond {
+		t.Errorf("wait %v, want 2.5s", d)
+	}
+	// Below 80% (a costed answer without headers) pacing stops.
+	p.observe(headers("1200", "240", "48"), clk.t)
+	p.observe(http.Header{}.Get, clk.t)
+	clk.t = clk.t.Add(3 * time.Second)
+	if d := p.reserve(100); d != 0 {
+		t.Errorf("wait %v without headers, want 0", d)
+	}
+}
