@@ -277,7 +277,7 @@ func (s *Server) resolve(r *http.Request) (*route, *gerr) {
 	m := r.Method
 	switch {
 	case is(segs[0], "users"):
-		return s.resolveUsers(m, segs)
+		return s.resolveUsers(m, segs, r.URL.Query())
 	case is(segs[0], "subscribedSkus"):
 		if len(segs) > 1 {
 			return nil, errSegment(segs[1])
@@ -304,7 +304,7 @@ func (s *Server) resolve(r *http.Request) (*route, *gerr) {
 	return nil, errSegment(segs[0])
 }
 
-func (s *Server) resolveUsers(m string, segs []string) (*route, *gerr) {
+func (s *Server) resolveUsers(m string, segs []string, q url.Values) (*route, *gerr) {
 	switch len(segs) {
 	case 1:
 		if m != http.MethodGet {
@@ -329,7 +329,17 @@ func (s *Server) resolveUsers(m string, segs []string) (*route, *gerr) {
 		return &route{endpoint: "GET /users/{id}/drive", cost: 1, access: accessFilesRead,
 			handle: func(w http.ResponseWriter, g *greq) *gerr { return s.getUserDrive(w, g, id) }}, nil
 	}
-	return nil, errSegment(segs[3])
+	if !is(segs[2], "drive") {
+		return nil, errSegment(segs[2])
+	}
+	// /users/{id}/drive/... is /drives/{that user's drive}/...
+	driveID := "b!unknown-user-drive"
+	if u, ok := s.tenant.User(segs[1]); ok && u.HasDrive {
+		if d, ok := s.tenant.DriveOfUser(u.ID); ok {
+			driveID = d.ID
+		}
+	}
+	return s.resolveDrives(m, append([]string{"drives", driveID}, segs[3:]...), q)
 }
 
 // deltaSegment recognises delta, delta(), delta(token='…') and returns the

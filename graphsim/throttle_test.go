@@ -48,6 +48,8 @@ func TestRUChargedEqualsDocumentedCosts(t *testing.T) {
 		{"DELETE", "/drives/" + item.DriveID + "/items/" + item.ID + "/permissions/nope", 5},
 		{"GET", "/subscriptions", 0},
 		{"GET", "/drives/b!nope", 1}, // a 404 still reached SharePoint
+		{"GET", "/drives/" + item.DriveID + "/items/" + item.ID, 1},
+		{"GET", "/users/" + withDrive + "/drive/root/delta", 2},
 	}
 	for seed := uint64(1); seed <= 5; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 99))
