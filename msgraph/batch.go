@@ -2,6 +2,7 @@ package msgraph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -28,8 +29,15 @@ type batchAnswer struct {
 	id     string
 }
 
+// decodePart parses a part's body; a failed part's error carries the part's
+// status (the SDK leaves it 0), so it classifies like a direct call.
 func decodePart[T serialization.Parsable](a batchAnswer, factory serialization.ParsableFactory) (T, error) {
-	return msgraphcore.GetBatchResponseById[T](a.resp, a.id, factory)
+	v, err := msgraphcore.GetBatchResponseById[T](a.resp, a.id, factory)
+	var api abs.ApiErrorable
+	if err != nil && errors.As(err, &api) {
+		api.SetStatusCode(a.status)
+	}
+	return v, err
 }
 
 // runBatch sends parts 20 to a $batch and calls handle once per part with its

@@ -677,3 +677,40 @@ func TestEnvDefaults(t *testing.T) {
 		t.Error("an http authority was accepted")
 	}
 }
+
+// TestWriteAndSharingPermissionsNamed: each call names the permission it
+// lacks.
+func TestWriteAndSharingPermissionsNamed(t *testing.T) {
+	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 2, Users: 20, FilesPerUser: 30, ShareRatio: 0.3}})
+	tr := exportOf(t, srv)
+	d, item, anon := sharedFile(tr, func(p tenant.ExportPermission) bool { return p.Link != nil && p.Link.Scope == "anonymous" })
+	srv.SetAppPermissions([]string{"User.Read.All", "Files.Read.All"})
+	c := newClient(t, configFor(srv)) // a new client: tokens carry the roles of their issue
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"delete", func() error { return c.DeletePermission(ctx, d, item, anon.ID) }, "Files.ReadWrite.All"},
+		{"expire", func() error {
+			_, err := c.SetPermissionExpiration(ctx, d, item, anon.ID, time.Now().Add(time.Hour))
+			return err
+		}, "Files.ReadWrite.All"},
+		{"delta", func() error { _, err := c.DeltaPage(ctx, d, ""); return err }, "Sites.FullControl.All"},
+		{"permissions", func() error { _, err := c.ListPermissions(ctx, d, []string{item}); return err }, "Sites.FullControl.All"},
+	}
+	for _, tc := range tests {
+		err := tc.call()
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != MissingPermission || e.Permission != tc.want || e.Status != 403 {
+			t.Errorf("%s: %v, want MissingPermission %s", tc.name, err, tc.want)
+		}
+	}
+	for uid := range tr.drives {
+		if got, err := c.UserDrives(ctx, []string{uid}); err != nil || got[uid] == nil {
+			t.Errorf("drives with Files.Read.All: %v, %v", got, err)
+		}
+		break
+	}
+}

@@ -76,6 +76,10 @@ func TestFaultsEveryKind(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UserDrives under faults: %v", err)
 	}
+	// Four drives at a time, as the sync engine runs them.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	var mu sync.Mutex
 	n := 0
 	for uid, d := range drives {
 		if want, ok := tr.drives[uid]; ok != (d != nil) || ok && d.ID != want.ID {
@@ -84,25 +88,49 @@ func TestFaultsEveryKind(t *testing.T) {
 		if d == nil {
 			continue
 		}
-		got, _, _ := enumerate(t, c, d.ID, "")
-		checkItems(t, d.ID, got, tr.items[d.ID])
-		var shared []string
-		for id, it := range got {
-			if it.Shared != nil && !it.IsRoot {
-				shared = append(shared, id)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(driveID string) {
+			defer func() { <-sem; wg.Done() }()
+			got := map[string]DriveItem{}
+			link := ""
+			for {
+				p, err := c.DeltaPage(ctx, driveID, link)
+				if err != nil {
+					t.Errorf("DeltaPage(%s) under faults: %v", driveID, err)
+					return
+				}
+				for _, it := range p.Items {
+					got[it.ID] = it
+				}
+				if p.DeltaLink != "" {
+					break
+				}
+				link = p.NextLink
 			}
-		}
-		perms, err := c.ListPermissions(ctx, d.ID, shared)
-		if err != nil {
-			t.Fatalf("ListPermissions under faults: %v", err)
-		}
-		for _, id := range shared {
-			if g, w := len(permIDs(perms[id])), len(tr.perms[id]); g != w {
-				t.Errorf("item %s: %d own permissions, want %d", id, g, w)
+			var shared []string
+			for id, it := range got {
+				if it.Shared != nil && !it.IsRoot {
+					shared = append(shared, id)
+				}
 			}
-		}
-		n++
+			perms, err := c.ListPermissions(ctx, driveID, shared)
+			if err != nil {
+				t.Errorf("ListPermissions under faults: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			checkItems(t, driveID, got, tr.items[driveID])
+			for _, id := range shared {
+				if g, w := len(permIDs(perms[id])), len(tr.perms[id]); g != w {
+					t.Errorf("item %s: %d own permissions, want %d", id, g, w)
+				}
+			}
+			n++
+		}(d.ID)
 	}
+	wg.Wait()
 	sim := srv.Stats()
 	st := c.Stats()
 	t.Logf("%d drives; client: %+v; simulator by status: %v", n, st, sim.ByStatus)
