@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -82,33 +83,53 @@ func classify(err error) (code, msg string, expected bool) {
 	return CodeInternal, "internal error", false
 }
 
+// resolverError marks an error returned by a resolver or directive (see markResolverErrors), so
+// that the presenter classifies it strictly even after gqlgen wraps it with the field's location.
+type resolverError struct{ err error }
+
+func (e *resolverError) Error() string { return e.err.Error() }
+func (e *resolverError) Unwrap() error { return e.err }
+
+// markResolverErrors is a field middleware.
+func markResolverErrors(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	if err != nil {
+		err = &resolverError{err}
+	}
+	return res, err
+}
+
 // ErrorPresenter maps every error to a message fit for the caller and one of the codes above.
 // Unexpected errors are logged with the field path and answered "internal error".
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		out := &gqlerror.Error{Path: graphql.GetPath(ctx)}
+		var located *gqlerror.Error
+		if errors.As(err, &located) {
+			if located.Path != nil {
+				out.Path = located.Path
+			}
+			out.Locations = located.Locations
+		}
 		var code, msg string
-		if top, ok := err.(*gqlerror.Error); ok {
-			// Raised by gqlgen itself: parsing, validation, argument coercion, the request limits.
-			// These describe the query, never the server's state.
-			if top.Path != nil {
-				out.Path = top.Path
-			}
-			out.Locations = top.Locations
-			code, msg = CodeBadUserInput, top.Message
-			if c, ok := top.Extensions["code"].(string); ok && publicCodes[c] {
-				code = c
-			}
-			if top.Err != nil {
-				if c, m, expected := classify(top.Err); expected {
-					code, msg = c, m
-				}
-			}
-		} else {
+		var fromResolver *resolverError
+		switch {
+		case errors.As(err, &fromResolver) || located == nil:
 			var expected bool
 			code, msg, expected = classify(err)
 			if !expected {
 				log.ErrorContext(ctx, "GraphQL request failed", "path", out.Path.String(), "error", err)
+			}
+		case strings.Contains(located.Message, "must not be null"):
+			// A resolver returned nothing for a non-null field: the server's fault.
+			log.ErrorContext(ctx, "GraphQL request failed", "path", out.Path.String(), "error", err)
+			code, msg = CodeInternal, "internal error"
+		default:
+			// Raised by gqlgen itself before any resolver ran: parsing, validation, argument
+			// coercion, the request limits. These describe the query, never the server's state.
+			code, msg = CodeBadUserInput, located.Message
+			if c, ok := located.Extensions["code"].(string); ok && publicCodes[c] {
+				code = c
 			}
 		}
 		out.Message = msg

@@ -82,5 +82,6 @@ func New(cfg Options) (*handler.Server, error) {
 	}
 	srv.Use(&limitsExtension{limits: limits})
 	srv.AroundOperations(r.withLoaders)
+	srv.AroundFields(markResolverErrors)
 	return srv, nil
 }

@@ -101,6 +101,12 @@ func TestErrorPresenter(t *testing.T) {
 		{sqlErr, CodeInternal, "internal error"},
 		{fmt.Errorf("list drive items: %w", sqlErr), CodeInternal, "internal error"},
 		{&wrapped{"stop sharing", sqlErr}, CodeInternal, "internal error"},
+		// As gqlgen hands resolver errors over: marked by the field middleware, then located.
+		{graphql.ErrorOnPath(ctx, &resolverError{fmt.Errorf("list: %w", sqlErr)}), CodeInternal, "internal error"},
+		{graphql.ErrorOnPath(ctx, &resolverError{badInput("first must be at most 500")}), CodeBadUserInput, "500"},
+		{graphql.ErrorOnPath(ctx, &resolverError{&apiError{CodeInternal, "syncing is not available on this server"}}), CodeInternal, "not available"},
+		// Argument coercion, before any resolver: about the query.
+		{graphql.ErrorOnPath(ctx, errors.New("time: cannot parse \"yesterday\"")), CodeBadUserInput, "cannot parse"},
 	} {
 		got := present(ctx, c.err)
 		if got.Extensions["code"] != c.code || !strings.Contains(got.Message, c.contains) {

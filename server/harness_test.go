@@ -149,6 +149,7 @@ type env struct {
 	bus   *events.Local
 	srv   *httptest.Server
 	api   *server.Server
+	ver   *auth.Verifier
 	data  apiseed.Data
 	stmts atomic.Int64
 }
@@ -166,6 +167,7 @@ func newEnv(t *testing.T, st *store.Store, change func(*server.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.ver = verifier
 	cfg := server.Config{
 		Store: st, Verifier: verifier, Version: "test",
 		OIDCIssuer: e.idp.issuer(), OIDCClientID: devidp.DemoSPAClientID,

@@ -38,7 +38,7 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 		mux.Handle(pattern, h)
 	}
 	if s.cfg.Frontend != nil {
-		mux.Handle("GET /", s.spa(s.cfg.Frontend))
+		mux.Handle("/", s.spa(s.cfg.Frontend))
 	}
 	return s.logRequests(securityHeaders(mux))
 }
@@ -172,6 +172,11 @@ func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request) {
 func (s *Server) spa(files fs.FS) http.Handler {
 	fileServer := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 		if name == "" {
 			name = "index.html"
