@@ -1,9 +1,13 @@
 package msgraph
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 )
 
 // fakeClock drives the pacer without sleeping.
@@ -78,5 +82,36 @@ func TestPacerHoldsEveryoneAfter429(t *testing.T) {
 	clk.t = clk.t.Add(3 * time.Second)
 	if d := p.reserve(100); d != 0 {
 		t.Errorf("wait %v without headers, want 0", d)
+	}
+}
+
+// TestMiddlewareChain: kiota's retry and User-Agent handlers are replaced,
+// ours sit in a fixed order, and the rest of the SDK's chain is kept.
+func TestMiddlewareChain(t *testing.T) {
+	c, err := New(t.Context(), Config{TenantID: "t", ClientID: "c", ClientSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := msgraphsdk.GetDefaultClientOptions()
+	chain := c.middlewares(&opts)
+	var names []string
+	for _, m := range chain {
+		names = append(names, fmt.Sprintf("%T", m))
+	}
+	got := strings.Join(names, " ")
+	for _, n := range names {
+		if strings.HasSuffix(n, "nethttplibrary.RetryHandler") || strings.HasSuffix(n, "nethttplibrary.UserAgentHandler") {
+			t.Errorf("chain still has kiota's %s: %s", n, got)
+		}
+	}
+	if names[0] != "*msgraph.userAgentHandler" {
+		t.Errorf("first handler %s, want ours", names[0])
+	}
+	if !strings.Contains(got, "*msgraph.retryHandler") || !strings.Contains(got, "CompressionHandler") ||
+		!strings.Contains(got, "GraphTelemetryHandler") || !strings.Contains(got, "RedirectHandler") {
+		t.Errorf("unexpected chain: %s", got)
+	}
+	if len(chain) != 8 {
+		t.Errorf("%d handlers, want 8: %s", len(chain), got)
 	}
 }
