@@ -24,6 +24,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "run the server (configured by OVERSHARE_* environment variables)", runServe},
+		{"demo", "run everything in one process: database, simulated tenant, identity provider, server", runDemo},
 		{"graphsim", "run the Microsoft Graph simulator with a synthetic tenant", runGraphsim},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"integrate", "connect a Microsoft 365 tenant (checks the credentials, prints the integration id)", runIntegrate},

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/tenant"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
+)
+
+// demoFile is what `overshare demo` writes to <data-dir>/demo.json for
+// people and scripts, and reads back on the next start so that passwords,
+// secrets and the integration survive a restart. It holds secrets: mode 0600.
+type demoFile struct {
+	URL                 string                      `json:"url"`
+	GraphQLURL          string                      `json:"graphqlUrl"`
+	Issuer              string                      `json:"issuer"`
+	TokenURL            string                      `json:"tokenUrl"`
+	Users               map[string]demoUser         `json:"users"`
+	ScriptClients       map[string]demoScriptClient `json:"scriptClients"`
+	IntegrationID       string                      `json:"integrationId"`
+	SimulatorControlURL string                      `json:"simulatorControlUrl"`
+	SimulatorSecret     string                      `json:"simulatorSecret"`
+	SimulatorClientID   string                      `json:"simulatorClientId"`
+	SimulatorCAFile     string                      `json:"simulatorCaFile"`
+	TenantSeed          int64                       `json:"tenantSeed"`
+}
+
+type demoUser struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type demoScriptClient struct {
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+}
+
+// runDemo runs everything in one process: the embedded SQLite database, the
+// Graph simulator with a sample tenant, the development OIDC provider under
+// /oidc, River on SQLite and the server; it connects the simulated tenant
+// and starts its first sync.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	var (
+		addr     = fs.String("addr", "127.0.0.1:8080", "listen address of the dashboard and API")
+		dataDir  = fs.String("data-dir", "./data", "where the database, keys and demo.json live")
+		users    = fs.Int("users", 50, "users in the simulated tenant (first start only)")
+		files    = fs.Int("files-per-user", 200, "files per OneDrive in the simulated tenant")
+		share    = fs.Float64("share-ratio", 0.1, "fraction of items with sharing of their own")
+		interval = fs.Duration("schedule-interval", time.Minute, "how often due syncs are looked for")
+		verbose  = fs.Bool("verbose", false, "log at info level (default: warnings only)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := os.MkdirAll(filepath.Join(*dataDir, "graphsim"), 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	statePath := filepath.Join(*dataDir, "demo.json")
+	prev, err := readDemoFile(statePath)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+
+	// The simulated tenant: the same seed and app credentials as last time,
+	// so the stored integration still signs in.
+	seed := prev.TenantSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano()%1_000_000 + 1
+	}
+	sim, err := graphsim.Start(ctx, graphsim.Options{
+		Tenant:       tenant.Config{Seed: seed, Users: *users, FilesPerUser: *files, ShareRatio: *share},
+		ClientID:     prev.SimulatorClientID,
+		ClientSecret: prev.SimulatorSecret,
+		CADir:        filepath.Join(*dataDir, "graphsim"),
+		Logger:       log.With("component", "graphsim"),
+	})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	info := sim.Info()
+
+	opts := devidp.DemoOptions(base+"/oidc", []string{base + "/auth/callback", base + "/auth/silent"})
+	reuseDemoSecrets(&opts, prev)
+	idp, err := devidp.New(opts)
+	if err != nil {
+		return err
+	}
+
+	a, err := startApp(ctx, appConfig{
+		Store: store.Config{DataDir: *dataDir, Logger: log},
+		Graph: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile},
+		Auth: auth.Config{Issuer: idp.Issuer(), Audience: devidp.DemoAudience,
+			// The verifier discovers the provider before the server listens.
+			HTTPClient: idp.HTTPClient()},
+		SPAClientID: devidp.DemoSPAClientID,
+		PublicURL:   base,
+		Mount:       map[string]http.Handler{"/oidc/": idp},
+		Workers:     1,
+		Interval:    *interval,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	integ, err := demoIntegration(ctx, a.store, prev.IntegrationID, info)
+	if err != nil {
+		a.close()
+		return err
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- a.serve(ctx, ln) }()
+
+	if integ.LastSyncAt == nil {
+		// Waits for the worker to pick the job up; the server already answers.
+		go func() {
+			if _, err := a.jobs.StartSync(ctx, integ.ID, true); err != nil && ctx.Err() == nil {
+				log.Warn("start the first sync", "integration", integ.ID, "error", err)
+			}
+		}()
+	}
+
+	df := demoFile{
+		URL: base + "/", GraphQLURL: base + "/graphql", Issuer: idp.Issuer(), TokenURL: idp.TokenURL(),
+		Users: map[string]demoUser{}, ScriptClients: map[string]demoScriptClient{},
+		IntegrationID: integ.ID, SimulatorControlURL: info.ControlURL, SimulatorSecret: info.ClientSecret,
+		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, TenantSeed: seed,
+	}
+	for _, u := range opts.Users {
+		df.Users[u.Username] = demoUser{Username: u.Username, Password: u.Password}
+	}
+	for _, c := range opts.Clients {
+		if role := scriptRole(c.ID); role != "" {
+			df.ScriptClients[role] = demoScriptClient{ClientID: c.ID, ClientSecret: c.Secret}
+		}
+	}
+	if err := writeDemoFile(statePath, df); err != nil {
+		// Without it nobody can log in: stop.
+		log.Error("write demo.json", "error", err)
+		return errors.Join(err, <-served)
+	}
+	printDemo(stdout, df, statePath)
+	return <-served
+}
+
+// demoIntegration returns the saved integration, or connects the simulated
+// tenant (checking its credentials first, as `integrate` does).
+func demoIntegration(ctx context.Context, st *store.Store, savedID string, info graphsim.Info) (*models.Integration, error) {
+	if savedID != "" {
+		in, err := st.Integration(ctx, savedID)
+		if err == nil {
+			return in, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	err := credentialChecker{defaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}}.
+		Check(ctx, info.TenantID, info.ClientID, info.ClientSecret)
+	if err != nil {
+		return nil, fmt.Errorf("the simulated tenant refused its own credentials: %w", err)
+	}
+	in := &models.Integration{Name: "Contoso (simulated)", TenantID: info.TenantID, ClientID: info.ClientID}
+	if err := st.CreateIntegration(ctx, in, info.ClientSecret); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// reuseDemoSecrets puts last run's passwords and client secrets back, so
+// that saved logins and scripts keep working.
+func reuseDemoSecrets(opts *devidp.Options, prev demoFile) {
+	for i, u := range opts.Users {
+		if p, ok := prev.Users[u.Username]; ok && p.Password != "" {
+			opts.Users[i].Password = p.Password
+		}
+	}
+	for i, c := range opts.Clients {
+		if p, ok := prev.ScriptClients[scriptRole(c.ID)]; ok && p.ClientID == c.ID && p.ClientSecret != "" && c.Secret != "" {
+			opts.Clients[i].Secret = p.ClientSecret
+		}
+	}
+}
+
+func scriptRole(clientID string) string {
+	switch clientID {
+	case devidp.DemoAdminScriptClientID:
+		return "admin"
+	case devidp.DemoViewerScriptClientID:
+		return "viewer"
+	}
+	return ""
+}
+
+func readDemoFile(path string) (demoFile, error) {
+	var df demoFile
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return df, nil
+	}
+	if err != nil {
+		return df, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &df); err != nil {
+		return df, fmt.Errorf("read %s: %w (delete it to start afresh)", path, err)
+	}
+	return df, nil
+}
+
+// writeDemoFile replaces the file atomically, owner-only, so a script that
+// waits for it never reads half of it.
+func writeDemoFile(path string, df demoFile) error {
+	b, err := json.MarshalIndent(df, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".demo-*.json")
+	if err != nil {
+		return fmt.Errorf("write demo.json: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write demo.json: %w", err)
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write demo.json: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write demo.json: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write demo.json: %w", err)
+	}
+	return nil
+}
+
+// printDemo tells the person at the terminal what to open and how to log
+// in. Passwords and secrets stay in demo.json (owner-only), never on the
+// terminal or in logs.
+func printDemo(w io.Writer, df demoFile, path string) {
+	fmt.Fprintf(w, `Overshare demo is running.
+
+  Open        %s
+  Log in as   admin  (can stop sharing) or viewer (sees counts only)
+  Passwords   jq .users %s
+  GraphQL     %s
+  Token URL   %s (client credentials: jq .scriptClients %s)
+
+The simulated tenant is syncing now. Press Ctrl+C to stop; the data stays in %s.
+`, df.URL, path, df.GraphQLURL, df.TokenURL, path, filepath.Dir(path))
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/events"
+	"github.com/overshare/overshare/frontend"
+	"github.com/overshare/overshare/graph"
+	"github.com/overshare/overshare/jobs"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/server"
+	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
+)
+
+// runServe is the production server, configured by the environment (see the
+// README): the database, OIDC, Graph endpoints, allowed origins. Logs are
+// JSON on stderr. SIGINT/SIGTERM shut it down gracefully: websockets first,
+// then requests in flight, then running syncs (cancelled, checkpoints kept;
+// River runs them again after a restart).
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("OVERSHARE_LOG_LEVEL"))}))
+	workers, err := envInt("OVERSHARE_SYNC_WORKERS", jobs.DefaultWorkers)
+	if err != nil {
+		return err
+	}
+	interval, err := envDuration("OVERSHARE_SCHEDULE_INTERVAL", jobs.DefaultPeriodicInterval)
+	if err != nil {
+		return err
+	}
+	storeCfg := store.ConfigFromEnv()
+	storeCfg.Logger = log
+	authCfg := auth.ConfigFromEnv()
+	if authCfg.Issuer == "" || authCfg.Audience == "" {
+		return errors.New("OVERSHARE_OIDC_ISSUER and OVERSHARE_OIDC_AUDIENCE are required")
+	}
+	addr := envOr("OVERSHARE_ADDR", ":8080")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	defer ln.Close()
+	a, err := startApp(ctx, appConfig{
+		Store:          storeCfg,
+		Graph:          msgraph.EnvDefaults(),
+		Auth:           authCfg,
+		AllowedOrigins: server.OriginsFromEnv(os.Getenv("OVERSHARE_ALLOWED_ORIGINS")),
+		SPAClientID:    os.Getenv("OVERSHARE_OIDC_CLIENT_ID"),
+		PublicURL:      os.Getenv("OVERSHARE_PUBLIC_URL"),
+		Workers:        workers,
+		Interval:       interval,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("overshare serving", "addr", ln.Addr().String(), "version", version, "database", a.store.Dialect())
+	return a.serve(ctx, ln)
+}
+
+// appConfig is what serve and demo have in common.
+type appConfig struct {
+	Store          store.Config
+	Graph          msgraph.Config // endpoints; credentials come from each integration
+	Auth           auth.Config
+	AllowedOrigins []string
+	SPAClientID    string
+	PublicURL      string
+	Mount          map[string]http.Handler
+	Frontend       fs.FS // default: the embedded SPA
+	Workers        int
+	Interval       time.Duration
+	Logger         *slog.Logger
+}
+
+// app is the running pieces, stopped in reverse order.
+type app struct {
+	log    *slog.Logger
+	store  *store.Store
+	bus    events.Bus
+	jobs   *jobs.Service
+	server *server.Server
+	closer []func()
+}
+
+// startApp opens the database (migrating it and River's tables), starts the
+// job workers and builds the HTTP server; serve runs it.
+func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
+	log := cfg.Logger
+	a := &app{log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	a.store, err = store.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, func() { a.store.Close() })
+	if a.store.Dialect() == store.Postgres {
+		// Progress reaches the websockets of every process sharing the database.
+		pg, err := events.NewPostgres(ctx, a.store.PgxPool(), log)
+		if err != nil {
+			return nil, err
+		}
+		a.bus = pg
+		a.closer = append(a.closer, pg.Close)
+	} else {
+		a.bus = events.NewLocal()
+	}
+	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: cfg.Graph})
+	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
+		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.jobs.Start(ctx); err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, func() {
+		// Running syncs are cancelled and keep their checkpoints.
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := a.jobs.Stop(sctx); err != nil {
+			log.Warn("stop jobs", "error", err)
+		}
+	})
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	spa := cfg.Frontend
+	if spa == nil {
+		spa = frontend.Dist()
+	}
+	a.server, err = server.New(server.Config{
+		Store:    a.store,
+		Verifier: verifier,
+		GraphQL: graph.Options{
+			Events:      a.bus,
+			Syncer:      a.jobs.Syncs(),
+			Credentials: credentialChecker{defaults: cfg.Graph, log: log},
+			Logger:      log,
+		},
+		AllowedOrigins: cfg.AllowedOrigins,
+		Frontend:       spa,
+		OIDCIssuer:     cfg.Auth.Issuer,
+		OIDCClientID:   cfg.SPAClientID,
+		PublicURL:      cfg.PublicURL,
+		Version:        version,
+		Mount:          cfg.Mount,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// serve serves HTTP on ln until ctx ends, then stops everything.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	defer a.close()
+	err := a.server.Serve(ctx, ln)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("overshare stopped")
+	return nil
+}
+
+func (a *app) close() {
+	for i := len(a.closer) - 1; i >= 0; i-- {
+		a.closer[i]()
+	}
+	a.closer = nil
+}
+
+// credentialChecker checks an app registration against Graph for the
+// GraphQL integrate mutation; its errors are msgraph's classified ones,
+// written for people and free of secrets.
+type credentialChecker struct {
+	defaults msgraph.Config
+	log      *slog.Logger
+}
+
+func (c credentialChecker) Check(ctx context.Context, tenantID, clientID, clientSecret string) error {
+	cfg := c.defaults
+	cfg.TenantID, cfg.ClientID, cfg.ClientSecret = tenantID, clientID, clientSecret
+	cfg.Version, cfg.Logger = version, c.log
+	gc, err := msgraph.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return gc.CheckCredentials(ctx)
+}
+
+func envOr(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) (int, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive whole number", name)
+	}
+	return n, nil
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 1m", name)
+	}
+	return d, nil
+}
+
+func logLevel(v string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
