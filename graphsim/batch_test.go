@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
@@ -151,7 +152,15 @@ func TestBatchOverHTTP(t *testing.T) {
 
 func TestBatchThroughSDK(t *testing.T) {
 	s := startSim(t, graphsim.Options{})
-	client, adapter := s.graphClient(t)
+	var encodings []string
+	tr := s.transport()
+	spy := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(r.URL.Path, "/$batch") {
+			encodings = append(encodings, r.Header.Get("Content-Encoding"))
+		}
+		return tr.RoundTrip(r)
+	})
+	client, adapter := s.graphClientWith(t, s.credential(t, s.info.TenantID, s.info.ClientID, s.info.ClientSecret), spy)
 	ctx := context.Background()
 	ex := s.export(t)
 	batch := msgraphcore.NewBatchRequest(adapter)
@@ -173,9 +182,12 @@ func TestBatchThroughSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := batch.Send(ctx, adapter) // the SDK gzips the body
+	resp, err := batch.Send(ctx, adapter)
 	if err != nil {
 		t.Fatalf("send batch: %v", err)
+	}
+	if strings.Join(encodings, ",") != "gzip" {
+		t.Fatalf("the SDK sent the batch with Content-Encoding %q; the simulator should have taken the gzip body at once", encodings)
 	}
 	codes := resp.GetStatusCodes()
 	for _, id := range ids {
@@ -225,3 +237,7 @@ func TestBatchThrottledItems(t *testing.T) {
 		t.Fatalf("ok=%d throttled=%d stats=%+v; want 2 ok, 3 throttled, 25 RU charged", ok, throttled, st)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

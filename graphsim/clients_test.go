@@ -105,10 +105,12 @@ var registerBatchErrors sync.Once
 // graphClient is msgraph-sdk-go as production builds it.
 func (s *sim) graphClient(t testing.TB) (*msgraphsdk.GraphServiceClient, *msgraphsdk.GraphRequestAdapter) {
 	t.Helper()
-	return s.graphClientWith(t, s.credential(t, s.info.TenantID, s.info.ClientID, s.info.ClientSecret))
+	return s.graphClientWith(t, s.credential(t, s.info.TenantID, s.info.ClientID, s.info.ClientSecret), s.transport())
 }
 
-func (s *sim) graphClientWith(t testing.TB, cred azcore.TokenCredential) (*msgraphsdk.GraphServiceClient, *msgraphsdk.GraphRequestAdapter) {
+// graphClientWith builds the client on a given credential and parent
+// transport (tests wrap the transport to see what the SDK sends).
+func (s *sim) graphClientWith(t testing.TB, cred azcore.TokenCredential, parent http.RoundTripper) (*msgraphsdk.GraphServiceClient, *msgraphsdk.GraphRequestAdapter) {
 	t.Helper()
 	registerBatchErrors.Do(func() {
 		_ = msgraphcore.RegisterError(msgraphcore.BatchRequestErrorRegistryKey, abs.ErrorMappings{
@@ -122,7 +124,7 @@ func (s *sim) graphClientWith(t testing.TB, cred azcore.TokenCredential) (*msgra
 	}
 	opts := msgraphsdk.GetDefaultClientOptions()
 	hc := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(s.transport(), msgraphcore.GetDefaultMiddlewaresWithOptions(&opts)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(parent, msgraphcore.GetDefaultMiddlewaresWithOptions(&opts)...),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       100 * time.Second,
 	}
