@@ -77,3 +77,9 @@ frontend-size: frontend
 # End-to-end tests in headless Chromium against `overshare demo` (started and stopped here).
 test-e2e: build chromium
 	frontend/e2e/with-demo.sh ./bin/overshare
+
+# Bulk upsert of drive_items and permissions: COPY, unnest and gorm on
+# PostgreSQL, gorm on SQLite; 100k rows in one batch and in pages of 200.
+.PHONY: bench-store
+bench-store: pg-up
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./store/
