@@ -298,3 +298,16 @@ func TestRepeatGuardGivesUp(t *testing.T) {
 		t.Fatalf("ListUsers with every page repeated = %v after %d pages, want an error and no page handed out", err, calls)
 	}
 }
+
+// TestShortLivedTokens: a token that expires between calls is replaced, not
+// reported as a failure.
+func TestShortLivedTokens(t *testing.T) {
+	srv := startSim(t, graphsim.Options{TokenTTL: time.Second})
+	c := newClient(t, configFor(srv))
+	for i := range 2 {
+		if err := c.CheckCredentials(context.Background()); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		time.Sleep(1500 * time.Millisecond) // let the token expire
+	}
+}
