@@ -79,8 +79,7 @@ function Shell() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        <nav>
-          {nav.map((n) => (
+        {nav.map((n) => (
             <NavLink
               key={n.path}
               component={RouterNavLink}
@@ -91,7 +90,6 @@ function Shell() {
               onClick={() => setOpened(false)}
             />
           ))}
-        </nav>
         {!admin && (
           <Text size="xs" c="dimmed" p="sm">
             Other screens need the admin role.

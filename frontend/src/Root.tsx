@@ -32,6 +32,8 @@ export function Root({ config }: { config: RuntimeConfig }) {
         const state = (user?.state ?? {}) as LoginState;
         const to = state.returnTo && state.returnTo.startsWith('/') && !state.returnTo.startsWith('//') ? state.returnTo : '/';
         window.history.replaceState({}, document.title, to);
+        // Let the router see the new address (it listens to popstate only).
+        window.dispatchEvent(new PopStateEvent('popstate'));
       },
     };
   }, [config]);

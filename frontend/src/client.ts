@@ -38,5 +38,8 @@ export function makeClient(config: RuntimeConfig, token: () => string | undefine
       return { headers };
     },
     requestPolicy: 'cache-and-network',
+    // urql defaults to GET for short queries; the API takes POST only (a GET
+    // endpoint would invite cross-site requests and logs full of queries).
+    preferGetMethod: false,
   });
 }

@@ -20,7 +20,7 @@ const COLS: Col[] = [
   { id: 'name', header: 'Name', width: 'minmax(180px, 2fr)', sort: 'NAME' },
   { id: 'path', header: 'Path', width: 'minmax(140px, 2fr)' },
   { id: 'owner', header: 'Owner', width: 'minmax(120px, 1.2fr)' },
-  { id: 'scope', header: 'Scope', width: '130px' },
+  { id: 'scope', header: 'Scope', width: '150px' },
   { id: 'type', header: 'Link type', width: '120px' },
   { id: 'expiry', header: 'Expires', width: '110px' },
   { id: 'password', header: 'Password', width: '84px' },
@@ -204,7 +204,7 @@ function renderCell(id: string, item: DriveItemRowFragment, onOpen: (i: DriveIte
           title={`Show sharing of ${item.name}`}
           data-testid="file-name"
         >
-          {item.folder ? '📁 ' : ''}
+          {item.folder && <FolderIcon />}
           {item.name}
         </UnstyledButton>
       );
@@ -263,4 +263,12 @@ function renderCell(id: string, item: DriveItemRowFragment, onOpen: (i: DriveIte
     default:
       return null;
   }
+}
+
+function FolderIcon() {
+  return (
+    <svg width="14" height="14" viewBox="0 0 24 24" role="img" aria-label="Folder" style={{ marginRight: 4, verticalAlign: -2 }}>
+      <path fill="currentColor" d="M10 4l2 2h8a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h6z" />
+    </svg>
+  );
 }

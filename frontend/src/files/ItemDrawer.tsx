@@ -7,7 +7,7 @@ import type { PermissionFieldsFragment } from '../gql/graphql';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorState, Loading } from '../components/States';
 import { LinkTypeBadge, ScopeBadge } from '../components/Badges';
-import { describePermission, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from '../lib/confirm';
+import { describePermission, folderName, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from '../lib/confirm';
 import { dayEndISO } from '../lib/filters';
 import { errorText } from '../lib/errors';
 import { formatBytes, formatDate, formatDateTime } from '../lib/format';
@@ -156,7 +156,7 @@ export function ItemDrawer({
                 )}
                 {p.inherited ? (
                   <Text size="xs" c="dimmed">
-                    Inherited from {p.inheritedFrom?.path ?? 'a parent folder'}: change it there.
+                    Inherited from {folderName(p.inheritedFrom)}: change it there.
                   </Text>
                 ) : (
                   <Group gap="xs">

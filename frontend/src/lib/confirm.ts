@@ -51,8 +51,7 @@ export function describePermission(p: Perm): string {
           : `the specific-people ${level} link`;
     return extra ? `${base} used by ${extra}` : base;
   }
-  const w = who(p) || 'a direct grant';
-  return `${w}'s ${access(p.roles)} access`;
+  return `${access(p.roles)} access granted directly to ${who(p) || 'someone'}`;
 }
 
 export function stopSharingLines(itemName: string, perms: readonly Perm[]): string[] {
@@ -84,8 +83,14 @@ export function splitRemovable<T extends Perm>(perms: readonly T[]): { removable
   };
 }
 
+export function folderName(f: { name: string; path: string } | null | undefined): string {
+  if (!f) return 'a parent folder';
+  if (f.path === '/' || f.path === '') return 'the top folder of the drive';
+  return f.path || f.name;
+}
+
 export function inheritedNote(perms: readonly Perm[]): string | null {
-  const folders = [...new Set(perms.filter((p) => p.inherited).map((p) => p.inheritedFrom?.path || p.inheritedFrom?.name || 'a parent folder'))];
+  const folders = [...new Set(perms.filter((p) => p.inherited).map((p) => folderName(p.inheritedFrom)))];
   if (!folders.length) return null;
   return `Sharing inherited from ${folders.join(', ')} stays: change it on that folder instead.`;
 }

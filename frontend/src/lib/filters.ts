@@ -158,5 +158,6 @@ export function describeFilter(f: DriveItemFilter): string {
   if (f.search) parts.push(`name contains “${f.search}”`);
   if (f.modifiedAfter) parts.push(`modified from ${f.modifiedAfter.slice(0, 10)}`);
   if (f.modifiedBefore) parts.push(`modified before ${f.modifiedBefore.slice(0, 10)}`);
+  if (f.sharedOnly === false) return parts.length ? `every item ${parts.join(', ')}` : 'every item, shared or not';
   return parts.length ? parts.join(', ') : 'every shared item';
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useClient } from 'urql';
-import { Button, Group, MultiSelect, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Group, MultiSelect, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useIntegration } from '../integration';
@@ -42,7 +42,8 @@ export default function SharedFiles() {
   const client = useClient();
   const [params, setParams] = useSearchParams();
   const view = useMemo(() => fileViewFromSearch(params), [params]);
-  const filter = useMemo(() => cleanFilter(view.filter), [view.filter]);
+  // The screen lists shared items unless the person asks for every item.
+  const filter = useMemo(() => cleanFilter({ sharedOnly: true, ...view.filter }), [view.filter]);
   const order = view.order ?? DEFAULT_ORDER;
   const [openId, setOpenId] = useState<string | null>(params.get('item'));
   const [bulkOpen, setBulkOpen] = useState(false);
@@ -191,6 +192,12 @@ export default function SharedFiles() {
             setParams(p, { replace: true });
           }}
           w={150}
+        />
+        <Checkbox
+          label="Include items that are not shared"
+          checked={view.filter.sharedOnly === false}
+          onChange={(e) => setFilter({ sharedOnly: e.currentTarget.checked ? false : undefined })}
+          mb={8}
         />
         {active > 0 && (
           <Button
