@@ -672,7 +672,8 @@ func (r *queryResolver) Integrations(ctx context.Context) ([]*models.Integration
 
 func (r *queryResolver) Integration(ctx context.Context, id string) (*models.Integration, error) {
 	in, err := r.integration(ctx, id)
-	if isNotFound(err) || errors.As(err, new(*apiError)) && err.(*apiError).code == CodeNotFound {
+	var ae *apiError
+	if isNotFound(err) || (errors.As(err, &ae) && ae.code == CodeNotFound) {
 		return nil, nil
 	}
 	return in, err

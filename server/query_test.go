@@ -168,9 +168,9 @@ func inOrder(an, bn string, as, bs int64, am, bm *time.Time, aid, bid, field str
 		switch {
 		case am == nil && bm == nil:
 		case am == nil:
-			c = -1
-		case bm == nil:
 			c = 1
+		case bm == nil:
+			c = -1
 		default:
 			c = am.Compare(*bm)
 		}

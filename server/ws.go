@@ -87,6 +87,8 @@ func (i wsImplementation) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return conn, nil
 	}
 	st.conn = conn
+	conn.mu.Lock()
+	defer conn.mu.Unlock()
 	conn.timer = time.AfterFunc(i.initTimeout, func() {
 		conn.mu.Lock()
 		seen := conn.initSeen

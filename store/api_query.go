@@ -67,8 +67,10 @@ const (
 )
 
 // sortKey is the ordering of one list: expr (a column or expression), then idExpr as the tie
-// breaker, both in the same direction. A nullable key sorts NULLs first when ascending (and so
-// last when descending), written out explicitly because PostgreSQL and SQLite disagree by default.
+// breaker, both in the same direction. A nullable key sorts NULLs last when ascending and first
+// when descending: PostgreSQL's B-tree order, so that an index on (integration_id, key, id) serves
+// the ordering both ways. SQLite orders NULLs the other way round by default, so the NULLS
+// clause is always written out.
 type sortKey struct {
 	name     string // recorded in cursors so that a cursor is only valid for its ordering
 	expr     string
@@ -86,10 +88,9 @@ func (k sortKey) tag() string {
 }
 
 func (k sortKey) orderBy() string {
-	dir := "ASC"
-	nulls := "NULLS FIRST"
+	dir, nulls := "ASC", "NULLS LAST"
 	if k.desc {
-		dir, nulls = "DESC", "NULLS LAST"
+		dir, nulls = "DESC", "NULLS FIRST"
 	}
 	if k.nullable {
 		return fmt.Sprintf("%s %s %s, %s %s", k.expr, dir, nulls, k.idExpr, dir)
@@ -156,22 +157,22 @@ func (k sortKey) after(cursor string) (string, []any, error) {
 	} else if !k.nullable {
 		return "", nil, ErrBadCursor
 	}
-	cmp, idCmp := ">", ">"
-	if k.desc {
-		cmp, idCmp = "<", "<"
-	}
 	e, id := k.expr, k.idExpr
+	// Row comparisons let PostgreSQL turn the condition into an index range.
 	switch {
 	case value == nil && !k.desc:
-		// NULLs come first: the rest of the NULLs, then every non-NULL key.
-		return fmt.Sprintf("((%s IS NULL AND %s > ?) OR %s IS NOT NULL)", e, id, e), []any{c.ID}, nil
-	case value == nil && k.desc:
 		// NULLs come last: only the rest of the NULLs.
-		return fmt.Sprintf("(%s IS NULL AND %s < ?)", e, id), []any{c.ID}, nil
-	case k.nullable && k.desc:
-		return fmt.Sprintf("(%s < ? OR (%s = ? AND %s < ?) OR %s IS NULL)", e, e, id, e), []any{value, value, c.ID}, nil
+		return fmt.Sprintf("(%s IS NULL AND %s > ?)", e, id), []any{c.ID}, nil
+	case value == nil && k.desc:
+		// NULLs come first: the rest of the NULLs, then every non-NULL key.
+		return fmt.Sprintf("((%s IS NULL AND %s < ?) OR %s IS NOT NULL)", e, id, e), []any{c.ID}, nil
+	case k.desc:
+		// A NULL key compares as unknown, so the NULLs (already shown) stay out.
+		return fmt.Sprintf("(%s, %s) < (?, ?)", e, id), []any{value, c.ID}, nil
+	case k.nullable:
+		return fmt.Sprintf("((%s, %s) > (?, ?) OR %s IS NULL)", e, id, e), []any{value, c.ID}, nil
 	default:
-		return fmt.Sprintf("(%s %s ? OR (%s = ? AND %s %s ?))", e, cmp, e, id, idCmp), []any{value, value, c.ID}, nil
+		return fmt.Sprintf("(%s, %s) > (?, ?)", e, id), []any{value, c.ID}, nil
 	}
 }
 

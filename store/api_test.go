@@ -137,7 +137,7 @@ func TestAPIItemPaginationEveryOrder(t *testing.T) {
 	})
 }
 
-// compareItems orders two items the way the API promises: key (NULL first ascending), then id,
+// compareItems orders two items the way the API promises: key (NULL last ascending), then id,
 // both in the direction asked for.
 func compareItems(a, b models.DriveItem, field string, desc bool) int {
 	c := 0
@@ -150,9 +150,9 @@ func compareItems(a, b models.DriveItem, field string, desc bool) int {
 		switch {
 		case a.LastModifiedDateTime == nil && b.LastModifiedDateTime == nil:
 		case a.LastModifiedDateTime == nil:
-			c = -1
-		case b.LastModifiedDateTime == nil:
 			c = 1
+		case b.LastModifiedDateTime == nil:
+			c = -1
 		default:
 			c = a.LastModifiedDateTime.Compare(*b.LastModifiedDateTime)
 		}
