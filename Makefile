@@ -12,9 +12,10 @@ export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
 
-# The main job: until the server lands this runs the simulator with a sample tenant.
+# The main job: everything in one process (SQLite, the simulated tenant, the
+# development OIDC provider, the server). demo.json in ./data says how to log in.
 demo: build
-	./bin/overshare graphsim --users 50 --files-per-user 200
+	./bin/overshare demo
 
 # Everything CI runs.
 test: pg-up check-generated vet test-go test-frontend
