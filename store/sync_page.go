@@ -313,3 +313,29 @@ func (s *Store) SyncUsersKnown(ctx context.Context, integrationID string, userID
 	}
 	return out, nil
 }
+
+// SyncItemPath is what the sync engine needs to derive a new item's path.
+type SyncItemPath struct {
+	ID, ParentID, Name, Path, WebURL string
+}
+
+// SyncItemPaths returns the stored parent, name, path and webUrl of the
+// listed items of a drive.
+func (s *Store) SyncItemPaths(ctx context.Context, integrationID, driveID string, ids []string) (map[string]SyncItemPath, error) {
+	out := make(map[string]SyncItemPath, len(ids))
+	err := forChunks(ids, 1000, func(chunk []string) error {
+		var rows []SyncItemPath
+		if err := s.db.WithContext(ctx).Raw(`SELECT id, parent_id, name, path, web_url FROM drive_items WHERE integration_id = ? AND drive_id = ? AND id IN ?`,
+			integrationID, driveID, chunk).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			out[r.ID] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read item paths: %w", err)
+	}
+	return out, nil
+}

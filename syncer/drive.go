@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
@@ -21,6 +22,10 @@ type cursor struct {
 	needStart bool   // store.StartFullRound before the next commit
 	itemsSeen int64
 	changed   bool // the round returned at least one change
+	// repath: some item's path could not be derived when it was written,
+	// or a stored item was renamed or moved, so the round must end with a
+	// recompute of the drive's paths.
+	repath bool
 	resyncs   int
 }
 
@@ -50,7 +55,7 @@ func (r *run) plan(ctx context.Context, driveID string) (cursor, error) {
 	switch {
 	case st.NextLink != nil && *st.NextLink != "" && (st.RoundFull || !r.full):
 		// Pages committed before the interruption may have changed items.
-		return cursor{link: *st.NextLink, roundFull: st.RoundFull, itemsSeen: st.ItemsSeen, changed: true}, nil
+		return cursor{link: *st.NextLink, roundFull: st.RoundFull, itemsSeen: st.ItemsSeen, changed: true, repath: true}, nil
 	case r.full || st.DeltaLink == nil || *st.DeltaLink == "" || st.RoundFull:
 		return cursor{roundFull: true, needStart: true}, nil
 	default:
@@ -166,12 +171,18 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 	for {
 		if p == nil {
 			var err error
-			if p, err = r.fetch(ctx, d.id, &cur); err != nil {
+			t0 := time.Now()
+			p, err = r.fetch(ctx, d.id, &cur)
+			r.graphNanos.Add(int64(time.Since(t0)))
+			if err != nil {
 				r.driveFailed(ctx, d.id, err)
 				return false, fmt.Errorf("sync drive %s: %w", d.id, err)
 			}
 		}
-		if err := r.commit(ctx, d.id, &cur, p); err != nil {
+		t0 := time.Now()
+		err := r.commit(ctx, d.id, &cur, p)
+		r.dbNanos.Add(int64(time.Since(t0)))
+		if err != nil {
 			return false, fmt.Errorf("sync drive %s: %w", d.id, err)
 		}
 		last := p.delta != ""
@@ -269,11 +280,86 @@ func (r *run) commit(ctx context.Context, driveID string, cur *cursor, p *page) 
 		cur.changed = true
 	}
 	w.ItemsSeen = cur.itemsSeen
+	if len(w.Items) > 0 {
+		if err := r.derivePaths(ctx, driveID, cur, w.Items); err != nil {
+			return err
+		}
+	}
 	if p.delta != "" {
 		w.Sweep = cur.roundFull
-		w.RecomputePaths = cur.changed || cur.roundFull
+		w.RecomputePaths = cur.repath
 	}
-	return r.st.CommitSyncPage(ctx, r.integ.ID, driveID, w)
+	t0 := time.Now()
+	err := r.st.CommitSyncPage(ctx, r.integ.ID, driveID, w)
+	r.log.Debug("page committed", "drive", driveID, "items", len(w.Items), "deleted", len(w.DeletedIDs),
+		"permissions", len(w.Permissions), "last", p.delta != "", "took", time.Since(t0))
+	return err
+}
+
+// derivePaths sets the path of the page's items from their parents' (in
+// the page or stored), so that a first sync writes each row once instead of
+// rewriting every row in a recompute at the end. Whenever that cannot be
+// done exactly (a parent not known yet, a stored item renamed or moved,
+// whose descendants' paths change too) the round is marked for a recompute.
+func (r *run) derivePaths(ctx context.Context, driveID string, cur *cursor, items []models.DriveItem) error {
+	inPage := make(map[string]int, len(items))
+	for i := range items {
+		inPage[items[i].ID] = i
+	}
+	ask := make([]string, 0, len(items))
+	for i := range items {
+		ask = append(ask, items[i].ID)
+		if _, ok := inPage[items[i].ParentID]; !ok && items[i].ParentID != "" {
+			ask = append(ask, items[i].ParentID)
+		}
+	}
+	stored, err := r.st.SyncItemPaths(ctx, r.integ.ID, driveID, ask)
+	if err != nil {
+		return err
+	}
+	const resolving = "\x00"
+	var pathOf func(i, depth int) string
+	pathOf = func(i, depth int) string {
+		it := &items[i]
+		if it.IsRoot {
+			return "/"
+		}
+		if it.Path != "" || depth > maxDepth {
+			return it.Path
+		}
+		it.Path = resolving // a parent cycle inside the page resolves to ""
+		parent := ""
+		if j, ok := inPage[it.ParentID]; ok {
+			parent = pathOf(j, depth+1)
+		} else if s, ok := stored[it.ParentID]; ok {
+			parent = s.Path
+		}
+		switch parent {
+		case "", resolving:
+			it.Path = ""
+		case "/":
+			it.Path = "/" + it.Name
+		default:
+			it.Path = parent + "/" + it.Name
+		}
+		return it.Path
+	}
+	for i := range items {
+		pathOf(i, 0)
+	}
+	for i := range items {
+		it := &items[i]
+		old, existed := stored[it.ID]
+		switch {
+		case it.Path == "":
+			cur.repath = true
+		case existed && old.Path != it.Path:
+			// Upserts keep the stored path; the recompute moves the item
+			// and everything below it.
+			cur.repath = true
+		}
+	}
+	return nil
 }
 
 // dedupe keeps the last occurrence of each id, in first-seen order (Graph:

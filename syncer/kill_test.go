@@ -25,7 +25,7 @@ import (
 )
 
 // buildBinary builds cmd/overshare once per test.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "overshare")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/overshare/overshare/cmd/overshare")
@@ -41,7 +41,7 @@ type simProcess struct {
 	client *http.Client
 }
 
-func startSimProcess(t *testing.T, bin string, args ...string) *simProcess {
+func startSimProcess(t testing.TB, bin string, args ...string) *simProcess {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"graphsim"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
@@ -74,7 +74,7 @@ func startSimProcess(t *testing.T, bin string, args ...string) *simProcess {
 	return sp
 }
 
-func (sp *simProcess) get(t *testing.T, path string, into any) []byte {
+func (sp *simProcess) get(t testing.TB, path string, into any) []byte {
 	t.Helper()
 	req, _ := http.NewRequest("GET", sp.info.ControlURL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+sp.info.ClientSecret)

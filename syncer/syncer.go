@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/overshare/overshare/events"
@@ -100,6 +101,10 @@ type run struct {
 	log     *slog.Logger
 	gc      *msgraph.Client
 
+	// Time spent waiting for Graph and for the database, summed over the
+	// drives syncing at once (diagnostics, logged at the end).
+	graphNanos, dbNanos atomic.Int64
+
 	mu          sync.Mutex
 	row         *models.SyncRun
 	lastPersist time.Time
@@ -170,7 +175,9 @@ func (r *run) finish(runErr error) error {
 	}
 	r.publish(ctx, true, msg)
 	r.log.Info("sync finished", "status", status, "items", row.ItemsSeen, "requests", row.Requests,
-		"resource_units", row.ResourceUnits, "took", time.Since(r.started).Round(time.Millisecond), "error", msg)
+		"resource_units", row.ResourceUnits, "took", time.Since(r.started).Round(time.Millisecond),
+		"graph_wait", time.Duration(r.graphNanos.Load()).Round(time.Millisecond),
+		"db_wait", time.Duration(r.dbNanos.Load()).Round(time.Millisecond), "error", msg)
 	if runErr != nil {
 		return runErr
 	}

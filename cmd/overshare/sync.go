@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		full          = fs.Bool("full", false, "enumerate every drive again instead of reading changes")
 		concurrency   = fs.Int("concurrency", syncer.DefaultConcurrency, "drives synced at the same time")
 		every         = fs.Duration("progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
+		cpuProfile    = fs.String("cpuprofile", "", "write a CPU profile of the sync to this file (diagnostics)")
+		verbose       = fs.Bool("v", false, "log the engine's progress and timings to stderr")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -37,7 +40,22 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *integrationID == "" {
 		return errors.New("missing --integration")
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := store.ConfigFromEnv()
 	cfg.Logger = log
 	st, err := store.Open(ctx, cfg)
