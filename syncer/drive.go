@@ -25,8 +25,8 @@ type cursor struct {
 	// repath: some item's path could not be derived when it was written,
 	// or a stored item was renamed or moved, so the round must end with a
 	// recompute of the drive's paths.
-	repath bool
-	resyncs   int
+	repath  bool
+	resyncs int
 }
 
 // page is one fetched delta page with its candidates' permissions, ready to
