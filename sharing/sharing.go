@@ -1,0 +1,552 @@
+// Package sharing changes sharing in Microsoft 365 on an administrator's behalf: it removes
+// permissions (stop sharing) and sets the expiry of anonymous links, always through Microsoft
+// Graph first and in the database second, and records one audit event per permission it
+// touched or refused.
+//
+// # Stop sharing
+//
+// For each item, no permission ids means every permission set on the item itself except the
+// owner's. An inherited permission is refused without calling Graph, with a message naming the
+// folder where it is set. Otherwise Graph's DELETE runs first; on success (204) or when Graph
+// no longer has the permission (404, "already removed") the row goes from the database, with
+// the copies its descendants hold as inherited, and drive_items.has_own_permissions is
+// recomputed. Any other Graph failure keeps the row and reports msgraph's message.
+//
+// A repeated call is a no-op: the permission's row is gone, so there is nothing to remove; the
+// answer is empty and no audit event is written. A permission id that the database does not
+// hold for the item is treated the same way (it is not sent to Graph, so Overshare never acts
+// on sharing it has not shown to anyone).
+//
+// # Graph clients
+//
+// One msgraph client per integration is kept (at most Config.MaxClients, least recently used
+// dropped), because a client owns the app's access token and its connections: a new one costs
+// a sign-in round trip before its first call. A client is keyed by the integration's tenant,
+// client id and encrypted secret, so rotating the secret builds a new one.
+package sharing
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
+)
+
+// Defaults.
+const (
+	DefaultConcurrency = 4
+	DefaultMaxClients  = 32
+)
+
+// Config is what the service needs.
+type Config struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// GraphDefaults gives the authority and Graph URLs, the extra CA and the version; the
+	// tenant, client id and secret come from each integration.
+	GraphDefaults msgraph.Config
+	// Concurrency is how many items are worked on at once (Graph DELETEs cost 5 resource
+	// units each; a few at a time stays well inside an app's budget). Default 4.
+	Concurrency int
+	// MaxClients bounds the cache of Graph clients. Default 32.
+	MaxClients int
+}
+
+// Service changes sharing. It is safe for concurrent use.
+type Service struct {
+	cfg Config
+	st  *store.Store
+	log *slog.Logger
+
+	mu      sync.Mutex
+	clients map[string]*cachedClient // by integration id
+	tick    uint64
+}
+
+type cachedClient struct {
+	key    string
+	client *msgraph.Client
+	used   uint64
+}
+
+// New returns the service.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, clients: map[string]*cachedClient{}}
+}
+
+// Item names an item and which of its permissions to remove (Graph ids; none = every
+// permission set on the item itself except the owner's).
+type Item struct {
+	ItemID        string
+	PermissionIDs []string
+}
+
+// Outcome is what happened to one permission.
+type Outcome struct {
+	ItemID       string
+	PermissionID string
+	// Result is models.AuditRemoved, models.AuditAlreadyRemoved or models.AuditFailed.
+	Result string
+	// Message says why, in words, when Result is failed.
+	Message string
+}
+
+// Error is a failure shown to the caller as is: Message is written for people and holds no
+// secret. Code is a GraphQL error code (BAD_USER_INPUT, NOT_FOUND, GRAPH_ERROR).
+type Error struct {
+	Code    string
+	Message string
+	err     error
+}
+
+// Error codes.
+const (
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeNotFound     = "NOT_FOUND"
+	CodeGraphError   = "GRAPH_ERROR"
+)
+
+func (e *Error) Error() string     { return e.Message }
+func (e *Error) ErrorCode() string { return e.Code }
+func (e *Error) Unwrap() error     { return e.err }
+
+// StopSharing removes permissions of items of one integration, Concurrency items at a time,
+// and returns one outcome per permission attempted, in the order of items. Per-permission
+// failures are outcomes; the error is for failures of the whole call (the integration is
+// unknown, the database failed, ctx ended).
+func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integrationID string, items []Item) ([]Outcome, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	gc, _, err := s.client(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]store.RowKey, 0, len(items))
+	for _, it := range items {
+		keys = append(keys, store.RowKey{IntegrationID: integrationID, ID: it.ItemID})
+	}
+	stored, err := s.st.ItemsByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	perms, err := s.st.PermissionsByItem(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	// The folders inherited permissions come from, for the refusal message.
+	var fromKeys []store.RowKey
+	for _, ps := range perms {
+		for _, p := range ps {
+			if p.Inherited && p.InheritedFromID != nil {
+				fromKeys = append(fromKeys, store.RowKey{IntegrationID: integrationID, ID: *p.InheritedFromID})
+			}
+		}
+	}
+	folders, err := s.st.ItemsByKey(ctx, fromKeys)
+	if err != nil {
+		return nil, err
+	}
+
+	results := make([][]Outcome, len(items))
+	errs := make([]error, len(items))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(s.cfg.Concurrency, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				k := store.RowKey{IntegrationID: integrationID, ID: items[i].ItemID}
+				it := stored[k]
+				if it == nil {
+					continue // deleted since it was listed: nothing to remove
+				}
+				job := itemJob{s: s, gc: gc, actor: actor, item: it, perms: perms[k], folders: folders}
+				results[i], errs[i] = job.run(ctx, items[i].PermissionIDs)
+			}
+		}()
+	}
+feed:
+	for i := range items {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	var out []Outcome
+	for i := range items {
+		out = append(out, results[i]...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, err
+	}
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// itemJob removes permissions of one item, one at a time.
+type itemJob struct {
+	s       *Service
+	gc      *msgraph.Client
+	actor   auth.Principal
+	item    *models.DriveItem
+	perms   []*models.Permission
+	folders map[store.RowKey]*models.DriveItem
+}
+
+func (j *itemJob) run(ctx context.Context, ids []string) ([]Outcome, error) {
+	var targets []*models.Permission
+	if len(ids) == 0 {
+		for _, p := range j.perms {
+			if !p.Inherited && !isOwner(p) {
+				targets = append(targets, p)
+			}
+		}
+	} else {
+		byID := make(map[string]*models.Permission, len(j.perms))
+		for _, p := range j.perms {
+			byID[p.ID] = p
+		}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if p := byID[id]; p != nil && !seen[id] {
+				seen[id] = true
+				targets = append(targets, p)
+			}
+		}
+	}
+	var out []Outcome
+	for _, p := range targets {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		o, err := j.remove(ctx, p)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// remove stops one permission and records it.
+func (j *itemJob) remove(ctx context.Context, p *models.Permission) (Outcome, error) {
+	o := Outcome{ItemID: j.item.ID, PermissionID: p.ID, Result: models.AuditFailed}
+	switch {
+	case p.Inherited:
+		o.Message = j.inheritedMessage(ctx, p)
+	case isOwner(p):
+		o.Message = "This is the owner's access to their own file; Microsoft 365 does not let it be removed."
+	default:
+		err := j.gc.DeletePermission(ctx, j.item.DriveID, j.item.ID, p.ID)
+		switch kind := msgraph.KindOf(err); {
+		case err == nil:
+			o.Result, o.Message = models.AuditRemoved, "Removed in Microsoft 365."
+		case ctx.Err() != nil:
+			return o, ctx.Err()
+		case kind == msgraph.NotFound:
+			o.Result, o.Message = models.AuditAlreadyRemoved, "Microsoft 365 no longer had this permission; removed from Overshare too."
+		case kind == msgraph.Inherited:
+			o.Message = j.inheritedMessage(ctx, p)
+		default:
+			o.Message = graphMessage(err)
+		}
+		if o.Result != models.AuditFailed {
+			if _, err := j.s.st.RemoveOwnPermission(ctx, j.item.IntegrationID, j.item.ID, p.ID); err != nil {
+				// Microsoft 365 changed; the next sync brings the database in line.
+				o.Message += " The database could not be updated yet; the next sync will."
+				j.s.log.Error("stop sharing: database not updated after Graph removed the permission",
+					"integration", j.item.IntegrationID, "item", j.item.ID, "permission", p.ID, "error", err)
+				if aerr := j.s.audit(ctx, j.actor, models.AuditStopSharing, j.item, p, o); aerr != nil {
+					return o, errors.Join(err, aerr)
+				}
+				return o, err
+			}
+		}
+	}
+	return o, j.s.audit(ctx, j.actor, models.AuditStopSharing, j.item, p, o)
+}
+
+// inheritedMessage names the folder where an inherited permission is set.
+func (j *itemJob) inheritedMessage(ctx context.Context, p *models.Permission) string {
+	var folder *models.DriveItem
+	if p.InheritedFromID != nil {
+		folder = j.folders[store.RowKey{IntegrationID: j.item.IntegrationID, ID: *p.InheritedFromID}]
+	}
+	if folder == nil {
+		// Graph says inherited where the database had it as the item's own: look for the
+		// item that holds it.
+		if f, err := j.s.st.ItemHoldingPermission(ctx, j.item.IntegrationID, p.ID, j.item.ID); err == nil {
+			folder = f
+		}
+	}
+	return InheritedMessage(folder)
+}
+
+// InheritedMessage is the refusal for an inherited permission, naming the folder it comes
+// from when known.
+func InheritedMessage(folder *models.DriveItem) string {
+	if folder == nil {
+		return "This permission is inherited from a parent folder; stop sharing on the folder it comes from instead."
+	}
+	where := folder.Path
+	if folder.IsRoot || where == "" || where == "/" {
+		return "This permission is inherited from the root of the OneDrive; it cannot be removed from a single item."
+	}
+	return fmt.Sprintf("This permission is inherited from the folder %q (%s); stop sharing on that folder instead.", folder.Name, where)
+}
+
+func isOwner(p *models.Permission) bool {
+	for _, r := range strings.Split(p.Roles, ",") {
+		if r == "owner" {
+			return true
+		}
+	}
+	return false
+}
+
+// graphMessage is msgraph's sentence for an administrator.
+func graphMessage(err error) string {
+	var ge *msgraph.Error
+	if errors.As(err, &ge) && ge.Message != "" {
+		return ge.Message
+	}
+	return "Microsoft Graph could not be reached or answered unexpectedly: " + err.Error()
+}
+
+// SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link set on
+// the item itself, in Microsoft 365 and then in the database, records an audit event
+// (set_link_expiration, updated or failed) and returns the updated row. Graph refuses an
+// expiry on organisation and specific-people links, so those are refused here in words
+// without calling it; so is an inherited link (its folder is named).
+func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*models.Permission, error) {
+	p, err := s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID})
+	if err != nil {
+		return nil, err
+	}
+	item, err := s.st.DriveItem(ctx, integrationID, itemID)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(code, msg string, cause error) (*models.Permission, error) {
+		o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditFailed, Message: msg}
+		if err := s.audit(ctx, actor, models.AuditSetLinkExpiration, item, p, o); err != nil {
+			return nil, err
+		}
+		return nil, &Error{Code: code, Message: msg, err: cause}
+	}
+	if p.Inherited {
+		var folder *models.DriveItem
+		if p.InheritedFromID != nil {
+			folder, _ = s.st.DriveItem(ctx, integrationID, *p.InheritedFromID)
+		}
+		return fail(CodeBadUserInput, strings.Replace(InheritedMessage(folder), "stop sharing on", "set its expiry on", 1), nil)
+	}
+	if p.Scope() != models.LinkScopeAnonymous {
+		return fail(CodeBadUserInput, notAnonymousMessage(p), nil)
+	}
+	if expiresAt != nil && !expiresAt.After(time.Now()) {
+		return fail(CodeBadUserInput, "The expiry must be in the future.", nil)
+	}
+	gc, _, err := s.client(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	var at time.Time // Graph's zero date clears the expiry
+	if expiresAt != nil {
+		at = expiresAt.UTC().Truncate(time.Second)
+	}
+	answer, err := gc.SetPermissionExpiration(ctx, item.DriveID, itemID, permID, at)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		switch msgraph.KindOf(err) {
+		case msgraph.Rejected:
+			return fail(CodeBadUserInput, graphMessage(err), err)
+		case msgraph.NotFound:
+			if _, derr := s.st.RemoveOwnPermission(ctx, integrationID, itemID, permID); derr != nil {
+				return nil, derr
+			}
+			return fail(CodeNotFound, "Microsoft 365 no longer has this link; it was removed from Overshare too.", err)
+		case msgraph.Inherited:
+			return fail(CodeBadUserInput, "This link is inherited from a parent folder; set its expiry on that folder instead.", err)
+		}
+		return fail(CodeGraphError, graphMessage(err), err)
+	}
+	if err := s.st.SetOwnPermissionExpiry(ctx, integrationID, itemID, permID, answer.ExpiresAt); err != nil {
+		return nil, err
+	}
+	msg := "Expiry cleared: the link no longer expires."
+	if answer.ExpiresAt != nil {
+		msg = "Expiry set to " + answer.ExpiresAt.UTC().Format(time.RFC3339) + "."
+	}
+	o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditUpdated, Message: msg}
+	if err := s.audit(ctx, actor, models.AuditSetLinkExpiration, item, p, o); err != nil {
+		return nil, err
+	}
+	return s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID})
+}
+
+func notAnonymousMessage(p *models.Permission) string {
+	what := "a direct grant to people, not a link"
+	switch p.Scope() {
+	case models.LinkScopeOrganization:
+		what = "an organisation link (people in your organisation)"
+	case models.LinkScopeUsers:
+		what = "a specific-people link"
+	case "":
+	default:
+		what = "a " + p.Scope() + " link"
+	}
+	return "Microsoft 365 sets an expiry only on anonymous (\"Anyone with the link\") links; this permission is " + what +
+		", and Microsoft Graph refuses an expiry on organisation and specific-people links."
+}
+
+// audit records one event for one permission.
+func (s *Service) audit(ctx context.Context, actor auth.Principal, action string, item *models.DriveItem, p *models.Permission, o Outcome) error {
+	name := actor.Name
+	if name == "" {
+		name = actor.Email
+	}
+	ev := &models.AuditEvent{
+		IntegrationID: item.IntegrationID,
+		ActorSubject:  actor.Subject,
+		ActorName:     name,
+		Action:        action,
+		DriveID:       item.DriveID,
+		ItemID:        item.ID,
+		ItemName:      item.Name,
+		ItemPath:      item.Path,
+		PermissionID:  p.ID,
+		LinkType:      p.LinkType,
+		LinkScope:     p.Scope(),
+		LinkWebURL:    p.LinkWebURL,
+		GrantedTo:     grantedTo(p),
+		Result:        o.Result,
+		Message:       o.Message,
+	}
+	// The event must be written even when the caller has gone: the change in Microsoft 365
+	// has happened.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.st.AddAuditEvent(actx, ev); err != nil {
+		s.log.Error("audit event not written", "action", action, "integration", item.IntegrationID,
+			"item", item.ID, "permission", p.ID, "result", o.Result, "error", err)
+		return err
+	}
+	return nil
+}
+
+// grantedTo says who a permission gives access to, in words.
+func grantedTo(p *models.Permission) string {
+	switch {
+	case p.Scope() == models.LinkScopeAnonymous:
+		return "anyone with the link"
+	case p.Scope() == models.LinkScopeOrganization:
+		return "everyone in the organisation with the link"
+	case p.GrantedToDisplayName != "" || p.GrantedToEmail != "":
+		return person(p.GrantedToDisplayName, p.GrantedToEmail)
+	}
+	var names []string
+	for _, id := range p.GrantedToIdentities {
+		names = append(names, person(id.DisplayName, id.Email))
+	}
+	if len(names) == 0 && p.InvitationEmail != "" {
+		names = append(names, p.InvitationEmail)
+	}
+	return strings.Join(names, ", ")
+}
+
+func person(name, email string) string {
+	switch {
+	case name != "" && email != "":
+		return name + " <" + email + ">"
+	case name != "":
+		return name
+	}
+	return email
+}
+
+// client returns the integration's Graph client, building it when the integration is new to
+// the cache or its credentials changed.
+func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Client, *models.Integration, error) {
+	in, err := s.st.Integration(ctx, integrationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(in.SecretCiphertext)
+	key := in.TenantID + "|" + in.ClientID + "|" + hex.EncodeToString(sum[:])
+	s.mu.Lock()
+	if c := s.clients[integrationID]; c != nil && c.key == key {
+		s.tick++
+		c.used = s.tick
+		s.mu.Unlock()
+		return c.client, in, nil
+	}
+	s.mu.Unlock()
+
+	secret, err := s.st.IntegrationSecret(ctx, integrationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := s.cfg.GraphDefaults
+	cfg.TenantID, cfg.ClientID, cfg.ClientSecret = in.TenantID, in.ClientID, secret
+	if cfg.Logger == nil {
+		cfg.Logger = s.log
+	}
+	gc, err := msgraph.New(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("graph client for integration %s: %w", integrationID, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clients[integrationID]; c != nil && c.key == key {
+		return c.client, in, nil // built concurrently by another call
+	}
+	if _, ok := s.clients[integrationID]; !ok && len(s.clients) >= s.cfg.MaxClients {
+		var oldest string
+		for id, c := range s.clients {
+			if oldest == "" || c.used < s.clients[oldest].used {
+				oldest = id
+			}
+		}
+		delete(s.clients, oldest)
+	}
+	s.tick++
+	s.clients[integrationID] = &cachedClient{key: key, client: gc, used: s.tick}
+	return gc, in, nil
+}
+
+// cachedClients is the number of cached Graph clients (for tests).
+func (s *Service) cachedClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
