@@ -15,7 +15,8 @@
 //     incremental run only looks up users whose drive was never looked up.
 //  3. Items: every drive runs one delta round, Concurrency drives at a time.
 //     Each page is handled as: read the permissions of the page's candidates
-//     (below) with $batch FIRST, then commit in ONE transaction the page's
+//     (below) with $batch FIRST (a page may wait for later pages of the same
+//     drive so that batches are full), then commit in ONE transaction the page's
 //     items (the last occurrence of a repeated id wins), its deletions (with
 //     their permissions and, for folders, their descendants), the
 //     candidates' permissions and the drive's checkpoint (the next link, or
@@ -61,23 +62,31 @@
 //
 // # Cost: the lower bound a sync is measured against
 //
-// For a full sync of a tenant with U users, M member users, and per drive d
-// with I_d items, and C candidates (items with a shared facet):
+// For a full sync of a tenant with U users, M member users, drives d with
+// I_d items and C_d candidates (items with a shared facet), P the delta
+// page size (msgraph.Config.PageSize):
 //
 //	requests ≥ ceil(U/999)                 user pages
 //	         + ceil(M/20)                  drive batches ($batch envelopes)
-//	         + Σ_d max(1, ceil(I_d/P))     delta pages (P = msgraph page size)
-//	         + ceil(C/20)                  permission batches (per drive, so
-//	                                       Σ_d ceil(C_d/20) in practice)
+//	         + Σ_d max(1, ceil(I_d/P))     delta pages
+//	         + Σ_d ceil(C_d/20)            permission batches
 //
 //	RU       = M·1 (GET drive) + Σ_d pages_d·2 (delta without a token)
-//	         + C·5 (permissions)
+//	         + Σ_d C_d·5 (permissions)
+//
+// Permission batches are per drive because msgraph.ListPermissions takes
+// the items of one drive; the engine holds a drive's pages (at most
+// maxHeldItems items) until their candidates fill whole batches, so it
+// reaches Σ_d ceil(C_d/20). Batching candidates of several drives together
+// would lower that to ceil(ΣC_d/20), which matters for tenants with few
+// candidates per drive; it needs a msgraph call that takes items of several
+// drives.
 //
 // An incremental sync costs ceil(U/999) user pages, one delta page per drive
-// with a token (1 RU) plus further pages for large changes, ceil(C'/20)
-// permission batches for the C' items whose sharing changed (5 RU each) and
-// one drive read (1 RU) per drive that changed. /users costs no SharePoint
-// resource units.
+// with a token (1 RU) plus further pages for large changes, permission
+// batches for the items whose sharing changed (5 RU each) and one drive
+// read (1 RU) per drive that changed. /users costs no SharePoint resource
+// units.
 //
 // # Progress and memory
 //

@@ -25,18 +25,19 @@ type cursor struct {
 	// repath: some item's path could not be derived when it was written,
 	// or a stored item was renamed or moved, so the round must end with a
 	// recompute of the drive's paths.
-	repath  bool
-	resyncs int
+	repath bool
+	// restarted is set by fetch when a 410 restarted the round.
+	restarted bool
+	resyncs   int
 }
 
-// page is one fetched delta page with its candidates' permissions, ready to
-// be committed.
+// page is one fetched delta page; cands are its items whose permissions
+// must be read before it is committed.
 type page struct {
 	items       []msgraph.DriveItem // deduplicated, last occurrence wins
 	next, delta string
-	perms       map[string][]models.Permission
+	cands       []string
 	shared      int64
-	permsRead   int64
 }
 
 // prefetched is the first page of the first drive, read before any write.
@@ -74,6 +75,7 @@ func (r *run) prefetch(ctx context.Context, driveID string) (*prefetched, error)
 	if err != nil {
 		return nil, err
 	}
+	cur.restarted = false // nothing was held before this page
 	return &prefetched{driveID: driveID, cur: cur, page: p}, nil
 }
 
@@ -155,44 +157,154 @@ func fatal(err error) bool {
 	return false
 }
 
+// Pages are held until their candidates fill whole $batch requests, so a
+// drive costs ceil(candidates/20) permission batches rather than one
+// partial batch per page; at most maxHeldItems items wait in memory.
+const (
+	batchSize    = 20
+	maxHeldItems = 5000
+)
+
+// round is one drive's delta round in progress.
+type round struct {
+	r       *run
+	driveID string
+	cur     cursor
+	queue   []*page                         // fetched, not committed, in order
+	held    int                             // items in queue
+	pending []string                        // candidates of queued pages not read yet
+	read    map[string][]msgraph.Permission // read, not committed
+	ended   bool                            // the page with the delta link is queued
+}
+
 // syncDrive runs one drive's round to its end and reports whether it
 // returned any change.
 func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool, error) {
-	var cur cursor
-	var p *page
+	rd := &round{r: r, driveID: d.id, read: map[string][]msgraph.Permission{}}
 	if pre != nil {
-		cur, p = pre.cur, pre.page
+		rd.cur = pre.cur
+		rd.push(pre.page)
 	} else {
 		var err error
-		if cur, err = r.plan(ctx, d.id); err != nil {
+		if rd.cur, err = r.plan(ctx, d.id); err != nil {
 			return false, err
 		}
 	}
 	for {
-		if p == nil {
-			var err error
+		if !rd.ended && len(rd.queue) == 0 || !rd.ended && rd.held < maxHeldItems && len(rd.pending) < batchSize {
 			t0 := time.Now()
-			p, err = r.fetch(ctx, d.id, &cur)
+			p, err := r.fetch(ctx, d.id, &rd.cur)
 			r.graphNanos.Add(int64(time.Since(t0)))
 			if err != nil {
 				r.driveFailed(ctx, d.id, err)
 				return false, fmt.Errorf("sync drive %s: %w", d.id, err)
 			}
+			if rd.cur.restarted {
+				// A 410: the pages held from the expired round are void.
+				rd.queue, rd.held, rd.pending, rd.read = nil, 0, nil, map[string][]msgraph.Permission{}
+				rd.cur.restarted = false
+			}
+			rd.push(p)
+			continue
 		}
-		t0 := time.Now()
-		err := r.commit(ctx, d.id, &cur, p)
-		r.dbNanos.Add(int64(time.Since(t0)))
+		if err := rd.readPermissions(ctx); err != nil {
+			r.driveFailed(ctx, d.id, err)
+			return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+		}
+		done, err := rd.commitReady(ctx)
 		if err != nil {
 			return false, fmt.Errorf("sync drive %s: %w", d.id, err)
 		}
-		last := p.delta != ""
-		r.add(ctx, counts{items: int64(len(p.items)), shared: p.shared, permissions: p.permsRead, drivesDone: b2i(last)})
-		if last {
-			return cur.changed, nil
+		if done {
+			return rd.cur.changed, nil
 		}
-		cur.link = p.next
-		p = nil
 	}
+}
+
+func (rd *round) push(p *page) {
+	rd.queue = append(rd.queue, p)
+	rd.held += len(p.items)
+	rd.pending = append(rd.pending, p.cands...)
+	if p.delta != "" {
+		rd.ended = true
+	} else {
+		rd.cur.link = p.next
+	}
+}
+
+// readPermissions reads whole batches of pending candidates, or all of them
+// when the round ended or too many items are held.
+func (rd *round) readPermissions(ctx context.Context) error {
+	n := len(rd.pending) / batchSize * batchSize
+	if rd.ended || rd.held >= maxHeldItems {
+		n = len(rd.pending)
+	}
+	if n == 0 {
+		return nil
+	}
+	t0 := time.Now()
+	listed, err := rd.r.gc.ListPermissions(ctx, rd.driveID, rd.pending[:n])
+	rd.r.graphNanos.Add(int64(time.Since(t0)))
+	if err != nil {
+		return err
+	}
+	for _, id := range rd.pending[:n] {
+		// An item gone since delta listed it (404) has nothing to store;
+		// the next round reports its deletion.
+		rd.read[id] = listed[id]
+	}
+	rd.pending = rd.pending[n:]
+	return nil
+}
+
+// commitReady commits, in order, the queued pages whose candidates were all
+// read. It reports whether the round's last page was committed.
+func (rd *round) commitReady(ctx context.Context) (bool, error) {
+	var byID map[string]*msgraph.DriveItem
+	for len(rd.queue) > 0 {
+		p := rd.queue[0]
+		for _, id := range p.cands {
+			if _, ok := rd.read[id]; !ok {
+				return false, nil
+			}
+		}
+		var perms map[string][]models.Permission
+		if len(p.cands) > 0 {
+			if byID == nil {
+				byID = map[string]*msgraph.DriveItem{}
+				for _, q := range rd.queue {
+					for i := range q.items {
+						byID[q.items[i].ID] = &q.items[i]
+					}
+				}
+			}
+			var err error
+			if perms, err = rd.r.classify(ctx, rd.driveID, byID, p.cands, rd.read); err != nil {
+				return false, err
+			}
+		}
+		t0 := time.Now()
+		err := rd.r.commit(ctx, rd.driveID, &rd.cur, p, perms)
+		rd.r.dbNanos.Add(int64(time.Since(t0)))
+		if err != nil {
+			return false, err
+		}
+		read := int64(0)
+		for _, id := range p.cands {
+			if rd.read[id] != nil {
+				read++
+			}
+			delete(rd.read, id)
+		}
+		rd.queue = rd.queue[1:]
+		rd.held -= len(p.items)
+		last := p.delta != ""
+		rd.r.add(ctx, counts{items: int64(len(p.items)), shared: p.shared, permissions: read, drivesDone: b2i(last)})
+		if last {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func b2i(b bool) int64 {
@@ -211,9 +323,9 @@ func (r *run) driveFailed(ctx context.Context, driveID string, err error) {
 	}
 }
 
-// fetch reads the next delta page of the drive and the permissions of its
-// candidates. A 410 turns the round into a full enumeration from the
-// Location Graph gave.
+// fetch reads the next delta page of the drive and picks its candidates.
+// A 410 turns the round into a full enumeration from the Location Graph
+// gave (cur.restarted tells the caller).
 func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, error) {
 	var dp *msgraph.DeltaPage
 	for {
@@ -221,9 +333,9 @@ func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, er
 		dp, err = r.gc.DeltaPage(ctx, driveID, cur.link)
 		var ge *msgraph.Error
 		if errors.As(err, &ge) && ge.Kind == msgraph.ResyncRequired && cur.resyncs < maxResyncs {
-			cur.resyncs++
 			r.log.Info("delta link expired, enumerating the drive again", "drive", driveID)
-			*cur = cursor{link: ge.Location, roundFull: true, needStart: true, resyncs: cur.resyncs, changed: true}
+			*cur = cursor{link: ge.Location, roundFull: true, needStart: true, resyncs: cur.resyncs + 1,
+				changed: true, repath: true, restarted: true}
 			continue
 		}
 		if err != nil {
@@ -232,7 +344,6 @@ func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, er
 		break
 	}
 	p := &page{items: dedupe(dp.Items), next: dp.NextLink, delta: dp.DeltaLink}
-	var cands []string
 	for i := range p.items {
 		it := &p.items[i]
 		if it.Deleted {
@@ -242,31 +353,21 @@ func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, er
 			p.shared++
 		}
 		if cur.roundFull && it.Shared != nil || !cur.roundFull && it.SharedChanged {
-			cands = append(cands, it.ID)
-		}
-	}
-	if len(cands) > 0 {
-		listed, err := r.gc.ListPermissions(ctx, driveID, cands)
-		if err != nil {
-			return nil, err
-		}
-		p.permsRead = int64(len(listed))
-		if p.perms, err = r.classify(ctx, driveID, p.items, listed); err != nil {
-			return nil, err
+			p.cands = append(p.cands, it.ID)
 		}
 	}
 	return p, nil
 }
 
 // commit writes the page and the drive's new position in one transaction.
-func (r *run) commit(ctx context.Context, driveID string, cur *cursor, p *page) error {
+func (r *run) commit(ctx context.Context, driveID string, cur *cursor, p *page, perms map[string][]models.Permission) error {
 	if cur.needStart {
 		if _, err := r.st.StartFullRound(ctx, r.integ.ID, driveID); err != nil {
 			return err
 		}
 		cur.needStart = false
 	}
-	w := store.SyncPage{NextLink: p.next, DeltaLink: p.delta, Permissions: p.perms}
+	w := store.SyncPage{NextLink: p.next, DeltaLink: p.delta, Permissions: perms}
 	for i := range p.items {
 		it := &p.items[i]
 		if it.Deleted {

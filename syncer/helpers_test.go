@@ -397,9 +397,12 @@ func assertCounts(t *testing.T, st *store.Store, integID string, sum tenant.Summ
 	}
 }
 
-// lowerBound is the package doc's formula for a full sync: requests and
-// resource units no sync can do without.
-type bound struct{ requests, ru int64 }
+// bound is the package doc's lower bound for a full sync: the requests
+// and resource units no sync can do without. perDrive counts permission
+// batches per drive (Σ_d ceil(C_d/20), what msgraph.ListPermissions, which
+// takes one drive's items, allows); global counts them across drives
+// (ceil(C/20), which needs items of several drives in one $batch).
+type bound struct{ perDrive, global, ru int64 }
 
 func fullSyncBound(t *testing.T, srv *graphsim.Server, ex export) bound {
 	t.Helper()
@@ -414,21 +417,22 @@ func fullSyncBound(t *testing.T, srv *graphsim.Server, ex export) bound {
 		perDrive[it.DriveID]++
 	}
 	cands := candidatesByDrive(t, srv, ex)
+	var base, batches int64
 	b := bound{}
-	b.requests += int64(math.Ceil(float64(len(ex.users)) / 999))
-	b.requests += int64(math.Ceil(float64(members) / 20))
+	base += int64(math.Ceil(float64(len(ex.users)) / 999))
+	base += int64(math.Ceil(float64(members) / 20))
 	b.ru += int64(members) // GET drive: 1 RU each
+	total := 0
 	for id := range ex.drives {
 		pages := max(1, int(math.Ceil(float64(perDrive[id])/pageSize)))
-		b.requests += int64(pages)
+		base += int64(pages)
 		b.ru += int64(pages) * 2
+		batches += int64(math.Ceil(float64(cands[id]) / 20))
 		b.ru += int64(cands[id]) * 5
+		total += cands[id]
 	}
-	total := 0
-	for _, n := range cands {
-		total += n
-	}
-	b.requests += int64(math.Ceil(float64(total) / 20))
+	b.perDrive = base + batches
+	b.global = base + int64(math.Ceil(float64(total)/20))
 	return b
 }
 

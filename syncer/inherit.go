@@ -19,17 +19,18 @@ const maxDepth = 1000
 // stored — because Graph keeps the ancestor's permission id on inherited
 // entries; it comes from the highest such ancestor. The root inherits
 // nothing.
-func (r *run) classify(ctx context.Context, driveID string, items []msgraph.DriveItem, listed map[string][]msgraph.Permission) (map[string][]models.Permission, error) {
-	byID := make(map[string]*msgraph.DriveItem, len(items))
-	for i := range items {
-		byID[items[i].ID] = &items[i]
-	}
-	out := make(map[string][]models.Permission, len(listed))
+//
+// byID holds the items of the pages not committed yet (newer than the
+// database); listed the permissions read and not committed yet; cands are
+// the items to convert.
+func (r *run) classify(ctx context.Context, driveID string, byID map[string]*msgraph.DriveItem, cands []string, listed map[string][]msgraph.Permission) (map[string][]models.Permission, error) {
+	out := make(map[string][]models.Permission, len(cands))
 	var unsure []string
-	for id, ps := range listed {
+	for _, id := range cands {
+		ps, ok := listed[id]
 		it := byID[id]
-		if it == nil {
-			continue
+		if !ok || ps == nil || it == nil {
+			continue // gone since delta listed it
 		}
 		rows := make([]models.Permission, len(ps))
 		hasRef := false
