@@ -1,0 +1,513 @@
+package sharing_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/tenant"
+	"github.com/overshare/overshare/internal/testdb"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/sharing"
+	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
+)
+
+const deleteEndpoint = "DELETE /drives/{id}/items/{id}/permissions/{id}"
+
+var admin = auth.Principal{Subject: "sub-admin-1", Name: "Ada Admin", Email: "ada@example.com"}
+
+// env is a simulator with a known nested sharing set up, synced into st:
+//
+//	/Projects            folder, anonymous edit link (anonID)
+//	/Projects/plan.docx  file, organisation view link (orgID); lists anonID as inherited
+type env struct {
+	srv      *graphsim.Server
+	st       *store.Store
+	sy       *syncer.Syncer
+	svc      *sharing.Service
+	integ    string
+	drive    string
+	folder   string
+	file     string
+	anonID   string
+	orgID    string
+	defaults msgraph.Config
+}
+
+func setup(t *testing.T, st *store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := graphsim.Start(ctx, graphsim.Options{Tenant: tenant.Config{Seed: 7, Users: 6, FilesPerUser: 30, ShareRatio: 0.15}})
+	if err != nil {
+		t.Fatalf("start simulator: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	info := srv.Info()
+	e := &env{srv: srv, st: st}
+	e.defaults = msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: "test"}
+
+	tn := srv.Tenant()
+	for _, u := range tn.UsersPage(0, tn.UserCount()) {
+		if d, ok := tn.DriveOfUser(u.ID); ok && u.HasDrive {
+			e.drive = d.ID
+			break
+		}
+	}
+	if e.drive == "" {
+		t.Fatal("no user with a drive in the tenant")
+	}
+	apply := func(c tenant.Change) tenant.ChangeResult {
+		t.Helper()
+		c.DriveID = e.drive
+		r, err := tn.Apply(c)
+		if err != nil {
+			t.Fatalf("apply %s: %v", c.Op, err)
+		}
+		return r
+	}
+	e.folder = apply(tenant.Change{Op: "create", Name: "Projects", Folder: true}).ItemID
+	e.file = apply(tenant.Change{Op: "create", ParentID: e.folder, Name: "plan.docx"}).ItemID
+	e.anonID = apply(tenant.Change{Op: "share", ItemID: e.folder, Scope: "anonymous", LinkType: "edit"}).PermissionID
+	e.orgID = apply(tenant.Change{Op: "share", ItemID: e.file, Scope: "organization", LinkType: "view"}).PermissionID
+
+	in := &models.Integration{Name: "Contoso", TenantID: info.TenantID, ClientID: info.ClientID}
+	if err := st.CreateIntegration(ctx, in, info.ClientSecret); err != nil {
+		t.Fatalf("create integration: %v", err)
+	}
+	e.integ = in.ID
+	e.sy = syncer.New(syncer.Config{Store: st, GraphDefaults: e.defaults, Version: "test", Logger: quiet()})
+	e.sync(t, true)
+	e.svc = sharing.New(sharing.Config{Store: st, Logger: quiet(), GraphDefaults: e.defaults})
+
+	// The fixture is what the tests rely on.
+	if p := e.row(t, e.file, e.anonID); p == nil || !p.Inherited || p.InheritedFromID == nil || *p.InheritedFromID != e.folder {
+		t.Fatalf("after the sync, plan.docx should list the folder's anonymous link as inherited from the folder: %+v", p)
+	}
+	if p := e.row(t, e.folder, e.anonID); p == nil || p.Inherited || p.Scope() != models.LinkScopeAnonymous {
+		t.Fatalf("after the sync, the folder should hold its anonymous link: %+v", p)
+	}
+	return e
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func (e *env) sync(t *testing.T, full bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	runID, err := e.sy.Run(ctx, e.integ, full)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	r, err := e.st.SyncRun(ctx, runID)
+	if err != nil || r.Status != models.SyncSucceeded {
+		t.Fatalf("sync run: %v %+v", err, r)
+	}
+}
+
+// row is the stored permission, nil when absent.
+func (e *env) row(t *testing.T, itemID, permID string) *models.Permission {
+	t.Helper()
+	p, err := e.st.PermissionByKey(context.Background(), store.PermissionKey{IntegrationID: e.integ, ItemID: itemID, ID: permID})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// simHas reports whether the simulator lists permID on itemID (own or inherited).
+func (e *env) simHas(t *testing.T, itemID, permID string) bool {
+	t.Helper()
+	ps, err := e.srv.Tenant().Permissions(e.drive, itemID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.ID == permID {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *env) deletes() int64 { return e.srv.Stats().ByEndpoint[deleteEndpoint] }
+
+func (e *env) audit(t *testing.T) []models.AuditEvent {
+	t.Helper()
+	evs, err := e.st.AuditEvents(context.Background(), e.integ, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func (e *env) stop(t *testing.T, items ...sharing.Item) []sharing.Outcome {
+	t.Helper()
+	out, err := e.svc.StopSharing(context.Background(), admin, e.integ, items)
+	if err != nil {
+		t.Fatalf("stop sharing: %v", err)
+	}
+	return out
+}
+
+func TestStopOneAnonymousLink(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		if len(out) != 1 || out[0].Result != models.AuditRemoved || out[0].PermissionID != e.anonID {
+			t.Fatalf("outcome %+v, want the anonymous link removed", out)
+		}
+		if e.simHas(t, e.folder, e.anonID) || e.simHas(t, e.file, e.anonID) {
+			t.Fatal("the simulator still lists the anonymous link")
+		}
+		if e.row(t, e.folder, e.anonID) != nil {
+			t.Fatal("the database still holds the folder's anonymous link")
+		}
+		if e.row(t, e.file, e.anonID) != nil {
+			t.Fatal("the database still holds the link as inherited on plan.docx")
+		}
+		evs := e.audit(t)
+		if len(evs) != 1 {
+			t.Fatalf("%d audit events, want 1", len(evs))
+		}
+		ev := evs[0]
+		if ev.Action != models.AuditStopSharing || ev.Result != models.AuditRemoved || ev.PermissionID != e.anonID ||
+			ev.ItemID != e.folder || ev.ItemName != "Projects" || ev.ItemPath != "/Projects" ||
+			ev.LinkScope != models.LinkScopeAnonymous || ev.LinkType != "edit" || !strings.HasPrefix(ev.LinkWebURL, "https://") ||
+			ev.ActorSubject != admin.Subject || ev.ActorName != admin.Name || ev.GrantedTo != "anyone with the link" ||
+			time.Since(ev.At) > time.Hour || ev.At.After(time.Now().Add(time.Minute)) {
+			t.Fatalf("audit event %+v", ev)
+		}
+
+		// The same call again: nothing left to remove, nothing sent to Graph, nothing recorded.
+		before := e.deletes()
+		if again := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}}); len(again) != 0 {
+			t.Fatalf("second call answered %+v, want nothing", again)
+		}
+		if e.deletes() != before {
+			t.Fatal("the second call sent a DELETE to Graph")
+		}
+		if n := len(e.audit(t)); n != 1 {
+			t.Fatalf("%d audit events after the second call, want 1", n)
+		}
+	})
+}
+
+func TestStopAllOwnKeepsInheritedAndOwner(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before, err := st.ItemPermissions(context.Background(), e.integ, e.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := e.stop(t, sharing.Item{ItemID: e.file})
+		if len(out) != 1 || out[0].PermissionID != e.orgID || out[0].Result != models.AuditRemoved {
+			t.Fatalf("outcome %+v, want only the organisation link removed", out)
+		}
+		if e.simHas(t, e.file, e.orgID) {
+			t.Fatal("the simulator still lists the organisation link")
+		}
+		if !e.simHas(t, e.file, e.anonID) {
+			t.Fatal("the inherited anonymous link was removed from the file")
+		}
+		after, err := st.ItemPermissions(context.Background(), e.integ, e.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var owner bool
+		for _, p := range after {
+			if !p.Inherited {
+				t.Fatalf("own permission %s left on the file", p.ID)
+			}
+			owner = owner || strings.Contains(p.Roles, "owner")
+		}
+		if len(after) != len(before)-1 || !owner {
+			t.Fatalf("file permissions %d → %d (owner kept: %v); want only the organisation link gone", len(before), len(after), owner)
+		}
+		it, err := st.DriveItem(context.Background(), e.integ, e.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.HasOwnPermissions {
+			t.Fatal("has_own_permissions still set on an item with no permission of its own")
+		}
+		if evs := e.audit(t); len(evs) != 1 || evs[0].GrantedTo != "everyone in the organisation with the link" {
+			t.Fatalf("audit events %+v", evs)
+		}
+	})
+}
+
+func TestInheritedPermissionRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.anonID}})
+		if len(out) != 1 || out[0].Result != models.AuditFailed {
+			t.Fatalf("outcome %+v, want a refusal", out)
+		}
+		if !strings.Contains(out[0].Message, `"Projects"`) || !strings.Contains(out[0].Message, "/Projects") {
+			t.Fatalf("message %q does not name the folder to change", out[0].Message)
+		}
+		if e.deletes() != before {
+			t.Fatal("Graph was called for an inherited permission")
+		}
+		if !e.simHas(t, e.folder, e.anonID) || !e.simHas(t, e.file, e.anonID) || e.row(t, e.file, e.anonID) == nil {
+			t.Fatal("the link changed somewhere")
+		}
+		evs := e.audit(t)
+		if len(evs) != 1 || evs[0].Result != models.AuditFailed || evs[0].Message != out[0].Message {
+			t.Fatalf("audit events %+v", evs)
+		}
+	})
+}
+
+func TestAlreadyRemovedInMicrosoft365(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		if err := e.srv.Tenant().DeletePermission(e.drive, e.file, e.orgID); err != nil {
+			t.Fatal(err)
+		}
+		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.orgID}})
+		if len(out) != 1 || out[0].Result != models.AuditAlreadyRemoved {
+			t.Fatalf("outcome %+v, want already removed", out)
+		}
+		if e.row(t, e.file, e.orgID) != nil {
+			t.Fatal("the row is still in the database")
+		}
+		if evs := e.audit(t); len(evs) != 1 || evs[0].Result != models.AuditAlreadyRemoved {
+			t.Fatalf("audit events %+v", evs)
+		}
+	})
+}
+
+func TestGraphFailureKeepsRow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		// Tokens issued from now on lack every permission that allows writing files.
+		e.srv.SetAppPermissions([]string{"User.Read.All", "Files.Read.All", "Sites.Read.All"})
+		out := e.stop(t, sharing.Item{ItemID: e.folder})
+		if len(out) != 1 || out[0].Result != models.AuditFailed || out[0].PermissionID != e.anonID {
+			t.Fatalf("outcome %+v, want the anonymous link failed", out)
+		}
+		if !strings.Contains(out[0].Message, "Files.ReadWrite.All") {
+			t.Fatalf("message %q does not name the permission the app needs", out[0].Message)
+		}
+		if e.row(t, e.folder, e.anonID) == nil || e.row(t, e.file, e.anonID) == nil || !e.simHas(t, e.folder, e.anonID) {
+			t.Fatal("the link changed although Graph refused")
+		}
+		if evs := e.audit(t); len(evs) != 1 || evs[0].Result != models.AuditFailed || evs[0].Message != out[0].Message {
+			t.Fatalf("audit events %+v", evs)
+		}
+	})
+}
+
+func TestSetLinkExpiration(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		ctx := context.Background()
+		at := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
+		p, err := e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, &at)
+		if err != nil {
+			t.Fatalf("set expiry: %v", err)
+		}
+		if p.ExpiresAt == nil || !p.ExpiresAt.Equal(at) {
+			t.Fatalf("returned row expires %v, want %v", p.ExpiresAt, at)
+		}
+		if got := e.row(t, e.file, e.anonID); got == nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) {
+			t.Fatalf("inherited copy on plan.docx expires %v, want %v", got, at)
+		}
+		ps, _ := e.srv.Tenant().Permissions(e.drive, e.folder)
+		var simAt time.Time
+		for _, sp := range ps {
+			if sp.ID == e.anonID {
+				simAt = sp.ExpirationDateTime
+			}
+		}
+		if !simAt.Equal(at) {
+			t.Fatalf("simulator expiry %v, want %v", simAt, at)
+		}
+
+		_, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.file, e.orgID, &at)
+		var se *sharing.Error
+		if !errors.As(err, &se) || se.ErrorCode() != "BAD_USER_INPUT" || !strings.Contains(se.Message, "organisation link") ||
+			!strings.Contains(se.Message, "anonymous") {
+			t.Fatalf("organisation link: error %v, want a refusal in words", err)
+		}
+		if got := e.row(t, e.file, e.orgID); got.ExpiresAt != nil {
+			t.Fatal("the organisation link got an expiry")
+		}
+
+		// Clearing.
+		p, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, nil)
+		if err != nil || p.ExpiresAt != nil {
+			t.Fatalf("clear expiry: %v, %+v", err, p)
+		}
+		evs := e.audit(t)
+		results := map[string]int{}
+		for _, ev := range evs {
+			if ev.Action != models.AuditSetLinkExpiration {
+				t.Fatalf("audit action %s", ev.Action)
+			}
+			results[ev.Result]++
+		}
+		if results[models.AuditUpdated] != 2 || results[models.AuditFailed] != 1 {
+			t.Fatalf("audit results %v, want 2 updated and 1 failed", results)
+		}
+		e.sync(t, false)
+		assertEqualToSimulator(t, e)
+	})
+}
+
+// After stopping sharing on many items, an incremental sync changes nothing the service wrote:
+// no removed permission comes back, and the database equals the simulator.
+func TestIncrementalSyncAfterStopSharing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		ctx := context.Background()
+		page, err := st.ListDriveItems(ctx, e.integ, store.ItemFilter{SharedOnly: true}, store.ItemOrder{Field: store.ItemOrderName}, store.PageRequest{First: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Rows) < 10 {
+			t.Fatalf("only %d shared items; the tenant is too small for this test", len(page.Rows))
+		}
+		var items []sharing.Item
+		for i, it := range page.Rows {
+			if i%2 == 0 {
+				items = append(items, sharing.Item{ItemID: it.ID})
+			}
+		}
+		out := e.stop(t, items...)
+		removed := 0
+		for _, o := range out {
+			if o.Result != models.AuditRemoved {
+				t.Fatalf("outcome %+v", o)
+			}
+			removed++
+		}
+		if n := len(e.audit(t)); n != removed || removed < len(items) {
+			t.Fatalf("%d audit events for %d removed permissions of %d items", n, removed, len(items))
+		}
+		assertEqualToSimulator(t, e)
+		e.sync(t, false)
+		assertEqualToSimulator(t, e)
+		for _, o := range out {
+			if e.row(t, o.ItemID, o.PermissionID) != nil {
+				t.Fatalf("permission %s of %s came back after the sync", o.PermissionID, o.ItemID)
+			}
+		}
+	})
+}
+
+// assertEqualToSimulator compares every stored permission with what the simulator lists for
+// its item: own rows with the export, inherited rows with the item's listing, and
+// has_own_permissions with the export.
+func assertEqualToSimulator(t *testing.T, e *env) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := e.srv.Tenant().Export(&buf); err != nil {
+		t.Fatal(err)
+	}
+	own := map[string]tenant.ExportPermission{}
+	withOwn := map[string]bool{}
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var p tenant.ExportPermission
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Type == "permission" {
+			own[p.ItemID+"|"+p.ID] = p
+			withOwn[p.ItemID] = true
+		}
+	}
+	var rows []models.Permission
+	if err := e.st.Gorm().Where("integration_id = ?", e.integ).Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for _, p := range rows {
+		key := p.ItemID + "|" + p.ID
+		if !p.Inherited {
+			seen[key] = true
+			w, ok := own[key]
+			switch {
+			case !ok:
+				problems = append(problems, "own "+key+" not in the simulator")
+			case fmt.Sprint(stamp(p.ExpiresAt)) != fmt.Sprint(deref(w.ExpirationDateTime)):
+				problems = append(problems, fmt.Sprintf("own %s expires %s in the database, %s in the simulator", key, stamp(p.ExpiresAt), deref(w.ExpirationDateTime)))
+			}
+			continue
+		}
+		listed, err := e.srv.Tenant().Permissions(p.DriveID, p.ItemID)
+		if err != nil {
+			problems = append(problems, "inherited "+key+": "+err.Error())
+			continue
+		}
+		found := false
+		for _, l := range listed {
+			if l.ID == p.ID && l.InheritedFrom != nil && p.InheritedFromID != nil && l.InheritedFrom.ID == *p.InheritedFromID {
+				found = true
+				want := ""
+				if !l.ExpirationDateTime.IsZero() {
+					want = l.ExpirationDateTime.UTC().Format(time.RFC3339)
+				}
+				if stamp(p.ExpiresAt) != want {
+					problems = append(problems, "inherited "+key+" expiry differs")
+				}
+			}
+		}
+		if !found {
+			problems = append(problems, "inherited "+key+" not listed by the simulator")
+		}
+	}
+	for key := range own {
+		if !seen[key] {
+			problems = append(problems, "own "+key+" missing from the database")
+		}
+	}
+	var marked int64
+	e.st.Gorm().Model(&models.DriveItem{}).Where("integration_id = ? AND has_own_permissions", e.integ).Count(&marked)
+	if int(marked) != len(withOwn) {
+		problems = append(problems, fmt.Sprintf("%d items marked has_own_permissions, the simulator has %d", marked, len(withOwn)))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		if len(problems) > 10 {
+			problems = problems[:10]
+		}
+		t.Fatalf("database differs from the simulator:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+func stamp(p *time.Time) string {
+	if p == nil {
+		return ""
+	}
+	return p.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
