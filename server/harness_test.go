@@ -46,7 +46,7 @@ type idp struct {
 	srv  *httptest.Server
 }
 
-func startIDP(t *testing.T) *idp {
+func startIDP(t testing.TB) *idp {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
@@ -71,7 +71,7 @@ func startIDP(t *testing.T) *idp {
 
 func (p *idp) issuer() string { return p.opts.Issuer }
 
-func (p *idp) token(t *testing.T, clientID string) string {
+func (p *idp) token(t testing.TB, clientID string) string {
 	t.Helper()
 	secret := clientSecret
 	for _, c := range p.opts.Clients {
