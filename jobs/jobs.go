@@ -21,9 +21,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -72,6 +74,9 @@ type Config struct {
 	// StartTimeout bounds how long StartSync waits for a queued sync to
 	// begin (default one minute).
 	StartTimeout time.Duration
+	// OrphanAfter is how long a sync job must have been running, with no
+	// live worker holding it, before it is retried (default one minute).
+	OrphanAfter time.Duration
 }
 
 // queue is the part of *river.Client[TTx] that does not depend on the
@@ -94,6 +99,11 @@ type Service struct {
 	st  *store.Store
 	log *slog.Logger
 	q   queue
+	// rescue is the driver's JobRescueMany (see rescueOrphans).
+	rescue func(context.Context, *riverdriver.JobRescueManyParams) (*struct{}, error)
+
+	mu      sync.Mutex
+	running map[string]bool // integrations this process is syncing
 }
 
 // New migrates River's tables and builds the River client. Nothing runs
@@ -117,10 +127,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = time.Minute
 	}
+	if cfg.OrphanAfter <= 0 {
+		cfg.OrphanAfter = time.Minute
+	}
 	if _, err := Migrate(ctx, cfg.Store, cfg.Logger); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("component", "jobs")}
+	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger.With("component", "jobs"), running: map[string]bool{}}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{s: s}); err != nil {
@@ -149,9 +162,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	var err error
 	switch cfg.Store.Dialect() {
 	case store.Postgres:
-		s.q, err = river.NewClient(riverpgxv5.New(cfg.Store.PgxPool()), rc)
+		drv := riverpgxv5.New(cfg.Store.PgxPool())
+		s.rescue = drv.GetExecutor().JobRescueMany
+		s.q, err = river.NewClient(drv, rc)
 	default:
-		s.q, err = river.NewClient(riversqlite.New(cfg.Store.SQLDB()), rc)
+		drv := riversqlite.New(cfg.Store.SQLDB())
+		s.rescue = drv.GetExecutor().JobRescueMany
+		s.q, err = river.NewClient(drv, rc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("jobs: create River client: %w", err)

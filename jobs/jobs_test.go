@@ -1,11 +1,17 @@
 package jobs
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -422,4 +428,119 @@ func TestTwoProcessesOneSyncAtATime(t *testing.T) {
 		}
 	}
 	assertSummary(t, st1, in.ID, srv)
+}
+
+// TestKilledProcessSyncResumes: a process killed (SIGKILL) in the middle of
+// a sync leaves its River job running; another process starting on the same
+// database retries it at once instead of after RescueAfter, and the retry
+// resumes from the checkpoints and completes.
+func TestKilledProcessSyncResumes(t *testing.T) {
+	if os.Getenv("JOBS_CHILD_SIM") != "" {
+		childSync(t)
+		return
+	}
+	testdb.EachConfig(t, func(t *testing.T, cfg store.Config) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(11), FaultRate: 1, FaultKinds: []string{"slow"}})
+		info := srv.Info()
+		st := testdb.Open(t, cfg)
+		in := createIntegration(t, st, info, info.ClientSecret)
+
+		simJSON, _ := json.Marshal(info)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcessSyncResumes$")
+		cmd.Env = append(os.Environ(), "JOBS_CHILD_SIM="+string(simJSON), "JOBS_CHILD_DB="+cfg.DatabaseURL,
+			"JOBS_CHILD_DIR="+cfg.DataDir, "JOBS_CHILD_INTEGRATION="+in.ID)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		var runID string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if id, ok := strings.CutPrefix(sc.Text(), "run "); ok {
+				runID = id
+				break
+			}
+		}
+		if runID == "" {
+			cmd.Wait()
+			t.Fatalf("child printed no run id; stderr:\n%s", stderr.String())
+		}
+		waitRunUntil(t, st, runID, func(r *models.SyncRun) bool { return r.Done() || r.DrivesDone >= 2 })
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		killed, _ := st.SyncRun(context.Background(), runID)
+		if killed.Done() {
+			t.Fatalf("the run ended before the kill: %+v", killed)
+		}
+
+		srv.SetFaults(0, nil)
+		s, err := New(context.Background(), Config{Store: st, Syncer: newSyncer(st, info), Logger: quiet(), Workers: 2,
+			PeriodicInterval: time.Second, OrphanAfter: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Stop(context.Background()) })
+
+		// No StartSync: the orphaned job is retried by itself.
+		var resumed *models.SyncRun
+		deadline := time.Now().Add(3 * time.Minute)
+		for resumed == nil {
+			runs, err := st.SyncRuns(context.Background(), in.ID, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) > 1 && runs[0].Status == models.SyncSucceeded {
+				resumed = &runs[0]
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the killed sync was not resumed: runs %+v, jobs %+v", runs, syncJobs(t, s, in.ID))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		assertSummary(t, st, in.ID, srv)
+		killed, _ = st.SyncRun(context.Background(), runID)
+		if killed.Status != models.SyncFailed {
+			t.Errorf("the killed run: status %s, want failed (its process died)", killed.Status)
+		}
+		total := srv.Tenant().Summary().Items
+		if resumed.ItemsSeen >= int64(total) {
+			t.Errorf("resumed sync saw %d items, the tenant has %d: it started over", resumed.ItemsSeen, total)
+		}
+		t.Logf("tenant %d items: killed run saw %d, resumed run %d", total, killed.ItemsSeen, resumed.ItemsSeen)
+	})
+}
+
+// childSync is the process that gets killed: it starts a sync and waits.
+func childSync(t *testing.T) {
+	var info graphsim.Info
+	if err := json.Unmarshal([]byte(os.Getenv("JOBS_CHILD_SIM")), &info); err != nil {
+		t.Fatal(err)
+	}
+	st := testdb.Open(t, store.Config{DatabaseURL: os.Getenv("JOBS_CHILD_DB"), DataDir: os.Getenv("JOBS_CHILD_DIR"), Logger: quiet()})
+	s, err := New(context.Background(), Config{Store: st, Syncer: newSyncer(st, info), Logger: quiet(), PeriodicInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Incremental: a first sync enumerates every drive in full anyway, and
+	// its retry resumes the unfinished rounds (a full one would start over).
+	runID, err := s.StartSync(context.Background(), os.Getenv("JOBS_CHILD_INTEGRATION"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("run %s\n", runID)
+	select {}
 }

@@ -26,6 +26,9 @@ type scheduleWorker struct {
 }
 
 func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[ScheduleArgs]) error {
+	if _, err := w.s.rescueOrphans(ctx); err != nil {
+		w.s.log.Warn("periodic sync", "error", err)
+	}
 	_, err := w.s.EnqueueDue(ctx, time.Now())
 	return err
 }

@@ -233,6 +233,14 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return river.JobSnooze(time.Minute)
 	}
 	defer unlock()
+	s.mu.Lock()
+	s.running[id] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, id)
+		s.mu.Unlock()
+	}()
 
 	integ, err := s.st.Integration(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
