@@ -219,8 +219,9 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Stop stops working jobs. Running syncs are cancelled: they end as
-// cancelled with their checkpoints kept, and River retries their jobs (from
-// the checkpoints) when a process starts again.
+// cancelled with their checkpoints kept, and River puts their jobs back in
+// the queue, so the next process to start (or another one sharing the
+// PostgreSQL database) resumes them from the checkpoints.
 func (s *Service) Stop(ctx context.Context) error {
 	if err := s.q.StopAndCancel(ctx); err != nil {
 		return fmt.Errorf("jobs: stop River: %w", err)

@@ -544,3 +544,63 @@ func childSync(t *testing.T) {
 	fmt.Printf("run %s\n", runID)
 	select {}
 }
+
+// TestStopCancelsAndRestartResumes: Stop (a graceful shutdown) cancels a
+// running sync, which ends as cancelled with its checkpoints; the next
+// process to start retries the job by itself and finishes from them.
+func TestStopCancelsAndRestartResumes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(13), FaultRate: 1, FaultKinds: []string{"slow"}})
+		info := srv.Info()
+		in := createIntegration(t, st, info, info.ClientSecret)
+		ctx := context.Background()
+		first := newService(t, st, info, false)
+		if err := first.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runID, err := first.StartSync(ctx, in.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitRunUntil(t, st, runID, func(r *models.SyncRun) bool { return r.Done() || r.DrivesDone >= 2 })
+		if err := first.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		stopped := waitRun(t, st, runID)
+		if stopped.Status != models.SyncCancelled {
+			t.Fatalf("run after Stop: status %s, error %q", stopped.Status, stopped.Error)
+		}
+		// River puts a job cut short by its client's shutdown back in the
+		// queue (available, the attempt not counted).
+		if jobs := syncJobs(t, first, in.ID, rivertype.JobStateAvailable, rivertype.JobStateRetryable); len(jobs) != 1 {
+			for _, j := range syncJobs(t, first, in.ID) {
+				t.Logf("job %d: state %s, attempt %d, errors %+v", j.ID, j.State, j.Attempt, j.Errors)
+			}
+			t.Fatal("after Stop the job should be queued again")
+		}
+
+		srv.SetFaults(0, nil)
+		newService(t, st, info, true)
+		var resumed *models.SyncRun
+		deadline := time.Now().Add(3 * time.Minute)
+		for resumed == nil {
+			runs, err := st.SyncRuns(ctx, in.ID, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) > 1 && runs[0].Status == models.SyncSucceeded {
+				resumed = &runs[0]
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the stopped sync was not resumed: runs %+v", runs)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		assertSummary(t, st, in.ID, srv)
+		total := srv.Tenant().Summary().Items
+		if resumed.ItemsSeen >= int64(total) {
+			t.Errorf("resumed sync saw %d items, the tenant has %d: it started over", resumed.ItemsSeen, total)
+		}
+		t.Logf("tenant %d items: stopped run saw %d, resumed run %d", total, stopped.ItemsSeen, resumed.ItemsSeen)
+	})
+}
