@@ -270,3 +270,49 @@ func TestFailuresLeaveNoTenantRows(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelKeepsCheckpoints: cancelling a sync ends its run as cancelled,
+// leaves the integration usable, and the next sync resumes to the tenant.
+func TestCancelKeepsCheckpoints(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(71)})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		bus := events.NewLocal()
+		updates, stop := bus.Subscribe(integID)
+		defer stop()
+		s := newSyncer(st, info, bus)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			for p := range updates {
+				if p.ItemsSeen > 0 {
+					cancel()
+					return
+				}
+			}
+		}()
+		runID, err := s.Run(ctx, integID, true)
+		cancel()
+		if err == nil {
+			t.Fatal("the cancelled sync reported success")
+		}
+		run, err := st.SyncRun(context.Background(), runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		integ, err := st.Integration(context.Background(), integID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Status != models.SyncCancelled || integ.Status == models.IntegrationError {
+			t.Fatalf("after cancel: run %s (%q), integration %s", run.Status, run.Error, integ.Status)
+		}
+		var checkpoints int64
+		st.Gorm().Model(&models.DriveSyncState{}).Where("integration_id = ? AND (next_link IS NOT NULL OR delta_link IS NOT NULL)", integID).Count(&checkpoints)
+		if checkpoints == 0 {
+			t.Error("no checkpoint kept")
+		}
+		runSync(t, st, s, integID, false)
+		assertEqualToExport(t, st, integID, srv)
+	})
+}
