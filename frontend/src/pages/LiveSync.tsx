@@ -150,7 +150,10 @@ function SyncView({ integrationId }: { integrationId: string }) {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {runs.data.syncRuns.edges.map(({ node: r }) => (
+                {runs.data.syncRuns.edges.map(({ node }) => {
+                  // The running row follows the live numbers rather than the page load's.
+                  const r = live && !live.done && live.runId === node.id ? { ...node, itemsSeen: live.itemsSeen, sharedItems: live.sharedItems, throttledWaits: live.throttledWaits } : node;
+                  return (
                   <Table.Tr key={r.id}>
                     <Table.Td>{formatDateTime(r.startedAt)}</Table.Td>
                     <Table.Td>{r.full ? 'Full' : 'Changes'}</Table.Td>
@@ -169,7 +172,8 @@ function SyncView({ integrationId }: { integrationId: string }) {
                       {r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : 'running'}
                     </Table.Td>
                   </Table.Tr>
-                ))}
+                  );
+                })}
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
