@@ -42,8 +42,9 @@ type Config struct {
 	// OIDCIssuer and OIDCClientID are what the SPA logs in with, told by /api/config.
 	OIDCIssuer   string
 	OIDCClientID string
-	// PublicURL is the server's external base URL ("https://overshare.example.com"); empty
-	// derives the GraphQL URLs in /api/config from each request's Host.
+	// PublicURL is the server's external base URL ("https://overshare.example.com"); its origin
+	// is allowed like AllowedOrigins. Empty derives the GraphQL URLs in /api/config from each
+	// request's Host.
 	PublicURL string
 	Version   string
 	// MaxBodyBytes bounds a request body (default 1 MiB).
@@ -100,7 +101,16 @@ func New(cfg Config) (*Server, error) {
 		cfg.GraphQL.Logger = cfg.Logger
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, verifier: cfg.Verifier, wsConns: map[*wsConn]struct{}{}, origins: map[string]bool{}}
-	for _, o := range cfg.AllowedOrigins {
+	origins := cfg.AllowedOrigins
+	if cfg.PublicURL != "" {
+		// Behind a proxy the Host the server sees may differ from the public one.
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("server: public URL %q is not an absolute URL", cfg.PublicURL)
+		}
+		origins = append(append([]string(nil), origins...), u.Scheme+"://"+u.Host)
+	}
+	for _, o := range origins {
 		norm, err := normalizeOrigin(o)
 		if err != nil {
 			return nil, fmt.Errorf("server: allowed origin %q: %w", o, err)
