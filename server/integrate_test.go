@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -163,5 +165,37 @@ func TestIntegrateAndWatchTheSync(t *testing.T) {
 		if len(after.SyncRuns.Edges) == 0 || after.SyncRuns.Edges[len(after.SyncRuns.Edges)-1].Node.Status != "SUCCEEDED" {
 			t.Errorf("runs: %+v", after.SyncRuns)
 		}
+
+		// Rotating the secret checks the new one first: a wrong one leaves the stored secret alone.
+		const rotate = `mutation($id: ID!, $s: String!) { updateIntegration(input: {id: $id, clientSecret: $s}) { secretHint } }`
+		r = e.do(admin, rotate, map[string]any{"id": in.ID, "s": "another-wrong-secret"})
+		if !slices.Equal(r.codes(), []string{"GRAPH_ERROR"}) {
+			t.Errorf("rotating to a wrong secret: %+v", r.Errors)
+		}
+		plain, err := integrationIDOf(in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if secret, err := st.IntegrationSecret(ctx, plain); err != nil || secret != info.ClientSecret {
+			t.Errorf("after a refused rotation the stored secret changed (%v)", err)
+		}
+		var rotated struct{ UpdateIntegration struct{ SecretHint string } }
+		e.must(admin, rotate, map[string]any{"id": in.ID, "s": info.ClientSecret}, &rotated)
+		if rotated.UpdateIntegration.SecretHint != in.SecretHint {
+			t.Errorf("rotation answered %+v", rotated)
+		}
 	})
+}
+
+// integrationIDOf decodes an Integration's global ID.
+func integrationIDOf(id string) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return "", err
+	}
+	typ, plain, _ := strings.Cut(string(raw), ":")
+	if typ != "Integration" {
+		return "", fmt.Errorf("%q is not an Integration ID", id)
+	}
+	return plain, nil
 }
