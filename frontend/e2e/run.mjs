@@ -231,6 +231,47 @@ test('stop sharing one item: gone from the table, in the audit log and in Micros
   await shot(admin, 'audit-log');
 });
 
+test('set an expiry date on an anonymous link', async () => {
+  await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS&expiry=no`);
+  await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
+  await admin.getByTestId('file-name').first().click();
+  const drawer = admin.getByRole('dialog');
+  const perm = drawer.locator('[data-testid=permission][data-inherited=no][data-scope=ANONYMOUS]').first();
+  await perm.waitFor({ timeout: 30_000 });
+  const graphId = await perm.getAttribute('data-graph-id');
+  await perm.getByRole('button', { name: 'Set expiry' }).click();
+  const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  const dialog = admin.getByRole('dialog').filter({ hasText: 'Set an expiry date' });
+  await dialog.getByLabel('Expires on').fill(day);
+  await dialog.getByRole('button', { name: 'Set expiry' }).click();
+  await admin.getByText('Expiry set').waitFor({ timeout: 30_000 });
+  const updated = drawer.locator(`[data-graph-id="${graphId}"]`);
+  await updated.filter({ hasNotText: 'Expires: never' }).waitFor({ timeout: 30_000 });
+  const sim = (await simExport()).find((r) => r.type === 'permission' && r.id === graphId);
+  assert(sim && sim.expirationDateTime && sim.expirationDateTime.startsWith(day.slice(0, 7)), `simulator expiry ${sim?.expirationDateTime}`);
+  await admin.keyboard.press('Escape');
+});
+
+test('connecting with a wrong secret shows the reason and adds nothing', async () => {
+  await admin.goto(`${base}/integrations?${iq}`);
+  const card = admin.getByTestId('integration').first();
+  await card.waitFor({ timeout: 30_000 });
+  const before = await admin.getByTestId('integration').count();
+  const codes = await card.locator('code').allInnerTexts();
+  await admin.getByLabel('Name').fill('Wrong secret');
+  await admin.getByLabel('Directory (tenant) ID').fill(codes[0]);
+  await admin.getByLabel('Application (client) ID').fill(codes[1]);
+  await admin.getByLabel('Client secret value').fill('definitely-not-the-secret');
+  await admin.getByRole('button', { name: 'Check and connect' }).click();
+  const err = admin.getByTestId('connect-error');
+  await err.waitFor({ timeout: 60_000 });
+  assert((await err.innerText()).length > 40, 'the error says why');
+  await shot(admin, 'integrations-wrong-secret');
+  await admin.reload();
+  await admin.getByTestId('integration').first().waitFor();
+  assert((await admin.getByTestId('integration').count()) === before, 'no integration was added');
+});
+
 test('bulk stop sharing shows a dry run that changes nothing', async () => {
   await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS`);
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
