@@ -6,11 +6,12 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/store"
 )
 
-// runMigrate applies pending database migrations (store.Open does) and
-// prints what it applied. The database comes from OVERSHARE_DATABASE_URL,
+// runMigrate applies pending database migrations (store.Open does, and
+// jobs.Migrate for River's tables) and prints what it applied. The database comes from OVERSHARE_DATABASE_URL,
 // else SQLite in OVERSHARE_DATA_DIR.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", stderr)
@@ -29,6 +30,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer st.Close()
 	for _, v := range st.AppliedMigrations() {
 		fmt.Fprintf(stdout, "applied migration %d\n", v)
+	}
+	// River's tables (the sync queue) live in the same database.
+	river, err := jobs.Migrate(ctx, st, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	for _, v := range river {
+		fmt.Fprintf(stdout, "applied River migration %d\n", v)
 	}
 	v, err := st.SchemaVersion(ctx)
 	if err != nil {
