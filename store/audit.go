@@ -17,7 +17,7 @@ func (s *Store) AddAuditEvent(ctx context.Context, ev *models.AuditEvent) error 
 	if ev.At.IsZero() {
 		ev.At = now()
 	}
-	ev.At = ev.At.UTC()
+	ev.At = utc(ev.At)
 	if err := s.db.WithContext(ctx).Create(ev).Error; err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}

@@ -106,7 +106,7 @@ func upsertAlways[T any](t *tx, tb table, rows []T) error {
 // DeleteUsersSyncedBefore removes the users a complete listing that started
 // at before did not return. It returns how many it removed.
 func (s *Store) DeleteUsersSyncedBefore(ctx context.Context, integrationID string, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Exec(`DELETE FROM users WHERE integration_id = ? AND synced_at < ?`, integrationID, before.UTC())
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM users WHERE integration_id = ? AND synced_at < ?`, integrationID, utc(before))
 	if res.Error != nil {
 		return 0, fmt.Errorf("delete users no longer listed: %w", res.Error)
 	}
@@ -125,11 +125,11 @@ func (s *Store) DeleteDrivesSyncedBefore(ctx context.Context, integrationID stri
 			`DELETE FROM drive_items WHERE integration_id = ? AND drive_id IN (` + gone + `)`,
 			`DELETE FROM drive_sync_states WHERE integration_id = ? AND drive_id IN (` + gone + `)`,
 		} {
-			if err := t.db.Exec(q, integrationID, integrationID, before.UTC()).Error; err != nil {
+			if err := t.db.Exec(q, integrationID, integrationID, utc(before)).Error; err != nil {
 				return err
 			}
 		}
-		res := t.db.Exec(`DELETE FROM drives WHERE integration_id = ? AND synced_at < ?`, integrationID, before.UTC())
+		res := t.db.Exec(`DELETE FROM drives WHERE integration_id = ? AND synced_at < ?`, integrationID, utc(before))
 		n = res.RowsAffected
 		return res.Error
 	})

@@ -94,7 +94,7 @@ func (s *Store) Integrations(ctx context.Context) ([]models.Integration, error) 
 // come (or was never set), leaving out paused ones.
 func (s *Store) IntegrationsDueForSync(ctx context.Context, at time.Time) ([]models.Integration, error) {
 	var out []models.Integration
-	err := s.db.WithContext(ctx).Where("status <> ? AND (next_sync_at IS NULL OR next_sync_at <= ?)", models.IntegrationPaused, at.UTC()).
+	err := s.db.WithContext(ctx).Where("status <> ? AND (next_sync_at IS NULL OR next_sync_at <= ?)", models.IntegrationPaused, utc(at)).
 		Order("next_sync_at, id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list integrations due for sync: %w", err)

@@ -255,6 +255,6 @@ func utcPtr(t *time.Time) *time.Time {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	u := t.UTC()
+	u := utc(*t)
 	return &u
 }

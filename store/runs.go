@@ -18,7 +18,7 @@ func (s *Store) CreateSyncRun(ctx context.Context, run *models.SyncRun) error {
 	if run.StartedAt.IsZero() {
 		run.StartedAt = now()
 	}
-	run.StartedAt = run.StartedAt.UTC()
+	run.StartedAt = utc(run.StartedAt)
 	run.Status = models.SyncRunning
 	if err := s.db.WithContext(ctx).Create(run).Error; err != nil {
 		return fmt.Errorf("create sync run: %w", err)

@@ -91,7 +91,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	gcfg := &gorm.Config{
 		// Writes that need a transaction open one explicitly.
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		NowFunc:                now,
 		Logger: gormlogger.NewSlogLogger(cfg.Logger, gormlogger.Config{
 			SlowThreshold:             5 * time.Second,
 			IgnoreRecordNotFoundError: true,
@@ -277,4 +277,8 @@ func redactURLError(err error) error {
 	return err
 }
 
-func now() time.Time { return time.Now().UTC() }
+// now is the current time as stored: UTC, microseconds (PostgreSQL's
+// precision, applied on SQLite too so both databases return equal values).
+func now() time.Time { return utc(time.Now()) }
+
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -248,3 +248,59 @@ func scanRow(t *testing.T, st *store.Store, query string) map[string]any {
 	}
 	return out
 }
+
+func TestIntegrationStatusAndSchedule(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		var ids []string
+		for _, name := range []string{"due", "later", "paused", "never"} {
+			in := &models.Integration{Name: name, TenantID: "t", ClientID: "c"}
+			if err := st.CreateIntegration(ctx, in, "client-secret-"+name); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, in.ID)
+		}
+		last := now.Add(-20 * time.Minute)
+		for i, next := range []time.Time{now.Add(-time.Minute), now.Add(10 * time.Minute), now.Add(-time.Minute)} {
+			if err := st.SetIntegrationSyncTimes(ctx, ids[i], &last, &next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.SetIntegrationStatus(ctx, ids[2], models.IntegrationPaused, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetIntegrationStatus(ctx, ids[0], models.IntegrationError, "The client secret has expired."); err != nil {
+			t.Fatal(err)
+		}
+		due, err := st.IntegrationsDueForSync(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, in := range due {
+			names = append(names, in.Name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"due", "never"}) {
+			t.Fatalf("due for sync: %v, want [due never]", names)
+		}
+		got, err := st.Integration(ctx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != models.IntegrationError || got.LastError != "The client secret has expired." ||
+			got.LastSyncAt == nil || !got.LastSyncAt.Equal(last.Truncate(time.Microsecond)) || !got.UpdatedAt.After(got.CreatedAt) {
+			t.Fatalf("integration after updates: %+v", got)
+		}
+		if err := st.SetIntegrationSyncTimes(ctx, ids[0], nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.Integration(ctx, ids[0]); got.LastSyncAt != nil || got.NextSyncAt != nil {
+			t.Fatalf("nil sync times stored as %v, %v", got.LastSyncAt, got.NextSyncAt)
+		}
+		if err := st.SetIntegrationStatus(ctx, "missing", models.IntegrationActive, ""); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("updating a missing integration: %v", err)
+		}
+	})
+}
