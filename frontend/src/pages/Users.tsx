@@ -10,6 +10,7 @@ import { ListFooter } from '../components/ListFooter';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { errorText } from '../lib/errors';
 import { formatBytes, fraction } from '../lib/format';
+import { licenseName } from '../lib/licenses';
 
 type UserRow = Q['users']['edges'][number]['node'];
 
@@ -65,10 +66,10 @@ export default function Users() {
           <Table striped highlightOnHover>
             <Table.Thead>
               <Table.Tr>
-                <Table.Th>Name</Table.Th>
+                <Table.Th miw={180}>Name</Table.Th>
                 <Table.Th>Sign-in name</Table.Th>
-                <Table.Th>Type</Table.Th>
-                <Table.Th>Licences</Table.Th>
+                <Table.Th w={110}>Type</Table.Th>
+                <Table.Th miw={140}>Licences</Table.Th>
                 <Table.Th w={200}>Drive usage</Table.Th>
               </Table.Tr>
             </Table.Thead>
@@ -87,18 +88,20 @@ export default function Users() {
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm">{u.userPrincipalName}</Text>
+                      <Text size="sm" style={{ wordBreak: 'break-all' }}>
+                        {u.userPrincipalName}
+                      </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Group gap={4}>
-                        <Badge color={u.guest ? 'orange' : 'blue'} variant="light">
+                      <Group gap={4} wrap="nowrap">
+                        <Badge style={{ flexShrink: 0 }} color={u.guest ? 'orange' : 'blue'} variant="light">
                           {u.guest ? 'Guest' : 'Member'}
                         </Badge>
                         {!u.accountEnabled && <Badge color="gray">Disabled</Badge>}
                       </Group>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm">{u.licenses.length ? u.licenses.map((l) => l.skuPartNumber ?? l.skuId).join(', ') : 'None'}</Text>
+                      <Text size="sm">{u.licenses.length ? u.licenses.map(licenseName).join(', ') : 'None'}</Text>
                     </Table.Td>
                     <Table.Td>
                       {q ? (
