@@ -604,3 +604,33 @@ func TestStopCancelsAndRestartResumes(t *testing.T) {
 		t.Logf("tenant %d items: stopped run saw %d, resumed run %d", total, stopped.ItemsSeen, resumed.ItemsSeen)
 	})
 }
+
+// TestCancelFromAnotherProcess: on PostgreSQL a process that runs no
+// workers (an API replica) starts a sync that a worker process runs, and
+// cancels it; the worker's sync stops and ends as cancelled.
+func TestCancelFromAnotherProcess(t *testing.T) {
+	cfg := testdb.PostgresConfig(t)
+	apiStore, workerStore := testdb.Open(t, cfg), testdb.Open(t, cfg)
+	srv := startSim(t, graphsim.Options{Tenant: smallTenant(17), FaultRate: 1, FaultKinds: []string{"slow"}})
+	info := srv.Info()
+	in := createIntegration(t, apiStore, info, info.ClientSecret)
+	api := newService(t, apiStore, info, false)
+	newService(t, workerStore, info, true)
+	ctx := context.Background()
+
+	runID, err := api.StartSync(ctx, in.ID, false)
+	if err != nil {
+		t.Fatalf("StartSync: %v", err)
+	}
+	waitRunUntil(t, apiStore, runID, func(r *models.SyncRun) bool { return r.Done() || r.ItemsSeen > 0 })
+	if err := api.CancelSync(ctx, runID); err != nil {
+		t.Fatalf("CancelSync: %v", err)
+	}
+	run := waitRun(t, apiStore, runID)
+	if run.Status != models.SyncCancelled {
+		t.Fatalf("run: status %s, error %q", run.Status, run.Error)
+	}
+	if total := srv.Tenant().Summary().Items; run.ItemsSeen >= int64(total) {
+		t.Fatalf("the run saw all %d items: it was not stopped midway", total)
+	}
+}
