@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -465,4 +466,60 @@ func candidatesByDrive(t *testing.T, srv *graphsim.Server, ex export) map[string
 
 func permissionReads(s graphsim.Stats) int64 {
 	return s.ByEndpoint["GET /drives/{id}/items/{id}/permissions"]
+}
+
+// incrementalBound is the package doc's lower bound for an incremental
+// sync from the stored delta links: one user page, each drive's delta pages
+// (with a token: 1 RU), the permission batches of the items whose sharing
+// changed (5 RU each), and the re-read of the drives that changed (1 RU
+// each, 20 a batch). It reads the rounds straight from the tenant.
+func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) bound {
+	t.Helper()
+	var states []models.DriveSyncState
+	if err := st.Gorm().Where("integration_id = ?", integID).Find(&states).Error; err != nil {
+		t.Fatal(err)
+	}
+	users := srv.Tenant().UserCount()
+	b := bound{perDrive: int64(math.Ceil(float64(users) / 999))}
+	changedDrives := 0
+	for _, s := range states {
+		if s.DeltaLink == nil {
+			t.Fatalf("drive %s has no delta link", s.DriveID)
+		}
+		u, err := url.Parse(*s.DeltaLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := u.Query().Get("token")
+		changes, changed := 0, 0
+		for {
+			p, err := srv.Tenant().Delta(s.DriveID, "root", token, tenant.DeltaOptions{HierarchicalSharing: true, ShowSharingChanges: true,
+				ShowRemovedAsDeleted: true, TraversePermissionGaps: true, Top: pageSize})
+			if err != nil {
+				t.Fatalf("delta: %v", err)
+			}
+			b.perDrive++
+			b.ru++
+			seen := map[string]bool{}
+			for _, it := range p.Items {
+				changes++
+				if it.SharedChanged && !it.Deleted && !seen[it.ID] {
+					seen[it.ID] = true
+					changed++
+				}
+			}
+			if p.NextToken == "" {
+				break
+			}
+			token = p.NextToken
+		}
+		b.perDrive += int64(math.Ceil(float64(changed) / 20))
+		b.ru += int64(changed) * 5
+		if changes > 0 {
+			changedDrives++
+			b.ru++
+		}
+	}
+	b.perDrive += int64(math.Ceil(float64(changedDrives) / 20))
+	return b
 }

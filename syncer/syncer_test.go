@@ -109,9 +109,15 @@ func TestIncrementalSyncEqualsExport(t *testing.T) {
 		runSync(t, st, s, integID, true)
 		for round := range 3 {
 			n := srv.Tenant().ApplyRandomChanges(int64(100+round), 80)
+			bound := incrementalBound(t, st, integID, srv)
 			before := srv.Stats()
 			run := runSync(t, st, s, integID, false)
 			after := srv.Stats()
+			req := (after.Requests - after.BatchedRequests) - (before.Requests - before.BatchedRequests)
+			t.Logf("round %d: %d requests, lower bound %d; %d RU, lower bound %d", round, req, bound.perDrive, after.RU-before.RU, bound.ru)
+			if float64(req) > 1.1*float64(bound.perDrive) || float64(after.RU-before.RU) > 1.1*float64(bound.ru) {
+				t.Errorf("round %d: %d requests and %d RU; lower bound %d and %d: more than 1.1×", round, req, after.RU-before.RU, bound.perDrive, bound.ru)
+			}
 			assertEqualToExport(t, st, integID, srv)
 			assertSummary(t, st, integID, srv)
 			enumerations := after.ByEndpoint["GET /drives/{id}/root/delta"] - before.ByEndpoint["GET /drives/{id}/root/delta"]
