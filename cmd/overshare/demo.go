@@ -19,6 +19,7 @@ import (
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/sharing"
 	"github.com/overshare/overshare/store"
 )
 
@@ -187,7 +188,7 @@ func demoIntegration(ctx context.Context, st *store.Store, savedID string, info 
 			return nil, err
 		}
 	}
-	err := credentialChecker{defaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}}.
+	err := sharing.CredentialChecker{Defaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: version}}.
 		Check(ctx, info.TenantID, info.ClientID, info.ClientSecret)
 	if err != nil {
 		return nil, fmt.Errorf("the simulated tenant refused its own credentials: %w", err)

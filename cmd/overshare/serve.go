@@ -21,6 +21,7 @@ import (
 	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/server"
+	"github.com/overshare/overshare/sharing"
 	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
@@ -128,7 +129,9 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	} else {
 		a.bus = events.NewLocal()
 	}
-	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: cfg.Graph})
+	graphDefaults := cfg.Graph
+	graphDefaults.Version = version
+	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: graphDefaults})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
 		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
 	if err != nil {
@@ -159,7 +162,8 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		GraphQL: graph.Options{
 			Events:      a.bus,
 			Syncer:      a.jobs.Syncs(),
-			Credentials: credentialChecker{defaults: cfg.Graph, log: log},
+			Sharing:     sharing.New(sharing.Config{Store: a.store, Logger: log, GraphDefaults: graphDefaults}).GraphAPI(),
+			Credentials: sharing.CredentialChecker{Defaults: graphDefaults, Logger: log},
 			Logger:      log,
 		},
 		AllowedOrigins: cfg.AllowedOrigins,
@@ -193,25 +197,6 @@ func (a *app) close() {
 		a.closer[i]()
 	}
 	a.closer = nil
-}
-
-// credentialChecker checks an app registration against Graph for the
-// GraphQL integrate mutation; its errors are msgraph's classified ones,
-// written for people and free of secrets.
-type credentialChecker struct {
-	defaults msgraph.Config
-	log      *slog.Logger
-}
-
-func (c credentialChecker) Check(ctx context.Context, tenantID, clientID, clientSecret string) error {
-	cfg := c.defaults
-	cfg.TenantID, cfg.ClientID, cfg.ClientSecret = tenantID, clientID, clientSecret
-	cfg.Version, cfg.Logger = version, c.log
-	gc, err := msgraph.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return gc.CheckCredentials(ctx)
 }
 
 func envOr(name, def string) string {
