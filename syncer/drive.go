@@ -195,6 +195,15 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 			t0 := time.Now()
 			p, err := r.fetch(ctx, d.id, &rd.cur)
 			r.graphNanos.Add(int64(time.Since(t0)))
+			if msgraph.KindOf(err) == msgraph.NotFound {
+				// The drive is gone from the tenant: so is its copy here.
+				r.log.Info("drive no longer exists, removing it", "drive", d.id)
+				if err := r.st.SyncDeleteDrive(ctx, r.integ.ID, d.id); err != nil {
+					return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+				}
+				r.add(ctx, counts{drivesDone: 1})
+				return false, nil
+			}
 			if err != nil {
 				r.driveFailed(ctx, d.id, err)
 				return false, fmt.Errorf("sync drive %s: %w", d.id, err)

@@ -322,3 +322,34 @@ func TestCancelKeepsCheckpoints(t *testing.T) {
 		assertEqualToExport(t, st, integID, srv)
 	})
 }
+
+// TestVanishedDriveIsRemoved: a stored drive that Graph no longer knows (its
+// owner left) is removed with its items, and the sync succeeds.
+func TestVanishedDriveIsRemoved(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		srv := startSim(t, graphsim.Options{Tenant: smallTenant(81)})
+		info := srv.Info()
+		integID := createIntegration(t, st, info, info.ClientSecret)
+		s := newSyncer(st, info, nil)
+		runSync(t, st, s, integID, true)
+		ctx := context.Background()
+		// A drive the tenant does not have, synced before.
+		var some models.DriveSyncState
+		if err := st.Gorm().Where("integration_id = ?", integID).First(&some).Error; err != nil {
+			t.Fatal(err)
+		}
+		gone := "b!gone" + strings.Repeat("x", 58)
+		if err := st.UpsertDrives(ctx, integID, []models.Drive{{ID: gone, Name: "OneDrive"}}); err != nil {
+			t.Fatal(err)
+		}
+		link := strings.Replace(*some.DeltaLink, some.DriveID, gone, 1)
+		if err := st.Gorm().Create(&models.DriveSyncState{IntegrationID: integID, DriveID: gone, DeltaLink: &link, Generation: 1}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CommitSyncPage(ctx, integID, gone, store.SyncPage{Items: []models.DriveItem{{ID: "ghost", ParentID: "", Name: "root", IsRoot: true}}, DeltaLink: link}); err != nil {
+			t.Fatal(err)
+		}
+		runSync(t, st, s, integID, false)
+		assertEqualToExport(t, st, integID, srv)
+	})
+}
