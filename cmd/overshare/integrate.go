@@ -33,9 +33,9 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	var missing []string
-	for flag, v := range map[string]string{"--name": *name, "--tenant-id": *tenantID, "--client-id": *clientID} {
-		if strings.TrimSpace(v) == "" {
-			missing = append(missing, flag)
+	for _, f := range []struct{ flag, value string }{{"--name", *name}, {"--tenant-id", *tenantID}, {"--client-id", *clientID}} {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.flag)
 		}
 	}
 	if len(missing) > 0 {
