@@ -42,7 +42,8 @@
 // the round starts from the stored delta link. A 410 (msgraph.ResyncRequired)
 // starts a full enumeration from the Location Graph gave, ending in
 // mark-and-sweep. Drives whose round returned changes get their drive
-// (quota) read again.
+// (quota) read again. A drive Graph no longer has (404 on delta: its owner
+// left, or the OneDrive was deleted) is removed with its items.
 //
 // # Permissions: only for candidates
 //
