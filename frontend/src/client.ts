@@ -1,8 +1,12 @@
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 import { createClient as createWSClient } from 'graphql-ws';
 import type { RuntimeConfig } from './config';
 
-export function makeClient(config: RuntimeConfig, token: () => string | undefined): Client {
+export function makeClient(
+  config: RuntimeConfig,
+  token: () => string | undefined,
+  onUnauthenticated: () => void = () => {},
+): Client {
   const ws = createWSClient({
     url: config.graphqlWsUrl,
     lazy: true,
@@ -17,6 +21,13 @@ export function makeClient(config: RuntimeConfig, token: () => string | undefine
   return new Client({
     url: config.graphqlUrl,
     exchanges: [
+      // An expired or revoked session: renew it (or send the person to sign in)
+      // instead of leaving every screen with an error.
+      mapExchange({
+        onError(error) {
+          if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) onUnauthenticated();
+        },
+      }),
       cacheExchange,
       fetchExchange,
       subscriptionExchange({

@@ -20,7 +20,31 @@ export function AuthGate() {
   // sends the renewed one; oidc-client-ts renews it in the background.
   const token = useRef<string | undefined>(undefined);
   token.current = auth.user?.access_token;
-  const client = useMemo(() => makeClient(config, () => token.current), [config]);
+  const authRef = useRef(auth);
+  authRef.current = auth;
+  const renewing = useRef(false);
+  const lastRenew = useRef(0);
+  const client = useMemo(
+    () =>
+      makeClient(
+        config,
+        () => token.current,
+        () => {
+          // At most one renewal a minute: a token the server refuses for another
+          // reason (wrong audience) must show its error, not loop.
+          if (renewing.current || Date.now() - lastRenew.current < 60_000) return;
+          renewing.current = true;
+          lastRenew.current = Date.now();
+          const a = authRef.current;
+          a.signinSilent()
+            .catch(() => a.signinRedirect({ state: { returnTo: window.location.pathname + window.location.search } }))
+            .finally(() => {
+              renewing.current = false;
+            });
+        },
+      ),
+    [config],
+  );
 
   const signIn = () =>
     void auth.signinRedirect({ state: { returnTo: location.pathname + location.search } });
