@@ -35,10 +35,13 @@
 //
 // # Rounds
 //
-// A drive with a stored next link resumes that round, whatever `full` says
-// (an interrupted full enumeration stays full and ends with its sweep). A
-// drive never synced, or every drive when `full` is true, starts a full
-// enumeration (store.StartFullRound bumps the drive's generation). Otherwise
+// A drive with a stored next link resumes that round, whatever `full` says:
+// an interrupted full enumeration stays full and ends with its sweep (so a
+// killed full sync is finished, not restarted, by the next run); only an
+// interrupted incremental round is replaced by a full enumeration when
+// `full` is true, since that covers it. Otherwise a drive never synced, or
+// every drive when `full` is true, starts a full enumeration
+// (store.StartFullRound bumps the drive's generation). Otherwise
 // the round starts from the stored delta link. A 410 (msgraph.ResyncRequired)
 // starts a full enumeration from the Location Graph gave, ending in
 // mark-and-sweep. Drives whose round returned changes get their drive
