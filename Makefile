@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: bench-sync build demo test test-go vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size
+.PHONY: bench-sync build demo test test-go vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui
 
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
@@ -74,6 +74,12 @@ frontend-smoke: frontend chromium
 # gzip KB of the JavaScript a first visit loads; fails above 350 KB.
 frontend-size: frontend
 	cd frontend && node scripts/bundle-size.mjs
+
+# Bundle size, then (with DEMO_JSON=<data-dir>/demo.json of a running demo) the time to the
+# first Shared files row and scrolling frame times.
+bench-ui: frontend-size chromium
+	@if [[ -n "$${DEMO_JSON:-}" ]]; then cd frontend && node e2e/bench-ui.mjs "$$DEMO_JSON"; \
+	else echo "set DEMO_JSON=<data-dir>/demo.json of a running overshare demo to time the first row"; fi
 
 # End-to-end tests in headless Chromium against `overshare demo` (started and stopped here).
 test-e2e: build chromium

@@ -308,7 +308,11 @@ test('screenshots of the other screens at 1280 and 768 px', async () => {
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
   await shot(admin, 'shared-files-768');
   await admin.getByRole('button', { name: 'Open navigation' }).click();
+  await admin.getByRole('link', { name: 'Audit log' }).waitFor();
+  await admin.waitForTimeout(400); // let the slide-in finish before the picture
   await shot(admin, 'navigation-768');
+  await admin.getByRole('link', { name: 'Audit log' }).click();
+  await admin.getByRole('heading', { name: 'Audit log' }).waitFor();
   await admin.setViewportSize({ width: 1280, height: 800 });
 });
 
