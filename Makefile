@@ -96,3 +96,11 @@ bench-sync: pg-up
 .PHONY: bench-store
 bench-store: pg-up
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./store/
+
+# The GraphQL API on 1,000,000 drive items in PostgreSQL (database overshare_bench_api, seeded
+# with COPY on first use and kept; BENCH_API_RESEED=1 rebuilds it): the real server with a
+# development-provider token, driveItems(sharedScope:[ANONYMOUS], first:100) under 32 clients,
+# with and without totalCount; prints p50/p99 and requests/s. BENCH_API_REQUESTS sets the count.
+.PHONY: bench-api
+bench-api: pg-up
+	$(GO) test -run '^$$' -bench 'BenchmarkDriveItemsAnonymous' -benchtime 1x -timeout 60m ./internal/benchapi/

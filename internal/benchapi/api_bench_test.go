@@ -1,0 +1,384 @@
+// Package benchapi measures the GraphQL API on a PostgreSQL database of 1,000,000 drive items:
+// the real server (HTTP, OIDC bearer tokens from the development provider, gqlgen, store)
+// answering the dashboard's "anonymous links" page under 32 concurrent clients. Run it with
+// `make bench-api`.
+package benchapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/auth/devidp/devidptest"
+	"github.com/overshare/overshare/events"
+	"github.com/overshare/overshare/graph"
+	"github.com/overshare/overshare/internal/testdb"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/server"
+	"github.com/overshare/overshare/store"
+)
+
+// The seeded tenant: drives × itemsPerDrive items, sharePct of them shared.
+const (
+	integrationID = "bench"
+	drives        = 1000
+	itemsPerDrive = 1000
+	foldersPer    = 40
+	sharePct      = 5
+	dbName        = "overshare_bench_api"
+	// A fixed key, so that a kept database stays readable by the next run.
+	secretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+)
+
+const query = `query($in: ID!, $after: String) {
+  driveItems(integrationId: $in, filter: {sharedScope: [ANONYMOUS]}, first: 100, after: $after) {
+    edges { node { id name path permissions { id link { type scope } } } }
+    pageInfo { endCursor hasNextPage }
+    %s
+  }
+}`
+
+// BenchmarkDriveItemsAnonymous prints p50/p99 latency and requests/s of the query above, with
+// and without totalCount, each for a fixed number of requests spread over 32 clients that page
+// through the whole list and start again.
+func BenchmarkDriveItemsAnonymous(b *testing.B) {
+	st := openSeeded(b)
+	base, token := startServer(b, st)
+
+	requests := 1000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_API_REQUESTS")); err == nil && v > 0 {
+		requests = v
+	}
+	for _, v := range []struct{ name, count string }{{"totalCount", "totalCount"}, {"noTotalCount", ""}} {
+		b.Run(v.name, func(b *testing.B) {
+			q := fmt.Sprintf(query, v.count)
+			for b.Loop() {
+				load(b, base, token, q, 32, 64) // warm caches and connections
+				r := load(b, base, token, q, 32, requests)
+				fmt.Printf("driveItems(sharedScope:[ANONYMOUS], first:100) %-12s 32 clients, %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s\n",
+					v.name, requests, ms(r.p50), ms(r.p99), ms(r.max), r.rps)
+				b.ReportMetric(ms(r.p50), "p50-ms")
+				b.ReportMetric(ms(r.p99), "p99-ms")
+				b.ReportMetric(r.rps, "req/s")
+			}
+		})
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+type result struct {
+	p50, p99, max time.Duration
+	rps           float64
+}
+
+// load runs n requests over c clients; each client follows endCursor to the end of the list
+// and starts again.
+func load(b *testing.B, base, token, q string, c, n int) result {
+	b.Helper()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c * 2}}
+	defer hc.CloseIdleConnections()
+	lat := make([]time.Duration, n)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, c)
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var after *string
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				page, err := post(hc, base, token, q, after)
+				lat[i] = time.Since(t0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				after = nil
+				if page.HasNextPage {
+					after = &page.EndCursor
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	return result{p50: lat[n/2], p99: lat[n*99/100], max: lat[n-1], rps: float64(n) / wall.Seconds()}
+}
+
+type pageInfo struct {
+	EndCursor   string `json:"endCursor"`
+	HasNextPage bool   `json:"hasNextPage"`
+}
+
+func post(hc *http.Client, base, token, q string, after *string) (pageInfo, error) {
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"in": integrationID, "after": after}})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return pageInfo{}, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Data struct {
+			DriveItems struct {
+				Edges    []json.RawMessage `json:"edges"`
+				PageInfo pageInfo          `json:"pageInfo"`
+			} `json:"driveItems"`
+		} `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || len(out.Errors) > 0 || resp.StatusCode != 200 {
+		return pageInfo{}, fmt.Errorf("answer %d: %.300s", resp.StatusCode, raw)
+	}
+	if len(out.Data.DriveItems.Edges) == 0 {
+		return pageInfo{}, fmt.Errorf("empty page: %.300s", raw)
+	}
+	return out.Data.DriveItems.PageInfo, nil
+}
+
+// startServer runs the development identity provider and the real server, and returns the
+// server's URL and an admin token got by client credentials, as a script would.
+func startServer(b *testing.B, st *store.Store) (string, string) {
+	b.Helper()
+	ctx := context.Background()
+	idpSrv := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + idpSrv.Listener.Addr().String() + "/oidc"
+	opts := devidp.DemoOptions(issuer, []string{"http://localhost/callback"})
+	provider, err := devidp.New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/oidc/", provider)
+	idpSrv.Config.Handler = mux
+	idpSrv.Start()
+	b.Cleanup(idpSrv.Close)
+
+	verifier, err := auth.NewVerifier(ctx, auth.Config{Issuer: issuer, Audience: devidp.DemoAudience})
+	if err != nil {
+		b.Fatal(err)
+	}
+	api, err := server.New(server.Config{
+		Store: st, Verifier: verifier, Version: "bench",
+		GraphQL: graph.Options{Events: events.NewLocal()},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	b.Cleanup(srv.Close)
+
+	var secret string
+	for _, c := range opts.Clients {
+		if c.ID == devidp.DemoAdminScriptClientID {
+			secret = c.Secret
+		}
+	}
+	tok, err := devidptest.ClientCredentials(ctx, idpSrv.Client(), issuer+"/token", devidp.DemoAdminScriptClientID, secret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv.URL, tok.AccessToken
+}
+
+// openSeeded opens the benchmark database, seeding it when it does not hold the tenant yet.
+// The database is kept between runs (BENCH_API_RESEED=1 rebuilds it).
+func openSeeded(b *testing.B) *store.Store {
+	b.Helper()
+	ctx := context.Background()
+	admin := testdb.AdminURL()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		b.Fatalf("PostgreSQL is required: %v", err)
+	}
+	if os.Getenv("BENCH_API_RESEED") != "" {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", dbName).Scan(&exists); err != nil {
+		b.Fatal(err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
+			b.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+	u, err := url.Parse(admin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u.Path = "/" + dbName
+	st, err := store.Open(ctx, store.Config{DatabaseURL: u.String(), DataDir: b.TempDir(),
+		SecretKey: secretKey,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	var n int64
+	if err := st.PgxPool().QueryRow(ctx, "SELECT count(*) FROM drive_items WHERE integration_id = $1", integrationID).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	if n == drives*(itemsPerDrive+1) {
+		fmt.Printf("reusing database %s: %d items\n", dbName, n)
+		return st
+	}
+	started := time.Now()
+	if err := seed(ctx, st); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("seeded %s: %d items in %s\n", dbName, drives*(itemsPerDrive+1), time.Since(started).Round(time.Second))
+	return st
+}
+
+// seed writes the tenant with COPY: per drive a root (holding the owner's grant), folders and
+// files; sharePct of the items have sharing of their own, in a plausible mix (organisation
+// links most often, then anonymous links, specific people, direct grants), and list the owner's
+// grant as inherited from the root, as a sync stores it.
+func seed(ctx context.Context, st *store.Store) error {
+	in := &models.Integration{ID: integrationID, Name: "Bench", TenantID: "bench-tenant", ClientID: "bench-client"}
+	if _, err := st.Integration(ctx, integrationID); err != nil {
+		if err := st.CreateIntegration(ctx, in, "bench-secret"); err != nil {
+			return err
+		}
+	}
+	pool := st.PgxPool()
+	for _, q := range []string{"DELETE FROM permissions WHERE integration_id = $1", "DELETE FROM drive_items WHERE integration_id = $1",
+		"DELETE FROM drives WHERE integration_id = $1", "DELETE FROM users WHERE integration_id = $1"} {
+		if _, err := pool.Exec(ctx, q, integrationID); err != nil {
+			return err
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Now().UTC()
+	epoch := now.AddDate(-2, 0, 0)
+	var users, drv, items, perms [][]any
+	names := []string{"Budget", "Roadmap", "Payroll", "Contract", "Notes", "Plan", "Report", "Invoice", "Slides", "Minutes"}
+	exts := []string{".docx", ".xlsx", ".pptx", ".pdf", ".txt"}
+	for d := 0; d < drives; d++ {
+		uid := fmt.Sprintf("user-%04d", d)
+		did := fmt.Sprintf("b!drive-%04d", d)
+		root := did + "-root"
+		users = append(users, []any{integrationID, uid, "User " + strconv.Itoa(d), uid + "@contoso.example", uid + "@contoso.example", "Member", true, true, now})
+		drv = append(drv, []any{integrationID, did, uid, "OneDrive", "business", "https://contoso-my.example/personal/" + uid, root, now})
+		items = append(items, []any{integrationID, did, root, "", "root", "/", true, true, int64(0), "", "https://contoso-my.example/personal/" + uid + "/Documents", nil, true, now})
+		perms = append(perms, []any{integrationID, did, root, "owner-" + uid, "owner", "", nil, "", nil, uid, "User " + strconv.Itoa(d), false, nil, now})
+		for i := 0; i < itemsPerDrive; i++ {
+			id := fmt.Sprintf("%s-%05d", did, i)
+			folder := i < foldersPer
+			parent, path := root, ""
+			if !folder {
+				f := rng.IntN(foldersPer)
+				parent, path = fmt.Sprintf("%s-%05d", did, f), fmt.Sprintf("/Folder %d", f)
+			}
+			name := fmt.Sprintf("Folder %d", i)
+			if !folder {
+				name = fmt.Sprintf("%s %d%s", names[rng.IntN(len(names))], i, exts[rng.IntN(len(exts))])
+			}
+			var modified any = epoch.Add(time.Duration(rng.Int64N(int64(now.Sub(epoch)))))
+			if rng.IntN(100) == 0 {
+				modified = nil
+			}
+			shared := rng.IntN(100) < sharePct
+			items = append(items, []any{integrationID, did, id, parent, name, path + "/" + name, false, folder, int64(rng.IntN(5 << 20)), "",
+				"https://contoso-my.example/personal/" + uid + "/Documents" + path + "/" + name, modified, shared, now})
+			if !shared {
+				continue
+			}
+			var scope any
+			typ, roles, grantee, external := "view", "read", "", false
+			switch r := rng.IntN(100); {
+			case r < 40:
+				scope = models.LinkScopeOrganization
+			case r < 70:
+				scope = models.LinkScopeAnonymous
+				if rng.IntN(3) == 0 {
+					typ, roles = "edit", "write"
+				}
+			case r < 90:
+				scope = models.LinkScopeUsers
+			default:
+				typ, grantee, external = "", fmt.Sprintf("user-%04d", rng.IntN(drives)), rng.IntN(4) == 0
+			}
+			var web string
+			if scope != nil {
+				web = "https://contoso-my.example/:w:/g/personal/" + uid + "/E" + id
+			}
+			var expires any
+			if scope == models.LinkScopeAnonymous && rng.IntN(4) == 0 {
+				expires = now.AddDate(0, 1, 0)
+			}
+			perms = append(perms,
+				[]any{integrationID, did, id, "p-" + id, roles, typ, scope, web, expires, grantee, grantee, external, nil, now},
+				[]any{integrationID, did, id, "owner-" + uid, "owner", "", nil, "", nil, uid, "User " + strconv.Itoa(d), false, root, now})
+		}
+	}
+	copyIn := func(table string, cols []string, rows [][]any) error {
+		_, err := pool.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+		return nil
+	}
+	if err := copyIn("users", []string{"integration_id", "id", "display_name", "user_principal_name", "mail", "user_type", "account_enabled", "has_drive", "synced_at"}, users); err != nil {
+		return err
+	}
+	if err := copyIn("drives", []string{"integration_id", "id", "owner_user_id", "name", "drive_type", "web_url", "root_id", "synced_at"}, drv); err != nil {
+		return err
+	}
+	if err := copyIn("drive_items", []string{"integration_id", "drive_id", "id", "parent_id", "name", "path", "is_root", "is_folder", "size",
+		"mime_type", "web_url", "last_modified_date_time", "has_own_permissions", "synced_at"}, items); err != nil {
+		return err
+	}
+	// A row with inherited_from_id is inherited.
+	rows := make([][]any, len(perms))
+	for i, p := range perms {
+		rows[i] = []any{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[12] != nil, p[13]}
+	}
+	if err := copyIn("permissions", []string{"integration_id", "drive_id", "item_id", "id", "roles", "link_type", "link_scope", "link_web_url",
+		"expires_at", "granted_to_id", "granted_to_display_name", "granted_to_external", "inherited_from_id", "inherited", "synced_at"}, rows); err != nil {
+		return err
+	}
+	_, err := pool.Exec(ctx, "ANALYZE")
+	return err
+}
