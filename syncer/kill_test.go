@@ -22,6 +22,7 @@ import (
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/store"
 )
 
 // buildBinary builds cmd/overshare once per test.
@@ -155,26 +156,49 @@ func TestKillAndResume(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
+		// Kill at a random point: early (sign-in, users, drives) by time,
+		// or after a random number of page commits of this run.
 		var err error
-		killAt := time.Duration(100+rng.IntN(1500)) * time.Millisecond
 		killed := false
+		what := "not killed"
 		if kills < 6 {
-			select {
-			case err = <-done:
-			case <-time.After(killAt):
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				err = <-done
-				killed = true
-				kills++
+			var kill <-chan time.Time
+			commits := 0
+			if rng.IntN(4) == 0 {
+				d := time.Duration(20+rng.IntN(400)) * time.Millisecond
+				kill, what = time.After(d), fmt.Sprintf("killed after %v", d)
+			} else {
+				commits = 1 + rng.IntN(8)
+				what = fmt.Sprintf("killed after %d page commits", commits)
 			}
+			start := commitCount(t, st, integID)
+			poll := time.NewTicker(5 * time.Millisecond)
+		wait:
+			for {
+				select {
+				case err = <-done:
+					break wait
+				case <-kill:
+					killed = true
+				case <-poll.C:
+					killed = commits > 0 && commitCount(t, st, integID)-start >= int64(commits)
+				}
+				if killed {
+					_ = cmd.Process.Signal(syscall.SIGKILL)
+					err = <-done
+					kills++
+					break wait
+				}
+			}
+			poll.Stop()
 		} else {
 			err = <-done
 		}
 		var after graphsim.Stats
 		sp.get(t, "/stats", &after)
 		deltas := after.ByEndpoint["GET /drives/{id}/root/delta"] - before.ByEndpoint["GET /drives/{id}/root/delta"]
-		t.Logf("run %d: killed=%v after %v, %d delta requests, %d items of finished drives stored before",
-			attempt, killed, killAt, deltas, finishedItems)
+		t.Logf("run %d: %s, %d delta requests, %d items of finished drives stored before",
+			attempt, what, deltas, finishedItems)
 		if !killed {
 			if err != nil {
 				t.Fatalf("overshare sync failed: %v\n%s", err, stderr.String())
@@ -213,4 +237,15 @@ func TestKillAndResume(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "kill test: %d kills, %d runs\n", kills, len(runs))
+}
+
+// commitCount grows by one with every committed delta page: the sum of the
+// drives' checkpointed item counts and the number of checkpoints.
+func commitCount(t testing.TB, st *store.Store, integID string) int64 {
+	var n struct{ Items, States int64 }
+	st.Gorm().Raw(`SELECT COALESCE(SUM(items_seen), 0) AS items, COUNT(*) AS states FROM drive_sync_states
+		WHERE integration_id = ? AND (next_link IS NOT NULL OR delta_link IS NOT NULL)`, integID).Scan(&n)
+	var links int64
+	st.Gorm().Raw(`SELECT COUNT(*) FROM drive_sync_states WHERE integration_id = ? AND delta_link IS NOT NULL`, integID).Scan(&links)
+	return n.States + links + n.Items/1000
 }
