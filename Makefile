@@ -18,7 +18,7 @@ demo: build
 	./bin/overshare demo
 
 # Everything CI runs.
-test: pg-up check-generated vet test-go test-frontend
+test: pg-up check-generated vet test-go test-frontend test-e2e
 
 vet: frontend
 	$(GO) vet ./...

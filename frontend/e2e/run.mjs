@@ -339,6 +339,16 @@ test('viewer sees counts only and no file names', async () => {
   }
 });
 
+test('signing out ends the session', async () => {
+  await admin.goto(`${base}/?${iq}`);
+  await admin.getByRole('button', { name: 'Sign out' }).click();
+  // Back through the provider's logout to the app, which asks for a login again.
+  await admin.getByLabel('Username').waitFor({ timeout: 30_000 });
+  await admin.goto(`${base}/files?${iq}`);
+  await admin.getByLabel('Username').waitFor({ timeout: 30_000 });
+  assert((await admin.getByTestId('file-row').count()) === 0, 'no file rows after sign-out');
+});
+
 browser = await launch();
 let passed = 0;
 let failed = 0;
