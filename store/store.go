@@ -126,6 +126,14 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config)
 	if err != nil {
 		return fmt.Errorf("parse OVERSHARE_DATABASE_URL: %w", redactURLError(err))
 	}
+	// pgx prepares and caches statements per connection. After five runs
+	// PostgreSQL may switch a prepared statement to a generic plan chosen
+	// from the statistics of that moment: on a first sync the tables start
+	// empty, the generic plan is a sequential scan, and it stays one while
+	// the table grows (quadratic time). Custom plans see the current size.
+	if _, ok := pcfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		pcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	// Return timestamptz values in UTC rather than the process's local zone.
 	pcfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID, Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
