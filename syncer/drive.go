@@ -190,12 +190,34 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 			return false, err
 		}
 	}
+	// The next delta page is fetched while the database commits the
+	// previous ones (one page ahead at most), so a drive waits for Graph and
+	// for the database at the same time rather than in turn.
+	type fetched struct {
+		p   *page
+		cur cursor // the cursor as fetch left it; only a restart is taken from it
+		err error
+	}
+	var ahead chan fetched
+	fetchAhead := func() {
+		c := rd.cur
+		ch := make(chan fetched, 1)
+		go func() {
+			t0 := time.Now()
+			p, err := r.fetch(ctx, d.id, &c)
+			r.graphNanos.Add(int64(time.Since(t0)))
+			ch <- fetched{p: p, cur: c, err: err}
+		}()
+		ahead = ch
+	}
 	for {
 		if !rd.ended && len(rd.queue) == 0 || !rd.ended && rd.held < maxHeldItems && len(rd.pending) < batchSize {
-			t0 := time.Now()
-			p, err := r.fetch(ctx, d.id, &rd.cur)
-			r.graphNanos.Add(int64(time.Since(t0)))
-			if msgraph.KindOf(err) == msgraph.NotFound {
+			if ahead == nil {
+				fetchAhead()
+			}
+			f := <-ahead
+			ahead = nil
+			if msgraph.KindOf(f.err) == msgraph.NotFound {
 				// The drive is gone from the tenant: so is its copy here.
 				r.log.Info("drive no longer exists, removing it", "drive", d.id)
 				if err := r.st.SyncDeleteDrive(ctx, r.integ.ID, d.id); err != nil {
@@ -204,17 +226,22 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 				r.add(ctx, counts{drivesDone: 1})
 				return false, nil
 			}
-			if err != nil {
-				r.driveFailed(ctx, d.id, err)
-				return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+			if f.err != nil {
+				r.driveFailed(ctx, d.id, f.err)
+				return false, fmt.Errorf("sync drive %s: %w", d.id, f.err)
 			}
-			if rd.cur.restarted {
-				// A 410: the pages held from the expired round are void.
+			if f.cur.restarted {
+				// A 410: the pages held from the expired round are void;
+				// pages of it already committed are swept by the new round.
 				rd.queue, rd.held, rd.pending, rd.read = nil, 0, nil, map[string][]msgraph.Permission{}
+				rd.cur = f.cur
 				rd.cur.restarted = false
 			}
-			rd.push(p)
+			rd.push(f.p)
 			continue
+		}
+		if !rd.ended && ahead == nil {
+			fetchAhead()
 		}
 		if err := rd.readPermissions(ctx); err != nil {
 			r.driveFailed(ctx, d.id, err)
