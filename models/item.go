@@ -34,6 +34,10 @@ type DriveItem struct {
 	// holds at least one permission that is not inherited. It is maintained
 	// by store.ReplacePermissions; upserts never overwrite it on existing rows.
 	HasOwnPermissions bool `gorm:"column:has_own_permissions"`
+	// SharingFlags is a bitmask summarising the item's own sharing (anonymous link, external
+	// recipient, link without expiry, …) that serves the sharing filters from an index. It is
+	// maintained by the store from the permissions, never by callers: gorm only reads it.
+	SharingFlags int `gorm:"column:sharing_flags;->"`
 	// SeenGeneration is the drive's generation when the item was last
 	// written, for mark-and-sweep after a full re-enumeration.
 	SeenGeneration int64     `gorm:"column:seen_generation"`

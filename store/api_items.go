@@ -111,7 +111,15 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 		return nil, err
 	}
 	if sharing {
-		w.add("EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND "+p.sql()+")", p.args...)
+		// The flags narrow the items through an index; permissions are read only when the
+		// flags cannot answer alone.
+		conds, exact := f.sharingFlagFilter()
+		for _, c := range conds {
+			w.add(c)
+		}
+		if !exact {
+			w.add("EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND "+p.sql()+")", p.args...)
+		}
 	}
 	return w, nil
 }
@@ -303,7 +311,7 @@ func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map
 				Items   int
 			}
 			err = s.db.WithContext(ctx).Table("drive_items AS i").Select("i.drive_id, COUNT(*) AS items").
-				Where("i.integration_id = ? AND i.drive_id IN ? AND EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND "+sharedPermission+")", integrationID, part).
+				Where("i.integration_id = ? AND i.drive_id IN ? AND i.sharing_flags <> 0", integrationID, part).
 				Group("i.drive_id").Scan(&shared).Error
 			if err != nil {
 				return nil, fmt.Errorf("count shared drive items: %w", err)

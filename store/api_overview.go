@@ -115,7 +115,7 @@ func (s *Store) TopSharers(ctx context.Context, integrationID string, limit int)
 	var rows []Sharer
 	err := s.db.WithContext(ctx).Raw(`SELECT d.owner_user_id AS user_id, MAX(d.name) AS drive_name, COUNT(*) AS shared_items
 FROM drive_items i JOIN drives d ON d.integration_id = i.integration_id AND d.id = i.drive_id
-WHERE i.integration_id = ? AND EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND `+sharedPermission+`)
+WHERE i.integration_id = ? AND i.sharing_flags <> 0
 GROUP BY d.owner_user_id
 ORDER BY COUNT(*) DESC, d.owner_user_id
 LIMIT ?`, integrationID, limit).Scan(&rows).Error

@@ -197,6 +197,25 @@ CREATE INDEX audit_events_integration ON audit_events (integration_id, at);
 		}
 		return d.exec(ctx, tx, `CREATE INDEX drive_items_name ON drive_items (integration_id, lower(name))`)
 	},
+	// 3: drive_items.sharing_flags (see sharing_flags.go), backfilled from the permissions, and
+	// partial indexes for the sharing filters in the default order. Their predicates are
+	// written exactly as ItemFilter.where writes its conditions: both databases use a partial
+	// index only when the query repeats its predicate. Anonymous links and external sharing
+	// have their own index because they are the dashboard's lists and a small part of the
+	// shared items.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+ALTER TABLE drive_items ADD COLUMN sharing_flags integer NOT NULL DEFAULT 0;
+UPDATE drive_items SET sharing_flags = `+sharingFlagsOf()+`
+WHERE EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND `+sharedPermission+`);
+CREATE INDEX drive_items_shared ON drive_items (integration_id, last_modified_date_time, id)
+	WHERE is_root = false AND sharing_flags <> 0;
+CREATE INDEX drive_items_anonymous ON drive_items (integration_id, last_modified_date_time, id)
+	WHERE is_root = false AND sharing_flags <> 0 AND (sharing_flags & `+fmt.Sprint(flagAnonymous)+`) <> 0;
+CREATE INDEX drive_items_external ON drive_items (integration_id, last_modified_date_time, id)
+	WHERE is_root = false AND sharing_flags <> 0 AND (sharing_flags & `+fmt.Sprint(flagExternal)+`) <> 0;
+`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

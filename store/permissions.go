@@ -13,8 +13,8 @@ import (
 // ReplacePermissions makes the stored permissions of each listed item equal
 // to the given list, in one transaction: rows not in the list are deleted,
 // the others upserted. An item listed with an empty list ends with no rows.
-// Items not listed are left alone. It also sets drive_items.has_own_permissions
-// from whether any non-inherited permission remains on the item.
+// Items not listed are left alone. It also recomputes the items'
+// has_own_permissions and sharing_flags (refreshPermissionState).
 func (s *Store) ReplacePermissions(ctx context.Context, integrationID string, byItem map[string][]models.Permission) error {
 	if len(byItem) == 0 {
 		return nil
@@ -54,28 +54,12 @@ func (s *Store) ReplacePermissions(ctx context.Context, integrationID string, by
 				return err
 			}
 		}
-		return updateHasOwnPermissions(t, integrationID, itemIDs)
+		return refreshPermissionState(t, integrationID, itemIDs)
 	})
 	if err != nil {
 		return fmt.Errorf("replace permissions of %d items: %w", len(itemIDs), err)
 	}
 	return nil
-}
-
-// updateHasOwnPermissions sets drive_items.has_own_permissions of the listed
-// items from whether a non-inherited permission is stored for them. Only rows
-// whose flag changes are written (a rewrite would touch every index).
-func updateHasOwnPermissions(t *tx, integrationID string, itemIDs []string) error {
-	return forChunks(itemIDs, 500, func(chunk []string) error {
-		err := t.db.Exec(`UPDATE drive_items SET has_own_permissions = NOT has_own_permissions
-WHERE integration_id = ? AND id IN ? AND has_own_permissions <> EXISTS (
-	SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)`,
-			integrationID, chunk).Error
-		if err != nil {
-			return fmt.Errorf("update has_own_permissions: %w", err)
-		}
-		return nil
-	})
 }
 
 // replacePermissionsCopy deletes the rows of the listed items that are not

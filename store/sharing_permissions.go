@@ -14,7 +14,7 @@ import (
 
 // RemoveOwnPermission deletes the permission permID set on item itemID, and the rows that
 // repeat it as inherited on the item's descendants (an inherited entry keeps the ancestor's
-// id), then sets the item's has_own_permissions as ReplacePermissions does. It reports whether
+// id), then recomputes the item's has_own_permissions and sharing_flags as ReplacePermissions does. It reports whether
 // the item's own row existed.
 func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, permID string) (bool, error) {
 	var removed bool
@@ -29,7 +29,7 @@ func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, 
 			integrationID, permID, itemID).Error; err != nil {
 			return fmt.Errorf("inherited copies: %w", err)
 		}
-		return setHasOwnPermissions(t, integrationID, itemID)
+		return refreshPermissionState(t, integrationID, []string{itemID})
 	})
 	if err != nil {
 		return false, fmt.Errorf("remove permission %s of item %s: %w", permID, itemID, err)
@@ -51,21 +51,14 @@ func (s *Store) SetOwnPermissionExpiry(ctx context.Context, integrationID, itemI
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return t.db.Exec(`UPDATE permissions SET expires_at = ?, synced_at = ? WHERE integration_id = ? AND id = ? AND inherited AND inherited_from_id = ?`,
-			expiresAt, stamp, integrationID, permID, itemID).Error
+		if err := t.db.Exec(`UPDATE permissions SET expires_at = ?, synced_at = ? WHERE integration_id = ? AND id = ? AND inherited AND inherited_from_id = ?`,
+			expiresAt, stamp, integrationID, permID, itemID).Error; err != nil {
+			return fmt.Errorf("inherited copies: %w", err)
+		}
+		return refreshPermissionState(t, integrationID, []string{itemID})
 	})
 	if err != nil {
 		return fmt.Errorf("set expiry of permission %s of item %s: %w", permID, itemID, err)
-	}
-	return nil
-}
-
-func setHasOwnPermissions(t *tx, integrationID, itemID string) error {
-	err := t.db.Exec(`UPDATE drive_items SET has_own_permissions = EXISTS (
-	SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)
-WHERE integration_id = ? AND id = ?`, integrationID, itemID).Error
-	if err != nil {
-		return fmt.Errorf("update has_own_permissions: %w", err)
 	}
 	return nil
 }

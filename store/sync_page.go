@@ -20,7 +20,8 @@ type SyncPage struct {
 	// DeletedIDs are removed with their permissions and their descendants.
 	DeletedIDs []string
 	// Permissions replaces the stored permissions of each listed item
-	// (maintaining has_own_permissions); items not listed are left alone.
+	// (maintaining has_own_permissions and sharing_flags); items not listed
+	// are left alone.
 	Permissions map[string][]models.Permission
 	// NextLink continues the round; DeltaLink ends it (exactly one is set).
 	NextLink, DeltaLink string
@@ -158,15 +159,7 @@ func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, 
 			return err
 		}
 	}
-	return forChunks(itemIDs, 500, func(chunk []string) error {
-		err := t.db.Exec(`UPDATE drive_items SET has_own_permissions = EXISTS (
-	SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)
-WHERE integration_id = ? AND id IN ?`, integrationID, chunk).Error
-		if err != nil {
-			return fmt.Errorf("update has_own_permissions: %w", err)
-		}
-		return nil
-	})
+	return refreshPermissionState(t, integrationID, itemIDs)
 }
 
 // sweepTx is SweepDrive inside the caller's transaction.

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/overshare/overshare/models"
+)
+
+// drive_items.sharing_flags summarises an item's own sharing (the permissions sharedPermission
+// selects: set on the item itself, not the owner's) so that the sharing filters find items
+// through an index instead of probing permissions item by item. Each bit is true when at least
+// one such permission satisfies its condition, so a filter made of one sharing condition is
+// answered by the flags alone; a filter combining conditions (which must hold on one and the
+// same permission) is narrowed by them and then checked on permissions.
+//
+// The column is written only by refreshPermissionState, which every write to permissions calls
+// in its transaction. Changing a condition below needs a new migration that recomputes the
+// column (as migration 3 did).
+const (
+	flagShared       = 1 << iota // any own, non-owner permission
+	flagAnonymous                // an anonymous link
+	flagOrganization             // an organization link
+	flagUsers                    // a specific-people link or a direct grant (no link)
+	flagExternal                 // given to a guest or outsider (externalPermission)
+	flagInternal                 // a permission not given to anybody external
+	flagLink                     // any link
+	flagExpiring                 // a link with an expiry
+	flagNoExpiry                 // a link without expiry
+	flagPassword                 // a link with a password
+	flagNoPassword               // a link without password
+	flagEditLink                 // a link of type edit
+)
+
+// sharingFlagConditions are the conditions on a permission row p behind each flag; they must
+// stay identical to what permissionWhere asks of p.
+var sharingFlagConditions = []struct {
+	flag int
+	cond string
+}{
+	{flagShared, "1 = 1"},
+	{flagAnonymous, "p.link_scope = '" + models.LinkScopeAnonymous + "'"},
+	{flagOrganization, "p.link_scope = '" + models.LinkScopeOrganization + "'"},
+	{flagUsers, "(p.link_scope IS NULL OR p.link_scope = '" + models.LinkScopeUsers + "')"},
+	{flagExternal, externalPermission},
+	{flagInternal, "NOT " + externalPermission},
+	{flagLink, "p.link_scope IS NOT NULL"},
+	{flagExpiring, "p.link_scope IS NOT NULL AND p.expires_at IS NOT NULL"},
+	{flagNoExpiry, "p.link_scope IS NOT NULL AND p.expires_at IS NULL"},
+	{flagPassword, "p.link_scope IS NOT NULL AND p.has_password = true"},
+	{flagNoPassword, "p.link_scope IS NOT NULL AND p.has_password = false"},
+	{flagEditLink, "p.link_scope IS NOT NULL AND p.link_type = 'edit'"},
+}
+
+// sharingFlagsOf is a scalar subquery computing the flags of the drive_items row in scope from
+// its permissions (0 without any). A bitwise OR aggregate is not portable (SQLite has none), so
+// each bit is the MAX of its own CASE and the bits are added.
+func sharingFlagsOf() string {
+	parts := make([]string, len(sharingFlagConditions))
+	for i, c := range sharingFlagConditions {
+		parts[i] = fmt.Sprintf("MAX(CASE WHEN %s THEN %d ELSE 0 END)", c.cond, c.flag)
+	}
+	return `COALESCE((SELECT ` + strings.Join(parts, " + ") + `
+	FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND ` + sharedPermission + `), 0)`
+}
+
+// hasOwnPermissionOf is true when the drive_items row in scope holds a non-inherited
+// permission (the owner's included): drive_items.has_own_permissions.
+const hasOwnPermissionOf = `EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)`
+
+// refreshPermissionState recomputes has_own_permissions and sharing_flags of the listed items
+// from their stored permissions. Only rows that change are written (a rewrite would touch
+// every index). Items not stored are skipped.
+func refreshPermissionState(t *tx, integrationID string, itemIDs []string) error {
+	flags := sharingFlagsOf()
+	stmt := `UPDATE drive_items SET has_own_permissions = ` + hasOwnPermissionOf + `, sharing_flags = ` + flags + `
+WHERE integration_id = ? AND id IN ? AND (has_own_permissions <> ` + hasOwnPermissionOf + ` OR sharing_flags <> ` + flags + `)`
+	return forChunks(itemIDs, 500, func(chunk []string) error {
+		if err := t.db.Exec(stmt, integrationID, chunk).Error; err != nil {
+			return fmt.Errorf("update sharing flags: %w", err)
+		}
+		return nil
+	})
+}
+
+// sharingFlagFilter returns the conditions on drive_items i that select the items f's sharing
+// conditions can match, and whether they are exact (no permission needs checking). The masks are
+// written as literals so that the partial indexes of migration 3, whose predicates are the same
+// expressions, serve the query on both databases.
+func (f ItemFilter) sharingFlagFilter() (conds []string, exact bool) {
+	conds = []string{"i.sharing_flags <> 0"}
+	groups, exact := 0, true
+	add := func(mask int, precise bool) {
+		conds = append(conds, fmt.Sprintf("(i.sharing_flags & %d) <> 0", mask))
+		groups++
+		exact = exact && precise
+	}
+	if len(f.Scopes) > 0 {
+		mask := 0
+		for _, s := range f.Scopes {
+			switch s {
+			case models.LinkScopeAnonymous:
+				mask |= flagAnonymous
+			case models.LinkScopeOrganization:
+				mask |= flagOrganization
+			case models.LinkScopeUsers:
+				mask |= flagUsers
+			}
+		}
+		add(mask, true)
+	}
+	if f.External != nil {
+		if *f.External {
+			add(flagExternal, true)
+		} else {
+			add(flagInternal, true)
+		}
+	}
+	if len(f.LinkTypes) > 0 {
+		onlyEdit := true
+		for _, t := range f.LinkTypes {
+			onlyEdit = onlyEdit && t == "edit"
+		}
+		if onlyEdit {
+			add(flagEditLink, true)
+		} else {
+			// Link types are an open set: the flags only say "some link".
+			add(flagLink, false)
+		}
+	}
+	if f.HasExpiry != nil {
+		if *f.HasExpiry {
+			add(flagExpiring, true)
+		} else {
+			add(flagNoExpiry, true)
+		}
+	}
+	if f.HasPassword != nil {
+		if *f.HasPassword {
+			add(flagPassword, true)
+		} else {
+			add(flagNoPassword, true)
+		}
+	}
+	// Conditions that must hold on one permission cannot be read off per-item flags.
+	return conds, exact && groups <= 1
+}

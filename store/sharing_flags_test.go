@@ -1,0 +1,142 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/overshare/overshare/internal/testdb"
+	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/store"
+)
+
+// TestSharingFlagsFollowEveryPermissionWrite checks, after each write path that changes
+// permissions, that the stored sharing flags equal a recomputation from scratch and that the
+// sharing filters (answered from the flags) find what the permissions say.
+func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		check := func(step string, want map[string][]string) {
+			t.Helper()
+			scratch, err := store.RecomputedSharingFlags(ctx, st, integ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			items := mustItems(t, st, "d1")
+			if len(items) != len(scratch) {
+				t.Fatalf("%s: %d items, %d recomputed", step, len(items), len(scratch))
+			}
+			for id, it := range items {
+				if it.SharingFlags != scratch[id] {
+					t.Errorf("%s: item %s stores sharing flags %b, recomputed %b", step, id, it.SharingFlags, scratch[id])
+				}
+			}
+			for name, f := range filters {
+				page, err := st.ListDriveItems(ctx, integ, f, store.DefaultItemOrder, store.PageRequest{First: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, it := range page.Rows {
+					got = append(got, it.ID)
+				}
+				slices.Sort(got)
+				if w := want[name]; !slices.Equal(got, w) {
+					t.Errorf("%s: filter %s finds %v, want %v", step, name, got, w)
+				}
+			}
+		}
+		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+			t.Fatal(err)
+		}
+		check("after the first page", map[string][]string{})
+
+		anonEdit := perm("p-anon", ptr(models.LinkScopeAnonymous), "write")
+		anonEdit.LinkType, anonEdit.ExpiresAt = "edit", ptr(t0)
+		guest := perm("p-guest", nil, "read")
+		guest.GrantedToExternal = true
+		owner := perm("p-owner", nil, "owner")
+		err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{
+			Items: []models.DriveItem{item("memo", "root", "memo.txt", false)},
+			Permissions: map[string][]models.Permission{
+				"budget": {anonEdit, owner},
+				"notes":  {guest},
+				"readme": {perm("p-org", ptr(models.LinkScopeOrganization), "read"), owner},
+				"memo":   {owner},
+			},
+			DeltaLink: "delta-2",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("after a sync page", map[string][]string{
+			"shared": {"budget", "notes", "readme"}, "anonymous": {"budget"}, "external": {"notes"},
+			"edit": {"budget"}, "expiring": {"budget"}, "noExpiry": {"readme"}, "anonymousNoExpiry": nil,
+			"users": {"notes"},
+		})
+
+		// A later delta upsert of the items leaves the flags alone.
+		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-3")); err != nil {
+			t.Fatal(err)
+		}
+		check("after a delta upsert", map[string][]string{
+			"shared": {"budget", "notes", "readme"}, "anonymous": {"budget"}, "external": {"notes"},
+			"edit": {"budget"}, "expiring": {"budget"}, "noExpiry": {"readme"}, "users": {"notes"},
+		})
+
+		anonView := perm("p-anon2", ptr(models.LinkScopeAnonymous), "read")
+		err = st.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+			"budget": {perm("p-users", ptr(models.LinkScopeUsers), "read")},
+			"readme": {anonView},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("after ReplacePermissions", map[string][]string{
+			"shared": {"budget", "notes", "readme"}, "anonymous": {"readme"}, "external": {"notes"},
+			"noExpiry": {"budget", "readme"}, "anonymousNoExpiry": {"readme"}, "users": {"budget", "notes"},
+		})
+
+		if _, err := st.RemoveOwnPermission(ctx, integ, "notes", "p-guest"); err != nil {
+			t.Fatal(err)
+		}
+		check("after RemoveOwnPermission", map[string][]string{
+			"shared": {"budget", "readme"}, "anonymous": {"readme"},
+			"noExpiry": {"budget", "readme"}, "anonymousNoExpiry": {"readme"}, "users": {"budget"},
+		})
+
+		if err := st.SetOwnPermissionExpiry(ctx, integ, "readme", "p-anon2", ptr(t0)); err != nil {
+			t.Fatal(err)
+		}
+		check("after setting an expiry", map[string][]string{
+			"shared": {"budget", "readme"}, "anonymous": {"readme"},
+			"expiring": {"readme"}, "noExpiry": {"budget"}, "users": {"budget"},
+		})
+		if err := st.SetOwnPermissionExpiry(ctx, integ, "readme", "p-anon2", nil); err != nil {
+			t.Fatal(err)
+		}
+		check("after removing the expiry", map[string][]string{
+			"shared": {"budget", "readme"}, "anonymous": {"readme"},
+			"noExpiry": {"budget", "readme"}, "anonymousNoExpiry": {"readme"}, "users": {"budget"},
+		})
+
+		// Deleting a folder takes its items' sharing with it.
+		if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{DeletedIDs: []string{"fin"}, DeltaLink: "delta-4"}); err != nil {
+			t.Fatal(err)
+		}
+		check("after deleting a folder", map[string][]string{
+			"shared": {"readme"}, "anonymous": {"readme"}, "noExpiry": {"readme"}, "anonymousNoExpiry": {"readme"},
+		})
+	})
+}
+
+var filters = map[string]store.ItemFilter{
+	"shared":            {SharedOnly: true},
+	"anonymous":         {Scopes: []string{models.LinkScopeAnonymous}},
+	"users":             {Scopes: []string{models.LinkScopeUsers}},
+	"external":          {External: ptr(true)},
+	"edit":              {LinkTypes: []string{"edit"}},
+	"expiring":          {HasExpiry: ptr(true)},
+	"noExpiry":          {HasExpiry: ptr(false)},
+	"anonymousNoExpiry": {Scopes: []string{models.LinkScopeAnonymous}, HasExpiry: ptr(false)},
+}
