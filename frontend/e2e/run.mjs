@@ -1,7 +1,7 @@
 // End-to-end tests of the dashboard in Debian's headless Chromium against a
 // running `overshare demo`. Usage: node e2e/run.mjs <data-dir>/demo.json
 // Screenshots of every screen go to ../test-artifacts (or $ARTIFACTS).
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ if (!demoPath) {
 const demo = JSON.parse(readFileSync(demoPath, 'utf8'));
 const artifacts = process.env.ARTIFACTS || join(here, '..', '..', 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
+// Failure pictures of an earlier run would mislead.
+for (const f of readdirSync(artifacts)) if (f.startsWith('failure-')) rmSync(join(artifacts, f));
 const SYNC_TIMEOUT = Number(process.env.E2E_SYNC_TIMEOUT_MS || 600_000);
 const base = demo.url.replace(/\/$/, '');
 const iq = `integration=${encodeURIComponent(demo.integrationId)}`;
