@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -134,6 +135,7 @@ func (e *Error) Unwrap() error     { return e.err }
 // failures are outcomes; the error is for failures of the whole call (the integration is
 // unknown, the database failed, ctx ended).
 func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integrationID string, items []Item) ([]Outcome, error) {
+	items = mergeItems(items)
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -208,6 +210,27 @@ feed:
 		return out, err
 	}
 	return out, nil
+}
+
+// mergeItems makes one entry per item, so that no permission is sent to Graph twice: an entry
+// without permission ids (everything of the item's own) wins over lists of ids.
+func mergeItems(items []Item) []Item {
+	at := make(map[string]int, len(items))
+	var out []Item
+	for _, it := range items {
+		i, ok := at[it.ItemID]
+		if !ok {
+			at[it.ItemID] = len(out)
+			out = append(out, Item{ItemID: it.ItemID, PermissionIDs: slices.Clone(it.PermissionIDs)})
+			continue
+		}
+		if len(out[i].PermissionIDs) == 0 || len(it.PermissionIDs) == 0 {
+			out[i].PermissionIDs = nil
+			continue
+		}
+		out[i].PermissionIDs = append(out[i].PermissionIDs, it.PermissionIDs...)
+	}
+	return out
 }
 
 // itemJob removes permissions of one item, one at a time.

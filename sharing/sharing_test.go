@@ -511,3 +511,24 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// The same item twice in one call (a bulk list built from overlapping filters) is one removal.
+func TestDuplicateItemsRemovedOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		out := e.stop(t,
+			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}},
+			sharing.Item{ItemID: e.folder},
+			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		if len(out) != 1 || out[0].Result != models.AuditRemoved {
+			t.Fatalf("outcomes %+v, want one removal", out)
+		}
+		if n := e.deletes() - before; n != 1 {
+			t.Fatalf("%d DELETEs sent to Graph, want 1", n)
+		}
+		if n := len(e.audit(t)); n != 1 {
+			t.Fatalf("%d audit events, want 1", n)
+		}
+	})
+}
