@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -81,6 +82,19 @@ WHERE integration_id = ? AND id IN ? AND (has_own_permissions <> ` + hasOwnPermi
 		}
 		return nil
 	})
+}
+
+// RecomputePermissionState recomputes has_own_permissions and sharing_flags of every item of an
+// integration from its permissions: for rows written around the store, such as a benchmark's
+// COPY seed. The store's own writes keep them current.
+func (s *Store) RecomputePermissionState(ctx context.Context, integrationID string) error {
+	flags := sharingFlagsOf()
+	err := s.db.WithContext(ctx).Exec(`UPDATE drive_items SET has_own_permissions = `+hasOwnPermissionOf+`, sharing_flags = `+flags+`
+WHERE integration_id = ? AND (has_own_permissions <> `+hasOwnPermissionOf+` OR sharing_flags <> `+flags+`)`, integrationID).Error
+	if err != nil {
+		return fmt.Errorf("recompute sharing flags of integration %s: %w", integrationID, err)
+	}
+	return nil
 }
 
 // sharingFlagFilter returns the conditions on drive_items i that select the items f's sharing
