@@ -31,7 +31,8 @@ import (
 // is the syncing process's alone, and PostgreSQL is the local server.
 //
 //	BENCH_SYNC_USERS (default 1000) and BENCH_SYNC_FILES (default 1110 files
-//	per user, about 1,000,000 items) size the large tenant.
+//	per user, about 1,000,000 items) size the large tenant;
+//	BENCH_SYNC_CONCURRENCY sets overshare sync --concurrency.
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -93,7 +94,11 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 
 	var before graphsim.Stats
 	sp.get(b, "/stats", &before)
-	cmd := exec.Command(bin, "sync", "--integration", integID, "--progress-every", "10s")
+	args := []string{"sync", "--integration", integID, "--progress-every", "10s"}
+	if c := os.Getenv("BENCH_SYNC_CONCURRENCY"); c != "" {
+		args = append(args, "--concurrency", c)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
