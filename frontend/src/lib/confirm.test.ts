@@ -39,6 +39,14 @@ describe('confirmation texts', () => {
     ]);
   });
 
+  it('calls an owner grant owner access', () => {
+    expect(
+      stopSharingLines('a.txt', [
+        { roles: ['owner'], inherited: false, link: null, grantedTo: { displayName: 'Lynne', email: 'lynne@contoso.com', external: false }, grantedToIdentities: [] },
+      ]),
+    ).toEqual(['lynne@contoso.com will lose owner access to “a.txt”.']);
+  });
+
   it('titles single and whole-item stops', () => {
     expect(stopSharingTitle('a.txt', 1)).toBe('Stop this sharing of “a.txt”?');
     expect(stopSharingTitle('a.txt', 3)).toBe('Stop all 3 shares of “a.txt”?');

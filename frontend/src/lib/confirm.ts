@@ -24,7 +24,8 @@ interface Perm {
 
 function access(roles: readonly string[], linkType?: string | null): string {
   const r = new Set(roles.map((x) => x.toLowerCase()));
-  if (linkType === 'edit' || r.has('write') || r.has('owner')) return 'edit';
+  if (r.has('owner')) return 'owner';
+  if (linkType === 'edit' || r.has('write')) return 'edit';
   return 'view';
 }
 
