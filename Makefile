@@ -35,14 +35,15 @@ pg-up:
 	fi
 	@pg_isready -h 127.0.0.1 -p 5432
 
-# GraphQL code from schema.graphqls and gqlgen.yml.
-generate:
+# Generated code from schema.graphqls: the server's (gqlgen, gqlgen.yml) and the dashboard's types.
+generate: frontend-codegen
 	$(GO) run github.com/99designs/gqlgen generate
 
+GENERATED := graph/ frontend/src/gql/
 # Fails when the committed generated code differs from what the schema produces.
 check-generated: generate
-	@git diff --exit-code -- graph/ || { echo "generated GraphQL code is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- graph/)" || { git status --short -- graph/; echo "make generate left uncommitted files in graph/"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated GraphQL code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" || { git status --short -- $(GENERATED); echo "make generate left uncommitted files"; exit 1; }
 
 bench-graphsim:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./graphsim/...

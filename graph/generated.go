@@ -383,10 +383,11 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Email   func(childComplexity int) int
-		Name    func(childComplexity int) int
-		Roles   func(childComplexity int) int
-		Subject func(childComplexity int) int
+		Email          func(childComplexity int) int
+		IntegrationIds func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Roles          func(childComplexity int) int
+		Subject        func(childComplexity int) int
 	}
 }
 
@@ -2005,6 +2006,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Email(childComplexity), true
+	case "Viewer.integrationIds":
+		if e.ComplexityRoot.Viewer.IntegrationIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.IntegrationIds(childComplexity), true
 	case "Viewer.name":
 		if e.ComplexityRoot.Viewer.Name == nil {
 			break
@@ -2165,6 +2172,8 @@ type Viewer {
   name: String
   email: String
   roles: [Role!]!
+  "The connected tenants' ids, so that a VIEWER can open their overview (names and details need ADMIN)."
+  integrationIds: [ID!]!
 }
 
 enum IntegrationStatus {
@@ -3206,6 +3215,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_email(ctx, field)
 	case "roles":
 		return ec.fieldContext_Viewer_roles(ctx, field)
+	case "integrationIds":
+		return ec.fieldContext_Viewer_integrationIds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -10307,6 +10318,29 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Role")
 }
 
+func (ec *executionContext) _Viewer_integrationIds(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_integrationIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IntegrationIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_integrationIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "ID")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14195,6 +14229,11 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "integrationIds":
+			out.Values[i] = ec._Viewer_integrationIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14821,6 +14860,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNIdentity2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Identity) graphql.Marshaler {

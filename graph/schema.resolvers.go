@@ -629,7 +629,15 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	if roles == nil {
 		roles = []auth.Role{}
 	}
-	return &model.Viewer{Subject: p.Subject, Name: str(p.Name), Email: str(p.Email), Roles: roles}, nil
+	ints, err := r.store.Integrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(ints))
+	for _, in := range ints {
+		ids = append(ids, encodeID(typeIntegration, in.ID))
+	}
+	return &model.Viewer{Subject: p.Subject, Name: str(p.Name), Email: str(p.Email), Roles: roles, IntegrationIds: ids}, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {

@@ -107,6 +107,19 @@ func TestAccessByToken(t *testing.T) {
 		if !slices.Equal(viewer.Viewer.Roles, []string{"ADMIN", "VIEWER"}) {
 			t.Errorf("admin roles = %v", viewer.Viewer.Roles)
 		}
+		// A viewer cannot list integrations but learns their ids, and the
+		// overview it opens with one of them answers.
+		var ids struct{ Viewer struct{ IntegrationIds []string } }
+		viewerToken := e.idp.login(t, "viewer")
+		e.must(viewerToken, `{ viewer { integrationIds } }`, nil, &ids)
+		if len(ids.Viewer.IntegrationIds) != 1 {
+			t.Fatalf("viewer integrationIds = %v, want the one integration", ids.Viewer.IntegrationIds)
+		}
+		var ov struct{ Overview struct{ Items int } }
+		e.must(viewerToken, ops["overview counts"], map[string]any{"id": ids.Viewer.IntegrationIds[0]}, &ov)
+		if ov.Overview.Items == 0 {
+			t.Errorf("viewer overview through integrationIds counted no items")
+		}
 		var paused struct{ PauseIntegration struct{ Status string } }
 		e.must(admin, ops["pause"], vars, &paused)
 		if paused.PauseIntegration.Status != "PAUSED" {

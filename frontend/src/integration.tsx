@@ -24,7 +24,7 @@ const Ctx = createContext<IntegrationState | null>(null);
 const STORAGE_KEY = 'overshare.integration';
 
 export function IntegrationProvider({ children }: { children: ReactNode }) {
-  const { roles } = useSession();
+  const { roles, integrationIds } = useSession();
   const admin = isAdmin(roles);
   const [params, setParams] = useSearchParams();
   const [{ data, fetching, error }, refetch] = useQuery({ query: IntegrationsQuery, pause: !admin });
@@ -37,9 +37,10 @@ export function IntegrationProvider({ children }: { children: ReactNode }) {
     const wanted = fromUrl ?? stored;
     id = list.find((i) => i.id === wanted)?.id ?? list[0]?.id ?? null;
   } else {
-    // The API lets a viewer read overview counts only and not list
-    // integrations, so the integration comes from the shared address.
-    id = fromUrl ?? stored;
+    // A viewer may read overview counts only, not list integrations: the
+    // integration comes from the address, else from the viewer's own query.
+    const wanted = fromUrl ?? stored;
+    id = integrationIds.find((i) => i === wanted) ?? integrationIds[0] ?? wanted ?? null;
   }
 
   useEffect(() => {

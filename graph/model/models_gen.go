@@ -204,6 +204,8 @@ type Viewer struct {
 	Name    *string     `json:"name,omitempty"`
 	Email   *string     `json:"email,omitempty"`
 	Roles   []auth.Role `json:"roles"`
+	// The connected tenants' ids, so that a VIEWER can open their overview (names and details need ADMIN).
+	IntegrationIds []string `json:"integrationIds"`
 }
 
 type DriveItemOrderField string

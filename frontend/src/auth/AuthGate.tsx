@@ -107,6 +107,7 @@ function WithViewer({ signOut }: { signOut: () => void }) {
             subject: data.viewer.subject,
             name: data.viewer.name || data.viewer.email || data.viewer.subject,
             roles: data.viewer.roles,
+            integrationIds: data.viewer.integrationIds,
             signOut,
           }
         : null,

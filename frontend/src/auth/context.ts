@@ -14,6 +14,9 @@ export interface Session {
   subject: string;
   name: string;
   roles: Role[];
+  // The connected tenants; a viewer cannot list integrations, so this is how
+  // its overview finds one.
+  integrationIds: string[];
   signOut: () => void;
 }
 

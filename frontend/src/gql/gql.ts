@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n    }\n  }\n": typeof types.ViewerDocument,
+    "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n      integrationIds\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      secretHint\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      counts {\n        users\n        drives\n        items\n        sharedItems\n        permissions\n      }\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n": typeof types.IntegrationsDocument,
     "\n  fragment SyncRunFields on SyncRun {\n    id\n    full\n    status\n    phase\n    startedAt\n    finishedAt\n    drivesTotal\n    drivesDone\n    itemsSeen\n    sharedItems\n    permissionsRead\n    requests\n    resourceUnits\n    throttledWaits\n    etaSeconds\n    error\n  }\n": typeof types.SyncRunFieldsFragmentDoc,
     "\n  query OverviewCounts($integrationId: ID!) {\n    overview(integrationId: $integrationId) {\n      ...OverviewCountFields\n    }\n  }\n": typeof types.OverviewCountsDocument,
@@ -41,7 +41,7 @@ type Documents = {
     "\n  mutation SetLinkExpiration($permissionId: ID!, $expiresAt: Time) {\n    setLinkExpiration(permissionId: $permissionId, expiresAt: $expiresAt) {\n      id\n      expiresAt\n      link {\n        expiresAt\n      }\n    }\n  }\n": typeof types.SetLinkExpirationDocument,
 };
 const documents: Documents = {
-    "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n    }\n  }\n": types.ViewerDocument,
+    "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n      integrationIds\n    }\n  }\n": types.ViewerDocument,
     "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      secretHint\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      counts {\n        users\n        drives\n        items\n        sharedItems\n        permissions\n      }\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n": types.IntegrationsDocument,
     "\n  fragment SyncRunFields on SyncRun {\n    id\n    full\n    status\n    phase\n    startedAt\n    finishedAt\n    drivesTotal\n    drivesDone\n    itemsSeen\n    sharedItems\n    permissionsRead\n    requests\n    resourceUnits\n    throttledWaits\n    etaSeconds\n    error\n  }\n": types.SyncRunFieldsFragmentDoc,
     "\n  query OverviewCounts($integrationId: ID!) {\n    overview(integrationId: $integrationId) {\n      ...OverviewCountFields\n    }\n  }\n": types.OverviewCountsDocument,
@@ -85,7 +85,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n    }\n  }\n"];
+export function graphql(source: "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n      integrationIds\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n      integrationIds\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -10,6 +10,7 @@ export const ViewerQuery = graphql(`
       name
       email
       roles
+      integrationIds
     }
   }
 `);
