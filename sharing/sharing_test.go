@@ -169,6 +169,22 @@ func (e *env) stop(t *testing.T, items ...sharing.Item) []sharing.Outcome {
 func TestStopOneAnonymousLink(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
+		anonymous := func() bool {
+			page, err := st.ListDriveItems(context.Background(), e.integ, store.ItemFilter{Scopes: []string{models.LinkScopeAnonymous}},
+				store.DefaultItemOrder, store.PageRequest{First: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Rows {
+				if it.ID == e.folder {
+					return true
+				}
+			}
+			return false
+		}
+		if !anonymous() {
+			t.Fatal("the folder is not listed among items with anonymous links before")
+		}
 		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(out) != 1 || out[0].Result != models.AuditRemoved || out[0].PermissionID != e.anonID {
 			t.Fatalf("outcome %+v, want the anonymous link removed", out)
@@ -181,6 +197,9 @@ func TestStopOneAnonymousLink(t *testing.T) {
 		}
 		if e.row(t, e.file, e.anonID) != nil {
 			t.Fatal("the database still holds the link as inherited on plan.docx")
+		}
+		if anonymous() {
+			t.Fatal("the folder is still listed among items with anonymous links")
 		}
 		evs := e.audit(t)
 		if len(evs) != 1 {
