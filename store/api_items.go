@@ -118,7 +118,12 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 			w.add(c)
 		}
 		if !exact {
-			w.add("EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = i.integration_id AND p.item_id = i.id AND "+p.sql()+")", p.args...)
+			// An uncorrelated IN rather than EXISTS: SQLite, without statistics, probes each
+			// item through permissions_scope (every permission of that scope, per item) and
+			// holds its one connection for a quarter of a second at 10,000 items; the IN list is
+			// built once. PostgreSQL plans both as the same semi-join.
+			w.add("i.id IN (SELECT p.item_id FROM permissions p WHERE p.integration_id = ? AND "+p.sql()+")",
+				append([]any{integrationID}, p.args...)...)
 		}
 	}
 	return w, nil
