@@ -216,6 +216,11 @@ CREATE INDEX drive_items_external ON drive_items (integration_id, last_modified_
 	WHERE is_root = false AND sharing_flags <> 0 AND (sharing_flags & `+fmt.Sprint(flagExternal)+`) <> 0;
 `)
 	},
+	// 4: sharing_flags gains flagAnonymousEdit and flagAnonymousNoExpiry: recompute the flags
+	// of the shared items (the only ones the new bits can be set on).
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `UPDATE drive_items SET sharing_flags = `+sharingFlagsOf()+` WHERE sharing_flags <> 0`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

@@ -31,6 +31,10 @@ const (
 	flagPassword                 // a link with a password
 	flagNoPassword               // a link without password
 	flagEditLink                 // a link of type edit
+	// Pairs of conditions the dashboard asks for together, which must hold on one permission
+	// (migration 4).
+	flagAnonymousEdit     // an anonymous link of type edit
+	flagAnonymousNoExpiry // an anonymous link without expiry
 )
 
 // sharingFlagConditions are the conditions on a permission row p behind each flag; they must
@@ -51,6 +55,8 @@ var sharingFlagConditions = []struct {
 	{flagPassword, "p.link_scope IS NOT NULL AND p.has_password = true"},
 	{flagNoPassword, "p.link_scope IS NOT NULL AND p.has_password = false"},
 	{flagEditLink, "p.link_scope IS NOT NULL AND p.link_type = 'edit'"},
+	{flagAnonymousEdit, "p.link_scope = '" + models.LinkScopeAnonymous + "' AND p.link_type = 'edit'"},
+	{flagAnonymousNoExpiry, "p.link_scope = '" + models.LinkScopeAnonymous + "' AND p.expires_at IS NULL"},
 }
 
 // sharingFlagsOf is a scalar subquery computing the flags of the drive_items row in scope from
@@ -156,6 +162,14 @@ func (f ItemFilter) sharingFlagFilter() (conds []string, exact bool) {
 			add(flagNoPassword, true)
 		}
 	}
-	// Conditions that must hold on one permission cannot be read off per-item flags.
+	if exact && groups == 2 && len(f.Scopes) == 1 && f.Scopes[0] == models.LinkScopeAnonymous && f.External == nil && f.HasPassword == nil {
+		switch {
+		case len(f.LinkTypes) > 0 && f.HasExpiry == nil: // only edit, or it would not be exact
+			return append(conds, fmt.Sprintf("(i.sharing_flags & %d) <> 0", flagAnonymousEdit)), true
+		case len(f.LinkTypes) == 0 && f.HasExpiry != nil && !*f.HasExpiry:
+			return append(conds, fmt.Sprintf("(i.sharing_flags & %d) <> 0", flagAnonymousNoExpiry)), true
+		}
+	}
+	// Other conditions that must hold on one permission cannot be read off per-item flags.
 	return conds, exact && groups <= 1
 }

@@ -72,7 +72,7 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 		check("after a sync page", map[string][]string{
 			"shared": {"budget", "notes", "readme"}, "anonymous": {"budget"}, "external": {"notes"},
 			"edit": {"budget"}, "expiring": {"budget"}, "noExpiry": {"readme"}, "anonymousNoExpiry": nil,
-			"users": {"notes"},
+			"users": {"notes"}, "anonymousEdit": {"budget"}, "organizationNoExpiry": {"readme"},
 		})
 
 		// A later delta upsert of the items leaves the flags alone.
@@ -82,6 +82,7 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 		check("after a delta upsert", map[string][]string{
 			"shared": {"budget", "notes", "readme"}, "anonymous": {"budget"}, "external": {"notes"},
 			"edit": {"budget"}, "expiring": {"budget"}, "noExpiry": {"readme"}, "users": {"notes"},
+			"anonymousEdit": {"budget"}, "organizationNoExpiry": {"readme"},
 		})
 
 		anonView := perm("p-anon2", ptr(models.LinkScopeAnonymous), "read")
@@ -139,4 +140,7 @@ var filters = map[string]store.ItemFilter{
 	"expiring":          {HasExpiry: ptr(true)},
 	"noExpiry":          {HasExpiry: ptr(false)},
 	"anonymousNoExpiry": {Scopes: []string{models.LinkScopeAnonymous}, HasExpiry: ptr(false)},
+	"anonymousEdit":     {Scopes: []string{models.LinkScopeAnonymous}, LinkTypes: []string{"edit"}},
+	// Combined conditions the flags only narrow.
+	"organizationNoExpiry": {Scopes: []string{models.LinkScopeOrganization}, HasExpiry: ptr(false)},
 }
