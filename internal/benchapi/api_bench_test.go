@@ -387,6 +387,10 @@ func seed(ctx context.Context, st *store.Store) error {
 		"expires_at", "granted_to_id", "granted_to_display_name", "granted_to_external", "inherited_from_id", "inherited", "synced_at"}, rows); err != nil {
 		return err
 	}
-	_, err := pool.Exec(ctx, "ANALYZE")
+	// COPY went around the store: derive has_own_permissions and sharing_flags as its writes do.
+	if err := st.RecomputePermissionState(ctx, integrationID); err != nil {
+		return err
+	}
+	_, err := pool.Exec(ctx, "VACUUM ANALYZE")
 	return err
 }
