@@ -27,8 +27,9 @@
 //     finished are not read again.
 //
 // Nothing of the tenant is written before Graph has answered the first
-// calls: the first users page, its drives and the first delta page (with its
-// permissions) of the first drive are fetched before the first write. Wrong
+// calls: the first users page, its drives, the first delta page of the
+// first drive and the permissions of that page's first candidates (a full
+// batch when there are enough) are fetched before the first write. Wrong
 // credentials, a missing application permission or an unreachable Graph so
 // end the run with the integration in status ERROR, the classified message
 // in last_error and no users, drives or items written.

@@ -40,11 +40,13 @@ type page struct {
 	shared      int64
 }
 
-// prefetched is the first page of the first drive, read before any write.
+// prefetched is the first page of the first drive, with the permissions of
+// its first candidates, read before any write.
 type prefetched struct {
 	driveID string
 	cur     cursor
 	page    *page
+	read    map[string][]msgraph.Permission // the page's first len(read) candidates
 }
 
 // plan decides where a drive's round starts (see the package doc).
@@ -76,7 +78,19 @@ func (r *run) prefetch(ctx context.Context, driveID string) (*prefetched, error)
 		return nil, err
 	}
 	cur.restarted = false // nothing was held before this page
-	return &prefetched{driveID: driveID, cur: cur, page: p}, nil
+	pre := &prefetched{driveID: driveID, cur: cur, page: p, read: map[string][]msgraph.Permission{}}
+	// One batch at most (a full one when the page has enough candidates),
+	// so the check costs no request the sync would not make anyway.
+	if n := min(len(p.cands), batchSize); n > 0 {
+		listed, err := r.gc.ListPermissions(ctx, driveID, p.cands[:n])
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range p.cands[:n] {
+			pre.read[id] = listed[id]
+		}
+	}
+	return pre, nil
 }
 
 // items runs every drive's round, Concurrency at a time. A drive that fails
@@ -184,6 +198,10 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 	if pre != nil {
 		rd.cur = pre.cur
 		rd.push(pre.page)
+		for id, perms := range pre.read {
+			rd.read[id] = perms
+		}
+		rd.pending = rd.pending[len(pre.read):]
 	} else {
 		var err error
 		if rd.cur, err = r.plan(ctx, d.id); err != nil {
