@@ -76,7 +76,8 @@
 //	         + Σ_d max(1, ceil(I_d/P))     delta pages
 //	         + Σ_d ceil(C_d/20)            permission batches
 //
-//	RU       = M·1 (GET drive) + Σ_d pages_d·2 (delta without a token)
+//	RU       = M·1 (GET drive) + Σ_d (2 + (pages_d − 1)) (delta: the first
+//	           page has no token, 2 RU; next links carry one, 1 RU)
 //	         + Σ_d C_d·5 (permissions)
 //
 // Permission batches are per drive because msgraph.ListPermissions takes
