@@ -109,7 +109,9 @@ func TestAccessByToken(t *testing.T) {
 		}
 		// A viewer cannot list integrations but learns their ids, and the
 		// overview it opens with one of them answers.
-		var ids struct{ Viewer struct{ IntegrationIds []string } }
+		var ids struct {
+			Viewer struct{ IntegrationIds []string }
+		}
 		viewerToken := e.idp.login(t, "viewer")
 		e.must(viewerToken, `{ viewer { integrationIds } }`, nil, &ids)
 		if len(ids.Viewer.IntegrationIds) != 1 {
