@@ -76,6 +76,8 @@ export function ItemDrawer({
       onClose={onClose}
       position="right"
       size="lg"
+      // The drawer never scrolls sideways: long names, URLs and e-mail addresses wrap, buttons move to a new line.
+      classNames={{ content: 'item-drawer', header: 'item-drawer-header', title: 'item-drawer-title', body: 'item-drawer-body' }}
       title={<Title order={2} size="h4">{item?.name ?? 'Item'}</Title>}
     >
       {fetching && !item && <Loading />}
@@ -99,11 +101,11 @@ export function ItemDrawer({
               </Anchor>
             )}
           </Stack>
-          <Group justify="space-between">
+          <Group justify="space-between" gap="xs">
             <Title order={3} size="h5">
               Permissions ({item.permissions.length})
             </Title>
-            <Button color="red" variant="light" disabled={!removable.length} onClick={() => setConfirm(removable)}>
+            <Button className="wrap-button" color="red" variant="light" disabled={!removable.length} onClick={() => setConfirm(removable)}>
               Stop all sharing on this item
             </Button>
           </Group>
@@ -136,7 +138,7 @@ export function ItemDrawer({
                 </Group>
                 <Text size="sm">{describePermission(p)}</Text>
                 {p.link?.webUrl && (
-                  <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }}>
+                  <Text size="xs" c="dimmed" className="break-anywhere">
                     {p.link.webUrl}
                   </Text>
                 )}
@@ -160,11 +162,12 @@ export function ItemDrawer({
                   </Text>
                 ) : (
                   <Group gap="xs">
-                    <Button size="xs" color="red" variant="outline" onClick={() => setConfirm([p])}>
+                    <Button className="wrap-button" size="xs" color="red" variant="outline" onClick={() => setConfirm([p])}>
                       Stop sharing
                     </Button>
                     {p.link?.scope === 'ANONYMOUS' && (
                       <Button
+                        className="wrap-button"
                         size="xs"
                         variant="default"
                         onClick={() => {
