@@ -186,6 +186,11 @@ test('stop sharing one item: gone from the table, in the audit log and in Micros
   await row.getByTestId('file-name').click();
   const drawer = admin.getByRole('dialog');
   await drawer.getByTestId('permission').first().waitFor();
+  // The drawer slides in: take the picture once it stands still.
+  await admin.waitForFunction(() => {
+    const d = document.querySelector('[role="dialog"]');
+    return d !== null && d.getAnimations({ subtree: true }).every((a) => a.playState !== 'running');
+  });
   await shot(admin, 'shared-files-detail');
   const own = drawer.locator('[data-testid=permission][data-inherited=no]');
   const anonEdit = drawer.locator('[data-testid=permission][data-inherited=no][data-scope=ANONYMOUS][data-link-type=edit]');
