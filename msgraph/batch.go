@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +63,6 @@ func (c *Client) runBatch(ctx context.Context, o op, parts []batchPart, handle f
 			if err != nil {
 				return c.classify(o, err)
 			}
-			c.observeBatch(resp)
 			for id, p := range byID {
 				item := resp.GetResponseById(id)
 				if item == nil || item.GetStatus() == nil {
@@ -111,20 +108,6 @@ func (c *Client) runBatch(ctx context.Context, o op, parts []batchPart, handle f
 		pending = retry
 	}
 	return nil
-}
-
-// observeBatch feeds the pacer from the parts' RateLimit-* headers (the
-// envelope is free and carries none): the lowest Remaining is the latest.
-func (c *Client) observeBatch(resp msgraphcore.BatchResponse) {
-	var best map[string]string
-	bestRem := math.Inf(1)
-	for _, item := range resp.GetResponses() {
-		h := item.GetHeaders()
-		if r, err := strconv.ParseFloat(headerValue(h, "RateLimit-Remaining"), 64); err == nil && r < bestRem {
-			best, bestRem = h, r
-		}
-	}
-	c.pacer.observe(func(k string) string { return headerValue(best, k) }, time.Now())
 }
 
 func headerValue(h map[string]string, name string) string {

@@ -89,7 +89,8 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, idx int, req *http.Request) (
 
 	var throttleN, transientN, authN int
 	for attempt := 0; ; attempt++ {
-		if err := c.pacer.wait(ctx, cost.ru); err != nil {
+		ticket, err := c.pacer.wait(ctx, cost.ru)
+		if err != nil {
 			return nil, err
 		}
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
@@ -104,7 +105,6 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, idx int, req *http.Request) (
 		}
 		start := time.Now()
 		resp, err := p.Next(r, idx)
-		c.pacer.done(cost.ru)
 		c.stats.requests.Add(1)
 		c.stats.ru.Add(int64(cost.ru))
 		c.stats.batched.Add(int64(len(cost.parts)))
@@ -112,6 +112,21 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, idx int, req *http.Request) (
 		if err == nil {
 			data, err = io.ReadAll(resp.Body)
 			resp.Body.Close()
+		}
+		// The request leaves the in-flight count in the same step as its
+		// RateLimit-* headers replace the estimate: in between, a waiting
+		// sender would see neither and overdraw the budget.
+		switch {
+		case err != nil || cost.ru == 0:
+			c.pacer.done(cost.ru)
+		case cost.endpoint == "batch":
+			if get, ok := batchRateLimit(resp.StatusCode, data); ok {
+				c.pacer.answered(ticket, cost.ru, get, time.Now())
+			} else {
+				c.pacer.done(cost.ru)
+			}
+		default:
+			c.pacer.answered(ticket, cost.ru, resp.Header.Get, time.Now())
 		}
 		timedOut := actx.Err() != nil && ctx.Err() == nil
 		cancel()
@@ -138,9 +153,6 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, idx int, req *http.Request) (
 				continue
 			}
 			return nil, err
-		}
-		if cost.ru > 0 && cost.endpoint != "batch" {
-			c.pacer.observe(resp.Header.Get, time.Now())
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 		resp.ContentLength = int64(len(data))
@@ -399,7 +411,21 @@ type pacer struct {
 	margin    float64   // RU kept in hand for rounding and other clients
 	next      time.Time // earliest start of the next request while pacing
 	inflight  float64   // RU sent but not yet answered: the server's count lacks them
+
+	known bool          // a RateLimit-* header has been seen: the budget's size is known
+	freed chan struct{} // closed when in-flight units are answered or the budget becomes known
+
+	sent, observed uint64 // tickets: of the last request sent, of the last answer observed
 }
+
+// unknownBudgetInflight caps the RU in flight until the first RateLimit-*
+// header. Graph sends them only past 80% of the budget, so everything in
+// flight when the first arrives may land in the last 20%; concurrent $batches
+// of 100 RU each would overdraw it. 250 RU is 20% of the smallest per-app
+// budget Graph documents (1,250 RU a minute, GRAPH-NOTES §6); it limits
+// concurrency only until the budget is known, or for good when there is no
+// budget at all (then 250 RU in flight is still far above any real budget).
+const unknownBudgetInflight = 250
 
 func newPacer(now func() time.Time) *pacer { return &pacer{now: now} }
 
@@ -407,6 +433,10 @@ func newPacer(now func() time.Time) *pacer { return &pacer{now: now} }
 func (p *pacer) reserve(ru int) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.reserveLocked(ru)
+}
+
+func (p *pacer) reserveLocked(ru int) time.Duration {
 	now := p.now()
 	start := now
 	if p.blockedUntil.After(start) {
@@ -460,31 +490,124 @@ func (p *pacer) reserve(ru int) time.Duration {
 	return start.Sub(now)
 }
 
-func (p *pacer) wait(ctx context.Context, ru int) error {
-	if err := sleepCtx(ctx, p.reserve(ru)); err != nil {
-		return err
+// wait books ru and sleeps until the request may go. The booking counts as in
+// flight from the moment it is made, not from the moment the request is sent:
+// an answer observed meanwhile replaces the estimate with the server's count,
+// which lacks the units of every request still waiting to go, and those would
+// otherwise be spent twice.
+//
+// The ticket orders requests by when they were sent, for answered.
+func (p *pacer) wait(ctx context.Context, ru int) (uint64, error) {
+	for {
+		p.mu.Lock()
+		c := float64(ru)
+		if p.known || ru == 0 || p.inflight <= 0 || p.inflight+c <= unknownBudgetInflight {
+			d := p.reserveLocked(ru)
+			p.inflight += c
+			p.mu.Unlock()
+			if err := sleepCtx(ctx, d); err != nil {
+				p.done(ru)
+				return 0, err
+			}
+			p.mu.Lock()
+			p.sent++
+			ticket := p.sent
+			p.mu.Unlock()
+			return ticket, nil
+		}
+		if p.freed == nil {
+			p.freed = make(chan struct{})
+		}
+		freed := p.freed
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-freed:
+		}
 	}
-	p.mu.Lock()
-	p.inflight += float64(ru)
-	p.mu.Unlock()
-	return nil
 }
 
 // done ends a request started after wait, before its headers are observed.
 func (p *pacer) done(ru int) {
 	p.mu.Lock()
 	p.inflight -= float64(ru)
+	p.wakeLocked()
 	p.mu.Unlock()
+}
+
+func (p *pacer) wakeLocked() {
+	if p.freed != nil {
+		close(p.freed)
+		p.freed = nil
+	}
 }
 
 // observe takes in the RateLimit-* headers of a response that cost RU. A
 // costed answer without them means the budget is below 80% used: pacing
 // stops until they come back.
 func (p *pacer) observe(get func(string) string, now time.Time) {
-	lim, rem, reset := get("RateLimit-Limit"), get("RateLimit-Remaining"), get("RateLimit-Reset")
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.observeLocked(get, now)
+}
+
+// answered ends a request of cost ru and observes its answer's headers,
+// unless a request sent later was answered first: its count is newer, and
+// this older one would put back the units of the later request, which is no
+// longer in flight.
+func (p *pacer) answered(ticket uint64, ru int, get func(string) string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight -= float64(ru)
+	if ticket > p.observed {
+		p.observed = ticket
+		p.observeLocked(get, now)
+	}
+	p.wakeLocked()
+}
+
+// batchRateLimit reads the RateLimit-* headers of a $batch answer from its
+// parts (the envelope is free and carries none): the part with the lowest
+// Remaining was charged last. ok is false when the body is no batch answer.
+func batchRateLimit(status int, body []byte) (get func(string) string, ok bool) {
+	if status != http.StatusOK {
+		return nil, false
+	}
+	var b struct {
+		Responses []struct {
+			Headers map[string]string `json:"headers"`
+		} `json:"responses"`
+	}
+	if json.Unmarshal(body, &b) != nil || len(b.Responses) == 0 {
+		return nil, false
+	}
+	var best map[string]string
+	bestRem := math.Inf(1)
+	for _, r := range b.Responses {
+		if v, err := strconv.ParseFloat(headerValue(r.Headers, "RateLimit-Remaining"), 64); err == nil && v < bestRem {
+			best, bestRem = r.Headers, v
+		}
+	}
+	return func(k string) string { return headerValue(best, k) }, true
+}
+
+func (p *pacer) observeLocked(get func(string) string, now time.Time) {
+	lim, rem, reset := get("RateLimit-Limit"), get("RateLimit-Remaining"), get("RateLimit-Reset")
 	if rem == "" || reset == "" {
+		if p.refill > 0 && p.limit > 0 && !math.IsInf(p.limit, 1) {
+			// A refilling budget whose size we know: an answer without
+			// headers only says more than 20% of it was left when this
+			// request was charged. Going unpaced on that would let every
+			// concurrent sender spend at once and overdraw the 20%; keep
+			// pacing on that lower bound instead. The pacer spends faster
+			// than the refill, so the headers soon come back.
+			p.active = true
+			p.remaining = 0.2*p.limit - p.inflight
+			p.at = now
+			p.resetAt = now.Add(time.Duration(0.8 * 60 * float64(time.Second)))
+			return
+		}
 		p.active = false
 		return
 	}
@@ -498,6 +621,10 @@ func (p *pacer) observe(get func(string) string, now time.Time) {
 		l = 0
 	}
 	p.active = true
+	if !p.known {
+		p.known = true
+		p.wakeLocked()
+	}
 	p.remaining = r - p.inflight
 	p.at = now
 	p.resetAt = now.Add(time.Duration(s * float64(time.Second)))
