@@ -25,6 +25,9 @@ var drivesTable = table{
 	cols: []string{"integration_id", "id", "owner_user_id", "name", "drive_type", "web_url", "root_id",
 		"quota_total", "quota_used", "quota_remaining", "quota_deleted", "quota_state", "synced_at"},
 	key: []string{"integration_id", "id"},
+	// root_id is learnt from delta (the sync page commit), not from the drive
+	// itself: a drive re-read for its quota must not blank it.
+	noUpdate: []string{"root_id"},
 }
 
 // UpsertUsers writes users (one transaction). A user's HasDrive is written

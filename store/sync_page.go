@@ -267,26 +267,6 @@ func (s *Store) SyncUsersWithoutDriveLookup(ctx context.Context, integrationID s
 	return out, nil
 }
 
-// SyncDriveRoots returns the stored root item id of each listed drive.
-func (s *Store) SyncDriveRoots(ctx context.Context, integrationID string, driveIDs []string) (map[string]string, error) {
-	out := make(map[string]string, len(driveIDs))
-	err := forChunks(driveIDs, 500, func(chunk []string) error {
-		var rows []struct{ ID, RootID string }
-		if err := s.db.WithContext(ctx).Raw(`SELECT id, root_id FROM drives WHERE integration_id = ? AND id IN ?`,
-			integrationID, chunk).Scan(&rows).Error; err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out[r.ID] = r.RootID
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read drive roots: %w", err)
-	}
-	return out, nil
-}
-
 // SyncUsersKnown reports which of the listed users are stored.
 func (s *Store) SyncUsersKnown(ctx context.Context, integrationID string, userIDs []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(userIDs))

@@ -403,8 +403,16 @@ func TestUsersDrivesAndCounts(t *testing.T) {
 		if err := st.UpsertUsers(ctx, integ, users); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.UpsertDrives(ctx, integ, []models.Drive{{ID: "d1", OwnerUserID: "u1", Name: "OneDrive", QuotaTotal: 1 << 40}}); err != nil {
+		if err := st.UpsertDrives(ctx, integ, []models.Drive{{ID: "d1", OwnerUserID: "u1", Name: "OneDrive", QuotaTotal: 1 << 40, RootID: "root"}}); err != nil {
 			t.Fatal(err)
+		}
+		// A drive re-read for its quota carries no root id (delta taught it):
+		// the stored one stays.
+		if err := st.UpsertDrives(ctx, integ, []models.Drive{{ID: "d1", OwnerUserID: "u1", Name: "OneDrive", QuotaTotal: 1 << 40, QuotaUsed: 5}}); err != nil {
+			t.Fatal(err)
+		}
+		if ds, err := st.Drives(ctx, integ); err != nil || len(ds) != 1 || ds[0].RootID != "root" || ds[0].QuotaUsed != 5 {
+			t.Fatalf("drives after a quota re-read = %+v, %v; want root id kept and quota updated", ds, err)
 		}
 		if err := st.MarkUsersWithoutDrive(ctx, integ, []string{"u3"}); err != nil {
 			t.Fatal(err)

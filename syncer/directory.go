@@ -137,21 +137,10 @@ func (r *run) writeDirectoryPage(ctx context.Context, us []msgraph.User, lookup 
 	return nil
 }
 
-// upsertDrives writes drives, keeping the root ids learnt from delta.
+// upsertDrives writes drives; the store keeps the root ids learnt from delta.
 func (r *run) upsertDrives(ctx context.Context, drives []models.Drive) error {
 	if len(drives) == 0 {
 		return nil
-	}
-	ids := make([]string, len(drives))
-	for i := range drives {
-		ids[i] = drives[i].ID
-	}
-	roots, err := r.st.SyncDriveRoots(ctx, r.integ.ID, ids)
-	if err != nil {
-		return err
-	}
-	for i := range drives {
-		drives[i].RootID = roots[drives[i].ID]
 	}
 	return r.st.UpsertDrives(ctx, r.integ.ID, drives)
 }
