@@ -118,12 +118,12 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, idx int, req *http.Request) (
 		// sender would see neither and overdraw the budget.
 		switch {
 		case err != nil || cost.ru == 0:
-			c.pacer.done(cost.ru)
+			c.pacer.done(ticket, cost.ru)
 		case cost.endpoint == "batch":
 			if get, ok := batchRateLimit(resp.StatusCode, data); ok {
 				c.pacer.answered(ticket, cost.ru, get, time.Now())
 			} else {
-				c.pacer.done(cost.ru)
+				c.pacer.done(ticket, cost.ru)
 			}
 		default:
 			c.pacer.answered(ticket, cost.ru, resp.Header.Get, time.Now())
@@ -415,7 +415,18 @@ type pacer struct {
 	known bool          // a RateLimit-* header has been seen: the budget's size is known
 	freed chan struct{} // closed when in-flight units are answered or the budget becomes known
 
-	sent, observed uint64 // tickets: of the last request sent, of the last answer observed
+	// Tickets number requests in the order they were sent. The server may
+	// charge them in another order (goroutines, HTTP/2 streams), so a count
+	// it reports can lack a request that was sent earlier and answered
+	// first: taken as it is, it would put that request's units back. While
+	// pacing, a reported count therefore only lowers the estimate, except
+	// the answer of a quiet request (sent when nothing else was
+	// outstanding, answered before any later one), whose count covers
+	// everything sent before it and nothing sent after.
+	sent        uint64 // ticket of the last request sent
+	outstanding int    // requests sent and not yet answered
+	quiet       uint64 // ticket of the last request sent while nothing else was outstanding
+	answeredMax uint64 // highest ticket answered so far
 }
 
 // unknownBudgetInflight caps the RU in flight until the first RateLimit-*
@@ -506,12 +517,16 @@ func (p *pacer) wait(ctx context.Context, ru int) (uint64, error) {
 			p.inflight += c
 			p.mu.Unlock()
 			if err := sleepCtx(ctx, d); err != nil {
-				p.done(ru)
+				p.done(0, ru)
 				return 0, err
 			}
 			p.mu.Lock()
 			p.sent++
 			ticket := p.sent
+			if p.outstanding == 0 {
+				p.quiet = ticket
+			}
+			p.outstanding++
 			p.mu.Unlock()
 			return ticket, nil
 		}
@@ -528,12 +543,26 @@ func (p *pacer) wait(ctx context.Context, ru int) (uint64, error) {
 	}
 }
 
-// done ends a request started after wait, before its headers are observed.
-func (p *pacer) done(ru int) {
+// done ends a request booked by wait whose answer tells nothing about the
+// budget; ticket is 0 when it was never sent.
+func (p *pacer) done(ticket uint64, ru int) {
 	p.mu.Lock()
 	p.inflight -= float64(ru)
+	p.settleLocked(ticket)
 	p.wakeLocked()
 	p.mu.Unlock()
+}
+
+// settleLocked counts a sent request as answered and says whether its
+// answer was quiet (see the tickets in pacer).
+func (p *pacer) settleLocked(ticket uint64) (quiet bool) {
+	if ticket == 0 {
+		return false
+	}
+	p.outstanding--
+	quiet = ticket == p.quiet && ticket > p.answeredMax
+	p.answeredMax = max(p.answeredMax, ticket)
+	return quiet
 }
 
 func (p *pacer) wakeLocked() {
@@ -543,27 +572,22 @@ func (p *pacer) wakeLocked() {
 	}
 }
 
-// observe takes in the RateLimit-* headers of a response that cost RU. A
-// costed answer without them means the budget is below 80% used: pacing
-// stops until they come back.
+// observe takes in the RateLimit-* headers of an answer known to cover every
+// request sent before it (tests drive the pacer with it). A costed answer
+// without them means the budget is below 80% used.
 func (p *pacer) observe(get func(string) string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.observeLocked(get, now)
+	p.observeLocked(get, now, true)
 }
 
-// answered ends a request of cost ru and observes its answer's headers,
-// unless a request sent later was answered first: its count is newer, and
-// this older one would put back the units of the later request, which is no
-// longer in flight.
+// answered ends a request of cost ru and observes its answer's headers.
 func (p *pacer) answered(ticket uint64, ru int, get func(string) string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight -= float64(ru)
-	if ticket > p.observed {
-		p.observed = ticket
-		p.observeLocked(get, now)
-	}
+	quiet := p.settleLocked(ticket)
+	p.observeLocked(get, now, quiet)
 	p.wakeLocked()
 }
 
@@ -592,7 +616,10 @@ func batchRateLimit(status int, body []byte) (get func(string) string, ok bool) 
 	return func(k string) string { return headerValue(best, k) }, true
 }
 
-func (p *pacer) observeLocked(get func(string) string, now time.Time) {
+// observeLocked takes in an answer's RateLimit-* headers. Unless the answer
+// is complete (a quiet one, see the tickets in pacer), a count above the
+// estimate is not believed: it may lack a request charged after it.
+func (p *pacer) observeLocked(get func(string) string, now time.Time, complete bool) {
 	lim, rem, reset := get("RateLimit-Limit"), get("RateLimit-Remaining"), get("RateLimit-Reset")
 	if rem == "" || reset == "" {
 		if p.refill > 0 && p.limit > 0 && !math.IsInf(p.limit, 1) {
@@ -600,12 +627,14 @@ func (p *pacer) observeLocked(get func(string) string, now time.Time) {
 			// headers only says more than 20% of it was left when this
 			// request was charged. Going unpaced on that would let every
 			// concurrent sender spend at once and overdraw the 20%; keep
-			// pacing on that lower bound instead. The pacer spends faster
-			// than the refill, so the headers soon come back.
+			// pacing, on the estimate, raised to that lower bound when the
+			// answer is complete. The pacer spends faster than the refill,
+			// so the headers soon come back.
+			if floor := 0.2*p.limit - p.inflight; complete && floor > p.estimateAt(now) {
+				p.remaining, p.at = floor, now
+				p.resetAt = now.Add(time.Duration(0.8 * 60 * float64(time.Second)))
+			}
 			p.active = true
-			p.remaining = 0.2*p.limit - p.inflight
-			p.at = now
-			p.resetAt = now.Add(time.Duration(0.8 * 60 * float64(time.Second)))
 			return
 		}
 		p.active = false
@@ -619,6 +648,9 @@ func (p *pacer) observeLocked(get func(string) string, now time.Time) {
 	l, err := strconv.ParseFloat(lim, 64)
 	if err != nil || l <= 0 {
 		l = 0
+	}
+	if p.active && !complete && r-p.inflight >= p.estimateAt(now) {
+		return // the estimate is lower: keep it
 	}
 	p.active = true
 	if !p.known {
@@ -640,6 +672,16 @@ func (p *pacer) observeLocked(get func(string) string, now time.Time) {
 		}
 		p.margin = max(1, l/100)
 	}
+}
+
+// estimateAt is the estimate of what remains at now, after every booked
+// request (p.at may lie ahead of now when requests wait for their turn).
+func (p *pacer) estimateAt(now time.Time) float64 {
+	e := p.remaining + p.refill*now.Sub(p.at).Seconds()
+	if now.After(p.at) {
+		e = min(p.limit, e)
+	}
+	return e
 }
 
 // block holds every request until t.

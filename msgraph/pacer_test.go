@@ -1,6 +1,7 @@
 package msgraph
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -40,11 +41,48 @@ func TestPacerSpendsARefillingBudgetWithoutRunningDry(t *testing.T) {
 		}
 		tokens -= cost
 		spent += cost
-		p.done(0)
+		p.done(0, 0)
 	}
 	// Everything that was there or refilled, minus the margin kept in hand.
 	if want := 240 + rate*60 - 12 - 2*cost; spent < want {
 		t.Errorf("spent %.0f RU in a minute, want at least %.0f", spent, want)
+	}
+}
+
+// TestPacerReorderedAnswersDoNotPutUnitsBack: the server may charge two
+// requests in the other order than they were sent, and their answers may
+// arrive in either order. A count that lacks a request already answered must
+// not raise the estimate above what the server holds; a quiet request's
+// count (nothing else outstanding) may.
+func TestPacerReorderedAnswersDoNotPutUnitsBack(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newPacer(clk.now)
+	ctx := context.Background()
+	// 1250 RU/min refilled continuously, 240 left: full again in 48.5 s.
+	p.observe(headers("1250", "240", "49"), clk.t)
+	a, err := p.wait(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.wait(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server charged b first (235 left), then a (230 left); a's answer
+	// is observed first.
+	p.answered(a, 5, headers("1250", "230", "49"), clk.t)
+	p.answered(b, 5, headers("1250", "235", "49"), clk.t)
+	if got := p.estimateAt(clk.t); got > 230 {
+		t.Errorf("estimate %.1f RU after both answers, but the server holds 230: b's count put a's units back", got)
+	}
+	// Alone, a request's count covers everything: it may raise the estimate.
+	c, err := p.wait(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.answered(c, 5, headers("1250", "600", "31"), clk.t)
+	if got := p.estimateAt(clk.t); got != 600 {
+		t.Errorf("estimate %.1f RU after a quiet answer reporting 600, want 600", got)
 	}
 }
 
