@@ -572,6 +572,45 @@ func TestListPermissionsEqualsSimulator(t *testing.T) {
 	t.Logf("%d own permissions compared (%d links, %d external)", checked, links, external)
 }
 
+// TestListPermissionsOfSeveralDrives: items of different drives share
+// $batch requests (20 parts each) and every item gets its own drive's
+// permissions, even where two drives' item ids collide in the key space.
+func TestListPermissionsOfSeveralDrives(t *testing.T) {
+	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 3, Users: 30, FilesPerUser: 6, ShareRatio: 0.5}})
+	c := newClient(t, configFor(srv))
+	tr := exportOf(t, srv)
+	ctx := context.Background()
+	var refs []ItemRef
+	for _, d := range tr.drives {
+		for id := range tr.items[d.ID] {
+			refs = append(refs, ItemRef{DriveID: d.ID, ItemID: id})
+		}
+	}
+	refs = append(refs, ItemRef{DriveID: refs[0].DriveID, ItemID: "01NOTANITEMXXXXXXXXXXXXXXXXXXXXXXX"})
+	before := srv.Stats()
+	got, err := c.ListPermissionsOf(ctx, refs)
+	if err != nil {
+		t.Fatalf("ListPermissionsOf: %v", err)
+	}
+	after := srv.Stats()
+	if envelopes, want := (after.Requests-after.BatchedRequests)-(before.Requests-before.BatchedRequests), int64((len(refs)+19)/20); envelopes != want {
+		t.Errorf("%d items of %d drives took %d requests, want %d ($batch of 20 across drives)", len(refs), len(tr.drives), envelopes, want)
+	}
+	if _, ok := got[refs[len(refs)-1]]; ok {
+		t.Error("an unknown item is in the result")
+	}
+	for _, ref := range refs[:len(refs)-1] {
+		var want []string
+		for _, p := range tr.perms[ref.ItemID] {
+			want = append(want, p.ID)
+		}
+		sort.Strings(want)
+		if g := permIDs(got[ref]); !slices.Equal(g, want) {
+			t.Fatalf("item %s of drive %s: own permissions %v, simulator %v", ref.ItemID, ref.DriveID, g, want)
+		}
+	}
+}
+
 // sharedFile finds an item with an own permission matching ok.
 func sharedFile(tr truth, ok func(tenant.ExportPermission) bool) (driveID, itemID string, p tenant.ExportPermission) {
 	for _, d := range tr.drives {

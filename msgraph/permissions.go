@@ -23,45 +23,73 @@ func permissionsConfig() *drives.ItemItemsItemPermissionsRequestBuilderGetReques
 // $batch, 20 items a request. Items that no longer exist (404: deleted since
 // delta listed them) are absent from the result.
 func (c *Client) ListPermissions(ctx context.Context, driveID string, itemIDs []string) (map[string][]Permission, error) {
-	parts := make([]batchPart, 0, len(itemIDs))
-	for _, id := range itemIDs {
-		ri, err := c.sdk.Drives().ByDriveId(driveID).Items().ByDriveItemId(id).Permissions().ToGetRequestInformation(ctx, permissionsConfig())
-		if err != nil {
-			return nil, fmt.Errorf("permissions request for item %s: %w", id, err)
-		}
-		parts = append(parts, batchPart{key: id, ri: ri})
+	refs := make([]ItemRef, len(itemIDs))
+	for i, id := range itemIDs {
+		refs[i] = ItemRef{DriveID: driveID, ItemID: id}
 	}
-	out := make(map[string][]Permission, len(itemIDs))
-	var more []string // items whose list continues on a nextLink
-	next := map[string]string{}
-	err := c.runBatch(ctx, opPermissions, parts, func(itemID string, a batchAnswer) error {
+	got, err := c.ListPermissionsOf(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Permission, len(got))
+	for ref, perms := range got {
+		out[ref.ItemID] = perms
+	}
+	return out, nil
+}
+
+// ItemRef names an item of a drive.
+type ItemRef struct{ DriveID, ItemID string }
+
+// ListPermissionsOf reads the permissions of items of any drives, 20 items a
+// $batch whatever drive they are in: a sync's few candidates per drive then
+// share requests. Items that no longer exist (404) are absent from the
+// result.
+func (c *Client) ListPermissionsOf(ctx context.Context, items []ItemRef) (map[ItemRef][]Permission, error) {
+	parts := make([]batchPart, 0, len(items))
+	byKey := make(map[string]ItemRef, len(items))
+	for _, it := range items {
+		ri, err := c.sdk.Drives().ByDriveId(it.DriveID).Items().ByDriveItemId(it.ItemID).Permissions().ToGetRequestInformation(ctx, permissionsConfig())
+		if err != nil {
+			return nil, fmt.Errorf("permissions request for item %s: %w", it.ItemID, err)
+		}
+		// Item ids are unique within a drive only.
+		key := it.DriveID + "\x00" + it.ItemID
+		byKey[key] = it
+		parts = append(parts, batchPart{key: key, ri: ri})
+	}
+	out := make(map[ItemRef][]Permission, len(items))
+	next := map[ItemRef]string{} // items whose list continues on a nextLink
+	var more []ItemRef
+	err := c.runBatch(ctx, opPermissions, parts, func(key string, a batchAnswer) error {
 		if a.status == 404 {
 			return nil
 		}
+		it := byKey[key]
 		col, err := decodePart[models.PermissionCollectionResponseable](a, models.CreatePermissionCollectionResponseFromDiscriminatorValue)
 		if err != nil {
-			return fmt.Errorf("permissions of item %s: %w", itemID, c.classify(opPermissions, err))
+			return fmt.Errorf("permissions of item %s: %w", it.ItemID, c.classify(opPermissions, err))
 		}
 		perms := make([]Permission, 0, len(col.GetValue()))
 		for _, p := range col.GetValue() {
 			perms = append(perms, c.mapPermission(p))
 		}
-		out[itemID] = perms
+		out[it] = perms
 		if nl := deref(col.GetOdataNextLink()); nl != "" {
-			more = append(more, itemID)
-			next[itemID] = nl
+			more = append(more, it)
+			next[it] = nl
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range more {
-		rest, err := c.permissionPages(ctx, driveID, id, next[id])
+	for _, it := range more {
+		rest, err := c.permissionPages(ctx, it.DriveID, it.ItemID, next[it])
 		if err != nil {
 			return nil, err
 		}
-		out[id] = append(out[id], rest...)
+		out[it] = append(out[it], rest...)
 	}
 	return out, nil
 }
