@@ -74,25 +74,29 @@
 //	requests ≥ ceil(U/999)                 user pages
 //	         + ceil(M/20)                  drive batches ($batch envelopes)
 //	         + Σ_d max(1, ceil(I_d/P))     delta pages
-//	         + Σ_d ceil(C_d/20)            permission batches
+//	         + ceil(ΣC_d/20)               permission batches
 //
 //	RU       = M·1 (GET drive) + Σ_d (2 + (pages_d − 1)) (delta: the first
 //	           page has no token, 2 RU; next links carry one, 1 RU)
 //	         + Σ_d C_d·5 (permissions)
 //
-// Permission batches are per drive because msgraph.ListPermissions takes
-// the items of one drive; the engine holds a drive's pages (at most
-// maxHeldItems items) until their candidates fill whole batches, so it
-// reaches Σ_d ceil(C_d/20). Batching candidates of several drives together
-// would lower that to ceil(ΣC_d/20), which matters for tenants with few
-// candidates per drive; it needs a msgraph call that takes items of several
-// drives.
+// A drive's candidates fill whole $batch requests of their own (the engine
+// holds a drive's pages, at most maxHeldItems items, until they do); what
+// is left when its round ends, fewer than 20, is parked with the
+// remainders of other drives and read in batches across drives
+// (msgraph.ListPermissionsOf; see tails), while the worker goes on to the
+// next drive. A parked drive's last pages are committed when its batch
+// comes back, and the run ends after every parked drive. So a sync reaches
+// ceil(ΣC_d/20) plus at most one partial batch at the end of the run (and
+// one for the preflight), where one batch per drive would cost up to
+// Σ_d ceil(C_d/20): for the many drives with a few shared items, and for
+// every incremental sync, that is most of the permission requests.
 //
 // An incremental sync costs ceil(U/999) user pages, one delta page per drive
-// with a token (1 RU) plus further pages for large changes, permission
-// batches for the items whose sharing changed (5 RU each) and one drive
-// read (1 RU) per drive that changed. /users costs no SharePoint resource
-// units.
+// with a token (1 RU) plus further pages for large changes, ceil(changed/20)
+// permission batches across drives for the items whose sharing changed (5
+// RU each) and one drive read (1 RU, 20 a batch) per drive that changed.
+// /users costs no SharePoint resource units.
 //
 // # Progress and memory
 //
@@ -102,7 +106,8 @@
 // the events.Bus after each page and persisted on the sync_runs row.
 // Memory does not grow with the tenant: pages are streamed, no SDK object is
 // kept, and all state is per page or per drive, except the list of drive
-// ids (one string per drive).
+// ids (one string per drive); drives parked for the tail batches hold at
+// most maxHeldItems items between them.
 //
 // Cancelling ctx ends the run as cancelled; committed checkpoints are kept.
 package syncer

@@ -108,6 +108,22 @@ func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) err
 		failed   int
 		changed  []string // owners of drives whose round returned changes
 	)
+	finish := func(d driveRef, ch bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			if fatal(err) {
+				cancel()
+			}
+		} else if ch && !r.full {
+			changed = append(changed, d.owner)
+		}
+	}
+	tl := &tails{r: r}
 	var wg sync.WaitGroup
 	for range min(r.s.cfg.Concurrency, max(len(drives), 1)) {
 		wg.Go(func() {
@@ -118,20 +134,12 @@ func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) err
 					p, pre = pre, nil
 				}
 				mu.Unlock()
-				ch, err := r.syncDrive(ctx, d, p)
-				mu.Lock()
-				if err != nil {
-					failed++
-					if firstErr == nil {
-						firstErr = err
-					}
-					if fatal(err) {
-						cancel()
-					}
-				} else if ch && !r.full {
-					changed = append(changed, d.owner)
+				ch, rest, err := r.syncDrive(ctx, d, p)
+				if rest != nil {
+					tl.park(ctx, rest, func(ch bool, err error) { finish(d, ch, err) })
+					continue
 				}
-				mu.Unlock()
+				finish(d, ch, err)
 			}
 		})
 	}
@@ -145,6 +153,7 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	tl.flush(ctx)
 	if firstErr != nil {
 		if failed > 1 && !fatal(firstErr) {
 			return fmt.Errorf("%d drives failed to sync; the first: %w", failed, firstErr)
@@ -192,8 +201,10 @@ type round struct {
 }
 
 // syncDrive runs one drive's round to its end and reports whether it
-// returned any change.
-func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool, error) {
+// returned any change, or, when the round ended with fewer than a batch of
+// candidates left to read, returns the round for the shared tail batches
+// (see tails) instead of reading them in a partial batch of its own.
+func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (changed bool, rest *round, err error) {
 	rd := &round{r: r, driveID: d.id, read: map[string][]msgraph.Permission{}}
 	if pre != nil {
 		rd.cur = pre.cur
@@ -205,7 +216,7 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 	} else {
 		var err error
 		if rd.cur, err = r.plan(ctx, d.id); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
 	// The next delta page is fetched while the database commits the
@@ -239,14 +250,14 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 				// The drive is gone from the tenant: so is its copy here.
 				r.log.Info("drive no longer exists, removing it", "drive", d.id)
 				if err := r.st.SyncDeleteDrive(ctx, r.integ.ID, d.id); err != nil {
-					return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+					return false, nil, fmt.Errorf("sync drive %s: %w", d.id, err)
 				}
 				r.add(ctx, counts{drivesDone: 1})
-				return false, nil
+				return false, nil, nil
 			}
 			if f.err != nil {
 				r.driveFailed(ctx, d.id, f.err)
-				return false, fmt.Errorf("sync drive %s: %w", d.id, f.err)
+				return false, nil, fmt.Errorf("sync drive %s: %w", d.id, f.err)
 			}
 			if f.cur.restarted {
 				// A 410: the pages held from the expired round are void;
@@ -263,14 +274,17 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (bool,
 		}
 		if err := rd.readPermissions(ctx); err != nil {
 			r.driveFailed(ctx, d.id, err)
-			return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+			return false, nil, fmt.Errorf("sync drive %s: %w", d.id, err)
 		}
 		done, err := rd.commitReady(ctx)
 		if err != nil {
-			return false, fmt.Errorf("sync drive %s: %w", d.id, err)
+			return false, nil, fmt.Errorf("sync drive %s: %w", d.id, err)
 		}
 		if done {
-			return rd.cur.changed, nil
+			return rd.cur.changed, nil, nil
+		}
+		if rd.ended {
+			return false, rd, nil // whole batches read: the rest is fewer than one
 		}
 	}
 }
@@ -287,10 +301,11 @@ func (rd *round) push(p *page) {
 }
 
 // readPermissions reads whole batches of pending candidates, or all of them
-// when the round ended or too many items are held.
+// when too many items are held before the round's end. What an ended round
+// has left over goes to the shared tail batches.
 func (rd *round) readPermissions(ctx context.Context) error {
 	n := len(rd.pending) / batchSize * batchSize
-	if rd.ended || rd.held >= maxHeldItems {
+	if !rd.ended && rd.held >= maxHeldItems {
 		n = len(rd.pending)
 	}
 	if n == 0 {

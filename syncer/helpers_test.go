@@ -471,8 +471,8 @@ func permissionReads(s graphsim.Stats) int64 {
 // incrementalBound is the package doc's lower bound for an incremental
 // sync from the stored delta links: one user page, each drive's delta pages
 // (with a token: 1 RU), the permission batches of the items whose sharing
-// changed (5 RU each), and the re-read of the drives that changed (1 RU
-// each, 20 a batch). It reads the rounds straight from the tenant.
+// changed (5 RU each; global: 20 a batch across drives), and the re-read of
+// the drives that changed (1 RU each, 20 a batch). It reads the rounds straight from the tenant.
 func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) bound {
 	t.Helper()
 	var states []models.DriveSyncState
@@ -481,7 +481,7 @@ func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphs
 	}
 	users := srv.Tenant().UserCount()
 	b := bound{perDrive: int64(math.Ceil(float64(users) / 999))}
-	changedDrives := 0
+	changedDrives, totalChanged, perDriveBatches := 0, 0, int64(0)
 	for _, s := range states {
 		if s.DeltaLink == nil {
 			t.Fatalf("drive %s has no delta link", s.DriveID)
@@ -513,13 +513,18 @@ func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphs
 			}
 			token = p.NextToken
 		}
-		b.perDrive += int64(math.Ceil(float64(changed) / 20))
+		batches := int64(math.Ceil(float64(changed) / 20))
+		b.perDrive += batches
+		perDriveBatches += batches
+		totalChanged += changed
 		b.ru += int64(changed) * 5
 		if changes > 0 {
 			changedDrives++
 			b.ru++
 		}
 	}
-	b.perDrive += int64(math.Ceil(float64(changedDrives) / 20))
+	rereads := int64(math.Ceil(float64(changedDrives) / 20))
+	b.global = b.perDrive - perDriveBatches + int64(math.Ceil(float64(totalChanged)/20)) + rereads
+	b.perDrive += rereads
 	return b
 }
