@@ -8,7 +8,6 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/drives"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
 // preferSharing asks delta to return sharing information only where a
@@ -70,15 +69,18 @@ func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPag
 	c.repeatMu.Unlock()
 
 	for attempt := 0; ; attempt++ {
-		resp, err := b.WithUrl(link).GetAsDeltaGetResponse(ctx, cfg)
+		ri, err := b.WithUrl(link).ToGetRequestInformation(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("delta request for drive %s: %w", driveID, err)
+		}
+		raw, err := c.adapter.SendPrimitive(ctx, ri, "[]byte", odataErrors())
 		if err != nil {
 			return nil, c.classify(opDelta, err)
 		}
-		page := &DeltaPage{NextLink: deref(resp.GetOdataNextLink()), DeltaLink: deref(resp.GetOdataDeltaLink())}
-		values := resp.GetValue()
-		page.Items = make([]DriveItem, 0, len(values))
-		for _, it := range values {
-			page.Items = append(page.Items, c.mapItem(driveID, it))
+		body, _ := raw.([]byte)
+		page, err := c.decodeDeltaPage(driveID, body)
+		if err != nil {
+			return nil, &Error{Kind: Unknown, Message: fmt.Sprintf("Microsoft Graph answered a delta page of drive %s that could not be read: %v.", driveID, err), err: err}
 		}
 		sig := pageSignature(page.Items)
 		// A repeat is a nextLink pointing back at the request, or the
@@ -141,50 +143,4 @@ func sameLink(a, b string) bool {
 		}
 	}
 	return true
-}
-
-func (c *Client) mapItem(driveID string, it models.DriveItemable) DriveItem {
-	out := DriveItem{
-		ID:      deref(it.GetId()),
-		DriveID: driveID,
-		Name:    deref(it.GetName()),
-		IsRoot:  it.GetRoot() != nil,
-		Size:    deref(it.GetSize()),
-		WebURL:  deref(it.GetWebUrl()),
-		Deleted: it.GetDeleted() != nil,
-	}
-	if p := it.GetParentReference(); p != nil {
-		out.ParentID = deref(p.GetId())
-	}
-	if out.IsRoot {
-		out.ParentID = ""
-	}
-	out.IsFolder = it.GetFolder() != nil || out.IsRoot
-	if f := it.GetFile(); f != nil {
-		out.MimeType = deref(f.GetMimeType())
-	}
-	if t := it.GetCreatedDateTime(); t != nil {
-		out.CreatedAt = t.UTC()
-	}
-	if t := it.GetLastModifiedDateTime(); t != nil {
-		out.ModifiedAt = t.UTC()
-	}
-	out.CreatedBy = c.identitySet(it.GetCreatedBy())
-	out.LastModifiedBy = c.identitySet(it.GetLastModifiedBy())
-	if s := it.GetShared(); s != nil {
-		sh := &Shared{Scope: deref(s.GetScope())}
-		sh.Empty = sh.Scope == "" && s.GetOwner() == nil && s.GetSharedBy() == nil && s.GetSharedDateTime() == nil
-		out.Shared = sh
-	}
-	switch v := it.GetAdditionalData()["@microsoft.graph.sharedChanged"].(type) {
-	case *string:
-		out.SharedChanged = v != nil && strings.EqualFold(*v, "true")
-	case string:
-		out.SharedChanged = strings.EqualFold(v, "true")
-	case *bool:
-		out.SharedChanged = v != nil && *v
-	case bool:
-		out.SharedChanged = v
-	}
-	return out
 }

@@ -32,7 +32,8 @@ import (
 //
 //	BENCH_SYNC_USERS (default 1000) and BENCH_SYNC_FILES (default 1110 files
 //	per user, about 1,000,000 items) size the large tenant;
-//	BENCH_SYNC_CONCURRENCY sets overshare sync --concurrency.
+//	BENCH_SYNC_CONCURRENCY sets overshare sync --concurrency;
+//	BENCH_SYNC_CPUPROFILE writes the sync process's CPU profile to that file.
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -72,7 +73,8 @@ func benchDB(b *testing.B) store.Config {
 // syncResult is one `overshare sync` process.
 type syncResult struct {
 	wall    time.Duration
-	maxRSS  int64 // bytes
+	maxRSS  int64         // bytes
+	cpu     time.Duration // the sync process's user + system CPU time
 	run     models.SyncRun
 	sim     graphsim.Stats // the simulator's counters for this sync
 	summary tenant.Summary
@@ -98,6 +100,9 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 	if c := os.Getenv("BENCH_SYNC_CONCURRENCY"); c != "" {
 		args = append(args, "--concurrency", c)
 	}
+	if f := os.Getenv("BENCH_SYNC_CPUPROFILE"); f != "" {
+		args = append(args, "--cpuprofile", f)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	var logs bytes.Buffer
@@ -109,6 +114,7 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 	res := syncResult{wall: time.Since(start)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+		res.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	var after graphsim.Stats
 	sp.get(b, "/stats", &after)
@@ -159,8 +165,9 @@ func BenchmarkSyncLargeTenant(b *testing.B) {
 			r.summary.Users, r.summary.Drives, r.summary.Items, r.summary.SharedItems, r.summary.Permissions)
 		fmt.Printf("  full sync into PostgreSQL: %.1f s, %.0f items/s, %d Graph requests (%d inside $batch), %d RU, %d throttled, peak RSS %.0f MB\n",
 			secs, items/secs, r.sim.Requests-r.sim.BatchedRequests, r.sim.BatchedRequests, r.sim.RU, r.sim.Throttled, float64(r.maxRSS)/(1<<20))
-		fmt.Printf("  per 1,000 items: %.2f requests, %.1f RU\n",
-			1000*float64(r.sim.Requests-r.sim.BatchedRequests)/items, 1000*float64(r.sim.RU)/items)
+		fmt.Printf("  per 1,000 items: %.2f requests, %.1f RU, %.0f ms CPU in the sync process (%.2f of one core over the sync; the simulator and PostgreSQL share the machine)\n",
+			1000*float64(r.sim.Requests-r.sim.BatchedRequests)/items, 1000*float64(r.sim.RU)/items,
+			1000*r.cpu.Seconds()/items*1000, r.cpu.Seconds()/secs)
 	}
 }
 
