@@ -22,12 +22,6 @@ func str(s string) *string {
 	return &s
 }
 
-var scopeToEnum = map[string]model.SharingScope{
-	models.LinkScopeAnonymous:    model.SharingScopeAnonymous,
-	models.LinkScopeOrganization: model.SharingScopeOrganization,
-	models.LinkScopeUsers:        model.SharingScopeUsers,
-}
-
 // scopeRank orders scopes from the widest audience.
 var scopeRank = map[model.SharingScope]int{
 	model.SharingScopeAnonymous:    3,
@@ -35,15 +29,10 @@ var scopeRank = map[model.SharingScope]int{
 	model.SharingScopeUsers:        1,
 }
 
-func scopeEnum(s string) *model.SharingScope {
-	if e, ok := scopeToEnum[s]; ok {
-		return &e
-	}
-	return nil
-}
+func scopeEnum(s string) *model.SharingScope { return model.ScopeOf(s) }
 
 // isSharing reports whether p is sharing of the item's own (not inherited, not the owner).
-func isSharing(p *models.Permission) bool {
+func isSharing(p *model.Permission) bool {
 	if p.Inherited {
 		return false
 	}
@@ -55,12 +44,56 @@ func isSharing(p *models.Permission) bool {
 	return true
 }
 
-func identity(id, name, email string, external bool, kind string) *model.Identity {
-	if id == "" && name == "" && email == "" {
-		return nil
-	}
-	return &model.Identity{ID: str(id), DisplayName: str(name), Email: str(email), External: external, Kind: str(kind)}
+// The stored rows convert to graph/model's types over them (see graph/model/nodes.go) for free:
+// these take a store call's results as they come.
+
+func apiPermission(v *models.Permission, err error) (*model.Permission, error) {
+	return (*model.Permission)(v), err
 }
+
+func apiIntegration(v *models.Integration, err error) (*model.Integration, error) {
+	return (*model.Integration)(v), err
+}
+
+func apiSyncRun(v *models.SyncRun, err error) (*model.SyncRun, error) {
+	return (*model.SyncRun)(v), err
+}
+
+func apiAuditEvent(v *models.AuditEvent, err error) (*model.AuditEvent, error) {
+	return (*model.AuditEvent)(v), err
+}
+
+func apiPermissions(ps []*models.Permission) []*model.Permission {
+	out := make([]*model.Permission, len(ps))
+	for i, p := range ps {
+		out[i] = (*model.Permission)(p)
+	}
+	return out
+}
+
+// apiMap converts the values of a batch load.
+func apiMap[K comparable, S, D any](m map[K]S, conv func(S) D) map[K]D {
+	out := make(map[K]D, len(m))
+	for k, v := range m {
+		out[k] = conv(v)
+	}
+	return out
+}
+
+// apiLoad converts the values a batch load function returns.
+func apiLoad[K comparable, S, D any](fetch func(context.Context, []K) (map[K]S, error), conv func(S) D) func(context.Context, []K) (map[K]D, error) {
+	return func(ctx context.Context, keys []K) (map[K]D, error) {
+		m, err := fetch(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		return apiMap(m, conv), nil
+	}
+}
+
+func toItem(v *models.DriveItem) *model.DriveItem { return (*model.DriveItem)(v) }
+func toUser(v *models.User) *model.User           { return (*model.User)(v) }
+func toDrive(v *models.Drive) *model.Drive        { return (*model.Drive)(v) }
 
 func principal(ctx context.Context) (auth.Principal, error) {
 	p, err := auth.PrincipalFrom(ctx)
@@ -73,7 +106,7 @@ func principal(ctx context.Context) (auth.Principal, error) {
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // integration loads an integration by the ID argument, answering NOT_FOUND when there is none.
-func (r *Resolver) integration(ctx context.Context, idArg string) (*models.Integration, error) {
+func (r *Resolver) integration(ctx context.Context, idArg string) (*model.Integration, error) {
 	id, err := integrationIDArg(idArg)
 	if err != nil {
 		return nil, err

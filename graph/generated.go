@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/overshare/overshare/auth"
-	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -32,7 +31,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	AuditEvent() AuditEventResolver
 	AuditEventConnection() AuditEventConnectionResolver
 	Drive() DriveResolver
 	DriveConnection() DriveConnectionResolver
@@ -44,7 +42,6 @@ type ResolverRoot interface {
 	Permission() PermissionResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
-	SyncProgress() SyncProgressResolver
 	SyncRun() SyncRunResolver
 	SyncRunConnection() SyncRunConnectionResolver
 	User() UserResolver
@@ -57,22 +54,22 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	AuditEvent struct {
-		Action            func(childComplexity int) int
-		ActorName         func(childComplexity int) int
-		ActorSubject      func(childComplexity int) int
-		At                func(childComplexity int) int
-		GrantedTo         func(childComplexity int) int
-		ID                func(childComplexity int) int
-		IntegrationID     func(childComplexity int) int
-		ItemGraphID       func(childComplexity int) int
-		ItemName          func(childComplexity int) int
-		ItemPath          func(childComplexity int) int
-		LinkScope         func(childComplexity int) int
-		LinkType          func(childComplexity int) int
-		LinkWebURL        func(childComplexity int) int
-		Message           func(childComplexity int) int
-		PermissionGraphID func(childComplexity int) int
-		Result            func(childComplexity int) int
+		Action              func(childComplexity int) int
+		ActorNameOrNull     func(childComplexity int) int
+		ActorSubject        func(childComplexity int) int
+		At                  func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
+		GrantedToOrNull     func(childComplexity int) int
+		IntegrationGlobalID func(childComplexity int) int
+		ItemIDOrNull        func(childComplexity int) int
+		ItemNameOrNull      func(childComplexity int) int
+		ItemPathOrNull      func(childComplexity int) int
+		LinkScopeOrNull     func(childComplexity int) int
+		LinkTypeOrNull      func(childComplexity int) int
+		LinkWebURLOrNull    func(childComplexity int) int
+		MessageOrNull       func(childComplexity int) int
+		PermissionIDOrNull  func(childComplexity int) int
+		Result              func(childComplexity int) int
 	}
 
 	AuditEventConnection struct {
@@ -93,14 +90,14 @@ type ComplexityRoot struct {
 
 	Drive struct {
 		DriveType       func(childComplexity int) int
-		GraphID         func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
 		ID              func(childComplexity int) int
 		ItemCount       func(childComplexity int) int
 		Name            func(childComplexity int) int
 		Owner           func(childComplexity int) int
 		Quota           func(childComplexity int) int
 		SharedItemCount func(childComplexity int) int
-		WebURL          func(childComplexity int) int
+		WebURLOrNull    func(childComplexity int) int
 	}
 
 	DriveConnection struct {
@@ -115,22 +112,22 @@ type ComplexityRoot struct {
 	}
 
 	DriveItem struct {
-		CreatedAt   func(childComplexity int) int
-		CreatedBy   func(childComplexity int) int
-		Drive       func(childComplexity int) int
-		Folder      func(childComplexity int) int
-		GraphID     func(childComplexity int) int
-		ID          func(childComplexity int) int
-		MimeType    func(childComplexity int) int
-		ModifiedAt  func(childComplexity int) int
-		ModifiedBy  func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Owner       func(childComplexity int) int
-		Path        func(childComplexity int) int
-		Permissions func(childComplexity int) int
-		SharedScope func(childComplexity int) int
-		Size        func(childComplexity int) int
-		WebURL      func(childComplexity int) int
+		CreatedBy            func(childComplexity int) int
+		CreatedDateTime      func(childComplexity int) int
+		Drive                func(childComplexity int) int
+		GlobalID             func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		IsFolder             func(childComplexity int) int
+		LastModifiedDateTime func(childComplexity int) int
+		MimeTypeOrNull       func(childComplexity int) int
+		ModifiedBy           func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		Owner                func(childComplexity int) int
+		Path                 func(childComplexity int) int
+		Permissions          func(childComplexity int) int
+		SharedScope          func(childComplexity int) int
+		Size                 func(childComplexity int) int
+		WebURLOrNull         func(childComplexity int) int
 	}
 
 	DriveItemConnection struct {
@@ -169,8 +166,8 @@ type ComplexityRoot struct {
 		Counts              func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
 		CurrentRun          func(childComplexity int) int
-		ID                  func(childComplexity int) int
-		LastError           func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
+		LastErrorOrNull     func(childComplexity int) int
 		LastSyncAt          func(childComplexity int) int
 		Name                func(childComplexity int) int
 		NextSyncAt          func(childComplexity int) int
@@ -228,16 +225,16 @@ type ComplexityRoot struct {
 	}
 
 	Permission struct {
-		ExpiresAt           func(childComplexity int) int
-		GrantedTo           func(childComplexity int) int
-		GrantedToIdentities func(childComplexity int) int
-		GraphID             func(childComplexity int) int
-		ID                  func(childComplexity int) int
-		Inherited           func(childComplexity int) int
-		InheritedFrom       func(childComplexity int) int
-		Item                func(childComplexity int) int
-		Link                func(childComplexity int) int
-		Roles               func(childComplexity int) int
+		ExpiresAt             func(childComplexity int) int
+		GlobalID              func(childComplexity int) int
+		GrantedTo             func(childComplexity int) int
+		GrantedToIdentityList func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Inherited             func(childComplexity int) int
+		InheritedFrom         func(childComplexity int) int
+		Item                  func(childComplexity int) int
+		Link                  func(childComplexity int) int
+		RoleList              func(childComplexity int) int
 	}
 
 	Query struct {
@@ -308,30 +305,30 @@ type ComplexityRoot struct {
 	}
 
 	SyncProgress struct {
-		Done            func(childComplexity int) int
-		DrivesDone      func(childComplexity int) int
-		DrivesTotal     func(childComplexity int) int
-		ETASeconds      func(childComplexity int) int
-		Error           func(childComplexity int) int
-		IntegrationID   func(childComplexity int) int
-		ItemsSeen       func(childComplexity int) int
-		PermissionsRead func(childComplexity int) int
-		Phase           func(childComplexity int) int
-		Requests        func(childComplexity int) int
-		ResourceUnits   func(childComplexity int) int
-		RunID           func(childComplexity int) int
-		SharedItems     func(childComplexity int) int
-		ThrottledWaits  func(childComplexity int) int
+		Done                func(childComplexity int) int
+		DrivesDone          func(childComplexity int) int
+		DrivesTotal         func(childComplexity int) int
+		ETASeconds          func(childComplexity int) int
+		ErrorOrNull         func(childComplexity int) int
+		IntegrationGlobalID func(childComplexity int) int
+		ItemsSeen           func(childComplexity int) int
+		PermissionsRead     func(childComplexity int) int
+		Phase               func(childComplexity int) int
+		Requests            func(childComplexity int) int
+		ResourceUnits       func(childComplexity int) int
+		RunGlobalID         func(childComplexity int) int
+		SharedItems         func(childComplexity int) int
+		ThrottledWaits      func(childComplexity int) int
 	}
 
 	SyncRun struct {
 		DrivesDone      func(childComplexity int) int
 		DrivesTotal     func(childComplexity int) int
-		Error           func(childComplexity int) int
+		ErrorOrNull     func(childComplexity int) int
 		EtaSeconds      func(childComplexity int) int
 		FinishedAt      func(childComplexity int) int
 		Full            func(childComplexity int) int
-		ID              func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
 		Integration     func(childComplexity int) int
 		ItemsSeen       func(childComplexity int) int
 		PermissionsRead func(childComplexity int) int
@@ -357,16 +354,16 @@ type ComplexityRoot struct {
 
 	User struct {
 		AccountEnabled    func(childComplexity int) int
-		Department        func(childComplexity int) int
+		DepartmentOrNull  func(childComplexity int) int
 		DisplayName       func(childComplexity int) int
 		Drive             func(childComplexity int) int
-		GraphID           func(childComplexity int) int
+		GlobalID          func(childComplexity int) int
 		Guest             func(childComplexity int) int
 		HasDrive          func(childComplexity int) int
 		ID                func(childComplexity int) int
-		JobTitle          func(childComplexity int) int
+		JobTitleOrNull    func(childComplexity int) int
 		Licenses          func(childComplexity int) int
-		Mail              func(childComplexity int) int
+		MailOrNull        func(childComplexity int) int
 		UserPrincipalName func(childComplexity int) int
 		UserType          func(childComplexity int) int
 	}
@@ -395,100 +392,57 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type AuditEventResolver interface {
-	ID(ctx context.Context, obj *models.AuditEvent) (string, error)
-
-	ActorName(ctx context.Context, obj *models.AuditEvent) (*string, error)
-
-	IntegrationID(ctx context.Context, obj *models.AuditEvent) (string, error)
-	ItemGraphID(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	ItemName(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	ItemPath(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	PermissionGraphID(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	LinkType(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	LinkScope(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	LinkWebURL(ctx context.Context, obj *models.AuditEvent) (*string, error)
-	GrantedTo(ctx context.Context, obj *models.AuditEvent) (*string, error)
-
-	Message(ctx context.Context, obj *models.AuditEvent) (*string, error)
-}
 type AuditEventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error)
 }
 type DriveResolver interface {
-	ID(ctx context.Context, obj *models.Drive) (string, error)
-	GraphID(ctx context.Context, obj *models.Drive) (string, error)
+	Owner(ctx context.Context, obj *model.Drive) (*model.User, error)
 
-	WebURL(ctx context.Context, obj *models.Drive) (*string, error)
-	Owner(ctx context.Context, obj *models.Drive) (*models.User, error)
-	Quota(ctx context.Context, obj *models.Drive) (*model.Quota, error)
-	ItemCount(ctx context.Context, obj *models.Drive) (int, error)
-	SharedItemCount(ctx context.Context, obj *models.Drive) (int, error)
+	ItemCount(ctx context.Context, obj *model.Drive) (int, error)
+	SharedItemCount(ctx context.Context, obj *model.Drive) (int, error)
 }
 type DriveConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.DriveConnection) (int, error)
 }
 type DriveItemResolver interface {
-	ID(ctx context.Context, obj *models.DriveItem) (string, error)
-	GraphID(ctx context.Context, obj *models.DriveItem) (string, error)
-
-	WebURL(ctx context.Context, obj *models.DriveItem) (*string, error)
-	Folder(ctx context.Context, obj *models.DriveItem) (bool, error)
-
-	MimeType(ctx context.Context, obj *models.DriveItem) (*string, error)
-	CreatedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error)
-	ModifiedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error)
-	CreatedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error)
-	ModifiedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error)
-	Owner(ctx context.Context, obj *models.DriveItem) (*models.User, error)
-	Drive(ctx context.Context, obj *models.DriveItem) (*models.Drive, error)
-	SharedScope(ctx context.Context, obj *models.DriveItem) (*model.SharingScope, error)
-	Permissions(ctx context.Context, obj *models.DriveItem) ([]*models.Permission, error)
+	Owner(ctx context.Context, obj *model.DriveItem) (*model.User, error)
+	Drive(ctx context.Context, obj *model.DriveItem) (*model.Drive, error)
+	SharedScope(ctx context.Context, obj *model.DriveItem) (*model.SharingScope, error)
+	Permissions(ctx context.Context, obj *model.DriveItem) ([]*model.Permission, error)
 }
 type DriveItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.DriveItemConnection) (int, error)
 }
 type IntegrationResolver interface {
-	ID(ctx context.Context, obj *models.Integration) (string, error)
-
-	LastError(ctx context.Context, obj *models.Integration) (*string, error)
-
-	Counts(ctx context.Context, obj *models.Integration) (*model.IntegrationCounts, error)
-	CurrentRun(ctx context.Context, obj *models.Integration) (*models.SyncRun, error)
+	Counts(ctx context.Context, obj *model.Integration) (*model.IntegrationCounts, error)
+	CurrentRun(ctx context.Context, obj *model.Integration) (*model.SyncRun, error)
 }
 type MutationResolver interface {
-	Integrate(ctx context.Context, input model.IntegrateInput) (*models.Integration, error)
-	UpdateIntegration(ctx context.Context, input model.UpdateIntegrationInput) (*models.Integration, error)
-	PauseIntegration(ctx context.Context, id string) (*models.Integration, error)
-	ResumeIntegration(ctx context.Context, id string) (*models.Integration, error)
+	Integrate(ctx context.Context, input model.IntegrateInput) (*model.Integration, error)
+	UpdateIntegration(ctx context.Context, input model.UpdateIntegrationInput) (*model.Integration, error)
+	PauseIntegration(ctx context.Context, id string) (*model.Integration, error)
+	ResumeIntegration(ctx context.Context, id string) (*model.Integration, error)
 	DeleteIntegration(ctx context.Context, id string) (bool, error)
-	StartSync(ctx context.Context, integrationID string, full *bool) (*models.SyncRun, error)
-	CancelSync(ctx context.Context, runID string) (*models.SyncRun, error)
+	StartSync(ctx context.Context, integrationID string, full *bool) (*model.SyncRun, error)
+	CancelSync(ctx context.Context, runID string) (*model.SyncRun, error)
 	StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error)
 	StopSharingBulk(ctx context.Context, integrationID string, filter model.DriveItemFilter, dryRun bool) (*model.StopSharingBulkResult, error)
-	SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*models.Permission, error)
+	SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.Permission, error)
 }
 type OverviewResolver interface {
 	TopSharers(ctx context.Context, obj *model.Overview, first *int) ([]*model.Sharer, error)
 	DrivesNearQuota(ctx context.Context, obj *model.Overview, first *int) ([]*model.DriveQuotaAlert, error)
 }
 type PermissionResolver interface {
-	ID(ctx context.Context, obj *models.Permission) (string, error)
-	GraphID(ctx context.Context, obj *models.Permission) (string, error)
-	Roles(ctx context.Context, obj *models.Permission) ([]string, error)
+	InheritedFrom(ctx context.Context, obj *model.Permission) (*model.DriveItem, error)
 
-	InheritedFrom(ctx context.Context, obj *models.Permission) (*models.DriveItem, error)
-	Link(ctx context.Context, obj *models.Permission) (*model.SharingLink, error)
-
-	GrantedTo(ctx context.Context, obj *models.Permission) (*model.Identity, error)
-	GrantedToIdentities(ctx context.Context, obj *models.Permission) ([]*model.Identity, error)
-	Item(ctx context.Context, obj *models.Permission) (*models.DriveItem, error)
+	Item(ctx context.Context, obj *model.Permission) (*model.DriveItem, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Node(ctx context.Context, id string) (model.Node, error)
-	Integrations(ctx context.Context) ([]*models.Integration, error)
-	Integration(ctx context.Context, id string) (*models.Integration, error)
+	Integrations(ctx context.Context) ([]*model.Integration, error)
+	Integration(ctx context.Context, id string) (*model.Integration, error)
 	Overview(ctx context.Context, integrationID string) (*model.Overview, error)
 	Users(ctx context.Context, integrationID string, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	Drives(ctx context.Context, integrationID string, filter *model.DriveFilter, first *int, after *string) (*model.DriveConnection, error)
@@ -497,36 +451,16 @@ type QueryResolver interface {
 	AuditEvents(ctx context.Context, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
 }
 type SubscriptionResolver interface {
-	SyncProgress(ctx context.Context, integrationID string) (<-chan *events.Progress, error)
-}
-type SyncProgressResolver interface {
-	RunID(ctx context.Context, obj *events.Progress) (string, error)
-	IntegrationID(ctx context.Context, obj *events.Progress) (string, error)
-
-	Error(ctx context.Context, obj *events.Progress) (*string, error)
+	SyncProgress(ctx context.Context, integrationID string) (<-chan *model.SyncProgress, error)
 }
 type SyncRunResolver interface {
-	ID(ctx context.Context, obj *models.SyncRun) (string, error)
-	Integration(ctx context.Context, obj *models.SyncRun) (*models.Integration, error)
-
-	Error(ctx context.Context, obj *models.SyncRun) (*string, error)
+	Integration(ctx context.Context, obj *model.SyncRun) (*model.Integration, error)
 }
 type SyncRunConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.SyncRunConnection) (int, error)
 }
 type UserResolver interface {
-	ID(ctx context.Context, obj *models.User) (string, error)
-	GraphID(ctx context.Context, obj *models.User) (string, error)
-
-	Mail(ctx context.Context, obj *models.User) (*string, error)
-
-	Guest(ctx context.Context, obj *models.User) (bool, error)
-
-	JobTitle(ctx context.Context, obj *models.User) (*string, error)
-	Department(ctx context.Context, obj *models.User) (*string, error)
-	Licenses(ctx context.Context, obj *models.User) ([]*model.License, error)
-
-	Drive(ctx context.Context, obj *models.User) (*models.Drive, error)
+	Drive(ctx context.Context, obj *model.User) (*model.Drive, error)
 }
 type UserConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.UserConnection) (int, error)
@@ -557,11 +491,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEvent.Action(childComplexity), true
 	case "AuditEvent.actorName":
-		if e.ComplexityRoot.AuditEvent.ActorName == nil {
+		if e.ComplexityRoot.AuditEvent.ActorNameOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.ActorName(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.ActorNameOrNull(childComplexity), true
 	case "AuditEvent.actorSubject":
 		if e.ComplexityRoot.AuditEvent.ActorSubject == nil {
 			break
@@ -574,72 +508,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.At(childComplexity), true
-	case "AuditEvent.grantedTo":
-		if e.ComplexityRoot.AuditEvent.GrantedTo == nil {
-			break
-		}
-
-		return e.ComplexityRoot.AuditEvent.GrantedTo(childComplexity), true
 	case "AuditEvent.id":
-		if e.ComplexityRoot.AuditEvent.ID == nil {
+		if e.ComplexityRoot.AuditEvent.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.GlobalID(childComplexity), true
+	case "AuditEvent.grantedTo":
+		if e.ComplexityRoot.AuditEvent.GrantedToOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.GrantedToOrNull(childComplexity), true
 	case "AuditEvent.integrationId":
-		if e.ComplexityRoot.AuditEvent.IntegrationID == nil {
+		if e.ComplexityRoot.AuditEvent.IntegrationGlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.IntegrationID(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.IntegrationGlobalID(childComplexity), true
 	case "AuditEvent.itemGraphId":
-		if e.ComplexityRoot.AuditEvent.ItemGraphID == nil {
+		if e.ComplexityRoot.AuditEvent.ItemIDOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.ItemGraphID(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.ItemIDOrNull(childComplexity), true
 	case "AuditEvent.itemName":
-		if e.ComplexityRoot.AuditEvent.ItemName == nil {
+		if e.ComplexityRoot.AuditEvent.ItemNameOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.ItemName(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.ItemNameOrNull(childComplexity), true
 	case "AuditEvent.itemPath":
-		if e.ComplexityRoot.AuditEvent.ItemPath == nil {
+		if e.ComplexityRoot.AuditEvent.ItemPathOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.ItemPath(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.ItemPathOrNull(childComplexity), true
 	case "AuditEvent.linkScope":
-		if e.ComplexityRoot.AuditEvent.LinkScope == nil {
+		if e.ComplexityRoot.AuditEvent.LinkScopeOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.LinkScope(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.LinkScopeOrNull(childComplexity), true
 	case "AuditEvent.linkType":
-		if e.ComplexityRoot.AuditEvent.LinkType == nil {
+		if e.ComplexityRoot.AuditEvent.LinkTypeOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.LinkType(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.LinkTypeOrNull(childComplexity), true
 	case "AuditEvent.linkWebUrl":
-		if e.ComplexityRoot.AuditEvent.LinkWebURL == nil {
+		if e.ComplexityRoot.AuditEvent.LinkWebURLOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.LinkWebURL(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.LinkWebURLOrNull(childComplexity), true
 	case "AuditEvent.message":
-		if e.ComplexityRoot.AuditEvent.Message == nil {
+		if e.ComplexityRoot.AuditEvent.MessageOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.Message(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.MessageOrNull(childComplexity), true
 	case "AuditEvent.permissionGraphId":
-		if e.ComplexityRoot.AuditEvent.PermissionGraphID == nil {
+		if e.ComplexityRoot.AuditEvent.PermissionIDOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.PermissionGraphID(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.PermissionIDOrNull(childComplexity), true
 	case "AuditEvent.result":
 		if e.ComplexityRoot.AuditEvent.Result == nil {
 			break
@@ -698,13 +632,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Drive.DriveType(childComplexity), true
-	case "Drive.graphId":
-		if e.ComplexityRoot.Drive.GraphID == nil {
+	case "Drive.id":
+		if e.ComplexityRoot.Drive.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Drive.GraphID(childComplexity), true
-	case "Drive.id":
+		return e.ComplexityRoot.Drive.GlobalID(childComplexity), true
+	case "Drive.graphId":
 		if e.ComplexityRoot.Drive.ID == nil {
 			break
 		}
@@ -741,11 +675,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Drive.SharedItemCount(childComplexity), true
 	case "Drive.webUrl":
-		if e.ComplexityRoot.Drive.WebURL == nil {
+		if e.ComplexityRoot.Drive.WebURLOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Drive.WebURL(childComplexity), true
+		return e.ComplexityRoot.Drive.WebURLOrNull(childComplexity), true
 
 	case "DriveConnection.edges":
 		if e.ComplexityRoot.DriveConnection.Edges == nil {
@@ -779,54 +713,54 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DriveEdge.Node(childComplexity), true
 
-	case "DriveItem.createdAt":
-		if e.ComplexityRoot.DriveItem.CreatedAt == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DriveItem.CreatedAt(childComplexity), true
 	case "DriveItem.createdBy":
 		if e.ComplexityRoot.DriveItem.CreatedBy == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DriveItem.CreatedBy(childComplexity), true
+	case "DriveItem.createdAt":
+		if e.ComplexityRoot.DriveItem.CreatedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriveItem.CreatedDateTime(childComplexity), true
 	case "DriveItem.drive":
 		if e.ComplexityRoot.DriveItem.Drive == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DriveItem.Drive(childComplexity), true
-	case "DriveItem.folder":
-		if e.ComplexityRoot.DriveItem.Folder == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DriveItem.Folder(childComplexity), true
-	case "DriveItem.graphId":
-		if e.ComplexityRoot.DriveItem.GraphID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DriveItem.GraphID(childComplexity), true
 	case "DriveItem.id":
+		if e.ComplexityRoot.DriveItem.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriveItem.GlobalID(childComplexity), true
+	case "DriveItem.graphId":
 		if e.ComplexityRoot.DriveItem.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DriveItem.ID(childComplexity), true
-	case "DriveItem.mimeType":
-		if e.ComplexityRoot.DriveItem.MimeType == nil {
+	case "DriveItem.folder":
+		if e.ComplexityRoot.DriveItem.IsFolder == nil {
 			break
 		}
 
-		return e.ComplexityRoot.DriveItem.MimeType(childComplexity), true
+		return e.ComplexityRoot.DriveItem.IsFolder(childComplexity), true
 	case "DriveItem.modifiedAt":
-		if e.ComplexityRoot.DriveItem.ModifiedAt == nil {
+		if e.ComplexityRoot.DriveItem.LastModifiedDateTime == nil {
 			break
 		}
 
-		return e.ComplexityRoot.DriveItem.ModifiedAt(childComplexity), true
+		return e.ComplexityRoot.DriveItem.LastModifiedDateTime(childComplexity), true
+	case "DriveItem.mimeType":
+		if e.ComplexityRoot.DriveItem.MimeTypeOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriveItem.MimeTypeOrNull(childComplexity), true
 	case "DriveItem.modifiedBy":
 		if e.ComplexityRoot.DriveItem.ModifiedBy == nil {
 			break
@@ -870,11 +804,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DriveItem.Size(childComplexity), true
 	case "DriveItem.webUrl":
-		if e.ComplexityRoot.DriveItem.WebURL == nil {
+		if e.ComplexityRoot.DriveItem.WebURLOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.DriveItem.WebURL(childComplexity), true
+		return e.ComplexityRoot.DriveItem.WebURLOrNull(childComplexity), true
 
 	case "DriveItemConnection.edges":
 		if e.ComplexityRoot.DriveItemConnection.Edges == nil {
@@ -1002,17 +936,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Integration.CurrentRun(childComplexity), true
 	case "Integration.id":
-		if e.ComplexityRoot.Integration.ID == nil {
+		if e.ComplexityRoot.Integration.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Integration.ID(childComplexity), true
+		return e.ComplexityRoot.Integration.GlobalID(childComplexity), true
 	case "Integration.lastError":
-		if e.ComplexityRoot.Integration.LastError == nil {
+		if e.ComplexityRoot.Integration.LastErrorOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Integration.LastError(childComplexity), true
+		return e.ComplexityRoot.Integration.LastErrorOrNull(childComplexity), true
 	case "Integration.lastSyncAt":
 		if e.ComplexityRoot.Integration.LastSyncAt == nil {
 			break
@@ -1319,6 +1253,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Permission.ExpiresAt(childComplexity), true
+	case "Permission.id":
+		if e.ComplexityRoot.Permission.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Permission.GlobalID(childComplexity), true
 	case "Permission.grantedTo":
 		if e.ComplexityRoot.Permission.GrantedTo == nil {
 			break
@@ -1326,18 +1266,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Permission.GrantedTo(childComplexity), true
 	case "Permission.grantedToIdentities":
-		if e.ComplexityRoot.Permission.GrantedToIdentities == nil {
+		if e.ComplexityRoot.Permission.GrantedToIdentityList == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Permission.GrantedToIdentities(childComplexity), true
+		return e.ComplexityRoot.Permission.GrantedToIdentityList(childComplexity), true
 	case "Permission.graphId":
-		if e.ComplexityRoot.Permission.GraphID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Permission.GraphID(childComplexity), true
-	case "Permission.id":
 		if e.ComplexityRoot.Permission.ID == nil {
 			break
 		}
@@ -1368,11 +1302,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Permission.Link(childComplexity), true
 	case "Permission.roles":
-		if e.ComplexityRoot.Permission.Roles == nil {
+		if e.ComplexityRoot.Permission.RoleList == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Permission.Roles(childComplexity), true
+		return e.ComplexityRoot.Permission.RoleList(childComplexity), true
 
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
@@ -1694,17 +1628,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncProgress.ETASeconds(childComplexity), true
 	case "SyncProgress.error":
-		if e.ComplexityRoot.SyncProgress.Error == nil {
+		if e.ComplexityRoot.SyncProgress.ErrorOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SyncProgress.Error(childComplexity), true
+		return e.ComplexityRoot.SyncProgress.ErrorOrNull(childComplexity), true
 	case "SyncProgress.integrationId":
-		if e.ComplexityRoot.SyncProgress.IntegrationID == nil {
+		if e.ComplexityRoot.SyncProgress.IntegrationGlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SyncProgress.IntegrationID(childComplexity), true
+		return e.ComplexityRoot.SyncProgress.IntegrationGlobalID(childComplexity), true
 	case "SyncProgress.itemsSeen":
 		if e.ComplexityRoot.SyncProgress.ItemsSeen == nil {
 			break
@@ -1736,11 +1670,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncProgress.ResourceUnits(childComplexity), true
 	case "SyncProgress.runId":
-		if e.ComplexityRoot.SyncProgress.RunID == nil {
+		if e.ComplexityRoot.SyncProgress.RunGlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SyncProgress.RunID(childComplexity), true
+		return e.ComplexityRoot.SyncProgress.RunGlobalID(childComplexity), true
 	case "SyncProgress.sharedItems":
 		if e.ComplexityRoot.SyncProgress.SharedItems == nil {
 			break
@@ -1767,11 +1701,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncRun.DrivesTotal(childComplexity), true
 	case "SyncRun.error":
-		if e.ComplexityRoot.SyncRun.Error == nil {
+		if e.ComplexityRoot.SyncRun.ErrorOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SyncRun.Error(childComplexity), true
+		return e.ComplexityRoot.SyncRun.ErrorOrNull(childComplexity), true
 	case "SyncRun.etaSeconds":
 		if e.ComplexityRoot.SyncRun.EtaSeconds == nil {
 			break
@@ -1791,11 +1725,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncRun.Full(childComplexity), true
 	case "SyncRun.id":
-		if e.ComplexityRoot.SyncRun.ID == nil {
+		if e.ComplexityRoot.SyncRun.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SyncRun.ID(childComplexity), true
+		return e.ComplexityRoot.SyncRun.GlobalID(childComplexity), true
 	case "SyncRun.integration":
 		if e.ComplexityRoot.SyncRun.Integration == nil {
 			break
@@ -1896,11 +1830,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.AccountEnabled(childComplexity), true
 	case "User.department":
-		if e.ComplexityRoot.User.Department == nil {
+		if e.ComplexityRoot.User.DepartmentOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.Department(childComplexity), true
+		return e.ComplexityRoot.User.DepartmentOrNull(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -1913,12 +1847,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Drive(childComplexity), true
-	case "User.graphId":
-		if e.ComplexityRoot.User.GraphID == nil {
+	case "User.id":
+		if e.ComplexityRoot.User.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.GraphID(childComplexity), true
+		return e.ComplexityRoot.User.GlobalID(childComplexity), true
 	case "User.guest":
 		if e.ComplexityRoot.User.Guest == nil {
 			break
@@ -1931,18 +1865,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.HasDrive(childComplexity), true
-	case "User.id":
+	case "User.graphId":
 		if e.ComplexityRoot.User.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
 	case "User.jobTitle":
-		if e.ComplexityRoot.User.JobTitle == nil {
+		if e.ComplexityRoot.User.JobTitleOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.JobTitle(childComplexity), true
+		return e.ComplexityRoot.User.JobTitleOrNull(childComplexity), true
 	case "User.licenses":
 		if e.ComplexityRoot.User.Licenses == nil {
 			break
@@ -1950,11 +1884,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Licenses(childComplexity), true
 	case "User.mail":
-		if e.ComplexityRoot.User.Mail == nil {
+		if e.ComplexityRoot.User.MailOrNull == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.Mail(childComplexity), true
+		return e.ComplexityRoot.User.MailOrNull(childComplexity), true
 	case "User.userPrincipalName":
 		if e.ComplexityRoot.User.UserPrincipalName == nil {
 			break
@@ -3885,7 +3819,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3894,7 +3828,7 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_AuditEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3905,10 +3839,10 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "ID")
 }
 
-func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3931,7 +3865,7 @@ func (ec *executionContext) fieldContext_AuditEvent_at(_ context.Context, field 
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
 }
 
-func (ec *executionContext) _AuditEvent_actorSubject(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_actorSubject(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3954,7 +3888,7 @@ func (ec *executionContext) fieldContext_AuditEvent_actorSubject(_ context.Conte
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3963,7 +3897,7 @@ func (ec *executionContext) _AuditEvent_actorName(ctx context.Context, field gra
 			return ec.fieldContext_AuditEvent_actorName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ActorName(ctx, obj)
+			return obj.ActorNameOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -3974,10 +3908,10 @@ func (ec *executionContext) _AuditEvent_actorName(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4000,7 +3934,7 @@ func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_integrationId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_integrationId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4009,7 +3943,7 @@ func (ec *executionContext) _AuditEvent_integrationId(ctx context.Context, field
 			return ec.fieldContext_AuditEvent_integrationId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().IntegrationID(ctx, obj)
+			return obj.IntegrationGlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4020,10 +3954,10 @@ func (ec *executionContext) _AuditEvent_integrationId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "ID")
 }
 
-func (ec *executionContext) _AuditEvent_itemGraphId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_itemGraphId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4032,7 +3966,7 @@ func (ec *executionContext) _AuditEvent_itemGraphId(ctx context.Context, field g
 			return ec.fieldContext_AuditEvent_itemGraphId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ItemGraphID(ctx, obj)
+			return obj.ItemIDOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4043,10 +3977,10 @@ func (ec *executionContext) _AuditEvent_itemGraphId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_itemGraphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_itemName(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_itemName(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4055,7 +3989,7 @@ func (ec *executionContext) _AuditEvent_itemName(ctx context.Context, field grap
 			return ec.fieldContext_AuditEvent_itemName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ItemName(ctx, obj)
+			return obj.ItemNameOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4066,10 +4000,10 @@ func (ec *executionContext) _AuditEvent_itemName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_itemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_itemPath(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_itemPath(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4078,7 +4012,7 @@ func (ec *executionContext) _AuditEvent_itemPath(ctx context.Context, field grap
 			return ec.fieldContext_AuditEvent_itemPath(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ItemPath(ctx, obj)
+			return obj.ItemPathOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4089,10 +4023,10 @@ func (ec *executionContext) _AuditEvent_itemPath(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_itemPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_permissionGraphId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_permissionGraphId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4101,7 +4035,7 @@ func (ec *executionContext) _AuditEvent_permissionGraphId(ctx context.Context, f
 			return ec.fieldContext_AuditEvent_permissionGraphId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().PermissionGraphID(ctx, obj)
+			return obj.PermissionIDOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4112,10 +4046,10 @@ func (ec *executionContext) _AuditEvent_permissionGraphId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_permissionGraphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_linkType(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_linkType(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4124,7 +4058,7 @@ func (ec *executionContext) _AuditEvent_linkType(ctx context.Context, field grap
 			return ec.fieldContext_AuditEvent_linkType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().LinkType(ctx, obj)
+			return obj.LinkTypeOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4135,10 +4069,10 @@ func (ec *executionContext) _AuditEvent_linkType(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_linkType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_linkScope(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_linkScope(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4147,7 +4081,7 @@ func (ec *executionContext) _AuditEvent_linkScope(ctx context.Context, field gra
 			return ec.fieldContext_AuditEvent_linkScope(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().LinkScope(ctx, obj)
+			return obj.LinkScopeOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4158,10 +4092,10 @@ func (ec *executionContext) _AuditEvent_linkScope(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_linkScope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_linkWebUrl(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_linkWebUrl(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4170,7 +4104,7 @@ func (ec *executionContext) _AuditEvent_linkWebUrl(ctx context.Context, field gr
 			return ec.fieldContext_AuditEvent_linkWebUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().LinkWebURL(ctx, obj)
+			return obj.LinkWebURLOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4181,10 +4115,10 @@ func (ec *executionContext) _AuditEvent_linkWebUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_linkWebUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_grantedTo(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_grantedTo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4193,7 +4127,7 @@ func (ec *executionContext) _AuditEvent_grantedTo(ctx context.Context, field gra
 			return ec.fieldContext_AuditEvent_grantedTo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().GrantedTo(ctx, obj)
+			return obj.GrantedToOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4204,10 +4138,10 @@ func (ec *executionContext) _AuditEvent_grantedTo(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_grantedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_result(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_result(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4230,7 +4164,7 @@ func (ec *executionContext) fieldContext_AuditEvent_result(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuditEvent_message(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEvent_message(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4239,7 +4173,7 @@ func (ec *executionContext) _AuditEvent_message(ctx context.Context, field graph
 			return ec.fieldContext_AuditEvent_message(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().Message(ctx, obj)
+			return obj.MessageOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4250,7 +4184,7 @@ func (ec *executionContext) _AuditEvent_message(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "String")
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
@@ -4375,8 +4309,8 @@ func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field grap
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditEvent) graphql.Marshaler {
-			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐAuditEvent(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐAuditEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4407,8 +4341,8 @@ func (ec *executionContext) _BulkPreviewItem_item(ctx context.Context, field gra
 			return obj.Item, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.DriveItem) graphql.Marshaler {
-			return ec.marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
+			return ec.marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4439,8 +4373,8 @@ func (ec *executionContext) _BulkPreviewItem_permissions(ctx context.Context, fi
 			return obj.Permissions, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.Permission) graphql.Marshaler {
-			return ec.marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐPermissionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermissionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4459,7 +4393,7 @@ func (ec *executionContext) fieldContext_BulkPreviewItem_permissions(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _Drive_id(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_id(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4468,7 +4402,7 @@ func (ec *executionContext) _Drive_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Drive_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Drive().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4479,10 +4413,10 @@ func (ec *executionContext) _Drive_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Drive_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Drive", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Drive", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Drive_graphId(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_graphId(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4491,7 +4425,7 @@ func (ec *executionContext) _Drive_graphId(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Drive_graphId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Drive().GraphID(ctx, obj)
+			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4502,10 +4436,10 @@ func (ec *executionContext) _Drive_graphId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Drive_graphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Drive", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Drive", field, false, false, "String")
 }
 
-func (ec *executionContext) _Drive_name(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_name(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4528,7 +4462,7 @@ func (ec *executionContext) fieldContext_Drive_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Drive", field, false, false, "String")
 }
 
-func (ec *executionContext) _Drive_driveType(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_driveType(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4551,7 +4485,7 @@ func (ec *executionContext) fieldContext_Drive_driveType(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Drive", field, false, false, "String")
 }
 
-func (ec *executionContext) _Drive_webUrl(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_webUrl(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4560,7 +4494,7 @@ func (ec *executionContext) _Drive_webUrl(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Drive_webUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Drive().WebURL(ctx, obj)
+			return obj.WebURLOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4571,10 +4505,10 @@ func (ec *executionContext) _Drive_webUrl(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Drive_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Drive", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Drive", field, true, false, "String")
 }
 
-func (ec *executionContext) _Drive_owner(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_owner(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4586,8 +4520,8 @@ func (ec *executionContext) _Drive_owner(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Drive().Owner(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4606,7 +4540,7 @@ func (ec *executionContext) fieldContext_Drive_owner(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Drive_quota(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_quota(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4615,7 +4549,7 @@ func (ec *executionContext) _Drive_quota(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Drive_quota(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Drive().Quota(ctx, obj)
+			return obj.Quota(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Quota) graphql.Marshaler {
@@ -4630,7 +4564,7 @@ func (ec *executionContext) fieldContext_Drive_quota(_ context.Context, field gr
 		Object:     "Drive",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Quota(ctx, field)
 		},
@@ -4638,7 +4572,7 @@ func (ec *executionContext) fieldContext_Drive_quota(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Drive_itemCount(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_itemCount(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4661,7 +4595,7 @@ func (ec *executionContext) fieldContext_Drive_itemCount(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Drive", field, true, true, "Int")
 }
 
-func (ec *executionContext) _Drive_sharedItemCount(ctx context.Context, field graphql.CollectedField, obj *models.Drive) (ret graphql.Marshaler) {
+func (ec *executionContext) _Drive_sharedItemCount(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4806,8 +4740,8 @@ func (ec *executionContext) _DriveEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Drive) graphql.Marshaler {
-			return ec.marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDrive(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Drive) graphql.Marshaler {
+			return ec.marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4826,7 +4760,7 @@ func (ec *executionContext) fieldContext_DriveEdge_node(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _DriveItem_id(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_id(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4835,7 +4769,7 @@ func (ec *executionContext) _DriveItem_id(ctx context.Context, field graphql.Col
 			return ec.fieldContext_DriveItem_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4846,10 +4780,10 @@ func (ec *executionContext) _DriveItem_id(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("DriveItem", field, true, false, "ID")
 }
 
-func (ec *executionContext) _DriveItem_graphId(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_graphId(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4858,7 +4792,7 @@ func (ec *executionContext) _DriveItem_graphId(ctx context.Context, field graphq
 			return ec.fieldContext_DriveItem_graphId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().GraphID(ctx, obj)
+			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4869,10 +4803,10 @@ func (ec *executionContext) _DriveItem_graphId(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_graphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "String")
+	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _DriveItem_name(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_name(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4895,7 +4829,7 @@ func (ec *executionContext) fieldContext_DriveItem_name(_ context.Context, field
 	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _DriveItem_path(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_path(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4918,7 +4852,7 @@ func (ec *executionContext) fieldContext_DriveItem_path(_ context.Context, field
 	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _DriveItem_webUrl(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_webUrl(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4927,7 +4861,7 @@ func (ec *executionContext) _DriveItem_webUrl(ctx context.Context, field graphql
 			return ec.fieldContext_DriveItem_webUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().WebURL(ctx, obj)
+			return obj.WebURLOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4938,10 +4872,10 @@ func (ec *executionContext) _DriveItem_webUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "String")
+	return graphql.NewScalarFieldContext("DriveItem", field, true, false, "String")
 }
 
-func (ec *executionContext) _DriveItem_folder(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_folder(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4950,7 +4884,7 @@ func (ec *executionContext) _DriveItem_folder(ctx context.Context, field graphql
 			return ec.fieldContext_DriveItem_folder(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().Folder(ctx, obj)
+			return obj.IsFolder, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -4961,10 +4895,10 @@ func (ec *executionContext) _DriveItem_folder(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_folder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _DriveItem_size(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_size(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4987,7 +4921,7 @@ func (ec *executionContext) fieldContext_DriveItem_size(_ context.Context, field
 	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "Int64")
 }
 
-func (ec *executionContext) _DriveItem_mimeType(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_mimeType(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4996,7 +4930,7 @@ func (ec *executionContext) _DriveItem_mimeType(ctx context.Context, field graph
 			return ec.fieldContext_DriveItem_mimeType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().MimeType(ctx, obj)
+			return obj.MimeTypeOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5007,10 +4941,10 @@ func (ec *executionContext) _DriveItem_mimeType(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_mimeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "String")
+	return graphql.NewScalarFieldContext("DriveItem", field, true, false, "String")
 }
 
-func (ec *executionContext) _DriveItem_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5019,7 +4953,7 @@ func (ec *executionContext) _DriveItem_createdAt(ctx context.Context, field grap
 			return ec.fieldContext_DriveItem_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().CreatedAt(ctx, obj)
+			return obj.CreatedDateTime, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -5030,10 +4964,10 @@ func (ec *executionContext) _DriveItem_createdAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "Time")
+	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "Time")
 }
 
-func (ec *executionContext) _DriveItem_modifiedAt(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_modifiedAt(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5042,7 +4976,7 @@ func (ec *executionContext) _DriveItem_modifiedAt(ctx context.Context, field gra
 			return ec.fieldContext_DriveItem_modifiedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().ModifiedAt(ctx, obj)
+			return obj.LastModifiedDateTime, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -5053,10 +4987,10 @@ func (ec *executionContext) _DriveItem_modifiedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_DriveItem_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "Time")
+	return graphql.NewScalarFieldContext("DriveItem", field, false, false, "Time")
 }
 
-func (ec *executionContext) _DriveItem_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5065,7 +4999,7 @@ func (ec *executionContext) _DriveItem_createdBy(ctx context.Context, field grap
 			return ec.fieldContext_DriveItem_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().CreatedBy(ctx, obj)
+			return obj.CreatedBy(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Identity) graphql.Marshaler {
@@ -5080,7 +5014,7 @@ func (ec *executionContext) fieldContext_DriveItem_createdBy(_ context.Context, 
 		Object:     "DriveItem",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Identity(ctx, field)
 		},
@@ -5088,7 +5022,7 @@ func (ec *executionContext) fieldContext_DriveItem_createdBy(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _DriveItem_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5097,7 +5031,7 @@ func (ec *executionContext) _DriveItem_modifiedBy(ctx context.Context, field gra
 			return ec.fieldContext_DriveItem_modifiedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DriveItem().ModifiedBy(ctx, obj)
+			return obj.ModifiedBy(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Identity) graphql.Marshaler {
@@ -5112,7 +5046,7 @@ func (ec *executionContext) fieldContext_DriveItem_modifiedBy(_ context.Context,
 		Object:     "DriveItem",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Identity(ctx, field)
 		},
@@ -5120,7 +5054,7 @@ func (ec *executionContext) fieldContext_DriveItem_modifiedBy(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _DriveItem_owner(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_owner(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5132,8 +5066,8 @@ func (ec *executionContext) _DriveItem_owner(ctx context.Context, field graphql.
 			return ec.Resolvers.DriveItem().Owner(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5152,7 +5086,7 @@ func (ec *executionContext) fieldContext_DriveItem_owner(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _DriveItem_drive(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_drive(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5164,8 +5098,8 @@ func (ec *executionContext) _DriveItem_drive(ctx context.Context, field graphql.
 			return ec.Resolvers.DriveItem().Drive(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Drive) graphql.Marshaler {
-			return ec.marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDrive(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Drive) graphql.Marshaler {
+			return ec.marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5184,7 +5118,7 @@ func (ec *executionContext) fieldContext_DriveItem_drive(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _DriveItem_sharedScope(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_sharedScope(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5207,7 +5141,7 @@ func (ec *executionContext) fieldContext_DriveItem_sharedScope(_ context.Context
 	return graphql.NewScalarFieldContext("DriveItem", field, true, true, "SharingScope")
 }
 
-func (ec *executionContext) _DriveItem_permissions(ctx context.Context, field graphql.CollectedField, obj *models.DriveItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _DriveItem_permissions(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5219,8 +5153,8 @@ func (ec *executionContext) _DriveItem_permissions(ctx context.Context, field gr
 			return ec.Resolvers.DriveItem().Permissions(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.Permission) graphql.Marshaler {
-			return ec.marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐPermissionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermissionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5361,8 +5295,8 @@ func (ec *executionContext) _DriveItemEdge_node(ctx context.Context, field graph
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.DriveItem) graphql.Marshaler {
-			return ec.marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
+			return ec.marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5393,8 +5327,8 @@ func (ec *executionContext) _DriveQuotaAlert_drive(ctx context.Context, field gr
 			return obj.Drive, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Drive) graphql.Marshaler {
-			return ec.marshalODrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDrive(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Drive) graphql.Marshaler {
+			return ec.marshalODrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5643,7 +5577,7 @@ func (ec *executionContext) fieldContext_Identity_kind(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5652,7 +5586,7 @@ func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.C
 			return ec.fieldContext_Integration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Integration().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5663,10 +5597,10 @@ func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Integration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Integration", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Integration_name(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_name(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5689,7 +5623,7 @@ func (ec *executionContext) fieldContext_Integration_name(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
-func (ec *executionContext) _Integration_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5712,7 +5646,7 @@ func (ec *executionContext) fieldContext_Integration_tenantId(_ context.Context,
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
-func (ec *executionContext) _Integration_clientId(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_clientId(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5735,7 +5669,7 @@ func (ec *executionContext) fieldContext_Integration_clientId(_ context.Context,
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
-func (ec *executionContext) _Integration_secretHint(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_secretHint(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5758,7 +5692,7 @@ func (ec *executionContext) fieldContext_Integration_secretHint(_ context.Contex
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
-func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5781,7 +5715,7 @@ func (ec *executionContext) fieldContext_Integration_status(_ context.Context, f
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "IntegrationStatus")
 }
 
-func (ec *executionContext) _Integration_lastError(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_lastError(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5790,7 +5724,7 @@ func (ec *executionContext) _Integration_lastError(ctx context.Context, field gr
 			return ec.fieldContext_Integration_lastError(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Integration().LastError(ctx, obj)
+			return obj.LastErrorOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -5801,10 +5735,10 @@ func (ec *executionContext) _Integration_lastError(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Integration", field, true, false, "String")
 }
 
-func (ec *executionContext) _Integration_lastSyncAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_lastSyncAt(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5827,7 +5761,7 @@ func (ec *executionContext) fieldContext_Integration_lastSyncAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Integration_nextSyncAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_nextSyncAt(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5850,7 +5784,7 @@ func (ec *executionContext) fieldContext_Integration_nextSyncAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Integration_syncIntervalSeconds(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_syncIntervalSeconds(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5873,7 +5807,7 @@ func (ec *executionContext) fieldContext_Integration_syncIntervalSeconds(_ conte
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5896,7 +5830,7 @@ func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Integration_counts(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_counts(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5928,7 +5862,7 @@ func (ec *executionContext) fieldContext_Integration_counts(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Integration_currentRun(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+func (ec *executionContext) _Integration_currentRun(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5940,8 +5874,8 @@ func (ec *executionContext) _Integration_currentRun(ctx context.Context, field g
 			return ec.Resolvers.Integration().CurrentRun(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SyncRun) graphql.Marshaler {
-			return ec.marshalOSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐSyncRun(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
+			return ec.marshalOSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6139,11 +6073,11 @@ func (ec *executionContext) _Mutation_integrate(ctx context.Context, field graph
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6152,8 +6086,8 @@ func (ec *executionContext) _Mutation_integrate(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6201,11 +6135,11 @@ func (ec *executionContext) _Mutation_updateIntegration(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6214,8 +6148,8 @@ func (ec *executionContext) _Mutation_updateIntegration(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6263,11 +6197,11 @@ func (ec *executionContext) _Mutation_pauseIntegration(ctx context.Context, fiel
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6276,8 +6210,8 @@ func (ec *executionContext) _Mutation_pauseIntegration(ctx context.Context, fiel
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6325,11 +6259,11 @@ func (ec *executionContext) _Mutation_resumeIntegration(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6338,8 +6272,8 @@ func (ec *executionContext) _Mutation_resumeIntegration(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6449,11 +6383,11 @@ func (ec *executionContext) _Mutation_startSync(ctx context.Context, field graph
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.SyncRun
+					var zeroVal *model.SyncRun
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.SyncRun
+					var zeroVal *model.SyncRun
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6462,8 +6396,8 @@ func (ec *executionContext) _Mutation_startSync(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SyncRun) graphql.Marshaler {
-			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐSyncRun(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
+			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6511,11 +6445,11 @@ func (ec *executionContext) _Mutation_cancelSync(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.SyncRun
+					var zeroVal *model.SyncRun
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.SyncRun
+					var zeroVal *model.SyncRun
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6524,8 +6458,8 @@ func (ec *executionContext) _Mutation_cancelSync(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SyncRun) graphql.Marshaler {
-			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐSyncRun(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
+			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6697,11 +6631,11 @@ func (ec *executionContext) _Mutation_setLinkExpiration(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.Permission
+					var zeroVal *model.Permission
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Permission
+					var zeroVal *model.Permission
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6710,8 +6644,8 @@ func (ec *executionContext) _Mutation_setLinkExpiration(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Permission) graphql.Marshaler {
-			return ec.marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐPermission(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermission(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7173,7 +7107,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
-func (ec *executionContext) _Permission_id(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_id(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7182,7 +7116,7 @@ func (ec *executionContext) _Permission_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Permission_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Permission().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7193,10 +7127,10 @@ func (ec *executionContext) _Permission_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Permission_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Permission", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Permission", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Permission_graphId(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_graphId(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7205,7 +7139,7 @@ func (ec *executionContext) _Permission_graphId(ctx context.Context, field graph
 			return ec.fieldContext_Permission_graphId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Permission().GraphID(ctx, obj)
+			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7216,10 +7150,10 @@ func (ec *executionContext) _Permission_graphId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Permission_graphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Permission", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Permission", field, false, false, "String")
 }
 
-func (ec *executionContext) _Permission_roles(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_roles(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7228,7 +7162,7 @@ func (ec *executionContext) _Permission_roles(ctx context.Context, field graphql
 			return ec.fieldContext_Permission_roles(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Permission().Roles(ctx, obj)
+			return obj.RoleList(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -7239,10 +7173,10 @@ func (ec *executionContext) _Permission_roles(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Permission_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Permission", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Permission", field, true, false, "String")
 }
 
-func (ec *executionContext) _Permission_inherited(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_inherited(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7265,7 +7199,7 @@ func (ec *executionContext) fieldContext_Permission_inherited(_ context.Context,
 	return graphql.NewScalarFieldContext("Permission", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Permission_inheritedFrom(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_inheritedFrom(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7277,8 +7211,8 @@ func (ec *executionContext) _Permission_inheritedFrom(ctx context.Context, field
 			return ec.Resolvers.Permission().InheritedFrom(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.DriveItem) graphql.Marshaler {
-			return ec.marshalODriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
+			return ec.marshalODriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7297,7 +7231,7 @@ func (ec *executionContext) fieldContext_Permission_inheritedFrom(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Permission_link(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_link(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7306,7 +7240,7 @@ func (ec *executionContext) _Permission_link(ctx context.Context, field graphql.
 			return ec.fieldContext_Permission_link(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Permission().Link(ctx, obj)
+			return obj.Link(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SharingLink) graphql.Marshaler {
@@ -7321,7 +7255,7 @@ func (ec *executionContext) fieldContext_Permission_link(_ context.Context, fiel
 		Object:     "Permission",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SharingLink(ctx, field)
 		},
@@ -7329,7 +7263,7 @@ func (ec *executionContext) fieldContext_Permission_link(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Permission_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7352,7 +7286,7 @@ func (ec *executionContext) fieldContext_Permission_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Permission", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Permission_grantedTo(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_grantedTo(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7361,7 +7295,7 @@ func (ec *executionContext) _Permission_grantedTo(ctx context.Context, field gra
 			return ec.fieldContext_Permission_grantedTo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Permission().GrantedTo(ctx, obj)
+			return obj.GrantedTo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Identity) graphql.Marshaler {
@@ -7376,7 +7310,7 @@ func (ec *executionContext) fieldContext_Permission_grantedTo(_ context.Context,
 		Object:     "Permission",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Identity(ctx, field)
 		},
@@ -7384,7 +7318,7 @@ func (ec *executionContext) fieldContext_Permission_grantedTo(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Permission_grantedToIdentities(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_grantedToIdentities(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7393,7 +7327,7 @@ func (ec *executionContext) _Permission_grantedToIdentities(ctx context.Context,
 			return ec.fieldContext_Permission_grantedToIdentities(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Permission().GrantedToIdentities(ctx, obj)
+			return obj.GrantedToIdentityList(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Identity) graphql.Marshaler {
@@ -7408,7 +7342,7 @@ func (ec *executionContext) fieldContext_Permission_grantedToIdentities(_ contex
 		Object:     "Permission",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Identity(ctx, field)
 		},
@@ -7416,7 +7350,7 @@ func (ec *executionContext) fieldContext_Permission_grantedToIdentities(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Permission_item(ctx context.Context, field graphql.CollectedField, obj *models.Permission) (ret graphql.Marshaler) {
+func (ec *executionContext) _Permission_item(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7428,8 +7362,8 @@ func (ec *executionContext) _Permission_item(ctx context.Context, field graphql.
 			return ec.Resolvers.Permission().Item(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.DriveItem) graphql.Marshaler {
-			return ec.marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
+			return ec.marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7577,11 +7511,11 @@ func (ec *executionContext) _Query_integrations(ctx context.Context, field graph
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal []*models.Integration
+					var zeroVal []*model.Integration
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal []*models.Integration
+					var zeroVal []*model.Integration
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -7590,8 +7524,8 @@ func (ec *executionContext) _Query_integrations(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegrationᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegrationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7628,11 +7562,11 @@ func (ec *executionContext) _Query_integration(ctx context.Context, field graphq
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Integration
+					var zeroVal *model.Integration
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -7641,8 +7575,8 @@ func (ec *executionContext) _Query_integration(ctx context.Context, field graphq
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
-			return ec.marshalOIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalOIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8385,8 +8319,8 @@ func (ec *executionContext) _Sharer_user(ctx context.Context, field graphql.Coll
 			return obj.User, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8859,11 +8793,11 @@ func (ec *executionContext) _Subscription_syncProgress(ctx context.Context, fiel
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *events.Progress
+					var zeroVal *model.SyncProgress
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *events.Progress
+					var zeroVal *model.SyncProgress
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -8872,8 +8806,8 @@ func (ec *executionContext) _Subscription_syncProgress(ctx context.Context, fiel
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *events.Progress) graphql.Marshaler {
-			return ec.marshalNSyncProgress2ᚖgithubᚗcomᚋovershareᚋovershareᚋeventsᚐProgress(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncProgress) graphql.Marshaler {
+			return ec.marshalNSyncProgress2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncProgress(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8903,7 +8837,7 @@ func (ec *executionContext) fieldContext_Subscription_syncProgress(ctx context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _SyncProgress_runId(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_runId(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8912,7 +8846,7 @@ func (ec *executionContext) _SyncProgress_runId(ctx context.Context, field graph
 			return ec.fieldContext_SyncProgress_runId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SyncProgress().RunID(ctx, obj)
+			return obj.RunGlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8923,10 +8857,10 @@ func (ec *executionContext) _SyncProgress_runId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SyncProgress_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncProgress", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("SyncProgress", field, true, false, "ID")
 }
 
-func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8935,7 +8869,7 @@ func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, fie
 			return ec.fieldContext_SyncProgress_integrationId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SyncProgress().IntegrationID(ctx, obj)
+			return obj.IntegrationGlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8946,10 +8880,10 @@ func (ec *executionContext) _SyncProgress_integrationId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SyncProgress_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncProgress", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("SyncProgress", field, true, false, "ID")
 }
 
-func (ec *executionContext) _SyncProgress_phase(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_phase(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8972,7 +8906,7 @@ func (ec *executionContext) fieldContext_SyncProgress_phase(_ context.Context, f
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "String")
 }
 
-func (ec *executionContext) _SyncProgress_drivesDone(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_drivesDone(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8995,7 +8929,7 @@ func (ec *executionContext) fieldContext_SyncProgress_drivesDone(_ context.Conte
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_drivesTotal(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_drivesTotal(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9018,7 +8952,7 @@ func (ec *executionContext) fieldContext_SyncProgress_drivesTotal(_ context.Cont
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_itemsSeen(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_itemsSeen(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9041,7 +8975,7 @@ func (ec *executionContext) fieldContext_SyncProgress_itemsSeen(_ context.Contex
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_sharedItems(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_sharedItems(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9064,7 +8998,7 @@ func (ec *executionContext) fieldContext_SyncProgress_sharedItems(_ context.Cont
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_permissionsRead(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_permissionsRead(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9087,7 +9021,7 @@ func (ec *executionContext) fieldContext_SyncProgress_permissionsRead(_ context.
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_requests(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_requests(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9110,7 +9044,7 @@ func (ec *executionContext) fieldContext_SyncProgress_requests(_ context.Context
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_resourceUnits(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_resourceUnits(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9133,7 +9067,7 @@ func (ec *executionContext) fieldContext_SyncProgress_resourceUnits(_ context.Co
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_throttledWaits(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_throttledWaits(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9156,7 +9090,7 @@ func (ec *executionContext) fieldContext_SyncProgress_throttledWaits(_ context.C
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_etaSeconds(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_etaSeconds(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9179,7 +9113,7 @@ func (ec *executionContext) fieldContext_SyncProgress_etaSeconds(_ context.Conte
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncProgress_done(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_done(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9202,7 +9136,7 @@ func (ec *executionContext) fieldContext_SyncProgress_done(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _SyncProgress_error(ctx context.Context, field graphql.CollectedField, obj *events.Progress) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncProgress_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9211,7 +9145,7 @@ func (ec *executionContext) _SyncProgress_error(ctx context.Context, field graph
 			return ec.fieldContext_SyncProgress_error(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SyncProgress().Error(ctx, obj)
+			return obj.ErrorOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9222,10 +9156,10 @@ func (ec *executionContext) _SyncProgress_error(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SyncProgress_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncProgress", field, true, true, "String")
+	return graphql.NewScalarFieldContext("SyncProgress", field, true, false, "String")
 }
 
-func (ec *executionContext) _SyncRun_id(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_id(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9234,7 +9168,7 @@ func (ec *executionContext) _SyncRun_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_SyncRun_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SyncRun().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9245,10 +9179,10 @@ func (ec *executionContext) _SyncRun_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_SyncRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRun", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("SyncRun", field, true, false, "ID")
 }
 
-func (ec *executionContext) _SyncRun_integration(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_integration(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9260,8 +9194,8 @@ func (ec *executionContext) _SyncRun_integration(ctx context.Context, field grap
 			return ec.Resolvers.SyncRun().Integration(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9280,7 +9214,7 @@ func (ec *executionContext) fieldContext_SyncRun_integration(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _SyncRun_full(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_full(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9303,7 +9237,7 @@ func (ec *executionContext) fieldContext_SyncRun_full(_ context.Context, field g
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _SyncRun_status(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_status(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9326,7 +9260,7 @@ func (ec *executionContext) fieldContext_SyncRun_status(_ context.Context, field
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "SyncRunStatus")
 }
 
-func (ec *executionContext) _SyncRun_phase(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_phase(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9349,7 +9283,7 @@ func (ec *executionContext) fieldContext_SyncRun_phase(_ context.Context, field 
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "String")
 }
 
-func (ec *executionContext) _SyncRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9372,7 +9306,7 @@ func (ec *executionContext) fieldContext_SyncRun_startedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Time")
 }
 
-func (ec *executionContext) _SyncRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9395,7 +9329,7 @@ func (ec *executionContext) fieldContext_SyncRun_finishedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Time")
 }
 
-func (ec *executionContext) _SyncRun_drivesTotal(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_drivesTotal(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9418,7 +9352,7 @@ func (ec *executionContext) fieldContext_SyncRun_drivesTotal(_ context.Context, 
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_drivesDone(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_drivesDone(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9441,7 +9375,7 @@ func (ec *executionContext) fieldContext_SyncRun_drivesDone(_ context.Context, f
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_itemsSeen(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_itemsSeen(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9464,7 +9398,7 @@ func (ec *executionContext) fieldContext_SyncRun_itemsSeen(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_sharedItems(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_sharedItems(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9487,7 +9421,7 @@ func (ec *executionContext) fieldContext_SyncRun_sharedItems(_ context.Context, 
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_permissionsRead(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_permissionsRead(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9510,7 +9444,7 @@ func (ec *executionContext) fieldContext_SyncRun_permissionsRead(_ context.Conte
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_requests(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_requests(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9533,7 +9467,7 @@ func (ec *executionContext) fieldContext_SyncRun_requests(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_resourceUnits(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_resourceUnits(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9556,7 +9490,7 @@ func (ec *executionContext) fieldContext_SyncRun_resourceUnits(_ context.Context
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_throttledWaits(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_throttledWaits(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9579,7 +9513,7 @@ func (ec *executionContext) fieldContext_SyncRun_throttledWaits(_ context.Contex
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_etaSeconds(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_etaSeconds(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9602,7 +9536,7 @@ func (ec *executionContext) fieldContext_SyncRun_etaSeconds(_ context.Context, f
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SyncRun_error(ctx context.Context, field graphql.CollectedField, obj *models.SyncRun) (ret graphql.Marshaler) {
+func (ec *executionContext) _SyncRun_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9611,7 +9545,7 @@ func (ec *executionContext) _SyncRun_error(ctx context.Context, field graphql.Co
 			return ec.fieldContext_SyncRun_error(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SyncRun().Error(ctx, obj)
+			return obj.ErrorOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9622,7 +9556,7 @@ func (ec *executionContext) _SyncRun_error(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_SyncRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRun", field, true, true, "String")
+	return graphql.NewScalarFieldContext("SyncRun", field, true, false, "String")
 }
 
 func (ec *executionContext) _SyncRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunConnection) (ret graphql.Marshaler) {
@@ -9747,8 +9681,8 @@ func (ec *executionContext) _SyncRunEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SyncRun) graphql.Marshaler {
-			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐSyncRun(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
+			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9767,7 +9701,7 @@ func (ec *executionContext) fieldContext_SyncRunEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9776,7 +9710,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_User_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9787,10 +9721,10 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("User", field, true, false, "ID")
 }
 
-func (ec *executionContext) _User_graphId(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_graphId(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9799,7 +9733,7 @@ func (ec *executionContext) _User_graphId(ctx context.Context, field graphql.Col
 			return ec.fieldContext_User_graphId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().GraphID(ctx, obj)
+			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9810,10 +9744,10 @@ func (ec *executionContext) _User_graphId(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_User_graphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9836,7 +9770,7 @@ func (ec *executionContext) fieldContext_User_displayName(_ context.Context, fie
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_userPrincipalName(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_userPrincipalName(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9859,7 +9793,7 @@ func (ec *executionContext) fieldContext_User_userPrincipalName(_ context.Contex
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_mail(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_mail(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9868,7 +9802,7 @@ func (ec *executionContext) _User_mail(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_User_mail(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Mail(ctx, obj)
+			return obj.MailOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9879,10 +9813,10 @@ func (ec *executionContext) _User_mail(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_User_mail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
 }
 
-func (ec *executionContext) _User_userType(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_userType(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9905,7 +9839,7 @@ func (ec *executionContext) fieldContext_User_userType(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_guest(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_guest(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9914,7 +9848,7 @@ func (ec *executionContext) _User_guest(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_User_guest(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Guest(ctx, obj)
+			return obj.Guest(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -9925,10 +9859,10 @@ func (ec *executionContext) _User_guest(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_User_guest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("User", field, true, false, "Boolean")
 }
 
-func (ec *executionContext) _User_accountEnabled(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_accountEnabled(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9951,7 +9885,7 @@ func (ec *executionContext) fieldContext_User_accountEnabled(_ context.Context, 
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _User_jobTitle(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_jobTitle(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9960,7 +9894,7 @@ func (ec *executionContext) _User_jobTitle(ctx context.Context, field graphql.Co
 			return ec.fieldContext_User_jobTitle(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().JobTitle(ctx, obj)
+			return obj.JobTitleOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9971,10 +9905,10 @@ func (ec *executionContext) _User_jobTitle(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_User_jobTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
 }
 
-func (ec *executionContext) _User_department(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_department(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9983,7 +9917,7 @@ func (ec *executionContext) _User_department(ctx context.Context, field graphql.
 			return ec.fieldContext_User_department(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Department(ctx, obj)
+			return obj.DepartmentOrNull(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -9994,10 +9928,10 @@ func (ec *executionContext) _User_department(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_User_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
 }
 
-func (ec *executionContext) _User_licenses(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_licenses(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10006,7 +9940,7 @@ func (ec *executionContext) _User_licenses(ctx context.Context, field graphql.Co
 			return ec.fieldContext_User_licenses(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Licenses(ctx, obj)
+			return obj.Licenses(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.License) graphql.Marshaler {
@@ -10021,7 +9955,7 @@ func (ec *executionContext) fieldContext_User_licenses(_ context.Context, field 
 		Object:     "User",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_License(ctx, field)
 		},
@@ -10029,7 +9963,7 @@ func (ec *executionContext) fieldContext_User_licenses(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _User_hasDrive(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_hasDrive(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10052,7 +9986,7 @@ func (ec *executionContext) fieldContext_User_hasDrive(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _User_drive(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_drive(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10064,8 +9998,8 @@ func (ec *executionContext) _User_drive(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.User().Drive(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Drive) graphql.Marshaler {
-			return ec.marshalODrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDrive(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Drive) graphql.Marshaler {
+			return ec.marshalODrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx, selections, v)
 		},
 		true,
 		false,
@@ -10206,8 +10140,8 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11926,51 +11860,51 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case models.User:
+	case model.User:
 		return ec._User(ctx, sel, &obj)
-	case *models.User:
+	case *model.User:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case models.SyncRun:
+	case model.SyncRun:
 		return ec._SyncRun(ctx, sel, &obj)
-	case *models.SyncRun:
+	case *model.SyncRun:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._SyncRun(ctx, sel, obj)
-	case models.Permission:
+	case model.Permission:
 		return ec._Permission(ctx, sel, &obj)
-	case *models.Permission:
+	case *model.Permission:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Permission(ctx, sel, obj)
-	case models.Integration:
+	case model.Integration:
 		return ec._Integration(ctx, sel, &obj)
-	case *models.Integration:
+	case *model.Integration:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Integration(ctx, sel, obj)
-	case models.DriveItem:
+	case model.DriveItem:
 		return ec._DriveItem(ctx, sel, &obj)
-	case *models.DriveItem:
+	case *model.DriveItem:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._DriveItem(ctx, sel, obj)
-	case models.Drive:
+	case model.Drive:
 		return ec._Drive(ctx, sel, &obj)
-	case *models.Drive:
+	case *model.Drive:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Drive(ctx, sel, obj)
-	case models.AuditEvent:
+	case model.AuditEvent:
 		return ec._AuditEvent(ctx, sel, &obj)
-	case *models.AuditEvent:
+	case *model.AuditEvent:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -11990,7 +11924,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
-func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEvent) graphql.Marshaler {
+func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12000,97 +11934,85 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuditEvent")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "at":
 			out.Values[i] = ec._AuditEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actorSubject":
 			out.Values[i] = ec._AuditEvent_actorSubject(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actorName":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_actorName(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_actorName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "action":
 			out.Values[i] = ec._AuditEvent_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "integrationId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_integrationId(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_integrationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "itemGraphId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_itemGraphId(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_itemGraphId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "itemName":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_itemName(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_itemName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "itemPath":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_itemPath(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_itemPath(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "permissionGraphId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_permissionGraphId(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_permissionGraphId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "linkType":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_linkType(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_linkType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "linkScope":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_linkScope(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_linkScope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "linkWebUrl":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_linkWebUrl(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_linkWebUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "grantedTo":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_grantedTo(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_grantedTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "result":
 			out.Values[i] = ec._AuditEvent_result(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "message":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_message(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12230,7 +12152,7 @@ func (ec *executionContext) _BulkPreviewItem(ctx context.Context, sel ast.Select
 
 var driveImplementors = []string{"Drive", "Node"}
 
-func (ec *executionContext) _Drive(ctx context.Context, sel ast.SelectionSet, obj *models.Drive) graphql.Marshaler {
+func (ec *executionContext) _Drive(ctx context.Context, sel ast.SelectionSet, obj *model.Drive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, driveImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12240,17 +12162,15 @@ func (ec *executionContext) _Drive(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Drive")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Drive_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Drive_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "graphId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Drive_graphId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Drive_graphId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._Drive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12262,11 +12182,10 @@ func (ec *executionContext) _Drive(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "webUrl":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Drive_webUrl(ctx, field, obj)
-				})
+			out.Values[i] = ec._Drive_webUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "owner":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -12274,11 +12193,10 @@ func (ec *executionContext) _Drive(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Drive_owner(ctx, field, obj)
 				})
 		case "quota":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Drive_quota(ctx, field, obj)
-				})
+			out.Values[i] = ec._Drive_quota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "itemCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -12392,7 +12310,7 @@ func (ec *executionContext) _DriveEdge(ctx context.Context, sel ast.SelectionSet
 
 var driveItemImplementors = []string{"DriveItem", "Node"}
 
-func (ec *executionContext) _DriveItem(ctx context.Context, sel ast.SelectionSet, obj *models.DriveItem) graphql.Marshaler {
+func (ec *executionContext) _DriveItem(ctx context.Context, sel ast.SelectionSet, obj *model.DriveItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, driveItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12402,17 +12320,15 @@ func (ec *executionContext) _DriveItem(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DriveItem")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "graphId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_graphId(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_graphId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._DriveItem_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12424,52 +12340,45 @@ func (ec *executionContext) _DriveItem(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "webUrl":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_webUrl(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_webUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "folder":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_folder(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_folder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "size":
 			out.Values[i] = ec._DriveItem_size(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mimeType":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_mimeType(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_mimeType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_createdAt(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "modifiedAt":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_modifiedAt(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_modifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_createdBy(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DriveItem_modifiedBy(ctx, field, obj)
-				})
+			out.Values[i] = ec._DriveItem_modifiedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "owner":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -12734,7 +12643,7 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 
 var integrationImplementors = []string{"Integration", "Node"}
 
-func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionSet, obj *models.Integration) graphql.Marshaler {
+func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionSet, obj *model.Integration) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12744,11 +12653,10 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Integration")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Integration_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Integration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._Integration_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12775,11 +12683,10 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastError":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Integration_lastError(ctx, field, obj)
-				})
+			out.Values[i] = ec._Integration_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastSyncAt":
 			out.Values[i] = ec._Integration_lastSyncAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -13161,7 +13068,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var permissionImplementors = []string{"Permission", "Node"}
 
-func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSet, obj *models.Permission) graphql.Marshaler {
+func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSet, obj *model.Permission) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, permissionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13171,23 +13078,20 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Permission")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Permission_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "graphId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_graphId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Permission_graphId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "roles":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_roles(ctx, field, obj)
-				})
+			out.Values[i] = ec._Permission_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "inherited":
 			out.Values[i] = ec._Permission_inherited(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13200,28 +13104,25 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 					return ec._Permission_inheritedFrom(ctx, field, obj)
 				})
 		case "link":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_link(ctx, field, obj)
-				})
+			out.Values[i] = ec._Permission_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "expiresAt":
 			out.Values[i] = ec._Permission_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "grantedTo":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_grantedTo(ctx, field, obj)
-				})
+			out.Values[i] = ec._Permission_grantedTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "grantedToIdentities":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_grantedToIdentities(ctx, field, obj)
-				})
+			out.Values[i] = ec._Permission_grantedToIdentities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "item":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -13718,7 +13619,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 var syncProgressImplementors = []string{"SyncProgress"}
 
-func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.SelectionSet, obj *events.Progress) graphql.Marshaler {
+func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.SelectionSet, obj *model.SyncProgress) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, syncProgressImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13728,78 +13629,75 @@ func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SyncProgress")
 		case "runId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SyncProgress_runId(ctx, field, obj)
-				})
+			out.Values[i] = ec._SyncProgress_runId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "integrationId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SyncProgress_integrationId(ctx, field, obj)
-				})
+			out.Values[i] = ec._SyncProgress_integrationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "phase":
 			out.Values[i] = ec._SyncProgress_phase(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "drivesDone":
 			out.Values[i] = ec._SyncProgress_drivesDone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "drivesTotal":
 			out.Values[i] = ec._SyncProgress_drivesTotal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "itemsSeen":
 			out.Values[i] = ec._SyncProgress_itemsSeen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sharedItems":
 			out.Values[i] = ec._SyncProgress_sharedItems(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "permissionsRead":
 			out.Values[i] = ec._SyncProgress_permissionsRead(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "requests":
 			out.Values[i] = ec._SyncProgress_requests(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "resourceUnits":
 			out.Values[i] = ec._SyncProgress_resourceUnits(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "throttledWaits":
 			out.Values[i] = ec._SyncProgress_throttledWaits(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "etaSeconds":
 			out.Values[i] = ec._SyncProgress_etaSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "done":
 			out.Values[i] = ec._SyncProgress_done(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "error":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SyncProgress_error(ctx, field, obj)
-				})
+			out.Values[i] = ec._SyncProgress_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13819,7 +13717,7 @@ func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.Selection
 
 var syncRunImplementors = []string{"SyncRun", "Node"}
 
-func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, obj *models.SyncRun) graphql.Marshaler {
+func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, obj *model.SyncRun) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, syncRunImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13829,11 +13727,10 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SyncRun")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SyncRun_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._SyncRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "integration":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -13911,11 +13808,10 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "error":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SyncRun_error(ctx, field, obj)
-				})
+			out.Values[i] = ec._SyncRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14017,7 +13913,7 @@ func (ec *executionContext) _SyncRunEdge(ctx context.Context, sel ast.SelectionS
 
 var userImplementors = []string{"User", "Node"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -14027,17 +13923,15 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "graphId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_graphId(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_graphId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14049,45 +13943,40 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mail":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_mail(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_mail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "userType":
 			out.Values[i] = ec._User_userType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "guest":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_guest(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_guest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "accountEnabled":
 			out.Values[i] = ec._User_accountEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "jobTitle":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_jobTitle(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_jobTitle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "department":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_department(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_department(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "licenses":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_licenses(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_licenses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "hasDrive":
 			out.Values[i] = ec._User_hasDrive(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -14613,7 +14502,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *models.AuditEvent) graphql.Marshaler {
+func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEvent!")
 		return graphql.Null
@@ -14691,7 +14580,7 @@ func (ec *executionContext) marshalNBulkPreviewItem2ᚖgithubᚗcomᚋovershare�
 	return ec._BulkPreviewItem(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDrive(ctx context.Context, sel ast.SelectionSet, v *models.Drive) graphql.Marshaler {
+func (ec *executionContext) marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx context.Context, sel ast.SelectionSet, v *model.Drive) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Drive!")
 		return graphql.Null
@@ -14731,7 +14620,7 @@ func (ec *executionContext) marshalNDriveEdge2ᚖgithubᚗcomᚋovershareᚋover
 	return ec._DriveEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveItem(ctx context.Context, sel ast.SelectionSet, v *models.DriveItem) graphql.Marshaler {
+func (ec *executionContext) marshalNDriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx context.Context, sel ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DriveItem!")
 		return graphql.Null
@@ -14962,11 +14851,11 @@ func (ec *executionContext) unmarshalNIntegrateInput2githubᚗcomᚋovershareᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Integration) graphql.Marshaler {
+func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Integration) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx, sel, v[i])
+		return ec.marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -14978,7 +14867,7 @@ func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋovershare�
 	return ret
 }
 
-func (ec *executionContext) marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *models.Integration) graphql.Marshaler {
+func (ec *executionContext) marshalNIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *model.Integration) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Integration!")
 		return graphql.Null
@@ -15074,11 +14963,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋovershareᚋovers
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Permission) graphql.Marshaler {
+func (ec *executionContext) marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Permission) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐPermission(ctx, sel, v[i])
+		return ec.marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermission(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -15090,7 +14979,7 @@ func (ec *executionContext) marshalNPermission2ᚕᚖgithubᚗcomᚋovershareᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐPermission(ctx context.Context, sel ast.SelectionSet, v *models.Permission) graphql.Marshaler {
+func (ec *executionContext) marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermission(ctx context.Context, sel ast.SelectionSet, v *model.Permission) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Permission!")
 		return graphql.Null
@@ -15308,7 +15197,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
-func (ec *executionContext) marshalNSyncProgress2ᚖgithubᚗcomᚋovershareᚋovershareᚋeventsᚐProgress(ctx context.Context, sel ast.SelectionSet, v *events.Progress) graphql.Marshaler {
+func (ec *executionContext) marshalNSyncProgress2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncProgress(ctx context.Context, sel ast.SelectionSet, v *model.SyncProgress) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SyncProgress!")
 		return graphql.Null
@@ -15316,7 +15205,7 @@ func (ec *executionContext) marshalNSyncProgress2ᚖgithubᚗcomᚋovershareᚋo
 	return ec._SyncProgress(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *models.SyncRun) graphql.Marshaler {
+func (ec *executionContext) marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SyncRun!")
 		return graphql.Null
@@ -15405,7 +15294,7 @@ func (ec *executionContext) unmarshalNUpdateIntegrationInput2githubᚗcomᚋover
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -15633,7 +15522,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalODrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDrive(ctx context.Context, sel ast.SelectionSet, v *models.Drive) graphql.Marshaler {
+func (ec *executionContext) marshalODrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx context.Context, sel ast.SelectionSet, v *model.Drive) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -15648,7 +15537,7 @@ func (ec *executionContext) unmarshalODriveFilter2ᚖgithubᚗcomᚋovershareᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveItem(ctx context.Context, sel ast.SelectionSet, v *models.DriveItem) graphql.Marshaler {
+func (ec *executionContext) marshalODriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx context.Context, sel ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -15767,7 +15656,7 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalOIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *models.Integration) graphql.Marshaler {
+func (ec *executionContext) marshalOIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *model.Integration) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -15893,7 +15782,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *models.SyncRun) graphql.Marshaler {
+func (ec *executionContext) marshalOSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx context.Context, sel ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -15918,7 +15807,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

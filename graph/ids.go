@@ -3,24 +3,24 @@ package graph
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/overshare/overshare/graph/model"
 )
 
-// Global IDs are opaque to clients: base64url("Type:part:part…"), where the parts are the row's
-// key — the integration id and the Graph id for synced rows, plus the item id for a permission
-// (inherited permissions repeat the ancestor's Graph id on every item). ':' and '%' inside a
-// part are percent-escaped, so Graph ids of any shape round-trip.
+// Global IDs are encoded by model.EncodeID (see there for their form) and decoded here.
 
-// Node types and the number of key parts each has.
+// Node types.
 const (
-	typeIntegration = "Integration"
-	typeUser        = "User"
-	typeDrive       = "Drive"
-	typeDriveItem   = "DriveItem"
-	typePermission  = "Permission"
-	typeSyncRun     = "SyncRun"
-	typeAuditEvent  = "AuditEvent"
+	typeIntegration = model.TypeIntegration
+	typeUser        = model.TypeUser
+	typeDrive       = model.TypeDrive
+	typeDriveItem   = model.TypeDriveItem
+	typePermission  = model.TypePermission
+	typeSyncRun     = model.TypeSyncRun
+	typeAuditEvent  = model.TypeAuditEvent
 )
 
+// idParts is the number of key parts of each node type.
 var idParts = map[string]int{
 	typeIntegration: 1,
 	typeUser:        2,
@@ -31,18 +31,9 @@ var idParts = map[string]int{
 	typeAuditEvent:  1,
 }
 
-var idEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
 var idUnescaper = strings.NewReplacer("%3A", ":", "%25", "%")
 
-func encodeID(typ string, parts ...string) string {
-	var b strings.Builder
-	b.WriteString(typ)
-	for _, p := range parts {
-		b.WriteByte(':')
-		b.WriteString(idEscaper.Replace(p))
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(b.String()))
-}
+func encodeID(typ string, parts ...string) string { return model.EncodeID(typ, parts...) }
 
 // decodeAnyID returns the type and key parts of a global ID.
 func decodeAnyID(id string) (string, []string, error) {

@@ -9,7 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/store"
 )
 
@@ -112,25 +112,25 @@ func (l *loader[K, V]) prime(values map[K]V, keys []K) {
 
 // loaders are the dataloaders of one request.
 type loaders struct {
-	items        *loader[store.RowKey, *models.DriveItem]
-	permissions  *loader[store.RowKey, []*models.Permission]
-	users        *loader[store.RowKey, *models.User]
-	drives       *loader[store.RowKey, *models.Drive]
-	ownerDrives  *loader[store.RowKey, *models.Drive]
+	items        *loader[store.RowKey, *model.DriveItem]
+	permissions  *loader[store.RowKey, []*model.Permission]
+	users        *loader[store.RowKey, *model.User]
+	drives       *loader[store.RowKey, *model.Drive]
+	ownerDrives  *loader[store.RowKey, *model.Drive]
 	driveStats   *loader[store.RowKey, store.DriveItemStats]
-	integrations *loader[string, *models.Integration]
+	integrations *loader[string, *model.Integration]
 }
 
 func newLoaders(ctx context.Context, st *store.Store) *loaders {
 	return &loaders{
-		items:       newLoader(ctx, st.ItemsByKey),
-		permissions: newLoader(ctx, st.PermissionsByItem),
-		users:       newLoader(ctx, st.UsersByKey),
-		drives:      newLoader(ctx, st.DrivesByKey),
-		ownerDrives: newLoader(ctx, st.DrivesByOwner),
+		items:       newLoader(ctx, apiLoad(st.ItemsByKey, toItem)),
+		permissions: newLoader(ctx, apiLoad(st.PermissionsByItem, apiPermissions)),
+		users:       newLoader(ctx, apiLoad(st.UsersByKey, toUser)),
+		drives:      newLoader(ctx, apiLoad(st.DrivesByKey, toDrive)),
+		ownerDrives: newLoader(ctx, apiLoad(st.DrivesByOwner, toDrive)),
 		driveStats:  newLoader(ctx, st.DriveItemStatsByDrive),
-		integrations: newLoader(ctx, func(ctx context.Context, ids []string) (map[string]*models.Integration, error) {
-			out := map[string]*models.Integration{}
+		integrations: newLoader(ctx, func(ctx context.Context, ids []string) (map[string]*model.Integration, error) {
+			out := map[string]*model.Integration{}
 			for _, id := range ids {
 				in, err := st.Integration(ctx, id)
 				if err != nil {
@@ -139,7 +139,7 @@ func newLoaders(ctx context.Context, st *store.Store) *loaders {
 					}
 					return nil, err
 				}
-				out[id] = in
+				out[id] = (*model.Integration)(in)
 			}
 			return out, nil
 		}),
@@ -189,15 +189,15 @@ func selected(ctx context.Context, path []string, types []string) bool {
 
 // prefetchItems loads, for a page of items, what the query selects below them: their
 // permissions, drives and drive owners, one statement each.
-func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, items []models.DriveItem, connType, edgeType string) error {
+func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, items []*model.DriveItem, connType, edgeType string) error {
 	l := r.loaders(ctx)
 	keys := make([]store.RowKey, len(items))
-	byKey := make(map[store.RowKey]*models.DriveItem, len(items))
+	byKey := make(map[store.RowKey]*model.DriveItem, len(items))
 	driveSet := map[store.RowKey]bool{}
 	var driveKeys []store.RowKey
 	for i := range items {
 		keys[i] = store.RowKey{IntegrationID: integrationID, ID: items[i].ID}
-		byKey[keys[i]] = &items[i]
+		byKey[keys[i]] = items[i]
 		dk := store.RowKey{IntegrationID: integrationID, ID: items[i].DriveID}
 		if !driveSet[dk] {
 			driveSet[dk] = true
@@ -212,14 +212,15 @@ func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, item
 		if err != nil {
 			return err
 		}
-		l.permissions.prime(perms, keys)
+		l.permissions.prime(apiMap(perms, apiPermissions), keys)
 	}
 	wantOwner := want("owner")
 	if wantOwner || want("drive") {
-		drives, err := r.store.DrivesByKey(ctx, driveKeys)
+		stored, err := r.store.DrivesByKey(ctx, driveKeys)
 		if err != nil {
 			return err
 		}
+		drives := apiMap(stored, toDrive)
 		l.drives.prime(drives, driveKeys)
 		if wantOwner {
 			return r.prefetchUsers(ctx, integrationID, drives)
@@ -228,10 +229,10 @@ func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, item
 	return nil
 }
 
-func (r *Resolver) prefetchUsers(ctx context.Context, integrationID string, drives map[store.RowKey]*models.Drive) error {
+func (r *Resolver) prefetchUsers(ctx context.Context, integrationID string, drives map[store.RowKey]*model.Drive) error {
 	seen := map[store.RowKey]bool{}
 	var userKeys []store.RowKey
-	owned := map[store.RowKey]*models.Drive{}
+	owned := map[store.RowKey]*model.Drive{}
 	for _, d := range drives {
 		if d == nil || d.OwnerUserID == "" {
 			continue
@@ -252,6 +253,6 @@ func (r *Resolver) prefetchUsers(ctx context.Context, integrationID string, driv
 	if err != nil {
 		return err
 	}
-	r.loaders(ctx).users.prime(users, userKeys)
+	r.loaders(ctx).users.prime(apiMap(users, toUser), userKeys)
 	return nil
 }

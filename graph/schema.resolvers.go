@@ -12,93 +12,28 @@ import (
 	"time"
 
 	"github.com/overshare/overshare/auth"
-	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/store"
 )
 
-func (r *auditEventResolver) ID(ctx context.Context, obj *models.AuditEvent) (string, error) {
-	return encodeID(typeAuditEvent, obj.ID), nil
-}
-
-func (r *auditEventResolver) ActorName(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.ActorName), nil
-}
-
-func (r *auditEventResolver) IntegrationID(ctx context.Context, obj *models.AuditEvent) (string, error) {
-	return encodeID(typeIntegration, obj.IntegrationID), nil
-}
-
-func (r *auditEventResolver) ItemGraphID(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.ItemID), nil
-}
-
-func (r *auditEventResolver) ItemName(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.ItemName), nil
-}
-
-func (r *auditEventResolver) ItemPath(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.ItemPath), nil
-}
-
-func (r *auditEventResolver) PermissionGraphID(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.PermissionID), nil
-}
-
-func (r *auditEventResolver) LinkType(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.LinkType), nil
-}
-
-func (r *auditEventResolver) LinkScope(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.LinkScope), nil
-}
-
-func (r *auditEventResolver) LinkWebURL(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.LinkWebURL), nil
-}
-
-func (r *auditEventResolver) GrantedTo(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.GrantedTo), nil
-}
-
-func (r *auditEventResolver) Message(ctx context.Context, obj *models.AuditEvent) (*string, error) {
-	return str(obj.Message), nil
-}
-
 func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error) {
 	return obj.Count(ctx)
 }
 
-func (r *driveResolver) ID(ctx context.Context, obj *models.Drive) (string, error) {
-	return encodeID(typeDrive, obj.IntegrationID, obj.ID), nil
-}
-
-func (r *driveResolver) GraphID(ctx context.Context, obj *models.Drive) (string, error) {
-	return obj.ID, nil
-}
-
-func (r *driveResolver) WebURL(ctx context.Context, obj *models.Drive) (*string, error) {
-	return str(obj.WebURL), nil
-}
-
-func (r *driveResolver) Owner(ctx context.Context, obj *models.Drive) (*models.User, error) {
+func (r *driveResolver) Owner(ctx context.Context, obj *model.Drive) (*model.User, error) {
 	if obj.OwnerUserID == "" {
 		return nil, nil
 	}
 	return r.loaders(ctx).users.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.OwnerUserID})
 }
 
-func (r *driveResolver) Quota(ctx context.Context, obj *models.Drive) (*model.Quota, error) {
-	return &model.Quota{Total: obj.QuotaTotal, Used: obj.QuotaUsed, Remaining: obj.QuotaRemaining, Deleted: obj.QuotaDeleted, State: obj.QuotaState}, nil
-}
-
-func (r *driveResolver) ItemCount(ctx context.Context, obj *models.Drive) (int, error) {
+func (r *driveResolver) ItemCount(ctx context.Context, obj *model.Drive) (int, error) {
 	st, err := r.loaders(ctx).driveStats.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
 	return st.Items, err
 }
 
-func (r *driveResolver) SharedItemCount(ctx context.Context, obj *models.Drive) (int, error) {
+func (r *driveResolver) SharedItemCount(ctx context.Context, obj *model.Drive) (int, error) {
 	st, err := r.loaders(ctx).driveStats.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
 	return st.SharedItems, err
 }
@@ -107,43 +42,7 @@ func (r *driveConnectionResolver) TotalCount(ctx context.Context, obj *model.Dri
 	return obj.Count(ctx)
 }
 
-func (r *driveItemResolver) ID(ctx context.Context, obj *models.DriveItem) (string, error) {
-	return encodeID(typeDriveItem, obj.IntegrationID, obj.ID), nil
-}
-
-func (r *driveItemResolver) GraphID(ctx context.Context, obj *models.DriveItem) (string, error) {
-	return obj.ID, nil
-}
-
-func (r *driveItemResolver) WebURL(ctx context.Context, obj *models.DriveItem) (*string, error) {
-	return str(obj.WebURL), nil
-}
-
-func (r *driveItemResolver) Folder(ctx context.Context, obj *models.DriveItem) (bool, error) {
-	return obj.IsFolder, nil
-}
-
-func (r *driveItemResolver) MimeType(ctx context.Context, obj *models.DriveItem) (*string, error) {
-	return str(obj.MimeType), nil
-}
-
-func (r *driveItemResolver) CreatedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error) {
-	return obj.CreatedDateTime, nil
-}
-
-func (r *driveItemResolver) ModifiedAt(ctx context.Context, obj *models.DriveItem) (*time.Time, error) {
-	return obj.LastModifiedDateTime, nil
-}
-
-func (r *driveItemResolver) CreatedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error) {
-	return identity(obj.CreatedByID, obj.CreatedByName, obj.CreatedByEmail, false, ""), nil
-}
-
-func (r *driveItemResolver) ModifiedBy(ctx context.Context, obj *models.DriveItem) (*model.Identity, error) {
-	return identity(obj.LastModifiedByID, obj.LastModifiedByName, obj.LastModifiedByEmail, false, ""), nil
-}
-
-func (r *driveItemResolver) Owner(ctx context.Context, obj *models.DriveItem) (*models.User, error) {
+func (r *driveItemResolver) Owner(ctx context.Context, obj *model.DriveItem) (*model.User, error) {
 	drive, err := r.loaders(ctx).drives.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.DriveID})
 	if err != nil || drive == nil || drive.OwnerUserID == "" {
 		return nil, err
@@ -151,7 +50,7 @@ func (r *driveItemResolver) Owner(ctx context.Context, obj *models.DriveItem) (*
 	return r.loaders(ctx).users.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: drive.OwnerUserID})
 }
 
-func (r *driveItemResolver) Drive(ctx context.Context, obj *models.DriveItem) (*models.Drive, error) {
+func (r *driveItemResolver) Drive(ctx context.Context, obj *model.DriveItem) (*model.Drive, error) {
 	drive, err := r.loaders(ctx).drives.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.DriveID})
 	if err == nil && drive == nil {
 		err = notFound("the drive of item %s is not synced yet", obj.ID)
@@ -159,7 +58,7 @@ func (r *driveItemResolver) Drive(ctx context.Context, obj *models.DriveItem) (*
 	return drive, err
 }
 
-func (r *driveItemResolver) SharedScope(ctx context.Context, obj *models.DriveItem) (*model.SharingScope, error) {
+func (r *driveItemResolver) SharedScope(ctx context.Context, obj *model.DriveItem) (*model.SharingScope, error) {
 	perms, err := r.loaders(ctx).permissions.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
 	if err != nil {
 		return nil, err
@@ -180,10 +79,10 @@ func (r *driveItemResolver) SharedScope(ctx context.Context, obj *models.DriveIt
 	return widest, nil
 }
 
-func (r *driveItemResolver) Permissions(ctx context.Context, obj *models.DriveItem) ([]*models.Permission, error) {
+func (r *driveItemResolver) Permissions(ctx context.Context, obj *model.DriveItem) ([]*model.Permission, error) {
 	perms, err := r.loaders(ctx).permissions.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ID})
 	if perms == nil && err == nil {
-		perms = []*models.Permission{}
+		perms = []*model.Permission{}
 	}
 	return perms, err
 }
@@ -192,15 +91,7 @@ func (r *driveItemConnectionResolver) TotalCount(ctx context.Context, obj *model
 	return obj.Count(ctx)
 }
 
-func (r *integrationResolver) ID(ctx context.Context, obj *models.Integration) (string, error) {
-	return encodeID(typeIntegration, obj.ID), nil
-}
-
-func (r *integrationResolver) LastError(ctx context.Context, obj *models.Integration) (*string, error) {
-	return str(obj.LastError), nil
-}
-
-func (r *integrationResolver) Counts(ctx context.Context, obj *models.Integration) (*model.IntegrationCounts, error) {
+func (r *integrationResolver) Counts(ctx context.Context, obj *model.Integration) (*model.IntegrationCounts, error) {
 	c, err := r.store.CountsForIntegration(ctx, obj.ID)
 	if err != nil {
 		return nil, err
@@ -208,15 +99,15 @@ func (r *integrationResolver) Counts(ctx context.Context, obj *models.Integratio
 	return &model.IntegrationCounts{Users: int(c.Users), Drives: int(c.Drives), Items: int(c.Items), SharedItems: int(c.SharedItems), Permissions: int(c.Permissions)}, nil
 }
 
-func (r *integrationResolver) CurrentRun(ctx context.Context, obj *models.Integration) (*models.SyncRun, error) {
+func (r *integrationResolver) CurrentRun(ctx context.Context, obj *model.Integration) (*model.SyncRun, error) {
 	runs, err := r.store.RunningSyncRuns(ctx, []string{obj.ID})
 	if err != nil {
 		return nil, err
 	}
-	return runs[obj.ID], nil
+	return (*model.SyncRun)(runs[obj.ID]), nil
 }
 
-func (r *mutationResolver) Integrate(ctx context.Context, input model.IntegrateInput) (*models.Integration, error) {
+func (r *mutationResolver) Integrate(ctx context.Context, input model.IntegrateInput) (*model.Integration, error) {
 	if r.creds == nil {
 		return nil, unavailable("checking credentials against Microsoft Graph")
 	}
@@ -244,10 +135,10 @@ func (r *mutationResolver) Integrate(ctx context.Context, input model.IntegrateI
 		return nil, err
 	}
 	r.startFirstSync(ctx, in.ID)
-	return r.store.Integration(ctx, in.ID)
+	return apiIntegration(r.store.Integration(ctx, in.ID))
 }
 
-func (r *mutationResolver) UpdateIntegration(ctx context.Context, input model.UpdateIntegrationInput) (*models.Integration, error) {
+func (r *mutationResolver) UpdateIntegration(ctx context.Context, input model.UpdateIntegrationInput) (*model.Integration, error) {
 	in, err := r.integration(ctx, input.ID)
 	if err != nil {
 		return nil, err
@@ -281,10 +172,10 @@ func (r *mutationResolver) UpdateIntegration(ctx context.Context, input model.Up
 	if err := r.store.UpdateIntegrationSettings(ctx, in.ID, name, interval); err != nil {
 		return nil, err
 	}
-	return r.store.Integration(ctx, in.ID)
+	return apiIntegration(r.store.Integration(ctx, in.ID))
 }
 
-func (r *mutationResolver) PauseIntegration(ctx context.Context, id string) (*models.Integration, error) {
+func (r *mutationResolver) PauseIntegration(ctx context.Context, id string) (*model.Integration, error) {
 	in, err := r.integration(ctx, id)
 	if err != nil {
 		return nil, err
@@ -292,10 +183,10 @@ func (r *mutationResolver) PauseIntegration(ctx context.Context, id string) (*mo
 	if err := r.store.SetIntegrationStatus(ctx, in.ID, models.IntegrationPaused, ""); err != nil {
 		return nil, err
 	}
-	return r.store.Integration(ctx, in.ID)
+	return apiIntegration(r.store.Integration(ctx, in.ID))
 }
 
-func (r *mutationResolver) ResumeIntegration(ctx context.Context, id string) (*models.Integration, error) {
+func (r *mutationResolver) ResumeIntegration(ctx context.Context, id string) (*model.Integration, error) {
 	in, err := r.integration(ctx, id)
 	if err != nil {
 		return nil, err
@@ -303,7 +194,7 @@ func (r *mutationResolver) ResumeIntegration(ctx context.Context, id string) (*m
 	if err := r.store.SetIntegrationStatus(ctx, in.ID, models.IntegrationActive, ""); err != nil {
 		return nil, err
 	}
-	return r.store.Integration(ctx, in.ID)
+	return apiIntegration(r.store.Integration(ctx, in.ID))
 }
 
 func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (bool, error) {
@@ -328,7 +219,7 @@ func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (bo
 	return true, nil
 }
 
-func (r *mutationResolver) StartSync(ctx context.Context, integrationID string, full *bool) (*models.SyncRun, error) {
+func (r *mutationResolver) StartSync(ctx context.Context, integrationID string, full *bool) (*model.SyncRun, error) {
 	in, err := r.integration(ctx, integrationID)
 	if err != nil {
 		return nil, err
@@ -343,10 +234,10 @@ func (r *mutationResolver) StartSync(ctx context.Context, integrationID string, 
 	if err != nil {
 		return nil, serviceError("start sync", err)
 	}
-	return r.store.SyncRun(ctx, runID)
+	return apiSyncRun(r.store.SyncRun(ctx, runID))
 }
 
-func (r *mutationResolver) CancelSync(ctx context.Context, runID string) (*models.SyncRun, error) {
+func (r *mutationResolver) CancelSync(ctx context.Context, runID string) (*model.SyncRun, error) {
 	parts, err := decodeID(runID, typeSyncRun)
 	if err != nil {
 		return nil, err
@@ -360,7 +251,7 @@ func (r *mutationResolver) CancelSync(ctx context.Context, runID string) (*model
 	if err := r.syncer.Cancel(ctx, parts[0]); err != nil {
 		return nil, serviceError("cancel sync", err)
 	}
-	return r.store.SyncRun(ctx, parts[0])
+	return apiSyncRun(r.store.SyncRun(ctx, parts[0]))
 }
 
 func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error) {
@@ -428,10 +319,10 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 	for i := range page.Rows {
 		it := &page.Rows[i]
 		perms := matching[it.ID]
-		prev := &model.BulkPreviewItem{Item: it, Permissions: make([]*models.Permission, len(perms))}
+		prev := &model.BulkPreviewItem{Item: (*model.DriveItem)(it), Permissions: make([]*model.Permission, len(perms))}
 		ip := ItemPermissions{ItemID: it.ID}
 		for j := range perms {
-			prev.Permissions[j] = &perms[j]
+			prev.Permissions[j] = (*model.Permission)(&perms[j])
 			ip.PermissionIDs = append(ip.PermissionIDs, perms[j].ID)
 		}
 		out.Permissions += len(perms)
@@ -466,7 +357,7 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 	return out, nil
 }
 
-func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*models.Permission, error) {
+func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.Permission, error) {
 	parts, err := decodeID(permissionID, typePermission)
 	if err != nil {
 		return nil, err
@@ -500,7 +391,7 @@ func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID s
 	if err != nil {
 		return nil, serviceError("set link expiration", err)
 	}
-	return updated, nil
+	return (*model.Permission)(updated), nil
 }
 
 func (r *overviewResolver) TopSharers(ctx context.Context, obj *model.Overview, first *int) ([]*model.Sharer, error) {
@@ -522,7 +413,7 @@ func (r *overviewResolver) TopSharers(ctx context.Context, obj *model.Overview, 
 	}
 	out := make([]*model.Sharer, len(rows))
 	for i, s := range rows {
-		sh := &model.Sharer{User: users[keys[i]], DisplayName: s.DriveName, SharedItems: s.SharedItems}
+		sh := &model.Sharer{User: toUser(users[keys[i]]), DisplayName: s.DriveName, SharedItems: s.SharedItems}
 		if sh.User != nil {
 			sh.DisplayName = sh.User.DisplayName
 		}
@@ -551,7 +442,7 @@ func (r *overviewResolver) DrivesNearQuota(ctx context.Context, obj *model.Overv
 	out := make([]*model.DriveQuotaAlert, len(drives))
 	for i := range drives {
 		d := &drives[i]
-		a := &model.DriveQuotaAlert{Drive: d, OwnerName: d.Name, State: d.QuotaState}
+		a := &model.DriveQuotaAlert{Drive: (*model.Drive)(d), OwnerName: d.Name, State: d.QuotaState}
 		if u := users[keys[i]]; u != nil {
 			a.OwnerName = u.DisplayName
 		}
@@ -563,56 +454,14 @@ func (r *overviewResolver) DrivesNearQuota(ctx context.Context, obj *model.Overv
 	return out, nil
 }
 
-func (r *permissionResolver) ID(ctx context.Context, obj *models.Permission) (string, error) {
-	return encodeID(typePermission, obj.IntegrationID, obj.ItemID, obj.ID), nil
-}
-
-func (r *permissionResolver) GraphID(ctx context.Context, obj *models.Permission) (string, error) {
-	return obj.ID, nil
-}
-
-func (r *permissionResolver) Roles(ctx context.Context, obj *models.Permission) ([]string, error) {
-	roles := []string{}
-	for _, r := range strings.Split(obj.Roles, ",") {
-		if r != "" {
-			roles = append(roles, r)
-		}
-	}
-	return roles, nil
-}
-
-func (r *permissionResolver) InheritedFrom(ctx context.Context, obj *models.Permission) (*models.DriveItem, error) {
+func (r *permissionResolver) InheritedFrom(ctx context.Context, obj *model.Permission) (*model.DriveItem, error) {
 	if obj.InheritedFromID == nil || *obj.InheritedFromID == "" {
 		return nil, nil
 	}
 	return r.loaders(ctx).items.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: *obj.InheritedFromID})
 }
 
-func (r *permissionResolver) Link(ctx context.Context, obj *models.Permission) (*model.SharingLink, error) {
-	if !obj.IsLink() {
-		return nil, nil
-	}
-	return &model.SharingLink{
-		Type: obj.LinkType, Scope: scopeEnum(obj.Scope()), WebURL: str(obj.LinkWebURL), ExpiresAt: obj.ExpiresAt,
-		HasPassword: obj.HasPassword, PreventsDownload: obj.LinkPreventsDownload,
-	}, nil
-}
-
-func (r *permissionResolver) GrantedTo(ctx context.Context, obj *models.Permission) (*model.Identity, error) {
-	return identity(obj.GrantedToID, obj.GrantedToDisplayName, obj.GrantedToEmail, obj.GrantedToExternal, obj.GrantedToKind), nil
-}
-
-func (r *permissionResolver) GrantedToIdentities(ctx context.Context, obj *models.Permission) ([]*model.Identity, error) {
-	out := make([]*model.Identity, 0, len(obj.GrantedToIdentities))
-	for _, id := range obj.GrantedToIdentities {
-		if v := identity(id.ID, id.DisplayName, id.Email, id.External, models.GranteeUser); v != nil {
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
-
-func (r *permissionResolver) Item(ctx context.Context, obj *models.Permission) (*models.DriveItem, error) {
+func (r *permissionResolver) Item(ctx context.Context, obj *model.Permission) (*model.DriveItem, error) {
 	it, err := r.loaders(ctx).items.load(ctx, store.RowKey{IntegrationID: obj.IntegrationID, ID: obj.ItemID})
 	if err == nil && it == nil {
 		err = notFound("the item of permission %s is gone", obj.ID)
@@ -657,28 +506,28 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	case typeDriveItem:
 		node, err = nilIfMissing(l.items.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
 	case typePermission:
-		node, err = nilIfMissing(r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: parts[0], ItemID: parts[1], ID: parts[2]}))
+		node, err = nilIfMissing(apiPermission(r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: parts[0], ItemID: parts[1], ID: parts[2]})))
 	case typeSyncRun:
-		node, err = nilIfMissing(r.store.SyncRun(ctx, parts[0]))
+		node, err = nilIfMissing(apiSyncRun(r.store.SyncRun(ctx, parts[0])))
 	case typeAuditEvent:
-		node, err = nilIfMissing(r.store.AuditEventByID(ctx, parts[0]))
+		node, err = nilIfMissing(apiAuditEvent(r.store.AuditEventByID(ctx, parts[0])))
 	}
 	return node, err
 }
 
-func (r *queryResolver) Integrations(ctx context.Context) ([]*models.Integration, error) {
+func (r *queryResolver) Integrations(ctx context.Context) ([]*model.Integration, error) {
 	list, err := r.store.Integrations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*models.Integration, len(list))
+	out := make([]*model.Integration, len(list))
 	for i := range list {
-		out[i] = &list[i]
+		out[i] = (*model.Integration)(&list[i])
 	}
 	return out, nil
 }
 
-func (r *queryResolver) Integration(ctx context.Context, id string) (*models.Integration, error) {
+func (r *queryResolver) Integration(ctx context.Context, id string) (*model.Integration, error) {
 	in, err := r.integration(ctx, id)
 	var ae *apiError
 	if isNotFound(err) || (errors.As(err, &ae) && ae.code == CodeNotFound) {
@@ -733,7 +582,7 @@ func (r *queryResolver) Users(ctx context.Context, integrationID string, filter 
 		Count: func(ctx context.Context) (int, error) { return r.store.CountUsers(ctx, in.ID, f) }}
 	keys := make([]store.RowKey, len(page.Rows))
 	for i := range page.Rows {
-		out.Edges[i] = &model.UserEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+		out.Edges[i] = &model.UserEdge{Cursor: page.Cursors[i], Node: (*model.User)(&page.Rows[i])}
 		keys[i] = store.RowKey{IntegrationID: in.ID, ID: page.Rows[i].ID}
 	}
 	if selected(ctx, []string{"edges", "node", "drive"}, []string{"UserConnection", "UserEdge", "User"}) {
@@ -741,7 +590,7 @@ func (r *queryResolver) Users(ctx context.Context, integrationID string, filter 
 		if err != nil {
 			return nil, err
 		}
-		r.loaders(ctx).ownerDrives.prime(drives, keys)
+		r.loaders(ctx).ownerDrives.prime(apiMap(drives, toDrive), keys)
 	}
 	return out, nil
 }
@@ -771,11 +620,12 @@ func (r *queryResolver) Drives(ctx context.Context, integrationID string, filter
 	out := &model.DriveConnection{PageInfo: pageInfo(page), Edges: make([]*model.DriveEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountDrives(ctx, in.ID, f) }}
 	keys := make([]store.RowKey, len(page.Rows))
-	byKey := make(map[store.RowKey]*models.Drive, len(page.Rows))
+	byKey := make(map[store.RowKey]*model.Drive, len(page.Rows))
 	for i := range page.Rows {
-		out.Edges[i] = &model.DriveEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
-		keys[i] = store.RowKey{IntegrationID: in.ID, ID: page.Rows[i].ID}
-		byKey[keys[i]] = &page.Rows[i]
+		d := (*model.Drive)(&page.Rows[i])
+		out.Edges[i] = &model.DriveEdge{Cursor: page.Cursors[i], Node: d}
+		keys[i] = store.RowKey{IntegrationID: in.ID, ID: d.ID}
+		byKey[keys[i]] = d
 	}
 	types := []string{"DriveConnection", "DriveEdge", "Drive"}
 	if selected(ctx, []string{"edges", "node", "owner"}, types) {
@@ -812,10 +662,12 @@ func (r *queryResolver) DriveItems(ctx context.Context, integrationID string, fi
 	}
 	out := &model.DriveItemConnection{PageInfo: pageInfo(page), Edges: make([]*model.DriveItemEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountDriveItems(ctx, in.ID, f) }}
+	items := make([]*model.DriveItem, len(page.Rows))
 	for i := range page.Rows {
-		out.Edges[i] = &model.DriveItemEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+		items[i] = (*model.DriveItem)(&page.Rows[i])
+		out.Edges[i] = &model.DriveItemEdge{Cursor: page.Cursors[i], Node: items[i]}
 	}
-	if err := r.prefetchItems(ctx, in.ID, page.Rows, "DriveItemConnection", "DriveItemEdge"); err != nil {
+	if err := r.prefetchItems(ctx, in.ID, items, "DriveItemConnection", "DriveItemEdge"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -837,7 +689,7 @@ func (r *queryResolver) SyncRuns(ctx context.Context, integrationID string, firs
 	out := &model.SyncRunConnection{PageInfo: pageInfo(page), Edges: make([]*model.SyncRunEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountSyncRuns(ctx, in.ID) }}
 	for i := range page.Rows {
-		out.Edges[i] = &model.SyncRunEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+		out.Edges[i] = &model.SyncRunEdge{Cursor: page.Cursors[i], Node: (*model.SyncRun)(&page.Rows[i])}
 	}
 	return out, nil
 }
@@ -880,18 +732,18 @@ func (r *queryResolver) AuditEvents(ctx context.Context, integrationID *string, 
 	out := &model.AuditEventConnection{PageInfo: pageInfo(page), Edges: make([]*model.AuditEventEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountAuditEvents(ctx, f) }}
 	for i := range page.Rows {
-		out.Edges[i] = &model.AuditEventEdge{Cursor: page.Cursors[i], Node: &page.Rows[i]}
+		out.Edges[i] = &model.AuditEventEdge{Cursor: page.Cursors[i], Node: (*model.AuditEvent)(&page.Rows[i])}
 	}
 	return out, nil
 }
 
-func (r *subscriptionResolver) SyncProgress(ctx context.Context, integrationID string) (<-chan *events.Progress, error) {
+func (r *subscriptionResolver) SyncProgress(ctx context.Context, integrationID string) (<-chan *model.SyncProgress, error) {
 	in, err := r.integration(ctx, integrationID)
 	if err != nil {
 		return nil, err
 	}
 	progress, stop := r.bus.Subscribe(in.ID)
-	out := make(chan *events.Progress)
+	out := make(chan *model.SyncProgress)
 	go func() {
 		defer close(out)
 		defer stop()
@@ -904,7 +756,7 @@ func (r *subscriptionResolver) SyncProgress(ctx context.Context, integrationID s
 					return
 				}
 				select {
-				case out <- &p:
+				case out <- (*model.SyncProgress)(&p):
 				case <-ctx.Done():
 					return
 				}
@@ -918,23 +770,7 @@ func (r *subscriptionResolver) SyncProgress(ctx context.Context, integrationID s
 	return out, nil
 }
 
-func (r *syncProgressResolver) RunID(ctx context.Context, obj *events.Progress) (string, error) {
-	return encodeID(typeSyncRun, obj.RunID), nil
-}
-
-func (r *syncProgressResolver) IntegrationID(ctx context.Context, obj *events.Progress) (string, error) {
-	return encodeID(typeIntegration, obj.IntegrationID), nil
-}
-
-func (r *syncProgressResolver) Error(ctx context.Context, obj *events.Progress) (*string, error) {
-	return str(obj.Error), nil
-}
-
-func (r *syncRunResolver) ID(ctx context.Context, obj *models.SyncRun) (string, error) {
-	return encodeID(typeSyncRun, obj.ID), nil
-}
-
-func (r *syncRunResolver) Integration(ctx context.Context, obj *models.SyncRun) (*models.Integration, error) {
+func (r *syncRunResolver) Integration(ctx context.Context, obj *model.SyncRun) (*model.Integration, error) {
 	in, err := r.loaders(ctx).integrations.load(ctx, obj.IntegrationID)
 	if err == nil && in == nil {
 		err = notFound("the integration of run %s is gone", obj.ID)
@@ -942,47 +778,11 @@ func (r *syncRunResolver) Integration(ctx context.Context, obj *models.SyncRun) 
 	return in, err
 }
 
-func (r *syncRunResolver) Error(ctx context.Context, obj *models.SyncRun) (*string, error) {
-	return str(obj.Error), nil
-}
-
 func (r *syncRunConnectionResolver) TotalCount(ctx context.Context, obj *model.SyncRunConnection) (int, error) {
 	return obj.Count(ctx)
 }
 
-func (r *userResolver) ID(ctx context.Context, obj *models.User) (string, error) {
-	return encodeID(typeUser, obj.IntegrationID, obj.ID), nil
-}
-
-func (r *userResolver) GraphID(ctx context.Context, obj *models.User) (string, error) {
-	return obj.ID, nil
-}
-
-func (r *userResolver) Mail(ctx context.Context, obj *models.User) (*string, error) {
-	return str(obj.Mail), nil
-}
-
-func (r *userResolver) Guest(ctx context.Context, obj *models.User) (bool, error) {
-	return obj.IsGuest(), nil
-}
-
-func (r *userResolver) JobTitle(ctx context.Context, obj *models.User) (*string, error) {
-	return str(obj.JobTitle), nil
-}
-
-func (r *userResolver) Department(ctx context.Context, obj *models.User) (*string, error) {
-	return str(obj.Department), nil
-}
-
-func (r *userResolver) Licenses(ctx context.Context, obj *models.User) ([]*model.License, error) {
-	out := make([]*model.License, len(obj.LicenseSkuIDs))
-	for i, sku := range obj.LicenseSkuIDs {
-		out[i] = &model.License{SkuID: sku}
-	}
-	return out, nil
-}
-
-func (r *userResolver) Drive(ctx context.Context, obj *models.User) (*models.Drive, error) {
+func (r *userResolver) Drive(ctx context.Context, obj *model.User) (*model.Drive, error) {
 	if obj.HasDrive != nil && !*obj.HasDrive {
 		return nil, nil
 	}
@@ -992,8 +792,6 @@ func (r *userResolver) Drive(ctx context.Context, obj *models.User) (*models.Dri
 func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *model.UserConnection) (int, error) {
 	return obj.Count(ctx)
 }
-
-func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
 func (r *Resolver) AuditEventConnection() AuditEventConnectionResolver {
 	return &auditEventConnectionResolver{r}
@@ -1021,8 +819,6 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
-func (r *Resolver) SyncProgress() SyncProgressResolver { return &syncProgressResolver{r} }
-
 func (r *Resolver) SyncRun() SyncRunResolver { return &syncRunResolver{r} }
 
 func (r *Resolver) SyncRunConnection() SyncRunConnectionResolver {
@@ -1034,7 +830,6 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) UserConnection() UserConnectionResolver { return &userConnectionResolver{r} }
 
 type (
-	auditEventResolver           struct{ *Resolver }
 	auditEventConnectionResolver struct{ *Resolver }
 	driveResolver                struct{ *Resolver }
 	driveConnectionResolver      struct{ *Resolver }
@@ -1046,7 +841,6 @@ type (
 	permissionResolver           struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	subscriptionResolver         struct{ *Resolver }
-	syncProgressResolver         struct{ *Resolver }
 	syncRunResolver              struct{ *Resolver }
 	syncRunConnectionResolver    struct{ *Resolver }
 	userResolver                 struct{ *Resolver }

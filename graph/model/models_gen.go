@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"github.com/overshare/overshare/auth"
-	"github.com/overshare/overshare/models"
 )
 
 type AuditEventEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *models.AuditEvent `json:"node"`
+	Cursor string      `json:"cursor"`
+	Node   *AuditEvent `json:"node"`
 }
 
 type AuditEventFilter struct {
@@ -25,13 +24,13 @@ type AuditEventFilter struct {
 }
 
 type BulkPreviewItem struct {
-	Item        *models.DriveItem    `json:"item"`
-	Permissions []*models.Permission `json:"permissions"`
+	Item        *DriveItem    `json:"item"`
+	Permissions []*Permission `json:"permissions"`
 }
 
 type DriveEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *models.Drive `json:"node"`
+	Cursor string `json:"cursor"`
+	Node   *Drive `json:"node"`
 }
 
 type DriveFilter struct {
@@ -40,8 +39,8 @@ type DriveFilter struct {
 }
 
 type DriveItemEdge struct {
-	Cursor string            `json:"cursor"`
-	Node   *models.DriveItem `json:"node"`
+	Cursor string     `json:"cursor"`
+	Node   *DriveItem `json:"node"`
 }
 
 type DriveItemFilter struct {
@@ -67,10 +66,10 @@ type DriveItemOrder struct {
 }
 
 type DriveQuotaAlert struct {
-	Drive        *models.Drive `json:"drive,omitempty"`
-	OwnerName    string        `json:"ownerName"`
-	UsedFraction float64       `json:"usedFraction"`
-	State        string        `json:"state"`
+	Drive        *Drive  `json:"drive,omitempty"`
+	OwnerName    string  `json:"ownerName"`
+	UsedFraction float64 `json:"usedFraction"`
+	State        string  `json:"state"`
 }
 
 type FailedPermission struct {
@@ -131,9 +130,9 @@ type ScopeCount struct {
 }
 
 type Sharer struct {
-	User        *models.User `json:"user,omitempty"`
-	DisplayName string       `json:"displayName"`
-	SharedItems int          `json:"sharedItems"`
+	User        *User  `json:"user,omitempty"`
+	DisplayName string `json:"displayName"`
+	SharedItems int    `json:"sharedItems"`
 }
 
 type SharingLink struct {
@@ -175,8 +174,8 @@ type Subscription struct {
 }
 
 type SyncRunEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *models.SyncRun `json:"node"`
+	Cursor string   `json:"cursor"`
+	Node   *SyncRun `json:"node"`
 }
 
 type UpdateIntegrationInput struct {
@@ -188,8 +187,8 @@ type UpdateIntegrationInput struct {
 }
 
 type UserEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *models.User `json:"node"`
+	Cursor string `json:"cursor"`
+	Node   *User  `json:"node"`
 }
 
 type UserFilter struct {

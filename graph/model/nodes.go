@@ -1,0 +1,152 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/overshare/overshare/events"
+	"github.com/overshare/overshare/models"
+)
+
+// The stored rows as the API shows them. Each is a defined type over its row type in package
+// models (a pointer converts either way for free), so that gqlgen.yml binds every field that
+// needs no lookup to a struct field or to a method without a context: gqlgen reads those in
+// place, where a resolver costs its bookkeeping, and a goroutine, per field and row. Fields that
+// load something (an item's permissions, a drive's owner, counts) stay resolvers.
+type (
+	DriveItem    models.DriveItem
+	Permission   models.Permission
+	Drive        models.Drive
+	User         models.User
+	Integration  models.Integration
+	SyncRun      models.SyncRun
+	AuditEvent   models.AuditEvent
+	SyncProgress events.Progress
+)
+
+// orNull returns nil for "", so that empty stored text reads as null.
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+var scopeToEnum = map[string]SharingScope{
+	models.LinkScopeAnonymous:    SharingScopeAnonymous,
+	models.LinkScopeOrganization: SharingScopeOrganization,
+	models.LinkScopeUsers:        SharingScopeUsers,
+}
+
+// ScopeOf returns the enum of a stored link scope, nil for none or an unknown one.
+func ScopeOf(s string) *SharingScope {
+	if e, ok := scopeToEnum[s]; ok {
+		return &e
+	}
+	return nil
+}
+
+// NewIdentity returns the identity, or nil when nothing names anyone.
+func NewIdentity(id, name, email string, external bool, kind string) *Identity {
+	if id == "" && name == "" && email == "" {
+		return nil
+	}
+	return &Identity{ID: orNull(id), DisplayName: orNull(name), Email: orNull(email), External: external, Kind: orNull(kind)}
+}
+
+func (i *DriveItem) GlobalID() string        { return EncodeID(TypeDriveItem, i.IntegrationID, i.ID) }
+func (i *DriveItem) WebURLOrNull() *string   { return orNull(i.WebURL) }
+func (i *DriveItem) MimeTypeOrNull() *string { return orNull(i.MimeType) }
+func (i *DriveItem) CreatedBy() *Identity {
+	return NewIdentity(i.CreatedByID, i.CreatedByName, i.CreatedByEmail, false, "")
+}
+func (i *DriveItem) ModifiedBy() *Identity {
+	return NewIdentity(i.LastModifiedByID, i.LastModifiedByName, i.LastModifiedByEmail, false, "")
+}
+
+// Scope returns the link scope, or "" for a grant without a link.
+func (p *Permission) Scope() string { return (*models.Permission)(p).Scope() }
+
+func (p *Permission) GlobalID() string {
+	return EncodeID(TypePermission, p.IntegrationID, p.ItemID, p.ID)
+}
+
+// RoleList splits the stored comma-separated roles.
+func (p *Permission) RoleList() []string {
+	roles := []string{}
+	for _, r := range strings.Split(p.Roles, ",") {
+		if r != "" {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
+
+// Link is the sharing link, nil for a grant without one.
+func (p *Permission) Link() *SharingLink {
+	if p.LinkScope == nil {
+		return nil
+	}
+	return &SharingLink{
+		Type: p.LinkType, Scope: ScopeOf(*p.LinkScope), WebURL: orNull(p.LinkWebURL), ExpiresAt: p.ExpiresAt,
+		HasPassword: p.HasPassword, PreventsDownload: p.LinkPreventsDownload,
+	}
+}
+
+func (p *Permission) GrantedTo() *Identity {
+	return NewIdentity(p.GrantedToID, p.GrantedToDisplayName, p.GrantedToEmail, p.GrantedToExternal, p.GrantedToKind)
+}
+
+// GrantedToIdentityList lists the people a specific-people link was given to.
+func (p *Permission) GrantedToIdentityList() []*Identity {
+	out := make([]*Identity, 0, len(p.GrantedToIdentities))
+	for _, id := range p.GrantedToIdentities {
+		if v := NewIdentity(id.ID, id.DisplayName, id.Email, id.External, models.GranteeUser); v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (d *Drive) GlobalID() string      { return EncodeID(TypeDrive, d.IntegrationID, d.ID) }
+func (d *Drive) WebURLOrNull() *string { return orNull(d.WebURL) }
+func (d *Drive) Quota() *Quota {
+	return &Quota{Total: d.QuotaTotal, Used: d.QuotaUsed, Remaining: d.QuotaRemaining, Deleted: d.QuotaDeleted, State: d.QuotaState}
+}
+
+func (u *User) GlobalID() string          { return EncodeID(TypeUser, u.IntegrationID, u.ID) }
+func (u *User) MailOrNull() *string       { return orNull(u.Mail) }
+func (u *User) Guest() bool               { return u.UserType == models.UserTypeGuest }
+func (u *User) JobTitleOrNull() *string   { return orNull(u.JobTitle) }
+func (u *User) DepartmentOrNull() *string { return orNull(u.Department) }
+func (u *User) Licenses() []*License {
+	out := make([]*License, len(u.LicenseSkuIDs))
+	for i, sku := range u.LicenseSkuIDs {
+		out[i] = &License{SkuID: sku}
+	}
+	return out
+}
+
+func (i *Integration) GlobalID() string         { return EncodeID(TypeIntegration, i.ID) }
+func (i *Integration) LastErrorOrNull() *string { return orNull(i.LastError) }
+
+func (r *SyncRun) GlobalID() string     { return EncodeID(TypeSyncRun, r.ID) }
+func (r *SyncRun) ErrorOrNull() *string { return orNull(r.Error) }
+
+func (e *AuditEvent) GlobalID() string            { return EncodeID(TypeAuditEvent, e.ID) }
+func (e *AuditEvent) IntegrationGlobalID() string { return EncodeID(TypeIntegration, e.IntegrationID) }
+func (e *AuditEvent) ActorNameOrNull() *string    { return orNull(e.ActorName) }
+func (e *AuditEvent) ItemIDOrNull() *string       { return orNull(e.ItemID) }
+func (e *AuditEvent) ItemNameOrNull() *string     { return orNull(e.ItemName) }
+func (e *AuditEvent) ItemPathOrNull() *string     { return orNull(e.ItemPath) }
+func (e *AuditEvent) PermissionIDOrNull() *string { return orNull(e.PermissionID) }
+func (e *AuditEvent) LinkTypeOrNull() *string     { return orNull(e.LinkType) }
+func (e *AuditEvent) LinkScopeOrNull() *string    { return orNull(e.LinkScope) }
+func (e *AuditEvent) LinkWebURLOrNull() *string   { return orNull(e.LinkWebURL) }
+func (e *AuditEvent) GrantedToOrNull() *string    { return orNull(e.GrantedTo) }
+func (e *AuditEvent) MessageOrNull() *string      { return orNull(e.Message) }
+
+func (p *SyncProgress) RunGlobalID() string { return EncodeID(TypeSyncRun, p.RunID) }
+func (p *SyncProgress) IntegrationGlobalID() string {
+	return EncodeID(TypeIntegration, p.IntegrationID)
+}
+func (p *SyncProgress) ErrorOrNull() *string { return orNull(p.Error) }
