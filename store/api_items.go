@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -206,10 +207,9 @@ func (s *Store) ListDriveItems(ctx context.Context, integrationID string, f Item
 		w.add(cond, args...)
 	}
 	limit := page.limit()
-	var rows []models.DriveItem
-	err = s.db.WithContext(ctx).Table("drive_items AS i").Select("i.*").
-		Where(w.sql(), w.args...).Order(key.orderBy()).Limit(limit + 1).Find(&rows).Error
-	if err != nil {
+	rows := make([]models.DriveItem, 0, limit+1)
+	query := "SELECT " + itemColumns + " FROM drive_items i WHERE " + w.sql() + " ORDER BY " + key.orderBy() + " LIMIT " + strconv.Itoa(limit+1)
+	if err := s.queryRows(ctx, query, w.args, scanItems(&rows)); err != nil {
 		return Page[models.DriveItem]{}, fmt.Errorf("list drive items: %w", err)
 	}
 	return finishPage(rows, limit, func(it *models.DriveItem) string { return key.encode(o.value(it), it.ID) }), nil
@@ -222,7 +222,8 @@ func (s *Store) CountDriveItems(ctx context.Context, integrationID string, f Ite
 		return 0, err
 	}
 	var n int64
-	if err := s.db.WithContext(ctx).Table("drive_items AS i").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+	err = s.queryRows(ctx, "SELECT count(*) FROM drive_items i WHERE "+w.sql(), w.args, func(r rows) error { return r.Scan(&n) })
+	if err != nil {
 		return 0, fmt.Errorf("count drive items: %w", err)
 	}
 	return int(n), nil
@@ -233,8 +234,11 @@ func (s *Store) ItemsByKey(ctx context.Context, keys []RowKey) (map[RowKey]*mode
 	out := make(map[RowKey]*models.DriveItem, len(keys))
 	for integrationID, ids := range groupKeys(keys) {
 		for _, part := range chunks(ids, loadChunk) {
-			var rows []models.DriveItem
-			if err := s.db.WithContext(ctx).Where("integration_id = ? AND id IN ?", integrationID, part).Find(&rows).Error; err != nil {
+			in, args := s.inList("i.id", part)
+			rows := make([]models.DriveItem, 0, len(part))
+			err := s.queryRows(ctx, "SELECT "+itemColumns+" FROM drive_items i WHERE i.integration_id = ? AND "+in,
+				append([]any{integrationID}, args...), scanItems(&rows))
+			if err != nil {
 				return nil, fmt.Errorf("load drive items: %w", err)
 			}
 			for i := range rows {
@@ -251,9 +255,10 @@ func (s *Store) PermissionsByItem(ctx context.Context, items []RowKey) (map[RowK
 	out := make(map[RowKey][]*models.Permission, len(items))
 	for integrationID, ids := range groupKeys(items) {
 		for _, part := range chunks(ids, loadChunk) {
-			var rows []models.Permission
-			err := s.db.WithContext(ctx).Where("integration_id = ? AND item_id IN ?", integrationID, part).
-				Order("item_id, inherited, id").Find(&rows).Error
+			in, args := s.inList("p.item_id", part)
+			rows := make([]models.Permission, 0, 2*len(part))
+			err := s.queryRows(ctx, "SELECT "+permissionColumns+" FROM permissions p WHERE p.integration_id = ? AND "+in+
+				" ORDER BY p.item_id, p.inherited, p.id", append([]any{integrationID}, args...), scanPermissions(&rows))
 			if err != nil {
 				return nil, fmt.Errorf("load permissions: %w", err)
 			}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -323,6 +324,73 @@ func TestAPIOverviewAndLoaders(t *testing.T) {
 		}
 		if got, want := stats[store.RowKey{"it1", "b!drive000"}].SharedItems, len(d.Match(store.ItemFilter{SharedOnly: true, DriveID: "b!drive000"})); got != want {
 			t.Errorf("shared items of drive = %d, want %d", got, want)
+		}
+	})
+}
+
+// The API's reads scan named columns themselves (PostgreSQL through pgx, SQLite through
+// database/sql); every field must come back as gorm, which the sync writes through, reads it.
+func TestAPIReadsMatchGorm(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		seeded(t, st)
+		page, err := st.ListDriveItems(ctx, "it1", store.ItemFilter{}, store.ItemOrder{Field: store.ItemOrderName}, store.PageRequest{First: store.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []models.DriveItem
+		if err := st.Gorm().Where("integration_id = ? AND is_root = false", "it1").Find(&items).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Rows) != len(items) || len(items) == 0 {
+			t.Fatalf("listed %d items, gorm reads %d", len(page.Rows), len(items))
+		}
+		byID := map[string]models.DriveItem{}
+		var keys []store.RowKey
+		for _, it := range items {
+			byID[it.ID] = it
+			keys = append(keys, store.RowKey{IntegrationID: "it1", ID: it.ID})
+		}
+		for _, it := range page.Rows {
+			if !reflect.DeepEqual(it, byID[it.ID]) {
+				t.Errorf("listed item\n%+v\ngorm reads\n%+v", it, byID[it.ID])
+			}
+		}
+		loaded, err := st.ItemsByKey(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if it := loaded[k]; it == nil || !reflect.DeepEqual(*it, byID[k.ID]) {
+				t.Errorf("item loaded by key\n%+v\ngorm reads\n%+v", it, byID[k.ID])
+			}
+		}
+
+		perms, err := st.PermissionsByItem(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []models.Permission
+		if err := st.Gorm().Where("integration_id = ?", "it1").Order("item_id, inherited, id").Find(&want).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got []models.Permission
+		for _, k := range keys {
+			for _, p := range perms[k] {
+				got = append(got, *p)
+			}
+		}
+		sort.SliceStable(got, func(i, j int) bool { return got[i].ItemID < got[j].ItemID })
+		// Roots are not among the keys; their permissions are not expected.
+		want = slices.DeleteFunc(want, func(p models.Permission) bool { _, ok := byID[p.ItemID]; return !ok })
+		if len(got) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("permissions by item differ from gorm's reading (%d and %d rows)", len(got), len(want))
+			for i := range min(len(got), len(want)) {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("first difference:\n%+v\n%+v", got[i], want[i])
+					break
+				}
+			}
 		}
 	})
 }
