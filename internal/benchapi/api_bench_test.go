@@ -16,9 +16,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +59,12 @@ const query = `query($in: ID!, $after: String) {
 
 // BenchmarkDriveItemsAnonymous prints p50/p99 latency and requests/s of the query above, with
 // and without totalCount, each for a fixed number of requests spread over 32 clients that page
-// through the whole list and start again.
+// through the whole list and start again, and the process's CPU time per request (server and
+// clients: they share the process).
+//
+// BENCH_API_CPUPROFILE=prefix writes a CPU profile of each 32-client run to
+// prefix-<variant>.prof; samples carry the label side=server or side=client, so that
+// `go tool pprof -tagfocus side=server` shows the server alone.
 func BenchmarkDriveItemsAnonymous(b *testing.B) {
 	st := openSeeded(b)
 	base, token := startServer(b, st)
@@ -71,12 +78,17 @@ func BenchmarkDriveItemsAnonymous(b *testing.B) {
 			q := fmt.Sprintf(query, v.count)
 			for b.Loop() {
 				load(b, base, token, q, 32, 64) // warm caches and connections
+				stop := startProfile(b, v.name)
+				cpu0 := cpuTime()
 				r := load(b, base, token, q, 32, requests)
-				fmt.Printf("driveItems(sharedScope:[ANONYMOUS], first:100) %-12s 32 clients, %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s\n",
-					v.name, requests, ms(r.p50), ms(r.p99), ms(r.max), r.rps)
+				cpu := (cpuTime() - cpu0) / time.Duration(requests)
+				stop()
+				fmt.Printf("driveItems(sharedScope:[ANONYMOUS], first:100) %-12s 32 clients, %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s, process CPU %.2f ms/request\n",
+					v.name, requests, ms(r.p50), ms(r.p99), ms(r.max), r.rps, ms(cpu))
 				b.ReportMetric(ms(r.p50), "p50-ms")
 				b.ReportMetric(ms(r.p99), "p99-ms")
 				b.ReportMetric(r.rps, "req/s")
+				b.ReportMetric(ms(cpu), "cpu-ms/req")
 				// One client alone: the time one request takes when nothing waits in front of
 				// it. With 32 clients that never pause, p50 is about 32 / (requests/s), so the
 				// 25 ms target needs ~1,300 requests/s, i.e. under 1.5 ms of work per request
@@ -91,6 +103,36 @@ func BenchmarkDriveItemsAnonymous(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// cpuTime is the CPU time (user and system) the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startProfile starts a CPU profile when BENCH_API_CPUPROFILE is set, and returns its stop.
+func startProfile(b *testing.B, variant string) func() {
+	prefix := os.Getenv("BENCH_API_CPUPROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "-" + variant + ".prof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
 
 type result struct {
 	p50, p99, max time.Duration
@@ -111,7 +153,7 @@ func load(b *testing.B, base, token, q string, c, n int) result {
 	start := time.Now()
 	for range c {
 		wg.Add(1)
-		go func() {
+		go pprof.Do(context.Background(), pprof.Labels("side", "client"), func(context.Context) {
 			defer wg.Done()
 			var after *string
 			for {
@@ -134,7 +176,7 @@ func load(b *testing.B, base, token, q string, c, n int) result {
 					after = &page.EndCursor
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	wall := time.Since(start)
@@ -210,7 +252,11 @@ func startServer(b *testing.B, st *store.Store) (string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(api.Handler())
+	// The label reaches every goroutine a request starts (gqlgen's, the loaders').
+	h := api.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pprof.Do(r.Context(), pprof.Labels("side", "server"), func(ctx context.Context) { h.ServeHTTP(w, r.WithContext(ctx)) })
+	}))
 	b.Cleanup(srv.Close)
 
 	var secret string
