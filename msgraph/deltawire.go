@@ -1,11 +1,11 @@
 package msgraph
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	json "github.com/goccy/go-json"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 )
@@ -13,10 +13,12 @@ import (
 // Delta pages are the bulk of a sync (a page of up to 1,000 items per
 // request, a million items for a large tenant). The SDK sends them (request
 // building, authentication, the middleware, Graph's error mapping), but
-// their bodies are decoded here with encoding/json into the fields the
-// engine keeps: kiota's generic parse tree and backing-store models cost
-// about four fifths of the sync process's CPU on a large tenant, CPU that
-// the database shares on one machine.
+// their bodies are decoded here into the fields the engine keeps: kiota's
+// generic parse tree and backing-store models cost about four fifths of the
+// sync process's CPU on a large tenant, CPU that the database shares on one
+// machine. goccy/go-json (encoding/json's API, widely used) decodes a
+// 1,000-item page about three times faster than encoding/json
+// (BenchmarkDecodeDeltaPage).
 
 // odataErrors maps every error status to Graph's error body, as the SDK's
 // generated requests do, so errors classify the same way.
