@@ -15,14 +15,18 @@ try {
   await page.getByRole('button', { name: /sign in/i }).click();
   await page.getByTestId('user-role').waitFor({ timeout: 30_000 });
   const runs = [];
+  const counted = [];
+  const count = page.getByTestId('file-count');
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();
     // A full page load each time: boot, /api/config, session from storage, first page of rows.
     await page.goto(`${demo.url}/files?${iq}&r=${i}`);
     await page.getByTestId('file-row').first().waitFor({ timeout: 120_000 });
     runs.push(Date.now() - t0);
+    // The count is its own request, sent once the rows are in.
+    await count.filter({ hasText: /^\d/ }).waitFor({ timeout: 120_000 });
+    counted.push(Date.now() - t0);
   }
-  const count = await page.getByTestId('file-count').innerText();
   const frames = await page.getByTestId('file-table').evaluate(async (el) => {
     const f = [];
     let last = performance.now();
@@ -42,8 +46,10 @@ try {
     return { n: f.length, p50: f[Math.floor(f.length / 2)], p95: f[Math.floor(f.length * 0.95)] };
   });
   runs.sort((a, c) => a - c);
-  console.log(`shared files: ${count}`);
+  counted.sort((a, c) => a - c);
+  console.log(`shared files: ${await count.innerText()}`);
   console.log(`time to first row: median ${runs[1]} ms (runs ${runs.join(', ')} ms; target ≤ 1500 ms)`);
+  console.log(`time to the count: median ${counted[1]} ms (runs ${counted.join(', ')} ms)`);
   console.log(`scrolling 60,000 px: ${frames.n} frames, p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms`);
 } finally {
   await b.close();

@@ -26,6 +26,14 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
+// The Shared files count arrives after the first rows (it is its own request):
+// waits for it and returns the text, e.g. "1,234 items · shared items".
+async function fileCount(page) {
+  const el = page.getByTestId('file-count');
+  await el.filter({ hasText: /^\d/ }).waitFor({ timeout: 30_000 });
+  return el.innerText();
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 }
@@ -133,15 +141,15 @@ test('filter anonymous edit links, reflected in the URL', async () => {
 test('scrolling loads further pages; keyboard opens the details', async () => {
   await admin.goto(`${base}/files?${iq}`);
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
-  const total = Number((await admin.getByTestId('file-count').innerText()).split(' ')[0].replace(/\D/g, ''));
+  const total = Number((await fileCount(admin)).split(' ')[0].replace(/\D/g, ''));
   const table = admin.getByTestId('file-table');
-  if (total > 200) {
-    // Keyset paging: the first page is 200 rows; scrolling to the end asks for the next.
+  if (total > 50) {
+    // Keyset paging: the first page is 50 rows; scrolling to the end asks for the next.
     await table.evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await admin.waitForFunction(
       () => {
         const rows = [...document.querySelectorAll('[data-testid=file-row]')];
-        return rows.some((r) => Number(r.getAttribute('aria-rowindex')) > 200);
+        return rows.some((r) => Number(r.getAttribute('aria-rowindex')) > 50);
       },
       null,
       { timeout: 30_000 },
@@ -162,7 +170,7 @@ test('scrolling loads further pages; keyboard opens the details', async () => {
 test('CSV export of the current filter has every matching row', async () => {
   await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS&link=edit`);
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
-  const total = Number((await admin.getByTestId('file-count').innerText()).split(' ')[0].replace(/\D/g, ''));
+  const total = Number((await fileCount(admin)).split(' ')[0].replace(/\D/g, ''));
   const [download] = await Promise.all([
     admin.waitForEvent('download', { timeout: 60_000 }),
     admin.getByRole('button', { name: 'Export CSV' }).click(),
@@ -182,7 +190,7 @@ test('stop sharing one item: gone from the table, in the audit log and in Micros
   await row.waitFor({ timeout: 30_000 });
   const itemId = await row.getAttribute('data-item-id');
   const name = (await row.getByTestId('file-name').innerText());
-  const countBefore = await admin.getByTestId('file-count').innerText();
+  const countBefore = await fileCount(admin);
   await row.getByTestId('file-name').click();
   const drawer = admin.getByRole('dialog');
   await drawer.getByTestId('permission').first().waitFor();
@@ -218,9 +226,10 @@ test('stop sharing one item: gone from the table, in the audit log and in Micros
 
   // The table reloads with the same filter and the item is no longer in it.
   await admin.waitForFunction(
-    ([id, before]) =>
-      !document.querySelector(`[data-item-id="${id}"]`) &&
-      document.querySelector('[data-testid=file-count]')?.textContent !== before,
+    ([id, before]) => {
+      const count = document.querySelector('[data-testid=file-count]')?.textContent ?? '';
+      return !document.querySelector(`[data-item-id="${id}"]`) && /^\d/.test(count) && count !== before;
+    },
     [itemId, countBefore],
     { timeout: 30_000 },
   );
@@ -282,7 +291,7 @@ test('connecting with a wrong secret shows the reason and adds nothing', async (
 test('bulk stop sharing shows a dry run that changes nothing', async () => {
   await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS`);
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
-  const countBefore = await admin.getByTestId('file-count').innerText();
+  const countBefore = await fileCount(admin);
   const exportBefore = (await simExport()).filter((r) => r.type === 'permission').length;
   await admin.getByRole('button', { name: 'Stop sharing for all…' }).click();
   const summary = admin.getByTestId('bulk-preview-summary');
@@ -294,7 +303,7 @@ test('bulk stop sharing shows a dry run that changes nothing', async () => {
   await admin.getByRole('button', { name: 'Cancel' }).click();
   await admin.reload();
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
-  assert((await admin.getByTestId('file-count').innerText()) === countBefore, 'the count is unchanged');
+  assert((await fileCount(admin)) === countBefore, 'the count is unchanged');
   const exportAfter = (await simExport()).filter((r) => r.type === 'permission').length;
   assert(exportAfter === exportBefore, `simulator permissions unchanged (${exportBefore} → ${exportAfter})`);
 });
@@ -313,6 +322,7 @@ test('screenshots of the other screens at 1280 and 768 px', async () => {
   await admin.setViewportSize({ width: 768, height: 1024 });
   await admin.goto(`${base}/files?${iq}`);
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });
+  await fileCount(admin);
   await shot(admin, 'shared-files-768');
   await admin.getByRole('button', { name: 'Open navigation' }).click();
   await admin.getByRole('link', { name: 'Audit log' }).waitFor();

@@ -35,7 +35,11 @@ export function IntegrationProvider({ children }: { children: ReactNode }) {
   let id: string | null = null;
   if (admin) {
     const wanted = fromUrl ?? stored;
-    id = list.find((i) => i.id === wanted)?.id ?? list[0]?.id ?? null;
+    // Until the list arrives the viewer query's ids stand in for it, so a
+    // screen can ask for its data at once; the list is fresher once loaded
+    // (an integration connected or deleted since sign-in).
+    const ids = data ? list.map((i) => i.id) : integrationIds;
+    id = ids.find((i) => i === wanted) ?? ids[0] ?? null;
   } else {
     // A viewer may read overview counts only, not list integrations: the
     // integration comes from the address, else from the viewer's own query.

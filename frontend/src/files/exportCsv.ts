@@ -23,7 +23,6 @@ export async function exportCsv(
         nodes: c.edges.map((e) => e.node),
         hasNextPage: c.pageInfo.hasNextPage,
         endCursor: c.pageInfo.endCursor,
-        totalCount: c.totalCount,
       };
     },
     // The API prices a connection at `first` × its fields (limit 100,000); a row

@@ -1,14 +1,21 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
-import { DriveItemsQuery } from '../graphql/documents';
+import { DriveItemsCountQuery, DriveItemsQuery } from '../graphql/documents';
 import type { DriveItemFilter, DriveItemOrder, DriveItemRowFragment } from '../gql/graphql';
 import { errorText } from '../lib/errors';
 
-const PAGE = 200;
+// The first page only has to fill the screen (a row is 44 px), so it is small and
+// arrives sooner; later pages are larger so scrolling needs fewer requests.
+export const FIRST_PAGE = 50;
+export const PAGE = 200;
 
 export interface ItemPages {
   rows: DriveItemRowFragment[];
+  // Items matching the filter; null while it is being counted (or could not be).
   total: number | null;
+  countError: string | null;
+  // The first page has arrived (with or without rows).
+  loaded: boolean;
   hasMore: boolean;
   loading: boolean;
   error: string | null;
@@ -17,7 +24,9 @@ export interface ItemPages {
 }
 
 // Loads the table page by page with keyset cursors as the person scrolls; a
-// new filter starts over. Requests of an outdated filter are dropped.
+// new filter starts over. Requests of an outdated filter are dropped. The total
+// is asked for once the first page is shown: on SQLite the server has one
+// connection, so a count sent alongside would make the rows wait for it.
 export function useItemPages(
   integrationId: string | null,
   filter: DriveItemFilter,
@@ -26,14 +35,34 @@ export function useItemPages(
   const client = useClient();
   const [rows, setRows] = useState<DriveItemRowFragment[]>([]);
   const [total, setTotal] = useState<number | null>(null);
+  const [countError, setCountError] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
   const [cursor, setCursor] = useState<string | null>(null);
   const [hasMore, setHasMore] = useState(true);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   const busy = useRef(false);
-  const key = JSON.stringify([integrationId, filter, order]);
+  const key = JSON.stringify([integrationId, filter, order, generation]);
   const keyRef = useRef(key);
+
+  const count = useCallback(
+    async () => {
+      if (!integrationId) return;
+      const myKey = keyRef.current;
+      const res = await client
+        .query(DriveItemsCountQuery, { integrationId, filter }, { requestPolicy: 'network-only' })
+        .toPromise();
+      if (keyRef.current !== myKey) return;
+      if (res.error || !res.data) {
+        setCountError(errorText(res.error) || 'The server sent no count');
+        return;
+      }
+      setTotal(res.data.driveItems.totalCount);
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [client, key],
+  );
 
   const fetchPage = useCallback(
     async (after: string | null) => {
@@ -44,7 +73,7 @@ export function useItemPages(
       const res = await client
         .query(
           DriveItemsQuery,
-          { integrationId, filter, first: PAGE, after, orderBy: order },
+          { integrationId, filter, first: after ? PAGE : FIRST_PAGE, after, orderBy: order },
           { requestPolicy: 'network-only' },
         )
         .toPromise();
@@ -56,14 +85,20 @@ export function useItemPages(
         return;
       }
       const conn = res.data.driveItems;
+      const nodes = conn.edges.map((e) => e.node);
       setError(null);
-      setTotal(conn.totalCount);
-      setRows((prev) => (after ? [...prev, ...conn.edges.map((e) => e.node)] : conn.edges.map((e) => e.node)));
+      setLoaded(true);
+      setRows((prev) => (after ? [...prev, ...nodes] : nodes));
       setCursor(conn.pageInfo.endCursor ?? null);
       setHasMore(conn.pageInfo.hasNextPage);
+      if (!after) {
+        // A first page that is also the last one is its own count.
+        if (conn.pageInfo.hasNextPage) void count();
+        else setTotal(nodes.length);
+      }
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [client, key],
+    [client, key, count],
   );
 
   useEffect(() => {
@@ -71,11 +106,13 @@ export function useItemPages(
     busy.current = false;
     setRows([]);
     setTotal(null);
+    setCountError(null);
+    setLoaded(false);
     setCursor(null);
     setHasMore(true);
     setError(null);
     void fetchPage(null);
-  }, [key, generation, fetchPage]);
+  }, [key, fetchPage]);
 
   const loadMore = useCallback(() => {
     if (!hasMore || loading || error || !cursor) return;
@@ -85,6 +122,8 @@ export function useItemPages(
   return {
     rows,
     total,
+    countError,
+    loaded,
     hasMore,
     loading,
     error,

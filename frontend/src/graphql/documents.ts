@@ -29,15 +29,25 @@ export const IntegrationsQuery = graphql(`
       nextSyncAt
       syncIntervalSeconds
       createdAt
+      currentRun {
+        ...SyncRunFields
+      }
+    }
+  }
+`);
+
+// Counting an integration's rows takes seconds on a large tenant, so only the
+// Integrations screen asks for it; every other screen needs the list above alone.
+export const IntegrationCountsQuery = graphql(`
+  query IntegrationCounts {
+    integrations {
+      id
       counts {
         users
         drives
         items
         sharedItems
         permissions
-      }
-      currentRun {
-        ...SyncRunFields
       }
     }
   }
@@ -171,7 +181,6 @@ export const DriveItemsQuery = graphql(`
       after: $after
       orderBy: $orderBy
     ) {
-      totalCount
       pageInfo {
         hasNextPage
         endCursor
@@ -182,6 +191,16 @@ export const DriveItemsQuery = graphql(`
           ...DriveItemRow
         }
       }
+    }
+  }
+`);
+
+// The count of a filter is its own request: counting costs more than a page of
+// rows on a large tenant, and the table need not wait for it.
+export const DriveItemsCountQuery = graphql(`
+  query DriveItemsCount($integrationId: ID!, $filter: DriveItemFilter) {
+    driveItems(integrationId: $integrationId, filter: $filter, first: 0) {
+      totalCount
     }
   }
 `);

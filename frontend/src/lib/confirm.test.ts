@@ -75,6 +75,12 @@ describe('confirmation texts', () => {
     expect(t).toContain('audit log is kept');
   });
 
+  it('still says what deleting removes before the counts have arrived', () => {
+    const t = deleteIntegrationText({ name: 'Contoso', tenantId: 't-1', counts: null });
+    expect(t).toContain('everything synced for it from Overshare: its users, drives, items and permissions, plus its sync history');
+    expect(t).not.toContain('undefined');
+  });
+
   it('summarises a bulk dry run without claiming a change', () => {
     expect(bulkSummary(1, 1, true)).toBe('Stopping sharing for this filter would remove 1 permission on 1 item. Nothing has changed yet.');
     expect(bulkSummary(12, 30, false)).toBe('Removed sharing: 30 permissions on 12 items.');

@@ -99,14 +99,18 @@ export function inheritedNote(perms: readonly Perm[]): string | null {
 export interface IntegrationForDelete {
   name: string;
   tenantId: string;
-  counts: { users: number; drives: number; items: number; permissions: number };
+  // Null while the counts are still being read (they take a while on a large tenant).
+  counts: { users: number; drives: number; items: number; permissions: number } | null;
 }
 
 export function deleteIntegrationText(i: IntegrationForDelete): string {
+  const what = i.counts
+    ? `${formatCount(i.counts.users)} users, ${formatCount(i.counts.drives)} drives, ` +
+      `${formatCount(i.counts.items)} items and ${formatCount(i.counts.permissions)} permissions`
+    : 'its users, drives, items and permissions';
   return (
     `Deletes the integration “${i.name}” (tenant ${i.tenantId}) and everything synced for it from Overshare: ` +
-    `${formatCount(i.counts.users)} users, ${formatCount(i.counts.drives)} drives, ` +
-    `${formatCount(i.counts.items)} items and ${formatCount(i.counts.permissions)} permissions, plus its sync history. ` +
+    `${what}, plus its sync history. ` +
     `Nothing changes in Microsoft 365, and the audit log is kept.`
   );
 }

@@ -18,11 +18,12 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useMutation } from 'urql';
+import { useMutation, useQuery } from 'urql';
 import { useIntegration, type IntegrationInfo } from '../integration';
 import {
   DeleteIntegrationMutation,
   IntegrateMutation,
+  IntegrationCountsQuery,
   PauseIntegrationMutation,
   ResumeIntegrationMutation,
   StartSyncMutation,
@@ -34,6 +35,7 @@ import { deleteIntegrationText } from '../lib/confirm';
 import { errorText } from '../lib/errors';
 import { formatCount, formatDateTime } from '../lib/format';
 import { validateConnect, type ConnectForm } from '../lib/validate';
+import type { IntegrationCountsQuery as IntegrationCountsResult } from '../gql/graphql';
 
 const PERMISSIONS = [
   {
@@ -50,8 +52,14 @@ const PERMISSIONS = [
   },
 ];
 
+type Counts = NonNullable<IntegrationCountsResult['integrations'][number]['counts']>;
+
 export default function Integrations() {
   const integration = useIntegration();
+  // Asked for here alone: counting a large tenant takes seconds (see documents.ts).
+  const [{ data: countData }, refetchCounts] = useQuery({ query: IntegrationCountsQuery });
+  const counts = new Map<string, Counts>((countData?.integrations ?? []).map((c) => [c.id, c.counts]));
+  const onChanged = () => refetchCounts({ requestPolicy: 'network-only' });
   return (
     <Stack>
       <Title order={2}>Integrations</Title>
@@ -61,7 +69,7 @@ export default function Integrations() {
         <Empty title="No OneDrive connected yet">Follow the steps below to connect your Microsoft 365 tenant.</Empty>
       )}
       {integration.list.map((i) => (
-        <IntegrationCard key={i.id} i={i} />
+        <IntegrationCard key={i.id} i={i} counts={counts.get(i.id) ?? null} onChanged={onChanged} />
       ))}
       <ConnectPanel />
     </Stack>
@@ -72,7 +80,7 @@ function statusColor(s: string): string {
   return s === 'ACTIVE' ? 'green' : s === 'SYNCING' ? 'blue' : s === 'PAUSED' ? 'yellow' : 'red';
 }
 
-function IntegrationCard({ i }: { i: IntegrationInfo }) {
+function IntegrationCard({ i, counts, onChanged }: { i: IntegrationInfo; counts: Counts | null; onChanged: () => void }) {
   const integration = useIntegration();
   const [, pause] = useMutation(PauseIntegrationMutation);
   const [, resume] = useMutation(ResumeIntegrationMutation);
@@ -91,6 +99,7 @@ function IntegrationCard({ i }: { i: IntegrationInfo }) {
     else {
       notifications.show({ color: 'green', message: done });
       integration.refetch();
+      onChanged();
     }
   };
 
@@ -140,11 +149,11 @@ function IntegrationCard({ i }: { i: IntegrationInfo }) {
         <Table w="auto" withRowBorders={false} verticalSpacing={2}>
           <Table.Tbody>
             <Table.Tr>
-              <Table.Td>Users {formatCount(i.counts.users)}</Table.Td>
-              <Table.Td>Drives {formatCount(i.counts.drives)}</Table.Td>
-              <Table.Td>Items {formatCount(i.counts.items)}</Table.Td>
-              <Table.Td>Shared {formatCount(i.counts.sharedItems)}</Table.Td>
-              <Table.Td>Permissions {formatCount(i.counts.permissions)}</Table.Td>
+              <Table.Td>Users {counts ? formatCount(counts.users) : '…'}</Table.Td>
+              <Table.Td>Drives {counts ? formatCount(counts.drives) : '…'}</Table.Td>
+              <Table.Td>Items {counts ? formatCount(counts.items) : '…'}</Table.Td>
+              <Table.Td>Shared {counts ? formatCount(counts.sharedItems) : '…'}</Table.Td>
+              <Table.Td>Permissions {counts ? formatCount(counts.permissions) : '…'}</Table.Td>
             </Table.Tr>
           </Table.Tbody>
         </Table>
@@ -177,7 +186,7 @@ function IntegrationCard({ i }: { i: IntegrationInfo }) {
           return null;
         }}
       >
-        <Text size="sm">{deleteIntegrationText(i)}</Text>
+        <Text size="sm">{deleteIntegrationText({ ...i, counts })}</Text>
       </ConfirmDialog>
       <ConfirmDialog
         opened={rotating}

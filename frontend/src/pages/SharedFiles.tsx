@@ -17,7 +17,7 @@ import {
 } from '../lib/filters';
 import { formatCount, scopeLabel, SCOPE_ORDER } from '../lib/format';
 import type { DriveItemOrder, DriveItemRowFragment, SharingScope } from '../gql/graphql';
-import { useItemPages } from '../files/useItemPages';
+import { useItemPages, type ItemPages } from '../files/useItemPages';
 import { FileTable } from '../files/FileTable';
 import { ItemDrawer } from '../files/ItemDrawer';
 import { BulkStop } from '../files/BulkStop';
@@ -35,6 +35,11 @@ function tri(v: boolean | null | undefined): string {
 }
 function fromTri(v: string | null): boolean | undefined {
   return v === 'yes' ? true : v === 'no' ? false : undefined;
+}
+
+function countText(pages: ItemPages): string {
+  if (pages.total !== null) return `${formatCount(pages.total)} ${pages.total === 1 ? 'item' : 'items'}`;
+  return pages.countError ? 'Count unavailable' : 'Counting…';
 }
 
 export default function SharedFiles() {
@@ -113,9 +118,13 @@ export default function SharedFiles() {
     }
   };
 
-  if (integration.fetching && !integration.list.length) return <Loading />;
-  if (integration.error) return <ErrorState error={integration.error} onRetry={integration.refetch} />;
-  if (!integration.id) return <Empty title="No OneDrive connected yet">Connect one on the Integrations screen.</Empty>;
+  // The integration id is known from the address or the viewer query; the list
+  // of integrations is not needed here, so the rows need not wait for it.
+  if (!integration.id) {
+    if (integration.fetching) return <Loading />;
+    if (integration.error) return <ErrorState error={integration.error} onRetry={integration.refetch} />;
+    return <Empty title="No OneDrive connected yet">Connect one on the Integrations screen.</Empty>;
+  }
 
   const active = activeFilterCount(view.filter);
 
@@ -125,8 +134,7 @@ export default function SharedFiles() {
         <div>
           <Title order={2}>Shared files</Title>
           <Text size="sm" c="dimmed" aria-live="polite" data-testid="file-count">
-            {pages.total === null ? 'Counting…' : `${formatCount(pages.total)} ${pages.total === 1 ? 'item' : 'items'}`} ·{' '}
-            {describeFilter(filter)}
+            {countText(pages)} · {describeFilter(filter)}
           </Text>
         </div>
         <Group gap="xs">
@@ -135,11 +143,11 @@ export default function SharedFiles() {
               Cancel export ({formatCount(exported)} rows)
             </Button>
           ) : (
-            <Button variant="default" onClick={() => void doExport()} disabled={!pages.total}>
+            <Button variant="default" onClick={() => void doExport()} disabled={!pages.rows.length}>
               Export CSV
             </Button>
           )}
-          <Button color="red" variant="light" onClick={() => setBulkOpen(true)} disabled={!pages.total}>
+          <Button color="red" variant="light" onClick={() => setBulkOpen(true)} disabled={!pages.rows.length}>
             Stop sharing for all…
           </Button>
         </Group>
@@ -213,13 +221,13 @@ export default function SharedFiles() {
       </Group>
 
       {pages.error && <ErrorState error={new Error(pages.error)} onRetry={pages.reload} />}
-      {!pages.error && pages.total === 0 && (
+      {!pages.error && pages.loaded && !pages.rows.length && (
         <Empty title="Nothing matches">
           {active ? 'No shared item matches these filters. Clear a filter to see more.' : 'Nothing is shared in this tenant.'}
         </Empty>
       )}
-      {!pages.error && pages.total === null && pages.loading && <Loading label="Loading shared files…" />}
-      {!pages.error && !!pages.total && (
+      {!pages.error && !pages.loaded && <Loading label="Loading shared files…" />}
+      {!pages.error && !!pages.rows.length && (
         <FileTable
           rows={pages.rows}
           total={pages.total}
