@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from 'react';
+import { Suspense, useState } from 'react';
 import { NavLink as RouterNavLink, Route, Routes, useLocation } from 'react-router';
 import {
   AppShell,
@@ -16,14 +16,32 @@ import { useSession, useConfig } from './auth/context';
 import { canOpen, isAdmin, visibleNav } from './lib/roles';
 import { IntegrationProvider, useIntegration } from './integration';
 import { AdminOnlyNote, Loading } from './components/States';
+import { preloadable } from './lib/preload';
 
-const Overview = lazy(() => import('./pages/Overview'));
-const SharedFiles = lazy(() => import('./pages/SharedFiles'));
-const LiveSync = lazy(() => import('./pages/LiveSync'));
-const Integrations = lazy(() => import('./pages/Integrations'));
-const Users = lazy(() => import('./pages/Users'));
-const Drives = lazy(() => import('./pages/Drives'));
-const Audit = lazy(() => import('./pages/Audit'));
+const Overview = preloadable(() => import('./pages/Overview'));
+const SharedFiles = preloadable(() => import('./pages/SharedFiles'));
+const LiveSync = preloadable(() => import('./pages/LiveSync'));
+const Integrations = preloadable(() => import('./pages/Integrations'));
+const Users = preloadable(() => import('./pages/Users'));
+const Drives = preloadable(() => import('./pages/Drives'));
+const Audit = preloadable(() => import('./pages/Audit'));
+
+const SCREENS: Record<string, { preload: () => Promise<unknown> }> = {
+  '/': Overview,
+  '/files': SharedFiles,
+  '/sync': LiveSync,
+  '/integrations': Integrations,
+  '/users': Users,
+  '/drives': Drives,
+  '/audit': Audit,
+};
+
+// Fetches the code of the screen an address opens while the page is still
+// signing in, so it is ready when the session is.
+export function preloadScreen(pathname: string): void {
+  // A failure here is reported by the screen's own render, which tries again.
+  SCREENS[pathname]?.preload().catch(() => {});
+}
 
 export function App() {
   return (

@@ -23,29 +23,37 @@ interface IntegrationState {
 const Ctx = createContext<IntegrationState | null>(null);
 const STORAGE_KEY = 'overshare.integration';
 
+// The integration a screen is about: the one the address (else the last visit)
+// names when it exists, else the first. `list` is the admin's integration list,
+// null until it arrives; until then the viewer query's ids stand in for it, so
+// a screen can ask for its data at once (the list is fresher once loaded: an
+// integration connected or deleted since sign-in).
+export function chooseIntegration(
+  admin: boolean,
+  wanted: string | null,
+  list: readonly { id: string }[] | null,
+  integrationIds: readonly string[],
+): string | null {
+  if (admin) {
+    const ids = list ? list.map((i) => i.id) : integrationIds;
+    return ids.find((i) => i === wanted) ?? ids[0] ?? null;
+  }
+  // A viewer may read overview counts only, not list integrations: the
+  // integration comes from the address, else from the viewer's own query.
+  return integrationIds.find((i) => i === wanted) ?? integrationIds[0] ?? wanted ?? null;
+}
+
+export function storedIntegration(): string | null {
+  return typeof window !== 'undefined' ? window.localStorage.getItem(STORAGE_KEY) : null;
+}
+
 export function IntegrationProvider({ children }: { children: ReactNode }) {
   const { roles, integrationIds } = useSession();
   const admin = isAdmin(roles);
   const [params, setParams] = useSearchParams();
   const [{ data, fetching, error }, refetch] = useQuery({ query: IntegrationsQuery, pause: !admin });
   const list = useMemo(() => data?.integrations ?? [], [data]);
-  const fromUrl = params.get('integration');
-  const stored = typeof window !== 'undefined' ? window.localStorage.getItem(STORAGE_KEY) : null;
-
-  let id: string | null = null;
-  if (admin) {
-    const wanted = fromUrl ?? stored;
-    // Until the list arrives the viewer query's ids stand in for it, so a
-    // screen can ask for its data at once; the list is fresher once loaded
-    // (an integration connected or deleted since sign-in).
-    const ids = data ? list.map((i) => i.id) : integrationIds;
-    id = ids.find((i) => i === wanted) ?? ids[0] ?? null;
-  } else {
-    // A viewer may read overview counts only, not list integrations: the
-    // integration comes from the address, else from the viewer's own query.
-    const wanted = fromUrl ?? stored;
-    id = integrationIds.find((i) => i === wanted) ?? integrationIds[0] ?? wanted ?? null;
-  }
+  const id = chooseIntegration(admin, params.get('integration') ?? storedIntegration(), data ? list : null, integrationIds);
 
   useEffect(() => {
     if (id) window.localStorage.setItem(STORAGE_KEY, id);

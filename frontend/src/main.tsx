@@ -7,6 +7,7 @@ import { MantineProvider } from '@mantine/core';
 import { UserManager } from 'oidc-client-ts';
 import { loadConfig } from './config';
 import { Root } from './Root';
+import { preloadScreen } from './App';
 import { BootError, FullPageLoader } from './components/States';
 import { theme } from './theme';
 
@@ -24,6 +25,7 @@ function render(node: React.ReactNode) {
 
 async function boot() {
   render(<FullPageLoader label="Loading Overshare…" />);
+  preloadScreen(window.location.pathname);
   try {
     const config = await loadConfig();
     if (window.location.pathname === '/auth/silent') {

@@ -2,13 +2,14 @@ import { useEffect, useMemo, useRef } from 'react';
 import { hasAuthParams, useAuth } from 'react-oidc-context';
 import { Button, Center, Paper, Stack, Text, Title } from '@mantine/core';
 import { useLocation } from 'react-router';
-import { Provider as UrqlProvider, useQuery } from 'urql';
+import { Provider as UrqlProvider, useClient, useQuery } from 'urql';
 import { makeClient } from '../client';
 import { useConfig, SessionContext, type Session } from './context';
 import { ViewerQuery } from '../graphql/documents';
 import { FullPageLoader } from '../components/States';
 import { errorText } from '../lib/errors';
 import { App } from '../App';
+import { prefetchForAddress } from '../files/firstPage';
 
 export function AuthGate() {
   const auth = useAuth();
@@ -100,6 +101,17 @@ export function AuthGate() {
 
 function WithViewer({ signOut }: { signOut: () => void }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: ViewerQuery });
+  // Shares the request above (urql sends one for both); its answer arrives here
+  // before React renders it, so the screen's data can be asked for first.
+  const client = useClient();
+  useEffect(() => {
+    void client
+      .query(ViewerQuery, {})
+      .toPromise()
+      .then((r) => {
+        if (r.data) prefetchForAddress(client, r.data.viewer);
+      });
+  }, [client]);
   const session = useMemo<Session | null>(
     () =>
       data

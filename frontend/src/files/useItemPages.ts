@@ -1,12 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
 import { DriveItemsCountQuery, DriveItemsQuery } from '../graphql/documents';
+import { fetchFirstPage, pageKey, takeFirstPage } from './firstPage';
 import type { DriveItemFilter, DriveItemOrder, DriveItemRowFragment } from '../gql/graphql';
 import { errorText } from '../lib/errors';
 
-// The first page only has to fill the screen (a row is 44 px), so it is small and
-// arrives sooner; later pages are larger so scrolling needs fewer requests.
-export const FIRST_PAGE = 50;
+// Later pages are larger than the first (see FIRST_PAGE) so scrolling needs fewer requests.
 export const PAGE = 200;
 
 export interface ItemPages {
@@ -70,13 +69,11 @@ export function useItemPages(
       busy.current = true;
       setLoading(true);
       const myKey = keyRef.current;
-      const res = await client
-        .query(
-          DriveItemsQuery,
-          { integrationId, filter, first: after ? PAGE : FIRST_PAGE, after, orderBy: order },
-          { requestPolicy: 'network-only' },
-        )
-        .toPromise();
+      const res = after
+        ? await client
+            .query(DriveItemsQuery, { integrationId, filter, first: PAGE, after, orderBy: order }, { requestPolicy: 'network-only' })
+            .toPromise()
+        : await (takeFirstPage(pageKey(integrationId, filter, order)) ?? fetchFirstPage(client, integrationId, filter, order));
       if (keyRef.current !== myKey) return;
       busy.current = false;
       setLoading(false);

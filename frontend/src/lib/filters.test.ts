@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeFilterCount, cleanFilter, describeFilter, fileViewFromSearch, searchFromFileView } from './filters';
+import { activeFilterCount, cleanFilter, describeFilter, fileViewFromSearch, searchFromFileView, sharedFilesQuery } from './filters';
 
 describe('file view ⇄ URL', () => {
   const cases: { name: string; query: string; filter: object; order?: object | null }[] = [
@@ -73,5 +73,18 @@ describe('describeFilter', () => {
     expect(describeFilter({ sharedScope: ['ANONYMOUS'], linkType: ['edit'], hasExpiry: false, search: 'plan' })).toBe(
       'shared with anyone links, edit links, without expiry, name contains “plan”',
     );
+  });
+});
+
+describe('what Shared files asks for', () => {
+  it('lists shared items, newest first, unless the address says otherwise', () => {
+    expect(sharedFilesQuery(fileViewFromSearch(new URLSearchParams('')))).toEqual({
+      filter: { sharedOnly: true },
+      order: { field: 'MODIFIED_AT', direction: 'DESC' },
+    });
+    const q = sharedFilesQuery(fileViewFromSearch(new URLSearchParams('all=yes&sort=NAME%3AASC&scope=ANONYMOUS')));
+    expect(q.order).toEqual({ field: 'NAME', direction: 'ASC' });
+    expect(q.filter.sharedScope).toEqual(['ANONYMOUS']);
+    expect(q.filter.sharedOnly).toBe(false);
   });
 });

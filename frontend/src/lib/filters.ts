@@ -98,6 +98,12 @@ export function fileViewFromSearch(params: URLSearchParams): FileView {
   return { filter, order };
 }
 
+// What the Shared files screen asks the API for: shared items unless the
+// address asks for every item, newest first unless it names an order.
+export function sharedFilesQuery(view: FileView): { filter: DriveItemFilter; order: DriveItemOrder } {
+  return { filter: cleanFilter({ sharedOnly: true, ...view.filter }), order: view.order ?? DEFAULT_ORDER };
+}
+
 export function searchFromFileView(view: FileView): URLSearchParams {
   const p = new URLSearchParams();
   const f = view.filter;

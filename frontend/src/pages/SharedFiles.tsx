@@ -6,13 +6,12 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useIntegration } from '../integration';
 import {
-  DEFAULT_ORDER,
   LINK_TYPES,
   activeFilterCount,
-  cleanFilter,
   describeFilter,
   fileViewFromSearch,
   searchFromFileView,
+  sharedFilesQuery,
   type FileView,
 } from '../lib/filters';
 import { formatCount, scopeLabel, SCOPE_ORDER } from '../lib/format';
@@ -47,9 +46,7 @@ export default function SharedFiles() {
   const client = useClient();
   const [params, setParams] = useSearchParams();
   const view = useMemo(() => fileViewFromSearch(params), [params]);
-  // The screen lists shared items unless the person asks for every item.
-  const filter = useMemo(() => cleanFilter({ sharedOnly: true, ...view.filter }), [view.filter]);
-  const order = view.order ?? DEFAULT_ORDER;
+  const { filter, order } = useMemo(() => sharedFilesQuery(view), [view]);
   const [openId, setOpenId] = useState<string | null>(params.get('item'));
   const [bulkOpen, setBulkOpen] = useState(false);
   const [exporting, setExporting] = useState<AbortController | null>(null);
