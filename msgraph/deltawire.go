@@ -68,12 +68,7 @@ type wireItem struct {
 }
 
 type wireIdentitySet struct {
-	User *struct {
-		ID                string `json:"id"`
-		DisplayName       string `json:"displayName"`
-		Email             string `json:"email"`
-		UserPrincipalName string `json:"userPrincipalName"`
-	} `json:"user"`
+	User *wireIdentity `json:"user"`
 }
 
 // decodeDeltaPage decodes a delta page's body into the engine's items.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	json "github.com/goccy/go-json"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/drives"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -66,16 +67,19 @@ func (c *Client) ListPermissionsOf(ctx context.Context, items []ItemRef) (map[It
 			return nil
 		}
 		it := byKey[key]
-		col, err := decodePart[models.PermissionCollectionResponseable](a, models.CreatePermissionCollectionResponseFromDiscriminatorValue)
-		if err != nil {
-			return fmt.Errorf("permissions of item %s: %w", it.ItemID, c.classify(opPermissions, err))
+		if a.status >= 400 {
+			return fmt.Errorf("permissions of item %s: %w", it.ItemID, c.classify(opPermissions, a.err()))
 		}
-		perms := make([]Permission, 0, len(col.GetValue()))
-		for _, p := range col.GetValue() {
-			perms = append(perms, c.mapPermission(p))
+		var col wirePermissionPage
+		if err := json.Unmarshal(a.body, &col); err != nil {
+			return fmt.Errorf("permissions of item %s: Microsoft Graph answered a list that could not be read: %w", it.ItemID, err)
+		}
+		perms := make([]Permission, 0, len(col.Value))
+		for i := range col.Value {
+			perms = append(perms, c.wireToPermission(&col.Value[i]))
 		}
 		out[it] = perms
-		if nl := deref(col.GetOdataNextLink()); nl != "" {
+		if nl := col.NextLink; nl != "" {
 			more = append(more, it)
 			next[it] = nl
 		}
