@@ -310,7 +310,8 @@ test('bulk stop sharing shows a dry run that changes nothing', async () => {
 
 test('screenshots of the other screens at 1280 and 768 px', async () => {
   for (const [path, name, ready] of [
-    ['/integrations', 'integrations', () => admin.getByTestId('integration').first()],
+    // The counts arrive after the card (their own query).
+    ['/integrations', 'integrations', () => admin.getByTestId('integration').filter({ hasText: /Users \d/ }).first()],
     ['/users', 'users', () => admin.getByRole('table').first()],
     ['/drives', 'drives', () => admin.getByRole('table').first()],
     ['/files', 'shared-files', () => admin.getByTestId('file-row').first()],
