@@ -3,7 +3,6 @@ package msgraph
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	json "github.com/goccy/go-json"
 	khttp "github.com/microsoft/kiota-http-go"
 )
 
