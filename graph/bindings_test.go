@@ -118,6 +118,28 @@ func TestPlainFieldsReadAsBefore(t *testing.T) {
   "actorName":null,"itemGraphId":"f1","itemName":"Plan.docx","itemPath":null,"permissionGraphId":null,"linkType":null,
   "linkScope":null,"linkWebUrl":null,"grantedTo":null,"result":"removed","message":null}
 }`
+		// Edge cursors are computed on demand: each is the position after its row.
+		var page struct {
+			DriveItems struct {
+				Edges []struct {
+					Cursor string
+					Node   struct{ GraphID string }
+				}
+				PageInfo struct{ EndCursor string }
+			}
+		}
+		pageQuery := `query($in: ID!, $after: String) { driveItems(integrationId: $in, orderBy: {field: NAME, direction: ASC}, after: $after) {
+  edges { cursor node { graphId } } pageInfo { endCursor } } }`
+		must(t, json.Unmarshal(post(t, srv, admin, pageQuery, map[string]any{"in": in.ID}), &page))
+		if e := page.DriveItems.Edges; len(e) != 2 || e[1].Cursor != page.DriveItems.PageInfo.EndCursor || e[0].Cursor == e[1].Cursor {
+			t.Fatalf("edges %+v, end cursor %q", e, page.DriveItems.PageInfo.EndCursor)
+		}
+		first := page.DriveItems.Edges[0].Cursor
+		must(t, json.Unmarshal(post(t, srv, admin, pageQuery, map[string]any{"in": in.ID, "after": first}), &page))
+		if e := page.DriveItems.Edges; len(e) != 1 || e[0].Node.GraphID != "f1" {
+			t.Errorf("after the first edge's cursor: %+v", e)
+		}
+
 		var a, b any
 		must(t, json.Unmarshal(got, &a))
 		must(t, json.Unmarshal([]byte(want), &b))
@@ -129,7 +151,7 @@ func TestPlainFieldsReadAsBefore(t *testing.T) {
 	})
 }
 
-func post(t *testing.T, h http.Handler, p *auth.Principal, query string, vars map[string]any) json.RawMessage {
+func post(t testing.TB, h http.Handler, p *auth.Principal, query string, vars map[string]any) json.RawMessage {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
@@ -147,7 +169,7 @@ func post(t *testing.T, h http.Handler, p *auth.Principal, query string, vars ma
 	return out.Data
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -5269,7 +5269,7 @@ func (ec *executionContext) _DriveItemEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_DriveItemEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5280,7 +5280,7 @@ func (ec *executionContext) _DriveItemEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_DriveItemEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DriveItemEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("DriveItemEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _DriveItemEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DriveItemEdge) (ret graphql.Marshaler) {

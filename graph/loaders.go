@@ -96,17 +96,25 @@ func (l *loader[K, V]) dispatchLocked() {
 	}()
 }
 
+// resolved is the done channel of every primed entry: closed once, shared, so that priming a
+// page's keys allocates no channel per key.
+var resolved = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // prime records values fetched some other way; keys already known keep their value.
 func (l *loader[K, V]) prime(values map[K]V, keys []K) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
+	entries := make([]entry[V], len(keys))
+	for i, k := range keys {
 		if _, ok := l.cache[k]; ok {
 			continue
 		}
-		e := &entry[V]{done: make(chan struct{}), v: values[k]}
-		close(e.done)
-		l.cache[k] = e
+		entries[i] = entry[V]{done: resolved, v: values[k]}
+		l.cache[k] = &entries[i]
 	}
 }
 

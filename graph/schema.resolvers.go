@@ -582,7 +582,7 @@ func (r *queryResolver) Users(ctx context.Context, integrationID string, filter 
 		Count: func(ctx context.Context) (int, error) { return r.store.CountUsers(ctx, in.ID, f) }}
 	keys := make([]store.RowKey, len(page.Rows))
 	for i := range page.Rows {
-		out.Edges[i] = &model.UserEdge{Cursor: page.Cursors[i], Node: (*model.User)(&page.Rows[i])}
+		out.Edges[i] = &model.UserEdge{Cursor: page.Cursor(i), Node: (*model.User)(&page.Rows[i])}
 		keys[i] = store.RowKey{IntegrationID: in.ID, ID: page.Rows[i].ID}
 	}
 	if selected(ctx, []string{"edges", "node", "drive"}, []string{"UserConnection", "UserEdge", "User"}) {
@@ -623,7 +623,7 @@ func (r *queryResolver) Drives(ctx context.Context, integrationID string, filter
 	byKey := make(map[store.RowKey]*model.Drive, len(page.Rows))
 	for i := range page.Rows {
 		d := (*model.Drive)(&page.Rows[i])
-		out.Edges[i] = &model.DriveEdge{Cursor: page.Cursors[i], Node: d}
+		out.Edges[i] = &model.DriveEdge{Cursor: page.Cursor(i), Node: d}
 		keys[i] = store.RowKey{IntegrationID: in.ID, ID: d.ID}
 		byKey[keys[i]] = d
 	}
@@ -663,9 +663,11 @@ func (r *queryResolver) DriveItems(ctx context.Context, integrationID string, fi
 	out := &model.DriveItemConnection{PageInfo: pageInfo(page), Edges: make([]*model.DriveItemEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountDriveItems(ctx, in.ID, f) }}
 	items := make([]*model.DriveItem, len(page.Rows))
+	edges := make([]model.DriveItemEdge, len(page.Rows))
 	for i := range page.Rows {
 		items[i] = (*model.DriveItem)(&page.Rows[i])
-		out.Edges[i] = &model.DriveItemEdge{Cursor: page.Cursors[i], Node: items[i]}
+		edges[i] = model.DriveItemEdge{Node: items[i], Index: i, Cursors: page.Cursor}
+		out.Edges[i] = &edges[i]
 	}
 	if err := r.prefetchItems(ctx, in.ID, items, "DriveItemConnection", "DriveItemEdge"); err != nil {
 		return nil, err
@@ -689,7 +691,7 @@ func (r *queryResolver) SyncRuns(ctx context.Context, integrationID string, firs
 	out := &model.SyncRunConnection{PageInfo: pageInfo(page), Edges: make([]*model.SyncRunEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountSyncRuns(ctx, in.ID) }}
 	for i := range page.Rows {
-		out.Edges[i] = &model.SyncRunEdge{Cursor: page.Cursors[i], Node: (*model.SyncRun)(&page.Rows[i])}
+		out.Edges[i] = &model.SyncRunEdge{Cursor: page.Cursor(i), Node: (*model.SyncRun)(&page.Rows[i])}
 	}
 	return out, nil
 }
@@ -732,7 +734,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, integrationID *string, 
 	out := &model.AuditEventConnection{PageInfo: pageInfo(page), Edges: make([]*model.AuditEventEdge, len(page.Rows)),
 		Count: func(ctx context.Context) (int, error) { return r.store.CountAuditEvents(ctx, f) }}
 	for i := range page.Rows {
-		out.Edges[i] = &model.AuditEventEdge{Cursor: page.Cursors[i], Node: (*model.AuditEvent)(&page.Rows[i])}
+		out.Edges[i] = &model.AuditEventEdge{Cursor: page.Cursor(i), Node: (*model.AuditEvent)(&page.Rows[i])}
 	}
 	return out, nil
 }

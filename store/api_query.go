@@ -36,20 +36,24 @@ func (p PageRequest) limit() int {
 	return p.First
 }
 
-// Page is one page of rows with the cursor of each row.
+// Page is one page of rows; Cursor names the position after each.
 type Page[T any] struct {
-	Rows    []T
-	Cursors []string
+	Rows []T
 	// HasNext is true when rows follow the last one of this page.
 	HasNext bool
+	cursor  func(*T) string
 }
+
+// Cursor returns the cursor of row i. It is computed on demand: most queries ask only for the
+// page's end cursor.
+func (p Page[T]) Cursor(i int) string { return p.cursor(&p.Rows[i]) }
 
 // EndCursor returns the cursor of the last row, or "" for an empty page.
 func (p Page[T]) EndCursor() string {
-	if len(p.Cursors) == 0 {
+	if len(p.Rows) == 0 {
 		return ""
 	}
-	return p.Cursors[len(p.Cursors)-1]
+	return p.Cursor(len(p.Rows) - 1)
 }
 
 // RowKey names one synced row: users, drives and items are keyed by integration and Graph id.
@@ -201,16 +205,12 @@ func likeContains(s string) string {
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
 }
 
-// finishPage trims the extra row fetched to learn whether more follow and builds the cursors.
+// finishPage trims the extra row fetched to learn whether more follow.
 func finishPage[T any](rows []T, limit int, cursor func(*T) string) Page[T] {
-	p := Page[T]{Rows: rows}
+	p := Page[T]{Rows: rows, cursor: cursor}
 	if len(rows) > limit {
 		p.Rows = rows[:limit]
 		p.HasNext = true
-	}
-	p.Cursors = make([]string, len(p.Rows))
-	for i := range p.Rows {
-		p.Cursors[i] = cursor(&p.Rows[i])
 	}
 	return p
 }

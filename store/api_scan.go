@@ -110,22 +110,51 @@ p.inherited, p.inherited_from_id, p.synced_at`
 func permissionFields(p *models.Permission) []any {
 	return []any{&p.IntegrationID, &p.DriveID, &p.ItemID, &p.ID, &p.Roles, &p.LinkType, &p.LinkScope,
 		&p.LinkWebURL, &p.LinkPreventsDownload, &p.ExpiresAt, &p.HasPassword, &p.GrantedToID, &p.GrantedToDisplayName,
-		&p.GrantedToEmail, &p.GrantedToKind, &p.GrantedToExternal, &p.GrantedToIdentities, &p.InvitationEmail,
+		&p.GrantedToEmail, &p.GrantedToKind, &p.GrantedToExternal, identitiesField{&p.GrantedToIdentities}, &p.InvitationEmail,
 		&p.Inherited, &p.InheritedFromID, &p.SyncedAt}
 }
 
-// scanItems appends every row to *out (each row's fields scanned into a fresh element, so that
-// no pointer field is shared between rows).
+// scanItems appends every row to *out. Each row is scanned into a zeroed row (so that pointer
+// fields are allocated afresh, never shared between rows) and copied: one set of destinations
+// serves the whole result.
 func scanItems(out *[]models.DriveItem) func(rows) error {
+	var it models.DriveItem
+	dest := itemFields(&it)
 	return func(r rows) error {
-		*out = append(*out, models.DriveItem{})
-		return r.Scan(itemFields(&(*out)[len(*out)-1])...)
+		it = models.DriveItem{}
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		*out = append(*out, it)
+		return nil
 	}
 }
 
 func scanPermissions(out *[]models.Permission) func(rows) error {
+	var p models.Permission
+	dest := permissionFields(&p)
 	return func(r rows) error {
-		*out = append(*out, models.Permission{})
-		return r.Scan(permissionFields(&(*out)[len(*out)-1])...)
+		p = models.Permission{}
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		*out = append(*out, p)
+		return nil
 	}
+}
+
+// identitiesField scans granted_to_identities, sparing the JSON decoder the usual "[]" (every
+// permission but specific-people links).
+type identitiesField struct{ p *models.Identities }
+
+func (f identitiesField) Scan(src any) error {
+	if s, ok := src.(string); ok && s == "[]" {
+		*f.p = models.Identities{}
+		return nil
+	}
+	if b, ok := src.([]byte); ok && string(b) == "[]" {
+		*f.p = models.Identities{}
+		return nil
+	}
+	return f.p.Scan(src)
 }

@@ -25,12 +25,9 @@ var idEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
 
 // EncodeID returns the global ID of the row of type typ whose key is parts.
 func EncodeID(typ string, parts ...string) string {
-	n := len(typ)
-	for _, p := range parts {
-		n += 1 + len(p)
-	}
-	b := make([]byte, 0, n)
-	b = append(b, typ...)
+	// Built on the stack for the usual key sizes: the returned string is the one allocation.
+	var raw, enc [192]byte
+	b := append(raw[:0], typ...)
 	for _, p := range parts {
 		b = append(b, ':')
 		if strings.ContainsAny(p, ":%") {
@@ -38,5 +35,5 @@ func EncodeID(typ string, parts ...string) string {
 		}
 		b = append(b, p...)
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b))
 }

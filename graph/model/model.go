@@ -55,6 +55,16 @@ type DriveConnection struct {
 	Count    CountFunc
 }
 
+// DriveItemEdge is one row of a page of drive items. Its cursor is computed only when a query
+// asks for it (the dashboard pages with the end cursor alone): Cursors(Index) returns it.
+type DriveItemEdge struct {
+	Node    *DriveItem
+	Index   int
+	Cursors func(i int) string
+}
+
+func (e *DriveItemEdge) Cursor() string { return e.Cursors(e.Index) }
+
 // DriveItemConnection is a page of drive items.
 type DriveItemConnection struct {
 	Edges    []*DriveItemEdge

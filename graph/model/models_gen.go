@@ -38,11 +38,6 @@ type DriveFilter struct {
 	QuotaState []string `json:"quotaState,omitempty"`
 }
 
-type DriveItemEdge struct {
-	Cursor string     `json:"cursor"`
-	Node   *DriveItem `json:"node"`
-}
-
 type DriveItemFilter struct {
 	SharedScope []SharingScope `json:"sharedScope,omitempty"`
 	// Shared with guests or addresses outside the tenant.
