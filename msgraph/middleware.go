@@ -3,6 +3,7 @@ package msgraph
 import (
 	"bytes"
 	"context"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -158,7 +159,9 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, idx int, req *http.Request) (
 		resp.ContentLength = int64(len(data))
 		resp.Header.Del("Content-Length")
 
-		if isJSON(resp.Header) && len(data) > 0 && !json.Valid(data) {
+		// encoding/json's Valid scans without allocating; goccy/go-json's
+		// decodes the whole body into interfaces to answer the same.
+		if isJSON(resp.Header) && len(data) > 0 && !stdjson.Valid(data) {
 			if idempotent && transientN < maxTransientRetries {
 				transientN++
 				c.log.Debug("graph answered invalid JSON, retrying", "endpoint", cost.endpoint, "status", status, "attempt", attempt+1)
