@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,6 +76,8 @@ type syncResult struct {
 	wall    time.Duration
 	maxRSS  int64         // bytes
 	cpu     time.Duration // the sync process's user + system CPU time
+	simCPU  time.Duration // the simulator's, during the sync
+	allCPU  time.Duration // the machine's, during the sync (every core)
 	run     models.SyncRun
 	sim     graphsim.Stats // the simulator's counters for this sync
 	summary tenant.Summary
@@ -107,11 +110,12 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 	cmd.Env = env
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	sim0, all0 := procCPU(sp.pid), machineCPU()
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("overshare sync: %v\n%s", err, logs.String())
 	}
-	res := syncResult{wall: time.Since(start)}
+	res := syncResult{wall: time.Since(start), simCPU: procCPU(sp.pid) - sim0, allCPU: machineCPU() - all0}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
 		res.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -133,6 +137,42 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 	}
 	res.run = runs[0]
 	return res
+}
+
+// procCPU is a process's user + system CPU time so far (Linux /proc), 0
+// when it cannot be read.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ") ".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// machineCPU is the CPU time all cores spent outside idle and iowait so far.
+func machineCPU() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * 10 * time.Millisecond
 }
 
 func statsDiff(a, b graphsim.Stats) graphsim.Stats {
@@ -165,9 +205,10 @@ func BenchmarkSyncLargeTenant(b *testing.B) {
 			r.summary.Users, r.summary.Drives, r.summary.Items, r.summary.SharedItems, r.summary.Permissions)
 		fmt.Printf("  full sync into PostgreSQL: %.1f s, %.0f items/s, %d Graph requests (%d inside $batch), %d RU, %d throttled, peak RSS %.0f MB\n",
 			secs, items/secs, r.sim.Requests-r.sim.BatchedRequests, r.sim.BatchedRequests, r.sim.RU, r.sim.Throttled, float64(r.maxRSS)/(1<<20))
-		fmt.Printf("  per 1,000 items: %.2f requests, %.1f RU, %.0f ms CPU in the sync process (%.2f of one core over the sync; the simulator and PostgreSQL share the machine)\n",
+		perK := func(d time.Duration) float64 { return d.Seconds() * 1000 / items * 1000 }
+		fmt.Printf("  per 1,000 items: %.2f requests, %.1f RU; CPU ms: sync process %.0f, simulator %.0f, the rest of the machine (PostgreSQL and any other load) %.0f; %.2f of %d cores busy\n",
 			1000*float64(r.sim.Requests-r.sim.BatchedRequests)/items, 1000*float64(r.sim.RU)/items,
-			1000*r.cpu.Seconds()/items*1000, r.cpu.Seconds()/secs)
+			perK(r.cpu), perK(r.simCPU), perK(r.allCPU-r.cpu-r.simCPU), r.allCPU.Seconds()/secs, runtime.NumCPU())
 	}
 }
 

@@ -40,6 +40,7 @@ func buildBinary(t testing.TB) string {
 type simProcess struct {
 	info   graphsim.Info
 	client *http.Client
+	pid    int
 }
 
 func startSimProcess(t testing.TB, bin string, args ...string) *simProcess {
@@ -61,7 +62,7 @@ func startSimProcess(t testing.TB, bin string, args ...string) *simProcess {
 	if err != nil {
 		t.Fatalf("read graphsim info: %v", err)
 	}
-	sp := &simProcess{}
+	sp := &simProcess{pid: cmd.Process.Pid}
 	if err := json.Unmarshal(line, &sp.info); err != nil {
 		t.Fatalf("graphsim info %q: %v", line, err)
 	}
