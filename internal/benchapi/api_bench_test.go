@@ -302,6 +302,13 @@ func openSeeded(b *testing.B) *store.Store {
 		b.Fatal(err)
 	}
 	u.Path = "/" + dbName
+	// BENCH_API_POOL_MAX_CONNS sizes the server's pgx pool (pgx's default: 4 on this machine),
+	// as pool_max_conns in OVERSHARE_DATABASE_URL does for a real server.
+	if v := os.Getenv("BENCH_API_POOL_MAX_CONNS"); v != "" {
+		q := u.Query()
+		q.Set("pool_max_conns", v)
+		u.RawQuery = q.Encode()
+	}
 	st, err := store.Open(ctx, store.Config{DatabaseURL: u.String(), DataDir: b.TempDir(),
 		SecretKey: secretKey,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
