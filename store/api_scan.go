@@ -114,33 +114,48 @@ func permissionFields(p *models.Permission) []any {
 		&p.Inherited, &p.InheritedFromID, &p.SyncedAt}
 }
 
-// scanItems appends every row to *out. Each row is scanned into a zeroed row (so that pointer
+// userColumns are users' columns (table alias u) in the order of userFields.
+const userColumns = `u.integration_id, u.id, u.display_name, u.user_principal_name, u.mail, u.user_type,
+u.account_enabled, u.job_title, u.department, u.created_date_time, u.manager_id, u.license_sku_ids, u.has_drive,
+u.synced_at`
+
+func userFields(u *models.User) []any {
+	return []any{&u.IntegrationID, &u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.UserType,
+		&u.AccountEnabled, &u.JobTitle, &u.Department, &u.CreatedDateTime, &u.ManagerID, &u.LicenseSkuIDs, &u.HasDrive,
+		&u.SyncedAt}
+}
+
+// driveColumns are drives' columns (table alias d) in the order of driveFields.
+const driveColumns = `d.integration_id, d.id, d.owner_user_id, d.name, d.drive_type, d.web_url, d.root_id,
+d.quota_total, d.quota_used, d.quota_remaining, d.quota_deleted, d.quota_state, d.synced_at`
+
+func driveFields(d *models.Drive) []any {
+	return []any{&d.IntegrationID, &d.ID, &d.OwnerUserID, &d.Name, &d.DriveType, &d.WebURL, &d.RootID,
+		&d.QuotaTotal, &d.QuotaUsed, &d.QuotaRemaining, &d.QuotaDeleted, &d.QuotaState, &d.SyncedAt}
+}
+
+// scanInto returns a row callback for queryRows that appends each row to *out: fields binds a
+// row's fields as scan destinations. Each row is scanned into a zeroed row (so that pointer
 // fields are allocated afresh, never shared between rows) and copied: one set of destinations
 // serves the whole result.
-func scanItems(out *[]models.DriveItem) func(rows) error {
-	var it models.DriveItem
-	dest := itemFields(&it)
+func scanInto[T any](out *[]T, fields func(*T) []any) func(rows) error {
+	var row T
+	dest := fields(&row)
 	return func(r rows) error {
-		it = models.DriveItem{}
+		var zero T
+		row = zero
 		if err := r.Scan(dest...); err != nil {
 			return err
 		}
-		*out = append(*out, it)
+		*out = append(*out, row)
 		return nil
 	}
 }
 
+func scanItems(out *[]models.DriveItem) func(rows) error { return scanInto(out, itemFields) }
+
 func scanPermissions(out *[]models.Permission) func(rows) error {
-	var p models.Permission
-	dest := permissionFields(&p)
-	return func(r rows) error {
-		p = models.Permission{}
-		if err := r.Scan(dest...); err != nil {
-			return err
-		}
-		*out = append(*out, p)
-		return nil
-	}
+	return scanInto(out, permissionFields)
 }
 
 // identitiesField scans granted_to_identities, sparing the JSON decoder the usual "[]" (every

@@ -21,6 +21,8 @@ func TestAPIColumnListsCoverTheModels(t *testing.T) {
 	}{
 		{&models.DriveItem{}, itemColumns, len(itemFields(&models.DriveItem{}))},
 		{&models.Permission{}, permissionColumns, len(permissionFields(&models.Permission{}))},
+		{&models.User{}, userColumns, len(userFields(&models.User{}))},
+		{&models.Drive{}, driveColumns, len(driveFields(&models.Drive{}))},
 	} {
 		sch, err := schema.Parse(c.model, &sync.Map{}, schema.NamingStrategy{})
 		if err != nil {

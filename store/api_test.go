@@ -366,6 +366,59 @@ func TestAPIReadsMatchGorm(t *testing.T) {
 			}
 		}
 
+		var users []models.User
+		var drives []models.Drive
+		if err := st.Gorm().Where("integration_id = ?", "it1").Find(&users).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Gorm().Where("integration_id = ?", "it1").Find(&drives).Error; err != nil {
+			t.Fatal(err)
+		}
+		userPage, err := st.ListUsers(ctx, "it1", store.UserFilter{}, store.PageRequest{First: store.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		drivePage, err := st.ListDrives(ctx, "it1", store.DriveFilter{QuotaStates: []string{"normal", "nearing", "critical", "exceeded", ""}}, store.PageRequest{First: store.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(users) == 0 || len(userPage.Rows) != len(users) || len(drivePage.Rows) != len(drives) {
+			t.Fatalf("listed %d users and %d drives, gorm reads %d and %d", len(userPage.Rows), len(drivePage.Rows), len(users), len(drives))
+		}
+		var userKeys, driveKeys []store.RowKey
+		for _, u := range users {
+			userKeys = append(userKeys, store.RowKey{IntegrationID: "it1", ID: u.ID})
+		}
+		for _, d := range drives {
+			driveKeys = append(driveKeys, store.RowKey{IntegrationID: "it1", ID: d.ID})
+		}
+		usersByKey, err := st.UsersByKey(ctx, userKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drivesByKey, err := st.DrivesByKey(ctx, driveKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drivesByOwner, err := st.DrivesByOwner(ctx, userKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			k := store.RowKey{IntegrationID: "it1", ID: u.ID}
+			listed := slices.IndexFunc(userPage.Rows, func(r models.User) bool { return r.ID == u.ID })
+			if listed < 0 || !reflect.DeepEqual(userPage.Rows[listed], u) || usersByKey[k] == nil || !reflect.DeepEqual(*usersByKey[k], u) {
+				t.Errorf("user %s listed or loaded differs from gorm's reading\n%+v", u.ID, u)
+			}
+		}
+		for _, d := range drives {
+			listed := slices.IndexFunc(drivePage.Rows, func(r models.Drive) bool { return r.ID == d.ID })
+			byKey, byOwner := drivesByKey[store.RowKey{IntegrationID: "it1", ID: d.ID}], drivesByOwner[store.RowKey{IntegrationID: "it1", ID: d.OwnerUserID}]
+			if listed < 0 || !reflect.DeepEqual(drivePage.Rows[listed], d) || byKey == nil || !reflect.DeepEqual(*byKey, d) || byOwner == nil || !reflect.DeepEqual(*byOwner, d) {
+				t.Errorf("drive %s listed or loaded differs from gorm's reading\n%+v", d.ID, d)
+			}
+		}
+
 		perms, err := st.PermissionsByItem(ctx, keys)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/overshare/overshare/models"
@@ -53,10 +54,9 @@ func (s *Store) ListUsers(ctx context.Context, integrationID string, f UserFilte
 		w.add(cond, args...)
 	}
 	limit := page.limit()
-	var rows []models.User
-	err := s.db.WithContext(ctx).Table("users AS u").Select("u.*").Where(w.sql(), w.args...).
-		Order(userKey.orderBy()).Limit(limit + 1).Find(&rows).Error
-	if err != nil {
+	rows := make([]models.User, 0, limit+1)
+	query := "SELECT " + userColumns + " FROM users u WHERE " + w.sql() + " ORDER BY " + userKey.orderBy() + " LIMIT " + strconv.Itoa(limit+1)
+	if err := s.queryRows(ctx, query, w.args, scanInto(&rows, userFields)); err != nil {
 		return Page[models.User]{}, fmt.Errorf("list users: %w", err)
 	}
 	return finishPage(rows, limit, func(u *models.User) string {
@@ -79,8 +79,11 @@ func (s *Store) UsersByKey(ctx context.Context, keys []RowKey) (map[RowKey]*mode
 	out := make(map[RowKey]*models.User, len(keys))
 	for integrationID, ids := range groupKeys(keys) {
 		for _, part := range chunks(ids, loadChunk) {
-			var rows []models.User
-			if err := s.db.WithContext(ctx).Where("integration_id = ? AND id IN ?", integrationID, part).Find(&rows).Error; err != nil {
+			in, args := s.inList("u.id", part)
+			rows := make([]models.User, 0, len(part))
+			err := s.queryRows(ctx, "SELECT "+userColumns+" FROM users u WHERE u.integration_id = ? AND "+in,
+				append([]any{integrationID}, args...), scanInto(&rows, userFields))
+			if err != nil {
 				return nil, fmt.Errorf("load users: %w", err)
 			}
 			for i := range rows {
@@ -107,7 +110,11 @@ func (f DriveFilter) where(integrationID string) *where {
 		w.add("d.owner_user_id = ?", f.OwnerUserID)
 	}
 	if len(f.QuotaStates) > 0 {
-		w.add("d.quota_state IN ?", f.QuotaStates)
+		args := make([]any, len(f.QuotaStates))
+		for i, st := range f.QuotaStates {
+			args[i] = st
+		}
+		w.add("d.quota_state IN ("+placeholders(len(args))+")", args...)
 	}
 	return w
 }
@@ -123,10 +130,9 @@ func (s *Store) ListDrives(ctx context.Context, integrationID string, f DriveFil
 		w.add(cond, args...)
 	}
 	limit := page.limit()
-	var rows []models.Drive
-	err := s.db.WithContext(ctx).Table("drives AS d").Select("d.*").Where(w.sql(), w.args...).
-		Order(driveKey.orderBy()).Limit(limit + 1).Find(&rows).Error
-	if err != nil {
+	rows := make([]models.Drive, 0, limit+1)
+	query := "SELECT " + driveColumns + " FROM drives d WHERE " + w.sql() + " ORDER BY " + driveKey.orderBy() + " LIMIT " + strconv.Itoa(limit+1)
+	if err := s.queryRows(ctx, query, w.args, scanInto(&rows, driveFields)); err != nil {
 		return Page[models.Drive]{}, fmt.Errorf("list drives: %w", err)
 	}
 	return finishPage(rows, limit, func(d *models.Drive) string {
@@ -149,8 +155,11 @@ func (s *Store) DrivesByKey(ctx context.Context, keys []RowKey) (map[RowKey]*mod
 	out := make(map[RowKey]*models.Drive, len(keys))
 	for integrationID, ids := range groupKeys(keys) {
 		for _, part := range chunks(ids, loadChunk) {
-			var rows []models.Drive
-			if err := s.db.WithContext(ctx).Where("integration_id = ? AND id IN ?", integrationID, part).Find(&rows).Error; err != nil {
+			in, args := s.inList("d.id", part)
+			rows := make([]models.Drive, 0, len(part))
+			err := s.queryRows(ctx, "SELECT "+driveColumns+" FROM drives d WHERE d.integration_id = ? AND "+in,
+				append([]any{integrationID}, args...), scanInto(&rows, driveFields))
+			if err != nil {
 				return nil, fmt.Errorf("load drives: %w", err)
 			}
 			for i := range rows {
@@ -168,8 +177,11 @@ func (s *Store) DrivesByOwner(ctx context.Context, users []RowKey) (map[RowKey]*
 	out := make(map[RowKey]*models.Drive, len(users))
 	for integrationID, ids := range groupKeys(users) {
 		for _, part := range chunks(ids, loadChunk) {
-			var rows []models.Drive
-			if err := s.db.WithContext(ctx).Where("integration_id = ? AND owner_user_id IN ?", integrationID, part).Order("id").Find(&rows).Error; err != nil {
+			in, args := s.inList("d.owner_user_id", part)
+			rows := make([]models.Drive, 0, len(part))
+			err := s.queryRows(ctx, "SELECT "+driveColumns+" FROM drives d WHERE d.integration_id = ? AND "+in+" ORDER BY d.id",
+				append([]any{integrationID}, args...), scanInto(&rows, driveFields))
+			if err != nil {
 				return nil, fmt.Errorf("load drives by owner: %w", err)
 			}
 			for i := range rows {
