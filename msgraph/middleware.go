@@ -417,6 +417,7 @@ type pacer struct {
 
 	known bool          // a RateLimit-* header has been seen: the budget's size is known
 	freed chan struct{} // closed when in-flight units are answered or the budget becomes known
+	spent spentWindow   // RU answered without headers while the budget is unknown
 
 	// Tickets number requests in the order they were sent. The server may
 	// charge them in another order (goroutines, HTTP/2 streams), so a count
@@ -436,10 +437,45 @@ type pacer struct {
 // header. Graph sends them only past 80% of the budget, so everything in
 // flight when the first arrives may land in the last 20%; concurrent $batches
 // of 100 RU each would overdraw it. 250 RU is 20% of the smallest per-app
-// budget Graph documents (1,250 RU a minute, GRAPH-NOTES §6); it limits
-// concurrency only until the budget is known, or for good when there is no
-// budget at all (then 250 RU in flight is still far above any real budget).
+// budget Graph documents (1,250 RU a minute, GRAPH-NOTES §6). Units answered
+// without headers prove the budget larger (see unknownCapLocked), so the cap
+// grows with them instead of holding a large budget to 250 RU in flight.
 const unknownBudgetInflight = 250
+
+// spentWindow sums the RU answered without RateLimit-* headers over the last
+// minute, per second.
+type spentWindow struct {
+	ru [60]float64
+	at [60]int64 // the Unix second each slot holds
+}
+
+func (w *spentWindow) add(now time.Time, ru float64) {
+	s := now.Unix()
+	i := s % 60
+	if w.at[i] != s {
+		w.at[i], w.ru[i] = s, 0
+	}
+	w.ru[i] += ru
+}
+
+func (w *spentWindow) sum(now time.Time) float64 {
+	s, t := now.Unix(), 0.0
+	for i := range w.ru {
+		if s-w.at[i] < 60 {
+			t += w.ru[i]
+		}
+	}
+	return t
+}
+
+// unknownCapLocked is the RU allowed in flight while the budget is unknown:
+// 20% of the smallest budget the answers so far allow. S RU charged within a
+// minute without a header mean a budget L with S - L < 0.8·L (a bucket that
+// was full a minute ago and refilled L since is at most S - L used), so
+// L > S/1.8.
+func (p *pacer) unknownCapLocked() float64 {
+	return max(unknownBudgetInflight, 0.2*p.spent.sum(p.now())/1.8)
+}
 
 func newPacer(now func() time.Time) *pacer { return &pacer{now: now} }
 
@@ -515,7 +551,7 @@ func (p *pacer) wait(ctx context.Context, ru int) (uint64, error) {
 	for {
 		p.mu.Lock()
 		c := float64(ru)
-		if p.known || ru == 0 || p.inflight <= 0 || p.inflight+c <= unknownBudgetInflight {
+		if p.known || ru == 0 || p.inflight <= 0 || p.inflight+c <= p.unknownCapLocked() {
 			d := p.reserveLocked(ru)
 			p.inflight += c
 			p.mu.Unlock()
@@ -590,6 +626,9 @@ func (p *pacer) answered(ticket uint64, ru int, get func(string) string, now tim
 	defer p.mu.Unlock()
 	p.inflight -= float64(ru)
 	quiet := p.settleLocked(ticket)
+	if !p.known && get("RateLimit-Remaining") == "" {
+		p.spent.add(now, float64(ru))
+	}
 	p.observeLocked(get, now, quiet)
 	p.wakeLocked()
 }

@@ -153,3 +153,52 @@ func TestMiddlewareChain(t *testing.T) {
 		t.Errorf("%d handlers, want 8: %s", len(chain), got)
 	}
 }
+
+// TestPacerUnknownBudgetCapGrowsWithWhatWasSpent: until Graph names the
+// budget, 250 RU may be in flight; RU answered without RateLimit-* headers
+// prove a larger budget (S RU in a minute without headers: L > S/1.8) and
+// let 20% of that be in flight, for as long as the evidence is under a
+// minute old.
+func TestPacerUnknownBudgetCapGrowsWithWhatWasSpent(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newPacer(clk.now)
+	ctx := context.Background()
+	noHeaders := http.Header{}.Get
+	if got := p.unknownCapLocked(); got != 250 {
+		t.Fatalf("cap before any answer %.0f RU, want 250", got)
+	}
+	for range 90 {
+		tk, err := p.wait(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.answered(tk, 100, noHeaders, clk.t)
+		clk.t = clk.t.Add(500 * time.Millisecond)
+	}
+	if got := p.unknownCapLocked(); got != 1000 {
+		t.Fatalf("cap after 9,000 RU without headers in 45 s: %.0f RU, want 1,000", got)
+	}
+	// Ten batches of 100 RU now go at once.
+	done := make(chan error, 1)
+	go func() {
+		for range 10 {
+			if _, err := p.wait(ctx, 100); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ten 100-RU requests were held with 1,000 RU allowed in flight")
+	}
+	clk.t = clk.t.Add(61 * time.Second)
+	if got := p.unknownCapLocked(); got != 250 {
+		t.Errorf("cap a minute after the last answer %.0f RU, want 250 again", got)
+	}
+}
