@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -751,5 +752,33 @@ func TestWriteAndSharingPermissionsNamed(t *testing.T) {
 			t.Errorf("drives with Files.Read.All: %v, %v", got, err)
 		}
 		break
+	}
+}
+
+// TestDeltaLinkFollowedOnTheConfiguredHost: a stored link issued by Graph at
+// another address (the demo's simulator before a restart, or before a proxy
+// was configured) is followed on the configured Graph host.
+func TestDeltaLinkFollowedOnTheConfiguredHost(t *testing.T) {
+	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 5, Users: 2, FilesPerUser: 30, ShareRatio: 0.1}})
+	cfg := configFor(srv)
+	cfg.PageSize = 10
+	c := newClient(t, cfg)
+	ctx := context.Background()
+	drive := srv.Tenant().Drives()[0].ID
+	first, err := c.DeltaPage(ctx, drive, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(first.NextLink)
+	if err != nil || first.NextLink == "" {
+		t.Fatalf("next link %q: %v", first.NextLink, err)
+	}
+	u.Host = "127.0.0.1:1" // nothing listens there
+	second, err := c.DeltaPage(ctx, drive, u.String())
+	if err != nil {
+		t.Fatalf("stored link on an old host: %v", err)
+	}
+	if len(second.Items) == 0 || second.Items[0].ID == first.Items[0].ID {
+		t.Errorf("the second page has %d items, starting with the first page's first item: the link was not followed", len(second.Items))
 	}
 }

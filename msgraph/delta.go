@@ -62,6 +62,8 @@ func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPag
 			return nil, fmt.Errorf("delta URL for drive %s: %w", driveID, err)
 		}
 		link = u.String()
+	} else {
+		link = c.onGraphHost(link)
 	}
 
 	c.repeatMu.Lock()
@@ -103,6 +105,19 @@ func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPag
 		c.stats.retries.Add(1)
 		c.log.Debug("delta page repeated, requesting it again", "drive", driveID, "attempt", attempt+1)
 	}
+}
+
+// onGraphHost points a stored link at the configured Graph host. Links carry
+// the host that issued them; when Graph is reached at another address than
+// when a drive's delta link was stored (a proxy, or the demo's simulator on a
+// new port after a restart), following the stored host would fail for ever.
+func (c *Client) onGraphHost(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || u.Host == "" || strings.EqualFold(u.Host, c.graphHost) {
+		return link
+	}
+	u.Scheme, u.Host = c.graphBase.Scheme, c.graphBase.Host
+	return u.String()
 }
 
 // pageSignature identifies a page by its size and first and last ids; pages
