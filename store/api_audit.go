@@ -46,7 +46,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter, page PageReq
 	}
 	limit := page.limit()
 	var rows []models.AuditEvent
-	err := s.db.WithContext(ctx).Table("audit_events AS a").Select("a.*").Where(w.sql(), w.args...).
+	err := s.rdb.WithContext(ctx).Table("audit_events AS a").Select("a.*").Where(w.sql(), w.args...).
 		Order(auditKey.orderBy()).Limit(limit + 1).Find(&rows).Error
 	if err != nil {
 		return Page[models.AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
@@ -58,7 +58,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter, page PageReq
 func (s *Store) CountAuditEvents(ctx context.Context, f AuditFilter) (int, error) {
 	w := f.where()
 	var n int64
-	if err := s.db.WithContext(ctx).Table("audit_events AS a").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Table("audit_events AS a").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count audit events: %w", err)
 	}
 	return int(n), nil
@@ -67,7 +67,7 @@ func (s *Store) CountAuditEvents(ctx context.Context, f AuditFilter) (int, error
 // AuditEventByID loads one audit event.
 func (s *Store) AuditEventByID(ctx context.Context, id string) (*models.AuditEvent, error) {
 	var e models.AuditEvent
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("id = ?", id).Take(&e).Error; err != nil {
 		return nil, notFound(err, "load audit event")
 	}
 	return &e, nil
@@ -88,7 +88,7 @@ func (s *Store) ListSyncRuns(ctx context.Context, integrationID string, page Pag
 	}
 	limit := page.limit()
 	var rows []models.SyncRun
-	err := s.db.WithContext(ctx).Table("sync_runs AS r").Select("r.*").Where(w.sql(), w.args...).
+	err := s.rdb.WithContext(ctx).Table("sync_runs AS r").Select("r.*").Where(w.sql(), w.args...).
 		Order(runKey.orderBy()).Limit(limit + 1).Find(&rows).Error
 	if err != nil {
 		return Page[models.SyncRun]{}, fmt.Errorf("list sync runs: %w", err)
@@ -99,7 +99,7 @@ func (s *Store) ListSyncRuns(ctx context.Context, integrationID string, page Pag
 // CountSyncRuns counts an integration's sync runs.
 func (s *Store) CountSyncRuns(ctx context.Context, integrationID string) (int, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&models.SyncRun{}).Where("integration_id = ?", integrationID).Count(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Model(&models.SyncRun{}).Where("integration_id = ?", integrationID).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count sync runs: %w", err)
 	}
 	return int(n), nil
@@ -112,7 +112,7 @@ func (s *Store) RunningSyncRuns(ctx context.Context, integrationIDs []string) (m
 		return out, nil
 	}
 	var rows []models.SyncRun
-	err := s.db.WithContext(ctx).Where("integration_id IN ? AND status = ?", integrationIDs, models.SyncRunning).
+	err := s.rdb.WithContext(ctx).Where("integration_id IN ? AND status = ?", integrationIDs, models.SyncRunning).
 		Order("started_at DESC, id DESC").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load running sync runs: %w", err)

@@ -282,7 +282,7 @@ type PermissionKey struct {
 // PermissionByKey loads one permission.
 func (s *Store) PermissionByKey(ctx context.Context, k PermissionKey) (*models.Permission, error) {
 	var p models.Permission
-	err := s.db.WithContext(ctx).Where("integration_id = ? AND item_id = ? AND id = ?", k.IntegrationID, k.ItemID, k.ID).Take(&p).Error
+	err := s.rdb.WithContext(ctx).Where("integration_id = ? AND item_id = ? AND id = ?", k.IntegrationID, k.ItemID, k.ID).Take(&p).Error
 	if err != nil {
 		return nil, notFound(err, "load permission")
 	}
@@ -304,7 +304,7 @@ func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map
 				DriveID string
 				Items   int
 			}
-			err := s.db.WithContext(ctx).Table("drive_items").Select("drive_id, COUNT(*) AS items").
+			err := s.rdb.WithContext(ctx).Table("drive_items").Select("drive_id, COUNT(*) AS items").
 				Where("integration_id = ? AND drive_id IN ? AND is_root = false", integrationID, part).
 				Group("drive_id").Scan(&rows).Error
 			if err != nil {
@@ -320,7 +320,7 @@ func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map
 				DriveID string
 				Items   int
 			}
-			err = s.db.WithContext(ctx).Table("drive_items AS i").Select("i.drive_id, COUNT(*) AS items").
+			err = s.rdb.WithContext(ctx).Table("drive_items AS i").Select("i.drive_id, COUNT(*) AS items").
 				Where("i.integration_id = ? AND i.drive_id IN ? AND i.sharing_flags <> 0", integrationID, part).
 				Group("i.drive_id").Scan(&shared).Error
 			if err != nil {
@@ -348,7 +348,7 @@ func (s *Store) MatchingPermissions(ctx context.Context, integrationID string, f
 	for _, part := range chunks(itemIDs, loadChunk) {
 		var rows []models.Permission
 		args := append([]any{integrationID, part}, p.args...)
-		err := s.db.WithContext(ctx).Table("permissions AS p").Select("p.*").
+		err := s.rdb.WithContext(ctx).Table("permissions AS p").Select("p.*").
 			Where("p.integration_id = ? AND p.item_id IN ? AND "+p.sql(), args...).
 			Order("p.item_id, p.id").Find(&rows).Error
 		if err != nil {

@@ -42,7 +42,7 @@ func (s *Store) IntegrationOverview(ctx context.Context, integrationID string) (
 		Guests int
 		Drives int
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT
+	err := s.rdb.WithContext(ctx).Raw(`SELECT
 	(SELECT COUNT(*) FROM drive_items WHERE integration_id = ? AND is_root = false) AS items,
 	(SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users,
 	(SELECT COUNT(*) FROM users WHERE integration_id = ? AND user_type = ?) AS guests,
@@ -60,7 +60,7 @@ func (s *Store) IntegrationOverview(ctx context.Context, integrationID string) (
 		EditLinks          int
 		AnonymousEditLinks int
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT
+	err = s.rdb.WithContext(ctx).Raw(`SELECT
 	COUNT(DISTINCT p.item_id) AS shared_items,
 	COALESCE(SUM(CASE WHEN `+externalPermission+` THEN 1 ELSE 0 END), 0) AS external_shares,
 	COALESCE(SUM(CASE WHEN p.link_scope IS NOT NULL AND p.expires_at IS NULL THEN 1 ELSE 0 END), 0) AS links_without_expiry,
@@ -78,7 +78,7 @@ FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission, integratio
 		Items       int
 		Permissions int
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT COALESCE(p.link_scope, 'users') AS scope,
+	err = s.rdb.WithContext(ctx).Raw(`SELECT COALESCE(p.link_scope, 'users') AS scope,
 	COUNT(DISTINCT p.item_id) AS items, COUNT(*) AS permissions
 FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission+`
 GROUP BY COALESCE(p.link_scope, 'users')`, integrationID).Scan(&scopes).Error
@@ -113,7 +113,7 @@ func (s *Store) TopSharers(ctx context.Context, integrationID string, limit int)
 		limit = MaxPageSize
 	}
 	var rows []Sharer
-	err := s.db.WithContext(ctx).Raw(`SELECT d.owner_user_id AS user_id, MAX(d.name) AS drive_name, COUNT(*) AS shared_items
+	err := s.rdb.WithContext(ctx).Raw(`SELECT d.owner_user_id AS user_id, MAX(d.name) AS drive_name, COUNT(*) AS shared_items
 FROM drive_items i JOIN drives d ON d.integration_id = i.integration_id AND d.id = i.drive_id
 WHERE i.integration_id = ? AND i.sharing_flags <> 0
 GROUP BY d.owner_user_id
@@ -138,7 +138,7 @@ func (s *Store) DrivesNearQuota(ctx context.Context, integrationID string, limit
 		limit = MaxPageSize
 	}
 	var rows []models.Drive
-	err := s.db.WithContext(ctx).
+	err := s.rdb.WithContext(ctx).
 		Where("integration_id = ? AND quota_total > 0 AND (quota_state NOT IN ('', 'normal') OR quota_used * 100 >= quota_total * ?)", integrationID, NearQuotaPercent).
 		Order("CAST(quota_used AS REAL) / quota_total DESC, id").Limit(limit).Find(&rows).Error
 	if err != nil {

@@ -36,7 +36,7 @@ func (s *Store) queryRows(ctx context.Context, query string, args []any, each fu
 		}
 		return r.Err()
 	}
-	r, err := s.sqlDB.QueryContext(ctx, query, args...)
+	r, err := s.rsqlDB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

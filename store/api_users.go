@@ -68,7 +68,7 @@ func (s *Store) ListUsers(ctx context.Context, integrationID string, f UserFilte
 func (s *Store) CountUsers(ctx context.Context, integrationID string, f UserFilter) (int, error) {
 	w := f.where(integrationID)
 	var n int64
-	if err := s.db.WithContext(ctx).Table("users AS u").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Table("users AS u").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
 	return int(n), nil
@@ -144,7 +144,7 @@ func (s *Store) ListDrives(ctx context.Context, integrationID string, f DriveFil
 func (s *Store) CountDrives(ctx context.Context, integrationID string, f DriveFilter) (int, error) {
 	w := f.where(integrationID)
 	var n int64
-	if err := s.db.WithContext(ctx).Table("drives AS d").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Table("drives AS d").Where(w.sql(), w.args...).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count drives: %w", err)
 	}
 	return int(n), nil

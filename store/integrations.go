@@ -178,7 +178,7 @@ const sharingPermission = `integration_id = ? AND NOT inherited AND NOT (',' || 
 // CountsForIntegration returns the integration's totals.
 func (s *Store) CountsForIntegration(ctx context.Context, integrationID string) (Counts, error) {
 	c := Counts{ByScope: map[string]int64{}}
-	db := s.db.WithContext(ctx)
+	db := s.rdb.WithContext(ctx)
 	for _, q := range []struct {
 		dst *int64
 		sql string

@@ -62,8 +62,15 @@ func envOr(name, def string) string {
 
 // Store is the database handle. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db    *gorm.DB
+	sqlDB *sql.DB
+	// rdb and rsqlDB serve the API's reads. On PostgreSQL they are db and
+	// sqlDB; on SQLite a separate pool of read-only connections, so a slow
+	// dashboard query does not hold the one writing connection (and River,
+	// the sync and every other request) until it ends: in WAL mode readers
+	// and the writer do not block each other.
+	rdb     *gorm.DB
+	rsqlDB  *sql.DB
 	pool    *pgxpool.Pool // nil on SQLite
 	dialect string
 	log     *slog.Logger
@@ -155,6 +162,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, gcfg *gorm.Config)
 		s.Close()
 		return fmt.Errorf("open gorm on PostgreSQL: %w", err)
 	}
+	s.rdb, s.rsqlDB = s.db, s.sqlDB
 	return nil
 }
 
@@ -189,14 +197,35 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 		db.Close()
 		return fmt.Errorf("open gorm on SQLite: %w", err)
 	}
+	// Readers: query_only, no write lock at BEGIN.
+	rdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("open SQLite %s for reading: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(sqliteReaders)
+	rdb.SetMaxIdleConns(sqliteReaders)
+	s.rsqlDB = rdb
+	s.rdb, err = gorm.Open(sqlite.Dialector{Conn: rdb}, gcfg)
+	if err != nil {
+		rdb.Close()
+		db.Close()
+		return fmt.Errorf("open gorm on SQLite for reading: %w", err)
+	}
 	return nil
 }
+
+// sqliteReaders is how many read-only SQLite connections serve the API.
+const sqliteReaders = 4
 
 // Close releases the database connections.
 func (s *Store) Close() error {
 	var err error
 	if s.sqlDB != nil {
 		err = s.sqlDB.Close()
+	}
+	if s.rsqlDB != nil && s.rsqlDB != s.sqlDB {
+		err = errors.Join(err, s.rsqlDB.Close())
 	}
 	if s.pool != nil {
 		s.pool.Close()
