@@ -68,11 +68,12 @@ var itemsTable = table{
 		"size", "mime_type", "web_url", "created_date_time", "last_modified_date_time",
 		"created_by_id", "created_by_name", "created_by_email",
 		"last_modified_by_id", "last_modified_by_name", "last_modified_by_email",
-		"shared_scope", "has_own_permissions", "seen_generation", "synced_at"},
+		"shared_scope", "has_own_permissions", "sharing_flags", "seen_generation", "synced_at"},
 	key: []string{"integration_id", "id"},
-	// path is maintained by RecomputePaths, has_own_permissions by
-	// ReplacePermissions: delta knows neither.
-	noUpdate: []string{"path", "has_own_permissions"},
+	// path is maintained by RecomputePaths, has_own_permissions and
+	// sharing_flags by ReplacePermissions: delta knows neither. A new row
+	// takes them as given (see sharingStateOf).
+	noUpdate: []string{"path", "has_own_permissions", "sharing_flags"},
 }
 
 func itemValues(it *models.DriveItem) []any {
@@ -80,7 +81,7 @@ func itemValues(it *models.DriveItem) []any {
 		it.Size, it.MimeType, it.WebURL, it.CreatedDateTime, it.LastModifiedDateTime,
 		it.CreatedByID, it.CreatedByName, it.CreatedByEmail,
 		it.LastModifiedByID, it.LastModifiedByName, it.LastModifiedByEmail,
-		it.SharedScope, it.HasOwnPermissions, it.SeenGeneration, it.SyncedAt}
+		it.SharedScope, it.HasOwnPermissions, int64(it.SharingFlags), it.SeenGeneration, it.SyncedAt}
 }
 
 var permissionsTable = table{

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/overshare/overshare/models"
 )
 
 // RecomputedSharingFlags computes every item's sharing_flags of an integration from scratch,
@@ -23,3 +25,6 @@ func RecomputedSharingFlags(ctx context.Context, s *Store, integrationID string)
 	}
 	return out, nil
 }
+
+// SharingStateOf exposes sharingStateOf to the tests.
+func SharingStateOf(perms []models.Permission) (bool, int) { return sharingStateOf(perms) }

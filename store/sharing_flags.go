@@ -75,6 +75,53 @@ func sharingFlagsOf() string {
 // permission (the owner's included): drive_items.has_own_permissions.
 const hasOwnPermissionOf = `EXISTS (SELECT 1 FROM permissions p WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND NOT p.inherited)`
 
+// sharingStateOf is what refreshPermissionState stores for an item with these permissions,
+// computed in Go from the same conditions, so that a sync page inserts its new items with it:
+// a fresh row updated after its insert is written twice, with every index, and a first sync
+// would do that for every shared item. refreshPermissionState still runs and corrects any row
+// whose state this got wrong.
+func sharingStateOf(perms []models.Permission) (hasOwn bool, flags int) {
+	for i := range perms {
+		p := perms[i]
+		normalizePermission(&p)
+		if p.Inherited {
+			continue
+		}
+		hasOwn = true
+		if strings.Contains(","+p.Roles+",", ",owner,") {
+			continue // not sharedPermission
+		}
+		scope, link := "", p.LinkScope != nil
+		if link {
+			scope = *p.LinkScope
+		}
+		external := p.GrantedToExternal
+		for _, g := range p.GrantedToIdentities {
+			external = external || g.External
+		}
+		set := func(flag int, cond bool) {
+			if cond {
+				flags |= flag
+			}
+		}
+		set(flagShared, true)
+		set(flagAnonymous, link && scope == models.LinkScopeAnonymous)
+		set(flagOrganization, link && scope == models.LinkScopeOrganization)
+		set(flagUsers, !link || scope == models.LinkScopeUsers)
+		set(flagExternal, external)
+		set(flagInternal, !external)
+		set(flagLink, link)
+		set(flagExpiring, link && p.ExpiresAt != nil)
+		set(flagNoExpiry, link && p.ExpiresAt == nil)
+		set(flagPassword, link && p.HasPassword)
+		set(flagNoPassword, link && !p.HasPassword)
+		set(flagEditLink, link && p.LinkType == "edit")
+		set(flagAnonymousEdit, link && scope == models.LinkScopeAnonymous && p.LinkType == "edit")
+		set(flagAnonymousNoExpiry, link && scope == models.LinkScopeAnonymous && p.ExpiresAt == nil)
+	}
+	return hasOwn, flags
+}
+
 // refreshPermissionState recomputes has_own_permissions and sharing_flags of the listed items
 // from their stored permissions. Only rows that change are written (a rewrite would touch
 // every index). Items not stored are skipped.

@@ -144,3 +144,60 @@ var filters = map[string]store.ItemFilter{
 	// Combined conditions the flags only narrow.
 	"organizationNoExpiry": {Scopes: []string{models.LinkScopeOrganization}, HasExpiry: ptr(false)},
 }
+
+// TestSharingStateInGoEqualsTheDatabase: a sync page inserts new items with the sharing state
+// computed in Go (sharingStateOf); for every shape of permission it must equal what the
+// database computes from the stored permissions, or new rows would be written twice.
+func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+			t.Fatal(err)
+		}
+		anonEdit := perm("p-anon", ptr(models.LinkScopeAnonymous), "write")
+		anonEdit.LinkType = "edit"
+		anonExp := perm("p-anon-exp", ptr(models.LinkScopeAnonymous), "read")
+		anonExp.ExpiresAt, anonExp.HasPassword = ptr(t0), true
+		orgView := perm("p-org", ptr(models.LinkScopeOrganization), "read")
+		orgView.LinkType = "view"
+		people := perm("p-people", ptr(models.LinkScopeUsers), "read")
+		people.GrantedToIdentities = models.Identities{{Email: "a@contoso.com"}, {Email: "g@fabrikam.com", External: true}}
+		guest := perm("p-guest", nil, "read")
+		guest.GrantedToExternal = true
+		member := perm("p-member", nil, "write,read")
+		owner := perm("p-owner", nil, "owner")
+		inherited := perm("p-inh", ptr(models.LinkScopeOrganization), "read")
+		inherited.Inherited = true
+		cases := map[string][]models.Permission{
+			"budget": {anonEdit, owner},
+			"notes":  {anonExp, people},
+			"readme": {orgView, guest, member},
+			"memo":   {owner},
+			"plans":  {inherited},
+			"q3":     {},
+		}
+		err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{
+			Items: []models.DriveItem{item("memo", "root", "memo.txt", false), item("plans", "root", "plans.txt", false),
+				item("q3", "root", "q3.txt", false)},
+			Permissions: cases,
+			DeltaLink:   "delta-2",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := mustItems(t, st, "d1")
+		for id, perms := range cases {
+			hasOwn, flags := store.SharingStateOf(perms)
+			it, ok := items[id]
+			if !ok {
+				t.Fatalf("item %s not stored", id)
+			}
+			if it.HasOwnPermissions != hasOwn || it.SharingFlags != flags {
+				t.Errorf("item %s: database has_own_permissions %v flags %b, Go %v %b", id, it.HasOwnPermissions, it.SharingFlags, hasOwn, flags)
+			}
+			if flags == 0 && len(perms) > 0 && id != "memo" && id != "plans" {
+				t.Errorf("item %s: no flags computed for %d permissions", id, len(perms))
+			}
+		}
+	})
+}

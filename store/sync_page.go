@@ -64,6 +64,9 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 			if it.IsRoot {
 				rootID = it.ID
 			}
+			if perms, ok := p.Permissions[it.ID]; ok {
+				it.HasOwnPermissions, it.SharingFlags = sharingStateOf(perms)
+			}
 		}
 		if err := s.upsertItems(ctx, t, p.Items); err != nil {
 			return err
