@@ -24,11 +24,18 @@ func checkFaultKinds(kinds []string) error {
 
 // faultInjector decides, from a seeded source, which Graph request fails and
 // how. The sequence is deterministic for a seed and a request order.
+//
+// Whether a request fails is drawn at the rate; which kind it gets is dealt
+// from a shuffled deck of the kinds, so every kind comes up once in each
+// len(kinds) faults. Drawing the kind independently left a test's run of a
+// few dozen faults without any 429 now and then, and a fault mix that did
+// not run proved nothing.
 type faultInjector struct {
 	mu    sync.Mutex
 	rng   *rand.Rand
 	rate  float64
 	kinds []string
+	deck  []string // kinds still to deal in this round
 }
 
 func newFaultInjector(seed int64, rate float64, kinds []string) *faultInjector {
@@ -50,22 +57,35 @@ func (f *faultInjector) set(rate float64, kinds []string) {
 	if len(f.kinds) == 0 {
 		f.kinds = FaultKinds()
 	}
+	f.deck = nil
+}
+
+// refill deals a new round; a kind still waiting in the deck (repeat, when
+// only unpaged requests failed) is not added twice, so the deck stays small.
+func (f *faultInjector) refill() {
+	fresh := slices.DeleteFunc(slices.Clone(f.kinds), func(k string) bool { return slices.Contains(f.deck, k) })
+	f.rng.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+	f.deck = append(f.deck, fresh...)
 }
 
 // pick returns the fault for one request, or "". repeat only applies to
-// paged endpoints; elsewhere it is not drawn.
+// paged endpoints: elsewhere it stays in the deck for the next paged fault.
 func (f *faultInjector) pick(paged bool) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rate <= 0 || f.rng.Float64() >= f.rate {
 		return ""
 	}
-	kinds := f.kinds
-	if !paged && slices.Contains(kinds, "repeat") {
-		kinds = slices.DeleteFunc(slices.Clone(kinds), func(k string) bool { return k == "repeat" })
-		if len(kinds) == 0 {
-			return ""
-		}
+	if !paged && !slices.ContainsFunc(f.kinds, func(k string) bool { return k != "repeat" }) {
+		return ""
 	}
-	return kinds[f.rng.IntN(len(kinds))]
+	for {
+		for i, k := range f.deck {
+			if paged || k != "repeat" {
+				f.deck = slices.Delete(f.deck, i, i+1)
+				return k
+			}
+		}
+		f.refill()
+	}
 }

@@ -126,3 +126,19 @@ func TestFaultsAreDeterministic(t *testing.T) {
 		t.Fatalf("rate 0.5 gave %s", a)
 	}
 }
+
+// Every kind comes up in each round of len(kinds) faults, so a test's few
+// dozen faults always include each of them.
+func TestFaultsDealEveryKind(t *testing.T) {
+	s := startSim(t, graphsim.Options{FaultRate: 1, FaultKinds: []string{"429", "503", "504", "401"}})
+	seen := map[int]int{}
+	for range 8 {
+		resp, _ := s.graph(t, "GET", "/subscribedSkus", nil)
+		seen[resp.StatusCode]++
+	}
+	for _, code := range []int{429, 503, 504, 401} {
+		if seen[code] != 2 {
+			t.Errorf("%d answers %d in 8 faults of 4 kinds, want 2 (all: %v)", seen[code], code, seen)
+		}
+	}
+}
