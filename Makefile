@@ -45,10 +45,11 @@ check-generated: generate
 	@git diff --exit-code -- $(GENERATED) || { echo "generated GraphQL code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" || { git status --short -- $(GENERATED); echo "make generate left uncommitted files"; exit 1; }
 
-bench-graphsim:
+bench-graphsim: frontend
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./graphsim/...
 
-# The dashboard. dist/ is embedded by frontend/frontend.go, so every Go build needs it.
+# The dashboard. dist/ is embedded by frontend/frontend.go, so every Go build (benchmarks too)
+# needs it.
 # npm ci runs when node_modules is missing or package-lock.json is newer than the install.
 frontend/node_modules/.package-lock.json: frontend/package-lock.json frontend/package.json
 	cd frontend && npm ci --no-audit --no-fund
@@ -89,13 +90,13 @@ test-e2e: build chromium
 # The sync engine on a ~1,000,000-item tenant (1,000 users, 5% shared) into
 # PostgreSQL, the naive approach on a smaller tenant, and a run under a
 # 1,250 RU/minute budget. The simulator runs as its own process.
-bench-sync: pg-up
+bench-sync: pg-up frontend
 	$(GO) test -run '^$$' -bench 'BenchmarkSync' -benchtime 1x -timeout 60m ./syncer/
 
 # Bulk upsert of drive_items and permissions: COPY, unnest and gorm on
 # PostgreSQL, gorm on SQLite; 100k rows in one batch and in pages of 200.
 .PHONY: bench-store
-bench-store: pg-up
+bench-store: pg-up frontend
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./store/
 
 # The GraphQL API on 1,000,000 drive items in PostgreSQL (database overshare_bench_api, seeded
@@ -103,5 +104,5 @@ bench-store: pg-up
 # development-provider token, driveItems(sharedScope:[ANONYMOUS], first:100) under 32 clients,
 # with and without totalCount; prints p50/p99 and requests/s. BENCH_API_REQUESTS sets the count.
 .PHONY: bench-api
-bench-api: pg-up
+bench-api: pg-up frontend
 	$(GO) test -run '^$$' -bench 'BenchmarkDriveItemsAnonymous' -benchtime 1x -timeout 60m ./internal/benchapi/
