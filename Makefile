@@ -45,11 +45,11 @@ check-generated: generate
 	@git diff --exit-code -- $(GENERATED) || { echo "generated GraphQL code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" || { git status --short -- $(GENERATED); echo "make generate left uncommitted files"; exit 1; }
 
-bench-graphsim: frontend
+bench-graphsim:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./graphsim/...
 
-# The dashboard. dist/ is embedded by frontend/frontend.go, so every Go build (benchmarks too)
-# needs it.
+# The dashboard. dist/ is embedded by frontend/frontend.go, so building cmd/overshare, vet and
+# the Go tests need it; of the benchmarks only bench-sync does (it runs the overshare binary).
 # npm ci runs when node_modules is missing or package-lock.json is newer than the install.
 frontend/node_modules/.package-lock.json: frontend/package-lock.json frontend/package.json
 	cd frontend && npm ci --no-audit --no-fund
@@ -96,7 +96,7 @@ bench-sync: pg-up frontend
 # Bulk upsert of drive_items and permissions: COPY, unnest and gorm on
 # PostgreSQL, gorm on SQLite; 100k rows in one batch and in pages of 200.
 .PHONY: bench-store
-bench-store: pg-up frontend
+bench-store: pg-up
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./store/
 
 # The GraphQL API on 1,000,000 drive items in PostgreSQL (database overshare_bench_api, seeded
@@ -104,5 +104,5 @@ bench-store: pg-up frontend
 # development-provider token, driveItems(sharedScope:[ANONYMOUS], first:100) under 32 clients,
 # with and without totalCount; prints p50/p99 and requests/s. BENCH_API_REQUESTS sets the count.
 .PHONY: bench-api
-bench-api: pg-up frontend
+bench-api: pg-up
 	$(GO) test -run '^$$' -bench 'BenchmarkDriveItemsAnonymous' -benchtime 1x -timeout 60m ./internal/benchapi/
