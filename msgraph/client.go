@@ -209,7 +209,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("msgraph: request adapter: %w", err)
 	}
 	c.adapter.SetBaseUrl(cfg.GraphURL)
-	c.sdk = msgraphsdk.NewGraphServiceClient(c.adapter)
+	// NewGraphServiceClient passes kiota's process-wide backing-store
+	// factory back to EnableBackingStore, which writes it to a package
+	// variable that every model constructor reads: two integrations syncing
+	// at once raced on it (go test -race). A nil factory leaves the variable
+	// alone; its default is the same in-memory store.
+	c.sdk = &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: *msgraphsdk.NewGraphBaseServiceClient(c.adapter, nil)}
 
 	batchErrorsOnce.Do(func() {
 		_ = msgraphcore.RegisterError(msgraphcore.BatchRequestErrorRegistryKey, abs.ErrorMappings{

@@ -55,13 +55,15 @@ func TestIntegrateAndWatchTheSync(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e := newEnv(t, st, func(c *server.Config) {
+			c.GraphQL.Events, c.GraphQL.Syncer, c.GraphQL.Credentials = bus, svc.Syncs(), checker{defaults}
+		})
+		// Started after newEnv, which registers gorm callbacks: the workers
+		// must not be running statements while the callback chain changes.
 		if err := svc.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { svc.Stop(context.Background()) })
-		e := newEnv(t, st, func(c *server.Config) {
-			c.GraphQL.Events, c.GraphQL.Syncer, c.GraphQL.Credentials = bus, svc.Syncs(), checker{defaults}
-		})
 		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
 		before, _ := st.Integrations(ctx)
 
