@@ -133,7 +133,9 @@ func (s *sim) graphClientWith(t testing.TB, cred azcore.TokenCredential, parent 
 		t.Fatalf("adapter: %v", err)
 	}
 	adapter.SetBaseUrl(s.info.GraphBaseURL)
-	return msgraphsdk.NewGraphServiceClient(adapter), adapter
+	// Built as msgraph.New builds it: NewGraphServiceClient writes kiota's process-wide
+	// backing-store factory, which races between parallel tests (see msgraph/client.go).
+	return &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: *msgraphsdk.NewGraphBaseServiceClient(adapter, nil)}, adapter
 }
 
 // token signs in over plain HTTP (client credentials) and caches the token.

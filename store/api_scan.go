@@ -23,6 +23,10 @@ type rows interface {
 
 // queryRows runs query and calls each for every row.
 func (s *Store) queryRows(ctx context.Context, query string, args []any, each func(rows) error) error {
+	return ctxErr(ctx, s.queryRowsRaw(ctx, query, args, each))
+}
+
+func (s *Store) queryRowsRaw(ctx context.Context, query string, args []any, each func(rows) error) error {
 	if s.pool != nil {
 		r, err := s.pool.Query(ctx, numberPlaceholders(query), args...)
 		if err != nil {

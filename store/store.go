@@ -116,6 +116,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	for _, db := range []*gorm.DB{s.db, s.rdb} {
+		if err := translateCancellation(db); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if s.rdb == s.db {
+			break
+		}
+	}
 	applied, err := migrate(ctx, s.sqlDB, s.dialect)
 	if err != nil {
 		s.Close()
@@ -270,20 +279,20 @@ type tx struct {
 // back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	if s.dialect != Postgres {
-		return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return ctxErr(ctx, s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 			return fn(&tx{db: g, dialect: s.dialect, native: s.native})
-		})
+		}))
 	}
 	conn, err := s.sqlDB.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("get connection: %w", err)
+		return fmt.Errorf("get connection: %w", ctxErr(ctx, err))
 	}
 	defer conn.Close()
 	g := s.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	g.Statement.ConnPool = conn
-	return g.Transaction(func(g *gorm.DB) error {
+	return ctxErr(ctx, g.Transaction(func(g *gorm.DB) error {
 		return fn(&tx{db: g, conn: conn, dialect: s.dialect, native: s.native})
-	})
+	}))
 }
 
 // ErrNotFound is returned when a requested row does not exist.

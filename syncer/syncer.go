@@ -87,14 +87,7 @@ func (s *Syncer) Run(ctx context.Context, integrationID string, full bool) (stri
 	}
 	r.log.Info("sync started", "full", full)
 
-	runErr := r.execute(ctx)
-	if runErr != nil && ctx.Err() != nil && !errors.Is(runErr, ctx.Err()) {
-		// A cancelled run's last statement may fail in the driver's own
-		// words (SQLite answers "interrupted (9)"), not as the context's
-		// error; the cause is still the cancellation.
-		runErr = fmt.Errorf("%w: %w", ctx.Err(), runErr)
-	}
-	return r.row.ID, r.finish(runErr)
+	return r.row.ID, r.finish(r.execute(ctx))
 }
 
 // run is the state of one Run.
