@@ -189,7 +189,7 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 	}
 	// One connection: SQLite has one writer, and River's SQLite driver wants it.
 	db.SetMaxOpenConns(1)
-	if err := db.Ping(); err != nil {
+	if err := pingSQLite(db); err != nil {
 		db.Close()
 		return fmt.Errorf("open SQLite %s: %w", path, err)
 	}
@@ -222,6 +222,22 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 		return fmt.Errorf("open gorm on SQLite for reading: %w", err)
 	}
 	return nil
+}
+
+// pingSQLite opens the first connection. Its journal_mode(WAL) pragma needs the file to
+// itself and SQLite does not always wait busy_timeout for that, so another process opening
+// the same new file at the same moment answers SQLITE_BUSY at once (seen in
+// TestConcurrentOpenMigratesOnce on a clean-clone make test): retry for as long as
+// busy_timeout would have waited.
+func pingSQLite(db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.Ping()
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // sqliteReaders is how many read-only SQLite connections serve the API.
