@@ -32,16 +32,14 @@ func translateCancellation(db *gorm.DB) error {
 		}
 	}
 	cb := db.Callback()
-	for name, err := range map[string]error{
-		"create": cb.Create().After("*").Register("overshare:cancellation", fix),
-		"query":  cb.Query().After("*").Register("overshare:cancellation", fix),
-		"update": cb.Update().After("*").Register("overshare:cancellation", fix),
-		"delete": cb.Delete().After("*").Register("overshare:cancellation", fix),
-		"row":    cb.Row().After("*").Register("overshare:cancellation", fix),
-		"raw":    cb.Raw().After("*").Register("overshare:cancellation", fix),
-	} {
-		if err != nil {
-			return fmt.Errorf("register gorm %s callback: %w", name, err)
+	// gorm's callback type is unexported; this is the one method used.
+	type registrar interface {
+		Register(name string, fn func(*gorm.DB)) error
+	}
+	for _, r := range []registrar{cb.Create().After("*"), cb.Query().After("*"), cb.Update().After("*"),
+		cb.Delete().After("*"), cb.Row().After("*"), cb.Raw().After("*")} {
+		if err := r.Register("overshare:cancellation", fix); err != nil {
+			return fmt.Errorf("register gorm cancellation callback: %w", err)
 		}
 	}
 	return nil

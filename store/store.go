@@ -116,13 +116,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	for _, db := range []*gorm.DB{s.db, s.rdb} {
+	dbs := []*gorm.DB{s.db}
+	if s.rdb != s.db {
+		dbs = append(dbs, s.rdb) // SQLite's read-only pool
+	}
+	for _, db := range dbs {
 		if err := translateCancellation(db); err != nil {
 			s.Close()
 			return nil, err
-		}
-		if s.rdb == s.db {
-			break
 		}
 	}
 	applied, err := migrate(ctx, s.sqlDB, s.dialect)
