@@ -23,3 +23,7 @@ func UseNativeBulk(s *Store, method string) {
 		s.native = nativeAuto
 	}
 }
+
+// OpenAtVersion opens a Store with its schema brought only to version v, to
+// test what a later migration does to the data of an earlier version.
+var OpenAtVersion = open

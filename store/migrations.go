@@ -221,6 +221,52 @@ CREATE INDEX drive_items_external ON drive_items (integration_id, last_modified_
 	func(ctx context.Context, tx *sql.Tx, d dialect) error {
 		return d.exec(ctx, tx, `UPDATE drive_items SET sharing_flags = `+sharingFlagsOf()+` WHERE sharing_flags <> 0`)
 	},
+	// 5: cheaper index upkeep for the sync's writes (DESIGN.md, "Index upkeep").
+	// (integration_id, drive_id, parent_id) replaces the drive and parent indexes: every
+	// query by parent also names the drive, and a delta page's rows share their drive, so
+	// the page's index entries land together instead of one random leaf per row.
+	// On PostgreSQL the id columns compare bytewise (COLLATE "C"): the databases here
+	// default to C.UTF-8, which PostgreSQL compares through strcoll, and C.UTF-8 orders
+	// by code point, which for UTF-8 is byte order, so no ordering or cursor changes
+	// (SQLite's BINARY collation is the same order). Changing the collation rebuilds the
+	// indexes on those columns without rewriting the tables.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		if err := d.exec(ctx, tx, `
+DROP INDEX drive_items_drive;
+DROP INDEX drive_items_parent;
+CREATE INDEX drive_items_tree ON drive_items (integration_id, drive_id, parent_id);
+`); err != nil {
+			return err
+		}
+		if d != dialectPostgres {
+			return nil
+		}
+		var script strings.Builder
+		for _, t := range bytewiseColumns {
+			clauses := make([]string, len(t.cols))
+			for i, c := range t.cols {
+				clauses[i] = fmt.Sprintf(`ALTER COLUMN %s TYPE text COLLATE "C"`, c)
+			}
+			fmt.Fprintf(&script, "ALTER TABLE %s %s;\n", t.table, strings.Join(clauses, ", "))
+		}
+		return d.exec(ctx, tx, script.String())
+	},
+}
+
+// bytewiseColumns are the identifier columns that migration 5 gives COLLATE "C" on
+// PostgreSQL: Graph ids, our ids, and the columns that hold them elsewhere.
+var bytewiseColumns = []struct {
+	table string
+	cols  []string
+}{
+	{"integrations", []string{"id"}},
+	{"users", []string{"integration_id", "id", "manager_id"}},
+	{"drives", []string{"integration_id", "id", "owner_user_id", "root_id"}},
+	{"drive_items", []string{"integration_id", "drive_id", "id", "parent_id", "created_by_id", "last_modified_by_id"}},
+	{"permissions", []string{"integration_id", "drive_id", "item_id", "id", "granted_to_id", "inherited_from_id"}},
+	{"drive_sync_states", []string{"integration_id", "drive_id"}},
+	{"sync_runs", []string{"id", "integration_id"}},
+	{"audit_events", []string{"id", "integration_id", "drive_id", "item_id", "permission_id"}},
 }
 
 // dialect switches the few types that differ between the databases.
@@ -279,13 +325,13 @@ func tryCreateExtension(ctx context.Context, tx *sql.Tx, name string) (bool, err
 // migrateLockKey serialises migrations of concurrent starts on PostgreSQL.
 const migrateLockKey = 0x6f76657273686172 // "overshar"
 
-// migrate applies pending migrations one transaction at a time and returns
-// the versions it applied.
-func migrate(ctx context.Context, db *sql.DB, name string) ([]int, error) {
+// migrateTo applies pending migrations up to version target, one
+// transaction at a time, and returns the versions it applied.
+func migrateTo(ctx context.Context, db *sql.DB, name string, target int) ([]int, error) {
 	d := dialect(name)
 	var applied []int
 	for {
-		v, done, err := migrateStep(ctx, db, d)
+		v, done, err := migrateStep(ctx, db, d, target)
 		if err != nil {
 			return applied, err
 		}
@@ -299,7 +345,7 @@ func migrate(ctx context.Context, db *sql.DB, name string) ([]int, error) {
 // migrateStep applies the next pending migration, if any, in one transaction.
 // On PostgreSQL the transaction first takes an advisory lock, so a
 // concurrent start waits, then sees the new version and skips it.
-func migrateStep(ctx context.Context, db *sql.DB, d dialect) (version int, done bool, err error) {
+func migrateStep(ctx context.Context, db *sql.DB, d dialect, target int) (version int, done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, false, fmt.Errorf("migrate: begin: %w", err)
@@ -329,7 +375,7 @@ func migrateStep(ctx context.Context, db *sql.DB, d dialect) (version int, done 
 	if current > len(migrations) {
 		return 0, false, fmt.Errorf("migrate: the database schema is at version %d, newer than this build knows (%d); run a newer overshare", current, len(migrations))
 	}
-	if current == len(migrations) {
+	if current >= target {
 		return current, true, tx.Commit()
 	}
 	next := current + 1

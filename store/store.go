@@ -84,6 +84,12 @@ type Store struct {
 
 // Open connects to the database and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	return open(ctx, cfg, len(migrations))
+}
+
+// open is Open with the schema brought to version schema (tests of upgrades
+// open at an older one).
+func open(ctx context.Context, cfg Config, schema int) (*Store, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "./data"
 	}
@@ -126,7 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	applied, err := migrate(ctx, s.sqlDB, s.dialect)
+	applied, err := migrateTo(ctx, s.sqlDB, s.dialect, schema)
 	if err != nil {
 		s.Close()
 		return nil, err

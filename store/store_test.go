@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -301,6 +302,79 @@ func TestIntegrationStatusAndSchedule(t *testing.T) {
 		}
 		if err := st.SetIntegrationStatus(ctx, "missing", models.IntegrationActive, ""); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("updating a missing integration: %v", err)
+		}
+	})
+}
+
+// A database synced by the previous release keeps its rows, and the queries that walk the
+// tree still work, after migration 5 replaces the drive and parent indexes and (on
+// PostgreSQL) makes the id columns compare bytewise.
+func TestUpgradeToVersion5KeepsDataAndTreeQueries(t *testing.T) {
+	testdb.EachConfig(t, func(t *testing.T, cfg store.Config) {
+		ctx := context.Background()
+		old, err := store.OpenAtVersion(ctx, cfg, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := old.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+			t.Fatal(err)
+		}
+		if err := old.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+			"budget": {perm("p1", ptr("anonymous"), "read")},
+			"a":      {perm("p2", ptr("organization"), "read")},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.RecomputePaths(ctx, integ, "d1"); err != nil {
+			t.Fatal(err)
+		}
+		before := mustItems(t, old, "d1")
+		old.Close()
+
+		st := testdb.Open(t, cfg)
+		if got := st.AppliedMigrations(); !slices.Equal(got, []int{5}) {
+			t.Fatalf("upgrade applied %v, want [5]", got)
+		}
+		if after := mustItems(t, st, "d1"); !reflect.DeepEqual(after, before) {
+			t.Fatalf("items changed by the upgrade:\nbefore %+v\nafter  %+v", before, after)
+		}
+		if ps, err := st.ItemPermissions(ctx, integ, "budget"); err != nil || len(ps) != 1 || ps[0].ID != "p1" {
+			t.Fatalf("permissions of budget after the upgrade: %+v, %v", ps, err)
+		}
+		var indexes []string
+		q := `SELECT indexname FROM pg_indexes WHERE tablename = 'drive_items' ORDER BY 1`
+		if cfg.DatabaseURL == "" {
+			q = `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'drive_items' AND sql IS NOT NULL ORDER BY 1`
+		}
+		if err := st.Gorm().Raw(q).Scan(&indexes).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(indexes, "drive_items_tree") || slices.Contains(indexes, "drive_items_parent") || slices.Contains(indexes, "drive_items_drive") {
+			t.Fatalf("drive_items indexes after the upgrade: %v", indexes)
+		}
+		if cfg.DatabaseURL != "" {
+			var collation string
+			if err := st.Gorm().Raw(`SELECT collation_name FROM information_schema.columns WHERE table_name = 'permissions' AND column_name = 'item_id'`).Scan(&collation).Error; err != nil || collation != "C" {
+				t.Fatalf("collation of permissions.item_id = %q, %v; want C", collation, err)
+			}
+		}
+		// The tree queries: a moved folder's descendants get new paths, a deleted folder
+		// takes its descendants and their permissions with it.
+		if err := st.ApplyDeltaPage(ctx, integ, "d1", page([]models.DriveItem{item("notes", "fin", "Notes", true)}, nil, "", "delta-2")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.RecomputePaths(ctx, integ, "d1"); err != nil {
+			t.Fatal(err)
+		}
+		checkPaths(t, st, map[string]string{"a": "/Finance/Notes/a.txt", "readme": "/readme.md"})
+		if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{DeletedIDs: []string{"fin"}, DeltaLink: "delta-3"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(mustItems(t, st, "d1")); !slices.Equal(got, []string{"readme", "root"}) {
+			t.Fatalf("after deleting Finance the drive holds %v, want [readme root]", got)
+		}
+		if n := count(t, st, "permissions"); n != 0 {
+			t.Fatalf("%d permissions left under the deleted folder", n)
 		}
 	})
 }
