@@ -265,9 +265,16 @@ func columnArrays(tb table, n int, row func(i int) []any) ([]any, []string, erro
 			types[j], arrays[j] = "bool", make([]bool, n)
 		case int64:
 			types[j], arrays[j] = "int8", make([]int64, n)
-		case time.Time, *time.Time:
+		// Plain strings and times travel as []string and []time.Time, which pgx
+		// encodes without reflection; pointer slices (the nullable columns) go
+		// through reflection element by element.
+		case time.Time:
+			types[j], arrays[j] = "timestamptz", make([]time.Time, n)
+		case *time.Time:
 			types[j], arrays[j] = "timestamptz", make([]*time.Time, n)
-		case string, *string, driver.Valuer:
+		case string:
+			types[j], arrays[j] = "text", make([]string, n)
+		case *string, driver.Valuer:
 			types[j], arrays[j] = "text", make([]*string, n)
 		default:
 			return nil, nil, fmt.Errorf("upsert %s: column %s has unsupported type %T", tb.name, tb.cols[j], v)
@@ -284,17 +291,14 @@ func columnArrays(tb table, n int, row func(i int) []any) ([]any, []string, erro
 				a[i] = v.(bool)
 			case []int64:
 				a[i] = v.(int64)
+			case []time.Time:
+				a[i] = v.(time.Time)
 			case []*time.Time:
-				switch x := v.(type) {
-				case time.Time:
-					a[i] = &x
-				case *time.Time:
-					a[i] = x
-				}
+				a[i] = v.(*time.Time)
+			case []string:
+				a[i] = v.(string)
 			case []*string:
 				switch x := v.(type) {
-				case string:
-					a[i] = &x
 				case *string:
 					a[i] = x
 				case driver.Valuer:
