@@ -240,11 +240,19 @@ func pingSQLite(db *sql.DB) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := db.Ping()
-		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sqliteBusy reports SQLITE_BUSY or one of its extended codes (the primary
+// code is the low byte), as glebarez/go-sqlite's *Error reports them.
+func sqliteBusy(err error) bool {
+	const sqliteBusyCode = 5
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == sqliteBusyCode
 }
 
 // sqliteReaders is how many read-only SQLite connections serve the API.
