@@ -17,6 +17,7 @@ import (
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/graphsim"
 	"github.com/overshare/overshare/graphsim/tenant"
+	"github.com/overshare/overshare/internal/gctune"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/sharing"
@@ -77,6 +78,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	gctune.Apply(os.Getenv)
 	if err := os.MkdirAll(filepath.Join(*dataDir, "graphsim"), 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}

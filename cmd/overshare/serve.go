@@ -18,6 +18,7 @@ import (
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/frontend"
 	"github.com/overshare/overshare/graph"
+	"github.com/overshare/overshare/internal/gctune"
 	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/server"
@@ -40,6 +41,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("OVERSHARE_LOG_LEVEL"))}))
+	gc := gctune.Apply(os.Getenv)
+	log.Info("garbage collector", "gc_percent", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)
 	workers, err := envInt("OVERSHARE_SYNC_WORKERS", jobs.DefaultWorkers)
 	if err != nil {
 		return err

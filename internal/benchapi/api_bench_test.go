@@ -32,6 +32,7 @@ import (
 	"github.com/overshare/overshare/auth/devidp/devidptest"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/graph"
+	"github.com/overshare/overshare/internal/gctune"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/server"
@@ -259,6 +260,7 @@ func post(hc *http.Client, base, token, q string, after *string) (pageInfo, erro
 // server's URL and an admin token got by client credentials, as a script would.
 func startServer(b *testing.B, st *store.Store) (string, string) {
 	b.Helper()
+	gctune.Apply(os.Getenv) // as overshare serve does
 	ctx := context.Background()
 	idpSrv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + idpSrv.Listener.Addr().String() + "/oidc"
