@@ -241,8 +241,23 @@ CREATE INDEX drive_items_tree ON drive_items (integration_id, drive_id, parent_i
 		if d != dialectPostgres {
 			return nil
 		}
+		// The identifier columns: Graph ids, our ids, and the columns that hold them
+		// elsewhere. Written here, not shared: an applied migration never changes.
+		bytewise := []struct {
+			table string
+			cols  []string
+		}{
+			{"integrations", []string{"id"}},
+			{"users", []string{"integration_id", "id", "manager_id"}},
+			{"drives", []string{"integration_id", "id", "owner_user_id", "root_id"}},
+			{"drive_items", []string{"integration_id", "drive_id", "id", "parent_id", "created_by_id", "last_modified_by_id"}},
+			{"permissions", []string{"integration_id", "drive_id", "item_id", "id", "granted_to_id", "inherited_from_id"}},
+			{"drive_sync_states", []string{"integration_id", "drive_id"}},
+			{"sync_runs", []string{"id", "integration_id"}},
+			{"audit_events", []string{"id", "integration_id", "drive_id", "item_id", "permission_id"}},
+		}
 		var script strings.Builder
-		for _, t := range bytewiseColumns {
+		for _, t := range bytewise {
 			clauses := make([]string, len(t.cols))
 			for i, c := range t.cols {
 				clauses[i] = fmt.Sprintf(`ALTER COLUMN %s TYPE text COLLATE "C"`, c)
@@ -251,22 +266,6 @@ CREATE INDEX drive_items_tree ON drive_items (integration_id, drive_id, parent_i
 		}
 		return d.exec(ctx, tx, script.String())
 	},
-}
-
-// bytewiseColumns are the identifier columns that migration 5 gives COLLATE "C" on
-// PostgreSQL: Graph ids, our ids, and the columns that hold them elsewhere.
-var bytewiseColumns = []struct {
-	table string
-	cols  []string
-}{
-	{"integrations", []string{"id"}},
-	{"users", []string{"integration_id", "id", "manager_id"}},
-	{"drives", []string{"integration_id", "id", "owner_user_id", "root_id"}},
-	{"drive_items", []string{"integration_id", "drive_id", "id", "parent_id", "created_by_id", "last_modified_by_id"}},
-	{"permissions", []string{"integration_id", "drive_id", "item_id", "id", "granted_to_id", "inherited_from_id"}},
-	{"drive_sync_states", []string{"integration_id", "drive_id"}},
-	{"sync_runs", []string{"id", "integration_id"}},
-	{"audit_events", []string{"id", "integration_id", "drive_id", "item_id", "permission_id"}},
 }
 
 // dialect switches the few types that differ between the databases.
