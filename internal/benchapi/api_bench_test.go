@@ -261,6 +261,28 @@ func post(hc *http.Client, base, token, q string, after *string) (pageInfo, erro
 func startServer(b *testing.B, st *store.Store) (string, string) {
 	b.Helper()
 	gctune.Apply(os.Getenv) // as overshare serve does
+	verifier, token := startVerifier(b)
+	api, err := server.New(server.Config{
+		Store: st, Verifier: verifier, Version: "bench",
+		GraphQL: graph.Options{Events: events.NewLocal()},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The label reaches every goroutine a request starts (gqlgen's, the loaders').
+	h := api.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pprof.Do(r.Context(), pprof.Labels("side", "server"), func(ctx context.Context) { h.ServeHTTP(w, r.WithContext(ctx)) })
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL, token
+}
+
+// startVerifier runs the development identity provider, and returns the server's token
+// verifier for it and an admin token got by client credentials, as a script would.
+func startVerifier(b *testing.B) (*auth.Verifier, string) {
+	b.Helper()
 	ctx := context.Background()
 	idpSrv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + idpSrv.Listener.Addr().String() + "/oidc"
@@ -279,21 +301,6 @@ func startServer(b *testing.B, st *store.Store) (string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	api, err := server.New(server.Config{
-		Store: st, Verifier: verifier, Version: "bench",
-		GraphQL: graph.Options{Events: events.NewLocal()},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The label reaches every goroutine a request starts (gqlgen's, the loaders').
-	h := api.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pprof.Do(r.Context(), pprof.Labels("side", "server"), func(ctx context.Context) { h.ServeHTTP(w, r.WithContext(ctx)) })
-	}))
-	b.Cleanup(srv.Close)
-
 	var secret string
 	for _, c := range opts.Clients {
 		if c.ID == devidp.DemoAdminScriptClientID {
@@ -304,7 +311,7 @@ func startServer(b *testing.B, st *store.Store) (string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return srv.URL, tok.AccessToken
+	return verifier, tok.AccessToken
 }
 
 // openSeeded opens the benchmark database, seeding it when it does not hold the tenant yet.
