@@ -4,7 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { Anchor, Box, Group, Loader, Text, Tooltip, UnstyledButton } from '@mantine/core';
 import type { DriveItemOrder, DriveItemOrderField, DriveItemRowFragment } from '../gql/graphql';
 import { LinkTypeBadge, ScopeBadge } from '../components/Badges';
-import { earliestExpiry, externalRecipients, hasPassword, linkTypes } from '../lib/csv';
+import { externalRecipients, hasPassword, linkExpiry, linkTypes } from '../lib/csv';
 import { formatDate } from '../lib/format';
 
 const ROW_HEIGHT = 44;
@@ -231,13 +231,26 @@ function renderCell(id: string, item: DriveItemRowFragment, onOpen: (i: DriveIte
         </Group>
       );
     case 'expiry': {
-      const hasLinks = item.permissions.some((p) => p.link && !p.inherited);
-      const e = earliestExpiry(item);
-      return (
-        <Text size="sm" c={hasLinks && !e ? 'orange.8' : undefined}>
-          {hasLinks ? (e ? formatDate(e) : 'Never') : '—'}
-        </Text>
-      );
+      const e = linkExpiry(item);
+      switch (e.kind) {
+        case 'none':
+          return <Text size="sm">—</Text>;
+        case 'never':
+          return (
+            <Text size="sm" c="orange.8">
+              Never
+            </Text>
+          );
+        case 'expired':
+          return (
+            <Text size="sm" c="dimmed" title="Every link of this item has expired: none opens anything now">
+              Expired {formatDate(e.date)}
+            </Text>
+          );
+        case 'until':
+          return <Text size="sm">{formatDate(e.date)}</Text>;
+      }
+      return null;
     }
     case 'password':
       return <Text size="sm">{hasPassword(item) ? 'Yes' : 'No'}</Text>;

@@ -11,6 +11,7 @@ import { describePermission, folderName, inheritedNote, splitRemovable, stopShar
 import { dayEndISO } from '../lib/filters';
 import { errorText } from '../lib/errors';
 import { formatBytes, formatDate, formatDateTime } from '../lib/format';
+import { isPast } from '../lib/csv';
 
 type Perm = PermissionFieldsFragment;
 
@@ -133,6 +134,11 @@ export function ItemDrawer({
                   {p.link?.scope && <ScopeBadge scope={p.link.scope} />}
                   <Text size="sm">{p.roles.join(', ')}</Text>
                   {p.inherited && <Badge color="gray">inherited</Badge>}
+                  {p.link && isPast(p.link.expiresAt ?? p.expiresAt) && (
+                    <Badge color="gray" variant="light">
+                      expired
+                    </Badge>
+                  )}
                   {p.link?.hasPassword && <Badge color="teal" variant="light">password</Badge>}
                   {p.link?.preventsDownload && <Badge color="teal" variant="light">no download</Badge>}
                 </Group>
@@ -143,7 +149,7 @@ export function ItemDrawer({
                   </Text>
                 )}
                 <Text size="xs" c="dimmed">
-                  Expires: {p.link?.expiresAt || p.expiresAt ? formatDateTime(p.link?.expiresAt ?? p.expiresAt) : 'never'}
+                  {expiryText(p.link?.expiresAt ?? p.expiresAt)}
                 </Text>
                 {!!p.grantedToIdentities.length && (
                   <List size="xs">
@@ -227,4 +233,11 @@ export function ItemDrawer({
       )}
     </Drawer>
   );
+}
+
+// An expired link is still listed by Microsoft 365 but opens nothing: say so rather than show a
+// date that reads like a future one.
+function expiryText(expiresAt: string | null | undefined): string {
+  if (!expiresAt) return 'Expires: never';
+  return `${isPast(expiresAt) ? 'Expired' : 'Expires'}: ${formatDateTime(expiresAt)}`;
 }

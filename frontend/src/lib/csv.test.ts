@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriveItemRowFragment } from '../gql/graphql';
-import { csvCell, driveItemCsvRow, earliestExpiry, externalRecipients, toCsv } from './csv';
+import { csvCell, driveItemCsvRow, earliestExpiry, externalRecipients, linkExpiry, toCsv } from './csv';
 
 describe('csv', () => {
   it.each([
@@ -85,5 +85,43 @@ describe('csv', () => {
     const p0 = item.permissions[0]!;
     const open = { ...item, permissions: [{ ...p0, link: { ...p0.link!, expiresAt: null } }, item.permissions[1]!] };
     expect(earliestExpiry(open)).toBeNull();
+  });
+});
+
+describe('linkExpiry', () => {
+  const now = new Date('2026-12-07T12:00:00Z');
+  const link = (id: string, expiresAt: string | null, inherited = false) => ({
+    id,
+    graphId: id,
+    roles: ['read'],
+    inherited,
+    inheritedFrom: null,
+    expiresAt: null,
+    link: { type: 'view', scope: 'ANONYMOUS' as const, webUrl: `https://x/${id}`, expiresAt, hasPassword: false, preventsDownload: false },
+    grantedTo: null,
+    grantedToIdentities: [],
+  });
+  const grant = { ...link('g', null), link: null, grantedTo: { displayName: 'Bob', email: 'bob@contoso.com', external: false, kind: 'user' } };
+  const item = (permissions: DriveItemRowFragment['permissions']): DriveItemRowFragment => ({
+    id: 'i1',
+    name: 'a.docx',
+    path: '/',
+    webUrl: null,
+    folder: false,
+    size: 1,
+    modifiedAt: null,
+    sharedScope: 'ANONYMOUS',
+    owner: null,
+    permissions,
+  });
+
+  it.each([
+    ['no links of its own', [grant, link('i', null, true)], { kind: 'none' }],
+    ['a link that never expires wins', [link('a', '2026-12-20T00:00:00Z'), link('b', null)], { kind: 'never' }],
+    ['the soonest expiry still ahead', [link('a', '2027-02-01T00:00:00Z'), link('b', '2026-12-20T00:00:00Z'), link('c', '2026-01-05T00:00:00Z')], { kind: 'until', date: '2026-12-20T00:00:00Z' }],
+    ['every link expired: the last to expire', [link('a', '2026-01-05T00:00:00Z'), link('b', '2026-03-01T00:00:00Z')], { kind: 'expired', date: '2026-03-01T00:00:00Z' }],
+    ['an expiry at this instant has passed', [link('a', '2026-12-07T12:00:00Z')], { kind: 'expired', date: '2026-12-07T12:00:00Z' }],
+  ])('%s', (_name, permissions, want) => {
+    expect(linkExpiry(item(permissions as DriveItemRowFragment['permissions']), now)).toEqual(want);
   });
 });

@@ -67,6 +67,37 @@ export function earliestExpiry(item: DriveItemRowFragment): string | null {
   return min;
 }
 
+// When the item's own links stop working, as the Expires column shows it: "none" without links,
+// "never" when a link never expires, "expired" when every link's expiry has passed (Microsoft 365
+// keeps listing expired links, but they no longer open anything; date = the last to expire), else
+// "until" the earliest expiry still ahead.
+export type LinkExpiry = { kind: 'none' | 'never' } | { kind: 'expired' | 'until'; date: string };
+
+export function linkExpiry(item: DriveItemRowFragment, now: Date = new Date()): LinkExpiry {
+  let soonest: string | null = null;
+  let latestPast: string | null = null;
+  let links = false;
+  for (const p of item.permissions) {
+    if (!p.link || p.inherited) continue;
+    links = true;
+    const e = p.link.expiresAt ?? p.expiresAt;
+    if (!e) return { kind: 'never' };
+    if (isPast(e, now)) {
+      if (latestPast === null || Date.parse(e) > Date.parse(latestPast)) latestPast = e;
+    } else if (soonest === null || Date.parse(e) < Date.parse(soonest)) {
+      soonest = e;
+    }
+  }
+  if (!links) return { kind: 'none' };
+  if (soonest !== null) return { kind: 'until', date: soonest };
+  return { kind: 'expired', date: latestPast! };
+}
+
+// isPast: whether an expiry has passed; false for none.
+export function isPast(iso: string | null | undefined, now: Date = new Date()): boolean {
+  return !!iso && Date.parse(iso) <= now.getTime();
+}
+
 export function hasPassword(item: DriveItemRowFragment): boolean {
   return item.permissions.some((p) => p.link?.hasPassword);
 }
