@@ -2440,6 +2440,7 @@ type Query {
   integration(id: ID!): Integration @hasRole(role: ADMIN)
   overview(integrationId: ID!): Overview! @hasRole(role: VIEWER)
   users(integrationId: ID!, filter: UserFilter, first: Int = 50, after: String): UserConnection! @hasRole(role: ADMIN)
+  "Drives by their owner's name (every OneDrive is called \"OneDrive\"), then id."
   drives(integrationId: ID!, filter: DriveFilter, first: Int = 50, after: String): DriveConnection! @hasRole(role: ADMIN)
   driveItems(integrationId: ID!, filter: DriveItemFilter, first: Int = 50, after: String, orderBy: DriveItemOrder): DriveItemConnection! @hasRole(role: ADMIN)
   syncRuns(integrationId: ID!, first: Int = 20, after: String): SyncRunConnection! @hasRole(role: ADMIN)

@@ -101,7 +101,11 @@ type DriveFilter struct {
 	QuotaStates []string
 }
 
-var driveKey = sortKey{name: "name", expr: "lower(d.name)", idExpr: "d.id", kind: keyString}
+// Drives list by their owner's name: every OneDrive is called "OneDrive", so the drive's own
+// name orders nothing. A drive whose owner is not synced (or has none) sorts by its own name.
+var driveKey = sortKey{name: "owner", expr: "lower(COALESCE(u.display_name, d.name))", idExpr: "d.id", kind: keyString}
+
+const driveOwnerJoin = " LEFT JOIN users u ON u.integration_id = d.integration_id AND u.id = d.owner_user_id"
 
 func (f DriveFilter) where(integrationID string) *where {
 	w := &where{}
@@ -119,7 +123,7 @@ func (f DriveFilter) where(integrationID string) *where {
 	return w
 }
 
-// ListDrives returns one page of an integration's drives matching f, by name.
+// ListDrives returns one page of an integration's drives matching f, by owner name.
 func (s *Store) ListDrives(ctx context.Context, integrationID string, f DriveFilter, page PageRequest) (Page[models.Drive], error) {
 	w := f.where(integrationID)
 	if page.After != "" {
@@ -130,14 +134,28 @@ func (s *Store) ListDrives(ctx context.Context, integrationID string, f DriveFil
 		w.add(cond, args...)
 	}
 	limit := page.limit()
-	rows := make([]models.Drive, 0, limit+1)
-	query := "SELECT " + driveColumns + " FROM drives d WHERE " + w.sql() + " ORDER BY " + driveKey.orderBy() + " LIMIT " + strconv.Itoa(limit+1)
-	if err := s.queryRows(ctx, query, w.args, scanInto(&rows, driveFields)); err != nil {
+	out := make([]models.Drive, 0, limit+1)
+	// The cursor carries the key as the database computed it (lower() differs between
+	// PostgreSQL and SQLite outside ASCII).
+	keys := make(map[string]string, limit+1)
+	query := "SELECT " + driveColumns + ", " + driveKey.expr + " FROM drives d" + driveOwnerJoin + " WHERE " + w.sql() +
+		" ORDER BY " + driveKey.orderBy() + " LIMIT " + strconv.Itoa(limit+1)
+	var d models.Drive
+	var key string
+	dest := append(driveFields(&d), &key)
+	err := s.queryRows(ctx, query, w.args, func(r rows) error {
+		d, key = models.Drive{}, ""
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		out = append(out, d)
+		keys[d.ID] = key
+		return nil
+	})
+	if err != nil {
 		return Page[models.Drive]{}, fmt.Errorf("list drives: %w", err)
 	}
-	return finishPage(rows, limit, func(d *models.Drive) string {
-		return driveKey.encode(strings.ToLower(d.Name), d.ID)
-	}), nil
+	return finishPage(out, limit, func(d *models.Drive) string { return driveKey.encode(keys[d.ID], d.ID) }), nil
 }
 
 // CountDrives counts an integration's drives matching f.
