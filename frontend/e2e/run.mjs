@@ -348,6 +348,16 @@ test('bulk stop sharing shows a dry run that changes nothing', async () => {
   assert(exportAfter === exportBefore, `simulator permissions unchanged (${exportBefore} → ${exportAfter})`);
 });
 
+test('drives are listed by their owner\'s name', async () => {
+  await admin.goto(`${base}/drives?${iq}`);
+  const owners = admin.getByTestId('drive-owner');
+  await owners.first().waitFor({ timeout: 30_000 });
+  const names = (await owners.allInnerTexts()).map((n) => n.trim().toLowerCase());
+  assert(names.length > 10 && new Set(names).size > 10, `the sample tenant's drives are listed: ${names.length}`);
+  const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  assert(names.join('|') === sorted.join('|'), `drives in owner-name order: ${names.join(', ')}`);
+});
+
 test('screenshots of the other screens at 1280 and 768 px', async () => {
   for (const [path, name, ready] of [
     // The counts arrive after the card (their own query).

@@ -69,7 +69,7 @@ export default function Drives() {
                 return (
                   <Table.Tr key={d.id}>
                     <Table.Td>
-                      <Text size="sm" fw={500}>
+                      <Text size="sm" fw={500} data-testid="drive-owner">
                         {d.owner?.displayName ?? d.name}
                       </Text>
                       <Text size="xs" c="dimmed">
