@@ -85,20 +85,31 @@ func TestAPIItemFilters(t *testing.T) {
 func walkItems(t *testing.T, st *store.Store, f store.ItemFilter, o store.ItemOrder, pageSize int) []string {
 	t.Helper()
 	var ids []string
+	for _, it := range walkPages(t, pageSize, func(req store.PageRequest) (store.Page[models.DriveItem], error) {
+		return st.ListDriveItems(context.Background(), "it1", f, o, req)
+	}) {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+// walkPages follows a list's end cursors from the start to the end and returns every row; it
+// fails on a page that is short yet says more follow, and on a walk that does not end.
+func walkPages[T any](t *testing.T, pageSize int, list func(store.PageRequest) (store.Page[T], error)) []T {
+	t.Helper()
+	var rows []T
 	after := ""
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
 			t.Fatal("pagination does not end")
 		}
-		p, err := st.ListDriveItems(context.Background(), "it1", f, o, store.PageRequest{First: pageSize, After: after})
+		p, err := list(store.PageRequest{First: pageSize, After: after})
 		if err != nil {
 			t.Fatalf("list page %d: %v", pages, err)
 		}
-		for _, it := range p.Rows {
-			ids = append(ids, it.ID)
-		}
+		rows = append(rows, p.Rows...)
 		if !p.HasNext {
-			return ids
+			return rows
 		}
 		if len(p.Rows) != pageSize {
 			t.Fatalf("page %d has %d rows and says more follow", pages, len(p.Rows))
@@ -203,19 +214,10 @@ func TestAPIUsersDrivesRunsAudit(t *testing.T) {
 		d := seeded(t, st)
 		// Users: every page walk returns every user once, in display-name order.
 		var names []string
-		after := ""
-		for {
-			p, err := st.ListUsers(ctx, "it1", store.UserFilter{}, store.PageRequest{First: 4, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, u := range p.Rows {
-				names = append(names, strings.ToLower(u.DisplayName))
-			}
-			if !p.HasNext {
-				break
-			}
-			after = p.EndCursor()
+		for _, u := range walkPages(t, 4, func(req store.PageRequest) (store.Page[models.User], error) {
+			return st.ListUsers(ctx, "it1", store.UserFilter{}, req)
+		}) {
+			names = append(names, strings.ToLower(u.DisplayName))
 		}
 		if len(names) != len(d.Users) || !slices.IsSorted(names) {
 			t.Errorf("users walk = %v", names)
@@ -245,19 +247,10 @@ func TestAPIUsersDrivesRunsAudit(t *testing.T) {
 			}
 		}
 		var runs []string
-		after = ""
-		for {
-			p, err := st.ListSyncRuns(ctx, "it1", store.PageRequest{First: 2, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range p.Rows {
-				runs = append(runs, r.ID)
-			}
-			if !p.HasNext {
-				break
-			}
-			after = p.EndCursor()
+		for _, r := range walkPages(t, 2, func(req store.PageRequest) (store.Page[models.SyncRun], error) {
+			return st.ListSyncRuns(ctx, "it1", req)
+		}) {
+			runs = append(runs, r.ID)
 		}
 		if want := []string{"run-c", "run-e", "run-b", "run-d", "run-a"}; !slices.Equal(runs, want) {
 			t.Errorf("runs newest first = %v, want %v", runs, want)
@@ -470,19 +463,10 @@ func TestAPIDrivesListByOwnerName(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		after := ""
-		for {
-			p, err := st.ListDrives(ctx, "in1", store.DriveFilter{}, store.PageRequest{First: 2, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, d := range p.Rows {
-				got = append(got, d.ID)
-			}
-			if !p.HasNext {
-				break
-			}
-			after = p.EndCursor()
+		for _, d := range walkPages(t, 2, func(req store.PageRequest) (store.Page[models.Drive], error) {
+			return st.ListDrives(ctx, "in1", store.DriveFilter{}, req)
+		}) {
+			got = append(got, d.ID)
 		}
 		// "Émile" sorts where each database puts it (lower() is ASCII-only on SQLite); the
 		// cursor must carry it across pages either way. The rest: by owner name, then id, a

@@ -71,27 +71,11 @@ func BenchmarkDriveItemsAnonymous(b *testing.B) {
 	st := openSeeded(b)
 	base, token := startServer(b, st)
 
-	requests := 1000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_API_REQUESTS")); err == nil && v > 0 {
-		requests = v
-	}
 	for _, v := range []struct{ name, count string }{{"totalCount", "totalCount"}, {"noTotalCount", ""}} {
 		b.Run(v.name, func(b *testing.B) {
 			q := fmt.Sprintf(query, v.count)
 			for b.Loop() {
-				load(b, base, token, q, 32, 64) // warm caches and connections
-				stop := startProfile(b, v.name)
-				cpu0, pg0 := cpuTime(), postgresCPU()
-				r := load(b, base, token, q, 32, requests)
-				cpu := (cpuTime() - cpu0) / time.Duration(requests)
-				pg := (postgresCPU() - pg0) / time.Duration(requests)
-				stop()
-				fmt.Printf("driveItems(sharedScope:[ANONYMOUS], first:100) %-12s 32 clients, %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s, CPU per request: process %.2f ms, local postgres processes %.2f ms\n",
-					v.name, requests, ms(r.p50), ms(r.p99), ms(r.max), r.rps, ms(cpu), ms(pg))
-				b.ReportMetric(ms(r.p50), "p50-ms")
-				b.ReportMetric(ms(r.p99), "p99-ms")
-				b.ReportMetric(r.rps, "req/s")
-				b.ReportMetric(ms(cpu), "cpu-ms/req")
+				measure(b, base, token, q, fmt.Sprintf("driveItems(sharedScope:[ANONYMOUS], first:100) %-12s", v.name), v.name)
 				// One client alone: the time one request takes when nothing waits in front of
 				// it. With 32 clients that never pause, p50 is about 32 / (requests/s), so the
 				// 25 ms target needs ~1,300 requests/s, i.e. under 1.5 ms of work per request
@@ -103,6 +87,30 @@ func BenchmarkDriveItemsAnonymous(b *testing.B) {
 			}
 		})
 	}
+}
+
+// measure warms caches and connections, then runs BENCH_API_REQUESTS requests (1,000 by
+// default) of q over 32 clients, profiled as variant (see startProfile), and prints and reports
+// latency, throughput and CPU per request under label.
+func measure(b *testing.B, base, token, q, label, variant string) {
+	b.Helper()
+	requests := 1000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_API_REQUESTS")); err == nil && v > 0 {
+		requests = v
+	}
+	load(b, base, token, q, 32, 64)
+	stop := startProfile(b, variant)
+	cpu0, pg0 := cpuTime(), postgresCPU()
+	r := load(b, base, token, q, 32, requests)
+	cpu := (cpuTime() - cpu0) / time.Duration(requests)
+	pg := (postgresCPU() - pg0) / time.Duration(requests)
+	stop()
+	fmt.Printf("%s 32 clients, %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s, CPU per request: process %.2f ms, local postgres processes %.2f ms\n",
+		label, requests, ms(r.p50), ms(r.p99), ms(r.max), r.rps, ms(cpu), ms(pg))
+	b.ReportMetric(ms(r.p50), "p50-ms")
+	b.ReportMetric(ms(r.p99), "p99-ms")
+	b.ReportMetric(r.rps, "req/s")
+	b.ReportMetric(ms(cpu), "cpu-ms/req")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -8,9 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime/pprof"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph/model"
@@ -31,25 +29,9 @@ func BenchmarkDriveItemsFloor(b *testing.B) {
 		pprof.Do(r.Context(), pprof.Labels("side", "server"), func(ctx context.Context) { floorPage(ctx, w, r, st, verifier) })
 	}))
 	b.Cleanup(srv.Close)
-	requests := 1000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_API_REQUESTS")); err == nil && v > 0 {
-		requests = v
-	}
 	q := fmt.Sprintf(query, "")
 	for b.Loop() {
-		load(b, srv.URL, token, q, 32, 64)
-		stop := startProfile(b, "floor")
-		cpu0, pg0 := cpuTime(), postgresCPU()
-		r := load(b, srv.URL, token, q, 32, requests)
-		cpu := (cpuTime() - cpu0) / time.Duration(requests)
-		pg := (postgresCPU() - pg0) / time.Duration(requests)
-		stop()
-		fmt.Printf("floor (same page, no GraphQL)                 32 clients, %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s, CPU per request: process %.2f ms, local postgres processes %.2f ms\n",
-			requests, ms(r.p50), ms(r.p99), ms(r.max), r.rps, ms(cpu), ms(pg))
-		b.ReportMetric(ms(r.p50), "p50-ms")
-		b.ReportMetric(ms(r.p99), "p99-ms")
-		b.ReportMetric(r.rps, "req/s")
-		b.ReportMetric(ms(cpu), "cpu-ms/req")
+		measure(b, srv.URL, token, q, "floor (same page, no GraphQL)                ", "floor")
 	}
 }
 

@@ -250,7 +250,6 @@ function renderCell(id: string, item: DriveItemRowFragment, onOpen: (i: DriveIte
         case 'until':
           return <Text size="sm">{formatDate(e.date)}</Text>;
       }
-      return null;
     }
     case 'password':
       return <Text size="sm">{hasPassword(item) ? 'Yes' : 'No'}</Text>;

@@ -10,8 +10,7 @@ import { LinkTypeBadge, ScopeBadge } from '../components/Badges';
 import { describePermission, folderName, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from '../lib/confirm';
 import { dayEndISO } from '../lib/filters';
 import { errorText } from '../lib/errors';
-import { formatBytes, formatDate, formatDateTime } from '../lib/format';
-import { isPast } from '../lib/csv';
+import { formatBytes, formatDate, formatDateTime, isPast } from '../lib/format';
 
 type Perm = PermissionFieldsFragment;
 

@@ -1,5 +1,5 @@
 import type { DriveItemRowFragment } from '../gql/graphql';
-import { scopeLabel } from './format';
+import { isPast, scopeLabel } from './format';
 
 // Cells that start with these characters are evaluated as formulas by Excel and
 // LibreOffice; a file name like "=HYPERLINK(...)" must stay text in an export.
@@ -91,11 +91,6 @@ export function linkExpiry(item: DriveItemRowFragment, now: Date = new Date()): 
   if (!links) return { kind: 'none' };
   if (soonest !== null) return { kind: 'until', date: soonest };
   return { kind: 'expired', date: latestPast! };
-}
-
-// isPast: whether an expiry has passed; false for none.
-export function isPast(iso: string | null | undefined, now: Date = new Date()): boolean {
-  return !!iso && Date.parse(iso) <= now.getTime();
 }
 
 export function hasPassword(item: DriveItemRowFragment): boolean {

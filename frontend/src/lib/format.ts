@@ -141,3 +141,8 @@ export function fraction(used: number, total: number): number {
 }
 
 export const SCOPE_ORDER: readonly SharingScope[] = ['ANONYMOUS', 'ORGANIZATION', 'USERS'];
+
+// isPast: whether an expiry has passed; false for none.
+export function isPast(iso: string | null | undefined, now: Date = new Date()): boolean {
+  return !!iso && Date.parse(iso) <= now.getTime();
+}
