@@ -1,6 +1,6 @@
 package graphsim_test
 
-// The client construction production code uses (RECIPES §1–2): azidentity
+// The client construction production code uses: azidentity
 // configured only by the authority host, msgraph-sdk-go with the simulator's
 // base URL, and a transport trusting the simulator's CA file.
 

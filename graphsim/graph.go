@@ -30,7 +30,7 @@ func (g *greq) selfURL() string {
 // route is a resolved Graph endpoint.
 type route struct {
 	endpoint string // stats key, e.g. "GET /drives/{id}/root/delta"
-	cost     int    // resource units (GRAPH-NOTES §6)
+	cost     int    // resource units (docs/graph-behaviour.md)
 	access   access
 	paged    bool
 	handle   func(w http.ResponseWriter, g *greq) *gerr

@@ -10,7 +10,7 @@ import (
 )
 
 // Property: over random mixes of requests, plain and batched, the RU the
-// simulator charges equal the documented costs (GRAPH-NOTES §6): drive 1,
+// simulator charges equal the documented costs (docs/graph-behaviour.md): drive 1,
 // delta with a token 1, without 2, permissions 5, directory and
 // subscriptions 0, the $batch envelope 0.
 func TestRUChargedEqualsDocumentedCosts(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 // preferSharing asks delta to return sharing information only where a
 // permission hierarchy starts or changed, removed items as deleted, items
-// behind permission gaps, and the sharedChanged annotation (GRAPH-NOTES §1).
+// behind permission gaps, and the sharedChanged annotation (docs/graph-behaviour.md).
 // Graph forgets preferences between pages, so every page sends them.
 const preferSharing = "hierarchicalsharing, deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges"
 

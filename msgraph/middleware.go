@@ -305,7 +305,7 @@ type partCost struct {
 	ru       int
 }
 
-// costOf prices a request in SharePoint resource units (GRAPH-NOTES §6):
+// costOf prices a request in SharePoint resource units (docs/graph-behaviour.md):
 // delta with a token 1, delta without 2, getting a drive or an item 1, other
 // lists and writes 2, every permission operation 5, directory calls 0. A
 // $batch costs the sum of its parts; the envelope is free.
@@ -438,7 +438,7 @@ type pacer struct {
 // header. Graph sends them only past 80% of the budget, so everything in
 // flight when the first arrives may land in the last 20%; concurrent $batches
 // of 100 RU each would overdraw it. 250 RU is 20% of the smallest per-app
-// budget Graph documents (1,250 RU a minute, GRAPH-NOTES §6). Units answered
+// budget Graph documents (1,250 RU a minute, docs/graph-behaviour.md). Units answered
 // without headers prove the budget larger (see unknownCapLocked), so the cap
 // grows with them instead of holding a large budget to 250 RU in flight.
 const unknownBudgetInflight = 250
