@@ -8,7 +8,7 @@ COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci
 COPY frontend/ ./
 # The generated GraphQL types are committed; the schema is only needed by codegen.
-COPY schema.graphqls /src/schema.graphqls
+COPY graph/schema/ /src/graph/schema/
 RUN npm run build
 
 FROM golang:1.26-bookworm AS build

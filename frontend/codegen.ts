@@ -3,7 +3,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // Types come from the repository's schema; the generated folder is committed so a
 // fresh clone builds without running codegen (`npm run codegen` after schema changes).
 const config: CodegenConfig = {
-  schema: '../schema.graphqls',
+  schema: '../graph/schema/*.graphqls',
   documents: ['src/**/*.{ts,tsx}', '!src/gql/**/*'],
   ignoreNoDocuments: true,
   generates: {

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"math"
@@ -423,11 +424,11 @@ type MutationResolver interface {
 	PauseIntegration(ctx context.Context, id string) (*model.Integration, error)
 	ResumeIntegration(ctx context.Context, id string) (*model.Integration, error)
 	DeleteIntegration(ctx context.Context, id string) (bool, error)
-	StartSync(ctx context.Context, integrationID string, full *bool) (*model.SyncRun, error)
-	CancelSync(ctx context.Context, runID string) (*model.SyncRun, error)
 	StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error)
 	StopSharingBulk(ctx context.Context, integrationID string, filter model.DriveItemFilter, dryRun bool) (*model.StopSharingBulkResult, error)
 	SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.Permission, error)
+	StartSync(ctx context.Context, integrationID string, full *bool) (*model.SyncRun, error)
+	CancelSync(ctx context.Context, runID string) (*model.SyncRun, error)
 }
 type OverviewResolver interface {
 	TopSharers(ctx context.Context, obj *model.Overview, first *int) ([]*model.Sharer, error)
@@ -441,14 +442,14 @@ type PermissionResolver interface {
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Node(ctx context.Context, id string) (model.Node, error)
-	Integrations(ctx context.Context) ([]*model.Integration, error)
-	Integration(ctx context.Context, id string) (*model.Integration, error)
-	Overview(ctx context.Context, integrationID string) (*model.Overview, error)
+	AuditEvents(ctx context.Context, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
 	Users(ctx context.Context, integrationID string, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	Drives(ctx context.Context, integrationID string, filter *model.DriveFilter, first *int, after *string) (*model.DriveConnection, error)
+	Integrations(ctx context.Context) ([]*model.Integration, error)
+	Integration(ctx context.Context, id string) (*model.Integration, error)
 	DriveItems(ctx context.Context, integrationID string, filter *model.DriveItemFilter, first *int, after *string, orderBy *model.DriveItemOrder) (*model.DriveItemConnection, error)
+	Overview(ctx context.Context, integrationID string) (*model.Overview, error)
 	SyncRuns(ctx context.Context, integrationID string, first *int, after *string) (*model.SyncRunConnection, error)
-	AuditEvents(ctx context.Context, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
 }
 type SubscriptionResolver interface {
 	SyncProgress(ctx context.Context, integrationID string) (<-chan *model.SyncProgress, error)
@@ -2074,473 +2075,26 @@ func newExecutionContext(
 	}
 }
 
+//go:embed "schema/audit.graphqls" "schema/base.graphqls" "schema/directory.graphqls" "schema/integrations.graphqls" "schema/items.graphqls" "schema/overview.graphqls" "schema/sharing.graphqls" "schema/sync.graphqls"
+var sourcesFS embed.FS
+
+func sourceData(filename string) string {
+	data, err := sourcesFS.ReadFile(filename)
+	if err != nil {
+		panic(fmt.Sprintf("codegen problem: %s not available", filename))
+	}
+	return string(data)
+}
+
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# Overshare GraphQL API. Names here are relied upon by scripts, tests and the dashboard.
-#
-# Access: every root field carries a role rule. ADMIN sees everything; VIEWER sees
-# ` + "`" + `viewer` + "`" + ` and ` + "`" + `overview` + "`" + ` counts only. A field without a rule is denied.
-
-directive @hasRole(role: Role!) on FIELD_DEFINITION
-directive @goModel(model: String, models: [String!]) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
-directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
-
-scalar Time
-scalar Int64
-
-enum Role {
-  ADMIN
-  VIEWER
-}
-
-interface Node {
-  id: ID!
-}
-
-type PageInfo {
-  hasNextPage: Boolean!
-  endCursor: String
-}
-
-type Viewer {
-  subject: String!
-  name: String
-  email: String
-  roles: [Role!]!
-  "The connected tenants' ids, so that a VIEWER can open their overview (names and details need ADMIN)."
-  integrationIds: [ID!]!
-}
-
-enum IntegrationStatus {
-  ACTIVE
-  PAUSED
-  ERROR
-  SYNCING
-}
-
-type IntegrationCounts {
-  users: Int!
-  drives: Int!
-  items: Int!
-  sharedItems: Int!
-  permissions: Int!
-}
-
-type Integration implements Node {
-  id: ID!
-  name: String!
-  tenantId: String!
-  clientId: String!
-  "Last 4 characters of the client secret; the secret itself is never returned."
-  secretHint: String!
-  status: IntegrationStatus!
-  "The last error, in words for people."
-  lastError: String
-  lastSyncAt: Time
-  nextSyncAt: Time
-  syncIntervalSeconds: Int!
-  createdAt: Time!
-  counts: IntegrationCounts!
-  "The run in progress, if any."
-  currentRun: SyncRun
-}
-
-enum SharingScope {
-  ANONYMOUS
-  ORGANIZATION
-  USERS
-}
-
-type License {
-  skuId: String!
-  skuPartNumber: String
-}
-
-type User implements Node {
-  id: ID!
-  graphId: String!
-  displayName: String!
-  userPrincipalName: String!
-  mail: String
-  userType: String!
-  guest: Boolean!
-  accountEnabled: Boolean!
-  jobTitle: String
-  department: String
-  licenses: [License!]!
-  hasDrive: Boolean
-  drive: Drive
-}
-
-type UserEdge {
-  cursor: String!
-  node: User!
-}
-
-type UserConnection {
-  edges: [UserEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-input UserFilter {
-  search: String
-  guest: Boolean
-  accountEnabled: Boolean
-  hasDrive: Boolean
-}
-
-type Quota {
-  total: Int64!
-  used: Int64!
-  remaining: Int64!
-  deleted: Int64!
-  state: String!
-}
-
-type Drive implements Node {
-  id: ID!
-  graphId: String!
-  name: String!
-  driveType: String!
-  webUrl: String
-  owner: User
-  quota: Quota!
-  itemCount: Int!
-  sharedItemCount: Int!
-}
-
-type DriveEdge {
-  cursor: String!
-  node: Drive!
-}
-
-type DriveConnection {
-  edges: [DriveEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-input DriveFilter {
-  ownerId: ID
-  quotaState: [String!]
-}
-
-type Identity {
-  id: String
-  displayName: String
-  email: String
-  "A guest or an address outside the tenant's domains."
-  external: Boolean!
-  kind: String
-}
-
-type SharingLink {
-  type: String!
-  scope: SharingScope
-  webUrl: String
-  expiresAt: Time
-  hasPassword: Boolean!
-  preventsDownload: Boolean!
-}
-
-type Permission implements Node {
-  id: ID!
-  graphId: String!
-  roles: [String!]!
-  inherited: Boolean!
-  "The folder this permission is inherited from, when inherited."
-  inheritedFrom: DriveItem
-  link: SharingLink
-  expiresAt: Time
-  grantedTo: Identity
-  "People a specific-people link was granted to."
-  grantedToIdentities: [Identity!]!
-  item: DriveItem!
-}
-
-type DriveItem implements Node {
-  id: ID!
-  graphId: String!
-  name: String!
-  path: String!
-  webUrl: String
-  folder: Boolean!
-  size: Int64!
-  mimeType: String
-  createdAt: Time
-  modifiedAt: Time
-  createdBy: Identity
-  modifiedBy: Identity
-  owner: User
-  drive: Drive!
-  "The widest scope this item is shared with by its own permissions, if any."
-  sharedScope: SharingScope
-  permissions: [Permission!]!
-}
-
-type DriveItemEdge {
-  cursor: String!
-  node: DriveItem!
-}
-
-type DriveItemConnection {
-  edges: [DriveItemEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-input DriveItemFilter {
-  sharedScope: [SharingScope!]
-  "Shared with guests or addresses outside the tenant."
-  external: Boolean
-  linkType: [String!]
-  hasExpiry: Boolean
-  hasPassword: Boolean
-  ownerId: ID
-  driveId: ID
-  "Matches the item name (case-insensitive substring)."
-  search: String
-  modifiedAfter: Time
-  modifiedBefore: Time
-  "Only items that carry sharing of their own (default true when any sharing filter is set)."
-  sharedOnly: Boolean
-}
-
-enum DriveItemOrderField {
-  MODIFIED_AT
-  NAME
-  SIZE
-}
-
-enum OrderDirection {
-  ASC
-  DESC
-}
-
-input DriveItemOrder {
-  field: DriveItemOrderField!
-  direction: OrderDirection!
-}
-
-enum SyncRunStatus {
-  RUNNING
-  SUCCEEDED
-  FAILED
-  CANCELLED
-}
-
-type SyncRun implements Node {
-  id: ID!
-  integration: Integration!
-  full: Boolean!
-  status: SyncRunStatus!
-  phase: String!
-  startedAt: Time!
-  finishedAt: Time
-  drivesTotal: Int!
-  drivesDone: Int!
-  itemsSeen: Int!
-  sharedItems: Int!
-  permissionsRead: Int!
-  requests: Int!
-  resourceUnits: Int!
-  throttledWaits: Int!
-  etaSeconds: Int
-  error: String
-}
-
-type SyncRunEdge {
-  cursor: String!
-  node: SyncRun!
-}
-
-type SyncRunConnection {
-  edges: [SyncRunEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-type AuditEvent implements Node {
-  id: ID!
-  at: Time!
-  actorSubject: String!
-  actorName: String
-  action: String!
-  integrationId: ID!
-  itemGraphId: String
-  itemName: String
-  itemPath: String
-  permissionGraphId: String
-  linkType: String
-  linkScope: String
-  linkWebUrl: String
-  grantedTo: String
-  "removed | already_removed | failed | updated"
-  result: String!
-  message: String
-}
-
-type AuditEventEdge {
-  cursor: String!
-  node: AuditEvent!
-}
-
-type AuditEventConnection {
-  edges: [AuditEventEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-input AuditEventFilter {
-  action: String
-  result: String
-  itemId: ID
-}
-
-type ScopeCount {
-  scope: SharingScope!
-  items: Int!
-  permissions: Int!
-}
-
-type Sharer {
-  user: User
-  displayName: String!
-  sharedItems: Int!
-}
-
-type DriveQuotaAlert {
-  drive: Drive
-  ownerName: String!
-  usedFraction: Float!
-  state: String!
-}
-
-"Counts for a dashboard. A VIEWER sees the counts; names need ADMIN."
-type Overview {
-  items: Int!
-  sharedItems: Int!
-  byScope: [ScopeCount!]!
-  externalShares: Int!
-  linksWithoutExpiry: Int!
-  editLinks: Int!
-  anonymousEditLinks: Int!
-  users: Int!
-  guests: Int!
-  drives: Int!
-  lastSyncAt: Time
-  topSharers(first: Int = 10): [Sharer!]! @hasRole(role: ADMIN)
-  drivesNearQuota(first: Int = 10): [DriveQuotaAlert!]! @hasRole(role: ADMIN)
-}
-
-type Query {
-  viewer: Viewer! @hasRole(role: VIEWER)
-  node(id: ID!): Node @hasRole(role: ADMIN)
-  integrations: [Integration!]! @hasRole(role: ADMIN)
-  integration(id: ID!): Integration @hasRole(role: ADMIN)
-  overview(integrationId: ID!): Overview! @hasRole(role: VIEWER)
-  users(integrationId: ID!, filter: UserFilter, first: Int = 50, after: String): UserConnection! @hasRole(role: ADMIN)
-  "Drives by their owner's name (every OneDrive is called \"OneDrive\"), then id."
-  drives(integrationId: ID!, filter: DriveFilter, first: Int = 50, after: String): DriveConnection! @hasRole(role: ADMIN)
-  driveItems(integrationId: ID!, filter: DriveItemFilter, first: Int = 50, after: String, orderBy: DriveItemOrder): DriveItemConnection! @hasRole(role: ADMIN)
-  syncRuns(integrationId: ID!, first: Int = 20, after: String): SyncRunConnection! @hasRole(role: ADMIN)
-  auditEvents(integrationId: ID, filter: AuditEventFilter, first: Int = 50, after: String): AuditEventConnection! @hasRole(role: ADMIN)
-}
-
-input IntegrateInput {
-  name: String!
-  tenantId: String!
-  clientId: String!
-  clientSecret: String!
-}
-
-input UpdateIntegrationInput {
-  id: ID!
-  name: String
-  "A new client secret (rotation); checked against Microsoft Graph before it is saved."
-  clientSecret: String
-  syncIntervalSeconds: Int
-}
-
-input StopSharingInput {
-  itemId: ID!
-  "Permissions to remove; none = every permission set on the item itself."
-  permissionIds: [ID!]
-}
-
-type RemovedPermission {
-  id: ID!
-  graphId: String!
-  "True when Microsoft 365 no longer had it (counted as done)."
-  alreadyRemoved: Boolean!
-}
-
-type FailedPermission {
-  permissionId: ID!
-  message: String!
-}
-
-type StopSharingResult {
-  removed: [RemovedPermission!]!
-  failed: [FailedPermission!]!
-}
-
-type BulkPreviewItem {
-  item: DriveItem!
-  permissions: [Permission!]!
-}
-
-"""
-One call handles at most 500 matching items (the batch); call again while ` + "`" + `remaining` + "`" + ` > 0.
-"""
-type StopSharingBulkResult {
-  dryRun: Boolean!
-  "Items in this batch."
-  items: Int!
-  "Permissions in this batch that match the filter."
-  permissions: Int!
-  "Matching items left after this batch (for a dry run: beyond this batch)."
-  remaining: Int!
-  "The batch: what would go (dry run) or what was attempted."
-  preview: [BulkPreviewItem!]!
-  removed: [RemovedPermission!]!
-  failed: [FailedPermission!]!
-}
-
-type Mutation {
-  integrate(input: IntegrateInput!): Integration! @hasRole(role: ADMIN)
-  updateIntegration(input: UpdateIntegrationInput!): Integration! @hasRole(role: ADMIN)
-  pauseIntegration(id: ID!): Integration! @hasRole(role: ADMIN)
-  resumeIntegration(id: ID!): Integration! @hasRole(role: ADMIN)
-  deleteIntegration(id: ID!): Boolean! @hasRole(role: ADMIN)
-  startSync(integrationId: ID!, full: Boolean = false): SyncRun! @hasRole(role: ADMIN)
-  cancelSync(runId: ID!): SyncRun! @hasRole(role: ADMIN)
-  stopSharing(input: StopSharingInput!): StopSharingResult! @hasRole(role: ADMIN)
-  stopSharingBulk(integrationId: ID!, filter: DriveItemFilter!, dryRun: Boolean!): StopSharingBulkResult! @hasRole(role: ADMIN)
-  setLinkExpiration(permissionId: ID!, expiresAt: Time): Permission! @hasRole(role: ADMIN)
-}
-
-type SyncProgress {
-  runId: ID!
-  integrationId: ID!
-  phase: String!
-  drivesDone: Int!
-  drivesTotal: Int!
-  itemsSeen: Int!
-  sharedItems: Int!
-  permissionsRead: Int!
-  requests: Int!
-  resourceUnits: Int!
-  throttledWaits: Int!
-  etaSeconds: Int
-  done: Boolean!
-  error: String
-}
-
-type Subscription {
-  syncProgress(integrationId: ID!): SyncProgress! @hasRole(role: ADMIN)
-}
-`, BuiltIn: false},
+	{Name: "schema/audit.graphqls", Input: sourceData("schema/audit.graphqls"), BuiltIn: false},
+	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
+	{Name: "schema/directory.graphqls", Input: sourceData("schema/directory.graphqls"), BuiltIn: false},
+	{Name: "schema/integrations.graphqls", Input: sourceData("schema/integrations.graphqls"), BuiltIn: false},
+	{Name: "schema/items.graphqls", Input: sourceData("schema/items.graphqls"), BuiltIn: false},
+	{Name: "schema/overview.graphqls", Input: sourceData("schema/overview.graphqls"), BuiltIn: false},
+	{Name: "schema/sharing.graphqls", Input: sourceData("schema/sharing.graphqls"), BuiltIn: false},
+	{Name: "schema/sync.graphqls", Input: sourceData("schema/sync.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -6366,130 +5920,6 @@ func (ec *executionContext) fieldContext_Mutation_deleteIntegration(ctx context.
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_startSync(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_startSync(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().StartSync(ctx, fc.Args["integrationId"].(string), fc.Args["full"].(*bool))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal *model.SyncRun
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.SyncRun
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
-			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_startSync(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncRun(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_startSync_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_cancelSync(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_cancelSync(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CancelSync(ctx, fc.Args["runId"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal *model.SyncRun
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.SyncRun
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
-			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_cancelSync(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncRun(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cancelSync_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Mutation_stopSharing(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6670,6 +6100,130 @@ func (ec *executionContext) fieldContext_Mutation_setLinkExpiration(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setLinkExpiration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startSync(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSync(ctx, fc.Args["integrationId"].(string), fc.Args["full"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.SyncRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SyncRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
+			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSync(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSync_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelSync(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelSync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelSync(ctx, fc.Args["runId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.SyncRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SyncRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncRun) graphql.Marshaler {
+			return ec.marshalNSyncRun2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSyncRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelSync(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelSync_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7495,67 +7049,17 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_integrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_integrations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Integrations(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal []*model.Integration
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.Integration
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegrationᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_integration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_integration(ctx, field)
+			return ec.fieldContext_Query_auditEvents(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Integration(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["integrationId"].(*string), fc.Args["filter"].(*model.AuditEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -7563,11 +7067,11 @@ func (ec *executionContext) _Query_integration(ctx context.Context, field graphq
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.Integration
+					var zeroVal *model.AuditEventConnection
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Integration
+					var zeroVal *model.AuditEventConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -7576,21 +7080,21 @@ func (ec *executionContext) _Query_integration(ctx context.Context, field graphq
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
-			return ec.marshalOIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_integration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
+			return ec.childFields_AuditEventConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -7600,69 +7104,7 @@ func (ec *executionContext) fieldContext_Query_integration(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_integration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_overview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_overview(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Overview(ctx, fc.Args["integrationId"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "VIEWER")
-				if err != nil {
-					var zeroVal *model.Overview
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Overview
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Overview) graphql.Marshaler {
-			return ec.marshalNOverview2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐOverview(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_overview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Overview(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_overview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7793,6 +7235,118 @@ func (ec *executionContext) fieldContext_Query_drives(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_integrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Integrations(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.Integration
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.Integration
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_integration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Integration(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Integration
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Integration
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalOIntegration2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_integration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_driveItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7855,6 +7409,68 @@ func (ec *executionContext) fieldContext_Query_driveItems(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_overview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_overview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Overview(ctx, fc.Args["integrationId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Overview
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Overview
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Overview) graphql.Marshaler {
+			return ec.marshalNOverview2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐOverview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_overview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Overview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_overview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_syncRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7911,68 +7527,6 @@ func (ec *executionContext) fieldContext_Query_syncRuns(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_syncRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_auditEvents(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["integrationId"].(*string), fc.Args["filter"].(*model.AuditEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal *model.AuditEventConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.AuditEventConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
-			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AuditEventConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12882,20 +12436,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "startSync":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_startSync(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "cancelSync":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_cancelSync(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "stopSharing":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_stopSharing(ctx, field)
@@ -12913,6 +12453,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setLinkExpiration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setLinkExpiration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startSync":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSync(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelSync":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelSync(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13178,23 +12732,11 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_node(ctx, field)
 				})
-		case "integrations":
+		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integrations(ctx, field)
-				})
-		case "integration":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integration(ctx, field)
-				})
-		case "overview":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_overview(ctx, field)
+					return ec._Query_auditEvents(ctx, field)
 				})
 		case "users":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -13208,23 +12750,35 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_drives(ctx, field)
 				})
+		case "integrations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_integrations(ctx, field)
+				})
+		case "integration":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_integration(ctx, field)
+				})
 		case "driveItems":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_driveItems(ctx, field)
 				})
+		case "overview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_overview(ctx, field)
+				})
 		case "syncRuns":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_syncRuns(ctx, field)
-				})
-		case "auditEvents":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_auditEvents(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {

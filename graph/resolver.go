@@ -1,5 +1,6 @@
 // Package graph is Overshare's GraphQL API: the gqlgen executable schema generated from
-// schema.graphqls, thin resolvers over store/ and the services in services.go, the @hasRole
+// schema/*.graphqls (one file per domain, whose resolvers are in <domain>.resolvers.go), thin
+// resolvers over store/ and the services in services.go, the @hasRole
 // directive, dataloaders, and the request limits. HTTP and websocket transports are added by
 // package server.
 package graph
