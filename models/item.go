@@ -10,8 +10,10 @@ type DriveItem struct {
 	ParentID      string `gorm:"column:parent_id"`
 	Name          string `gorm:"column:name"`
 	// Path is "/" for the root and "/Folder/file.docx" below it. Delta
-	// returns no paths, so store.RecomputePaths derives it from parent
-	// chains; upserts never overwrite it on existing rows.
+	// returns no paths: a new row takes the one the sync engine derived, and
+	// a round's last page recomputes them from parent chains when needed
+	// (store.SyncPage.RecomputePaths); upserts never overwrite it on
+	// existing rows.
 	Path                 string     `gorm:"column:path"`
 	IsRoot               bool       `gorm:"column:is_root"`
 	IsFolder             bool       `gorm:"column:is_folder"`
@@ -32,7 +34,8 @@ type DriveItem struct {
 	SharedScope *string `gorm:"column:shared_scope"`
 	// HasOwnPermissions marks the root of a permission hierarchy: the item
 	// holds at least one permission that is not inherited. It is maintained
-	// by store.ReplacePermissions; upserts never overwrite it on existing rows.
+	// by the writes of permissions (store.SyncPage.Permissions and the
+	// sharing actions); upserts never overwrite it on existing rows.
 	HasOwnPermissions bool `gorm:"column:has_own_permissions"`
 	// SharingFlags is a bitmask summarising the item's own sharing (anonymous link, external
 	// recipient, link without expiry, …) that serves the sharing filters from an index. It is

@@ -11,7 +11,7 @@ type DriveSyncState struct {
 	// NextLink is the resume point of an unfinished round; nil otherwise.
 	NextLink *string `gorm:"column:next_link"`
 	// RoundFull is true while the current round is a full enumeration, which
-	// must end with store.SweepDrive (which clears it).
+	// must end with a sweep (store.SyncPage.Sweep, which clears it).
 	RoundFull bool `gorm:"column:round_full"`
 	// Generation is bumped by store.StartFullRound.
 	Generation   int64      `gorm:"column:generation"`

@@ -48,7 +48,7 @@ func benchPermissions(n int, variant string) map[string][]models.Permission {
 // gorm's on SQLite for reference): 100k drive items written in one page
 // ("page=100000") and in delta-sized pages of 200 ("page=200"), into an
 // empty table ("insert"), again unchanged ("unchanged") and again with every
-// row changed ("changed"). Each page is one ApplyDeltaPage call, checkpoint
+// row changed ("changed"). Each page is one CommitSyncPage call, checkpoint
 // included. Reports rows/s.
 func BenchmarkUpsertItems(b *testing.B) {
 	const rows = 100_000
@@ -61,8 +61,7 @@ func BenchmarkUpsertItems(b *testing.B) {
 				write := func(items []models.DriveItem) {
 					for start := 0; start < len(items); start += pageSize {
 						end := min(start+pageSize, len(items))
-						next := fmt.Sprint("next-", end)
-						if err := st.ApplyDeltaPage(ctx, integ, "d1", store.DeltaPageWrite{Items: items[start:end], Checkpoint: models.DriveSyncState{NextLink: &next}}); err != nil {
+						if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{Items: items[start:end], NextLink: fmt.Sprint("next-", end)}); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -97,7 +96,8 @@ func BenchmarkUpsertItems(b *testing.B) {
 }
 
 // BenchmarkReplacePermissions compares the bulk methods for permissions:
-// 100k permissions on 50k items, in one call and in calls of 200 items.
+// 100k permissions on 50k items, in one sync page and in pages of 200 items
+// (CommitSyncPage with permissions only).
 func BenchmarkReplacePermissions(b *testing.B) {
 	const rows = 100_000
 	fresh, changed := benchPermissions(rows, ""), benchPermissions(rows, "?v2")
@@ -111,17 +111,17 @@ func BenchmarkReplacePermissions(b *testing.B) {
 					for id, ps := range byItem {
 						chunk[id] = ps
 						if len(chunk) == perCall {
-							if err := st.ReplacePermissions(ctx, integ, chunk); err != nil {
+							if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{Permissions: chunk, NextLink: "next"}); err != nil {
 								b.Fatal(err)
 							}
 							chunk = map[string][]models.Permission{}
 						}
 					}
-					if err := st.ReplacePermissions(ctx, integ, chunk); err != nil {
+					if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{Permissions: chunk, NextLink: "next"}); err != nil {
 						b.Fatal(err)
 					}
 				}
-				if err := st.ApplyDeltaPage(ctx, integ, "d1", store.DeltaPageWrite{Items: benchItems(rows/2, "")}); err != nil {
+				if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{Items: benchItems(rows/2, ""), NextLink: "next"}); err != nil {
 					b.Fatal(err)
 				}
 				for _, phase := range []struct {

@@ -70,9 +70,10 @@ var itemsTable = table{
 		"last_modified_by_id", "last_modified_by_name", "last_modified_by_email",
 		"shared_scope", "has_own_permissions", "sharing_flags", "seen_generation", "synced_at"},
 	key: []string{"integration_id", "id"},
-	// path is maintained by RecomputePaths, has_own_permissions and
-	// sharing_flags by ReplacePermissions: delta knows neither. A new row
-	// takes them as given (see sharingStateOf).
+	// path is maintained by recomputePathsTx, has_own_permissions and
+	// sharing_flags by the permission writes (refreshPermissionState):
+	// delta knows neither. A new row takes them as given (see
+	// sharingStateOf).
 	noUpdate: []string{"path", "has_own_permissions", "sharing_flags"},
 }
 

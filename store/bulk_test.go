@@ -29,24 +29,20 @@ func TestBulkMethodsAgree(t *testing.T) {
 		}
 		items := tree()
 		items[2].SharedScope = ptr("users")
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(items, nil, "n1", "")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(items, nil, "n1", "")); err != nil {
 			t.Fatal(err)
 		}
 		link := perm("p1", ptr("anonymous"), "read")
 		link.ExpiresAt = ptr(t0)
 		link.GrantedToIdentities = models.Identities{{ID: "x", Email: "x@fabrikam.com", External: true}}
 		byItem := map[string][]models.Permission{"budget": {link, perm("p2", nil, "write")}, "a": {perm("p3", ptr("users"), "read")}}
-		if err := st.ReplacePermissions(ctx, integ, byItem); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{Permissions: byItem, NextLink: "n2"}); err != nil {
 			t.Fatal(err)
 		}
 		// Second round: a rename, a deletion, one permission gone.
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page([]models.DriveItem{item("fin", "root", "Money", true)}, []string{"a"}, "", "d1")); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.ReplacePermissions(ctx, integ, map[string][]models.Permission{"budget": {link}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.RecomputePaths(ctx, integ, "d1"); err != nil {
+		last := page([]models.DriveItem{item("fin", "root", "Money", true)}, []string{"a"}, "", "d1")
+		last.Permissions = map[string][]models.Permission{"budget": {link}}
+		if err := st.CommitSyncPage(ctx, integ, "d1", last); err != nil {
 			t.Fatal(err)
 		}
 		r := result{items: mustItems(t, st, "d1")}

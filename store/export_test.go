@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // UseGormBulk switches a Store's PostgreSQL bulk writes to gorm's batch
 // upsert, so tests and benchmarks can compare it with the native path.
 func UseGormBulk(s *Store, on bool) {
@@ -27,3 +29,16 @@ func UseNativeBulk(s *Store, method string) {
 // OpenAtVersion opens a Store with its schema brought only to version v, to
 // test what a later migration does to the data of an earlier version.
 var OpenAtVersion = open
+
+// RecomputePaths runs the path and webUrl recompute of a drive's last sync page
+// (SyncPage.RecomputePaths) on its own and returns how many rows it rewrote, so a test
+// can check that it writes only the rows that change.
+func RecomputePaths(ctx context.Context, s *Store, integrationID, driveID string) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(t *tx) error {
+		var err error
+		n, err = recomputePathsTx(t, integrationID, driveID)
+		return err
+	})
+	return n, err
+}

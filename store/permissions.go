@@ -10,58 +10,6 @@ import (
 	"github.com/overshare/overshare/models"
 )
 
-// ReplacePermissions makes the stored permissions of each listed item equal
-// to the given list, in one transaction: rows not in the list are deleted,
-// the others upserted. An item listed with an empty list ends with no rows.
-// Items not listed are left alone. It also recomputes the items'
-// has_own_permissions and sharing_flags (refreshPermissionState).
-func (s *Store) ReplacePermissions(ctx context.Context, integrationID string, byItem map[string][]models.Permission) error {
-	if len(byItem) == 0 {
-		return nil
-	}
-	itemIDs := make([]string, 0, len(byItem))
-	for id := range byItem {
-		itemIDs = append(itemIDs, id)
-	}
-	sort.Strings(itemIDs) // a stable lock order between concurrent writers
-	var rows []models.Permission
-	stamp := now()
-	for _, itemID := range itemIDs {
-		seen := map[string]int{}
-		for _, p := range byItem[itemID] {
-			p.IntegrationID, p.ItemID, p.SyncedAt = integrationID, itemID, stamp
-			normalizePermission(&p)
-			if i, ok := seen[p.ID]; ok { // one row per key; the last wins
-				rows[i] = p
-				continue
-			}
-			seen[p.ID] = len(rows)
-			rows = append(rows, p)
-		}
-	}
-	err := s.inTx(ctx, func(t *tx) error {
-		if t.dialect == Postgres && s.bulk == bulkCopy {
-			if err := replacePermissionsCopy(ctx, t, integrationID, itemIDs, rows); err != nil {
-				return err
-			}
-		} else {
-			if err := forChunks(itemIDs, 500, func(chunk []string) error {
-				return t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN ?`, integrationID, chunk).Error
-			}); err != nil {
-				return fmt.Errorf("delete old permissions: %w", err)
-			}
-			if err := gormUpsert(t, permissionsTable, rows); err != nil {
-				return err
-			}
-		}
-		return refreshPermissionState(t, integrationID, itemIDs)
-	})
-	if err != nil {
-		return fmt.Errorf("replace permissions of %d items: %w", len(itemIDs), err)
-	}
-	return nil
-}
-
 // replacePermissionsCopy deletes the rows of the listed items that are not
 // among the new rows and merges the new rows (through COPY or unnest), so an
 // unchanged permission is not rewritten.

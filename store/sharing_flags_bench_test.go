@@ -100,11 +100,11 @@ func seedSharing(b *testing.B, st *store.Store, n int) {
 	}
 	for start := 0; start < len(items); start += 1000 {
 		end := min(start+1000, len(items))
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(items[start:end], nil, "", "delta")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(items[start:end], nil, "next", "")); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if err := st.ReplacePermissions(ctx, integ, perms); err != nil {
+	if err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta", perms)); err != nil {
 		b.Fatal(err)
 	}
 }

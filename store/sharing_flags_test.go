@@ -46,7 +46,7 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 				}
 			}
 		}
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		check("after the first page", map[string][]string{})
@@ -76,7 +76,7 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 		})
 
 		// A later delta upsert of the items leaves the flags alone.
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-3")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-3")); err != nil {
 			t.Fatal(err)
 		}
 		check("after a delta upsert", map[string][]string{
@@ -86,14 +86,14 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 		})
 
 		anonView := perm("p-anon2", ptr(models.LinkScopeAnonymous), "read")
-		err = st.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+		err = st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-3", map[string][]models.Permission{
 			"budget": {perm("p-users", ptr(models.LinkScopeUsers), "read")},
 			"readme": {anonView},
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("after ReplacePermissions", map[string][]string{
+		check("after a page of permissions only", map[string][]string{
 			"shared": {"budget", "notes", "readme"}, "anonymous": {"readme"}, "external": {"notes"},
 			"noExpiry": {"budget", "readme"}, "anonymousNoExpiry": {"readme"}, "users": {"budget", "notes"},
 		})
@@ -151,7 +151,7 @@ var filters = map[string]store.ItemFilter{
 func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		anonEdit := perm("p-anon", ptr(models.LinkScopeAnonymous), "write")

@@ -14,8 +14,8 @@ import (
 
 // RemoveOwnPermission deletes the permission permID set on item itemID, and the rows that
 // repeat it as inherited on the item's descendants (an inherited entry keeps the ancestor's
-// id), then recomputes the item's has_own_permissions and sharing_flags as ReplacePermissions does. It reports whether
-// the item's own row existed.
+// id), then recomputes the item's has_own_permissions and sharing_flags as a sync page's
+// permissions do. It reports whether the item's own row existed.
 func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, permID string) (bool, error) {
 	var removed bool
 	err := s.inTx(ctx, func(t *tx) error {

@@ -316,16 +316,13 @@ func TestUpgradeToVersion5KeepsDataAndTreeQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := old.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := old.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
-		if err := old.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+		if err := old.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-1", map[string][]models.Permission{
 			"budget": {perm("p1", ptr("anonymous"), "read")},
 			"a":      {perm("p2", ptr("organization"), "read")},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := old.RecomputePaths(ctx, integ, "d1"); err != nil {
+		})); err != nil {
 			t.Fatal(err)
 		}
 		before := mustItems(t, old, "d1")
@@ -360,10 +357,7 @@ func TestUpgradeToVersion5KeepsDataAndTreeQueries(t *testing.T) {
 		}
 		// The tree queries: a moved folder's descendants get new paths, a deleted folder
 		// takes its descendants and their permissions with it.
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page([]models.DriveItem{item("notes", "fin", "Notes", true)}, nil, "", "delta-2")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.RecomputePaths(ctx, integ, "d1"); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page([]models.DriveItem{item("notes", "fin", "Notes", true)}, nil, "", "delta-2")); err != nil {
 			t.Fatal(err)
 		}
 		checkPaths(t, st, map[string]string{"a": "/Finance/Notes/a.txt", "readme": "/readme.md"})

@@ -14,14 +14,16 @@ import (
 // SyncPage is everything one delta page changes, written by CommitSyncPage
 // in ONE transaction.
 type SyncPage struct {
-	// Items are upserted, stamped with the drive's generation; the caller
-	// has already kept only the last occurrence of a repeated id.
+	// Items are upserted, stamped with the drive's generation (for the
+	// sweep) and with the integration and drive ids. When the same id
+	// appears twice the last one wins.
 	Items []models.DriveItem
 	// DeletedIDs are removed with their permissions and their descendants.
 	DeletedIDs []string
-	// Permissions replaces the stored permissions of each listed item
-	// (maintaining has_own_permissions and sharing_flags); items not listed
-	// are left alone.
+	// Permissions replaces the stored permissions of each listed item: rows
+	// not in its list are deleted, the others upserted, and an empty list
+	// leaves none. It maintains the items' has_own_permissions and
+	// sharing_flags; items not listed are left alone.
 	Permissions map[string][]models.Permission
 	// NextLink continues the round; DeltaLink ends it (exactly one is set).
 	NextLink, DeltaLink string
@@ -30,7 +32,8 @@ type SyncPage struct {
 	// Sweep, on the last page of a full enumeration, deletes the drive's
 	// items not written in this generation and clears round_full.
 	Sweep bool
-	// RecomputePaths, on the last page, recomputes the drive's paths.
+	// RecomputePaths, on the last page, recomputes the drive's paths and
+	// webUrls from the parent chains (see recomputePathsTx).
 	RecomputePaths bool
 }
 
@@ -56,6 +59,7 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 		}
 		stamp := now()
 		var rootID string
+		p.Items = dedupeItems(p.Items)
 		for i := range p.Items {
 			it := &p.Items[i]
 			it.IntegrationID, it.DriveID, it.SeenGeneration, it.SyncedAt = integrationID, driveID, gen, stamp
@@ -101,7 +105,8 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 			}
 		}
 		if p.RecomputePaths {
-			return recomputePathsTx(t, integrationID, driveID)
+			_, err := recomputePathsTx(t, integrationID, driveID)
+			return err
 		}
 		return nil
 	})
@@ -132,7 +137,10 @@ func deleteItemTrees(t *tx, integrationID, driveID string, ids []string) error {
 	})
 }
 
-// replacePermissionsTx is ReplacePermissions inside the caller's transaction.
+// replacePermissionsTx writes SyncPage.Permissions (see there) in the
+// caller's transaction. Items are handled in id order, a stable lock order
+// between concurrent writers; a permission listed twice for an item is
+// written once, the last one winning.
 func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, driveID string, byItem map[string][]models.Permission) error {
 	if len(byItem) == 0 {
 		return nil
@@ -174,7 +182,10 @@ func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, 
 	return refreshPermissionState(t, integrationID, itemIDs)
 }
 
-// sweepTx is SweepDrive inside the caller's transaction.
+// sweepTx ends a full round (SyncPage.Sweep): it deletes the drive's items
+// (and their permissions) not written in generation gen and clears
+// round_full, in the caller's transaction, so a crash before it keeps
+// round_full set and the next run sweeps.
 func sweepTx(t *tx, integrationID, driveID string, gen int64) error {
 	err := t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN
 	(SELECT id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND seen_generation < ?)`,
@@ -191,17 +202,22 @@ func sweepTx(t *tx, integrationID, driveID string, gen int64) error {
 }
 
 // recomputePathsTx derives every item's path of a drive from its parent
-// chain, like RecomputePaths, and its webUrl too: a OneDrive webUrl is the
+// chain ("/" for the root, "/Folder/file.docx" below it) and its webUrl too.
+// Delta returns no paths, and renaming or moving a folder changes its
+// descendants' paths without listing them. A OneDrive webUrl is the
 // root's webUrl followed by the escaped names along the path, and Graph does
 // not report the descendants of a renamed or moved folder, whose paths and
 // webUrls change all the same. An item's own escaped name is the last
 // segment of the webUrl Graph gave it (an item is reported again when it is
 // renamed), so the new webUrl is the parent's new webUrl plus that segment.
-// Only rows that change are written.
-func recomputePathsTx(t *tx, integrationID, driveID string) error {
+// Only rows that change are written (it returns how many); items not
+// reachable from the root keep theirs.
+func recomputePathsTx(t *tx, integrationID, driveID string) (int64, error) {
 	// rtrim(u, replace(u, '/', '')) keeps u up to its last '/', so the
-	// substr from that length is the last segment, '/' included.
-	err := t.db.Exec(`WITH RECURSIVE tree (id, path, url, depth) AS (
+	// substr from that length is the last segment, '/' included. The depth
+	// bound stops a parent cycle, which a half-applied round of moves could
+	// leave for a moment.
+	res := t.db.Exec(`WITH RECURSIVE tree (id, path, url, depth) AS (
 	SELECT id, CAST('/' AS text), web_url, 0 FROM drive_items
 	WHERE integration_id = ? AND drive_id = ? AND is_root
   UNION ALL
@@ -212,11 +228,11 @@ func recomputePathsTx(t *tx, integrationID, driveID string) error {
 )
 UPDATE drive_items AS d SET path = tree.path, web_url = tree.url FROM tree
 WHERE d.integration_id = ? AND d.id = tree.id AND (d.path <> tree.path OR d.web_url <> tree.url)`,
-		integrationID, driveID, integrationID, driveID, integrationID).Error
-	if err != nil {
-		return fmt.Errorf("recompute paths: %w", err)
+		integrationID, driveID, integrationID, driveID, integrationID)
+	if res.Error != nil {
+		return 0, fmt.Errorf("recompute paths: %w", res.Error)
 	}
-	return nil
+	return res.RowsAffected, nil
 }
 
 // SyncItemParents returns the parent id of each listed item of a drive that

@@ -44,15 +44,15 @@ func perm(id string, scope *string, roles string) models.Permission {
 		GrantedToID: "g-" + id, GrantedToKind: models.GranteeUser}
 }
 
-func page(items []models.DriveItem, deleted []string, next, delta string) store.DeltaPageWrite {
-	p := store.DeltaPageWrite{Items: items, DeletedIDs: deleted}
-	if next != "" {
-		p.Checkpoint.NextLink = &next
-	}
-	if delta != "" {
-		p.Checkpoint.DeltaLink = &delta
-	}
-	return p
+// page is one delta page for CommitSyncPage: next continues the round, delta ends it. The
+// last page recomputes the drive's paths, as the sync engine asks when it cannot derive them.
+func page(items []models.DriveItem, deleted []string, next, delta string) store.SyncPage {
+	return store.SyncPage{Items: items, DeletedIDs: deleted, NextLink: next, DeltaLink: delta, RecomputePaths: delta != ""}
+}
+
+// permissionsPage is a page of drive d1 that only replaces the listed items' permissions.
+func permissionsPage(delta string, byItem map[string][]models.Permission) store.SyncPage {
+	return store.SyncPage{Permissions: byItem, DeltaLink: delta}
 }
 
 func mustItems(t *testing.T, st *store.Store, drive string) map[string]models.DriveItem {
@@ -86,13 +86,13 @@ func count(t *testing.T, st *store.Store, table string) int64 {
 	return n
 }
 
-func TestApplyDeltaPageStoresItemsAndCheckpoint(t *testing.T) {
+func TestCommitSyncPageStoresItemsAndCheckpoint(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		items := tree()
 		items[2].SharedScope = ptr("anonymous")
 		items[1].SharedScope = ptr("")
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(items, nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(items, nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		got := mustItems(t, st, "d1")
@@ -126,22 +126,18 @@ func TestApplyDeltaPageStoresItemsAndCheckpoint(t *testing.T) {
 	})
 }
 
-func TestApplyDeltaPageIsIdempotent(t *testing.T) {
+func TestCommitSyncPageIsIdempotent(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		p := page(tree(), nil, "next-1", "")
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", p); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.RecomputePaths(ctx, integ, "d1"); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		before := mustItems(t, st, "d1")
 		// The same page again (a crash after commit, before the caller saw it),
 		// and the same item twice in one page (delta may repeat an item).
-		again := page(append(tree(), item("a", "notes", "a.txt", false)), nil, "next-1", "")
+		again := page(append(tree(), item("a", "notes", "a.txt", false)), nil, "", "delta-1")
 		for range 2 {
-			if err := st.ApplyDeltaPage(ctx, integ, "d1", again); err != nil {
+			if err := st.CommitSyncPage(ctx, integ, "d1", again); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -162,17 +158,17 @@ func TestApplyDeltaPageIsIdempotent(t *testing.T) {
 	})
 }
 
-func TestApplyDeltaPageRollsBackWithCheckpoint(t *testing.T) {
+func TestCommitSyncPageRollsBackWithCheckpoint(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree()[:3], nil, "next-1", "")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree()[:3], nil, "next-1", "")); err != nil {
 			t.Fatal(err)
 		}
 		// The second page deletes an item, adds a good one and a broken one
 		// (an empty id violates a CHECK constraint): nothing of it may land.
 		bad := page([]models.DriveItem{item("new", "root", "new.txt", false), item("", "root", "broken", false)},
 			[]string{"budget"}, "next-2", "")
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", bad); err == nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", bad); err == nil {
 			t.Fatal("a page with an invalid item was accepted")
 		}
 		state, err := st.DriveSyncState(ctx, integ, "d1")
@@ -186,7 +182,7 @@ func TestApplyDeltaPageRollsBackWithCheckpoint(t *testing.T) {
 			t.Fatalf("items after a failed page = %v, want the first page's", got)
 		}
 		// The store is still usable after the rollback (the connection was returned clean).
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree()[3:], nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree()[3:], nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, st, "drive_items"); n != 6 {
@@ -198,17 +194,17 @@ func TestApplyDeltaPageRollsBackWithCheckpoint(t *testing.T) {
 func TestDeletedItemsLoseTheirPermissions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
-		err := st.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+		err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-1", map[string][]models.Permission{
 			"budget": {perm("p1", ptr("anonymous"), "read"), perm("p2", nil, "write")},
 			"a":      {perm("p3", ptr("organization"), "read")},
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(nil, []string{"budget", "never-stored"}, "", "delta-2")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(nil, []string{"budget", "never-stored"}, "", "delta-2")); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := mustItems(t, st, "d1")["budget"]; ok {
@@ -226,13 +222,13 @@ func TestDeletedItemsLoseTheirPermissions(t *testing.T) {
 func TestFullRoundSweepsWhatWasNotSeen(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.ApplyDeltaPage(ctx, integ, "d2", page([]models.DriveItem{item("other-root", "", "root", true)}, nil, "", "d2-delta")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d2", page([]models.DriveItem{item("other-root", "", "root", true)}, nil, "", "d2-delta")); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.ReplacePermissions(ctx, integ, map[string][]models.Permission{"a": {perm("p1", ptr("anonymous"), "read")}}); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-1", map[string][]models.Permission{"a": {perm("p1", ptr("anonymous"), "read")}})); err != nil {
 			t.Fatal(err)
 		}
 		// 410: a full enumeration that no longer returns Notes/ and a.txt.
@@ -245,21 +241,28 @@ func TestFullRoundSweepsWhatWasNotSeen(t *testing.T) {
 			t.Fatalf("state after StartFullRound = %+v", state)
 		}
 		kept := []models.DriveItem{tree()[0], tree()[1], tree()[2], tree()[5]}
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(kept[:2], nil, "n1", "")); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(kept[2:], nil, "", "delta-2")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(kept[:2], nil, "n1", "")); err != nil {
 			t.Fatal(err)
 		}
 		if state, _ := st.DriveSyncState(ctx, integ, "d1"); !state.RoundFull {
 			t.Fatal("RoundFull cleared before the sweep: a crash here would lose the sweep")
 		}
-		n, err := st.SweepDrive(ctx, integ, "d1", gen)
-		if err != nil {
-			t.Fatal(err)
+		if got := ids(mustItems(t, st, "d1")); len(got) != 6 {
+			t.Fatalf("items before the last page = %v, want all 6: only the last page sweeps", got)
 		}
-		if n != 2 {
-			t.Fatalf("swept %d items, want 2", n)
+		// The last page fails: the sweep rolls back with it and RoundFull stays.
+		broken := page([]models.DriveItem{kept[2], item("", "root", "broken", false)}, nil, "", "delta-2")
+		broken.Sweep = true
+		if err := st.CommitSyncPage(ctx, integ, "d1", broken); err == nil {
+			t.Fatal("a last page with an invalid item was accepted")
+		}
+		if state, _ := st.DriveSyncState(ctx, integ, "d1"); !state.RoundFull || len(mustItems(t, st, "d1")) != 6 {
+			t.Fatal("a failed last page swept or cleared RoundFull: the retried round would not sweep")
+		}
+		last := page(kept[2:], nil, "", "delta-2")
+		last.Sweep = true
+		if err := st.CommitSyncPage(ctx, integ, "d1", last); err != nil {
+			t.Fatal(err)
 		}
 		if got := ids(mustItems(t, st, "d1")); !slices.Equal(got, []string{"budget", "fin", "readme", "root"}) {
 			t.Fatalf("items after sweep = %v", got)
@@ -280,22 +283,20 @@ func TestFullRoundSweepsWhatWasNotSeen(t *testing.T) {
 func TestRecomputePathsAfterRenameAndMove(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.RecomputePaths(ctx, integ, "d1"); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]string{"root": "/", "fin": "/Finance", "budget": "/Finance/budget.xlsx",
 			"notes": "/Notes", "a": "/Notes/a.txt", "readme": "/readme.md"}
 		checkPaths(t, st, want)
-		// Delta lists only the renamed folder and the moved one, not their children.
+		// Delta lists only the renamed folder and the moved one, not their children. The page
+		// goes in without the recompute, which is counted on its own.
 		renamed := item("fin", "root", "Money", true)
 		moved := item("notes", "fin", "Notes", true)
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page([]models.DriveItem{renamed, moved}, nil, "", "delta-2")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page([]models.DriveItem{renamed, moved}, nil, "next-2", "")); err != nil {
 			t.Fatal(err)
 		}
-		n, err := st.RecomputePaths(ctx, integ, "d1")
+		n, err := store.RecomputePaths(ctx, st, integ, "d1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,10 +319,10 @@ func checkPaths(t *testing.T, st *store.Store, want map[string]string) {
 	}
 }
 
-func TestReplacePermissionsAndHasOwnPermissions(t *testing.T) {
+func TestPagePermissionsReplaceStoredOnes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		expiry := t0.In(time.FixedZone("CET", 3600))
@@ -332,10 +333,10 @@ func TestReplacePermissionsAndHasOwnPermissions(t *testing.T) {
 		inherited.Inherited, inherited.InheritedFromID = true, ptr("fin")
 		noExpiry := perm("p-grant", nil, "read")
 		noExpiry.ExpiresAt = ptr(time.Time{}.UTC()) // Graph's 0001-01-01T00:00:00Z
-		err := st.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+		err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-1", map[string][]models.Permission{
 			"budget": {link, inherited, noExpiry},
 			"fin":    {perm("p-parent", ptr("organization"), "read")},
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +364,7 @@ func TestReplacePermissionsAndHasOwnPermissions(t *testing.T) {
 			t.Fatal("has_own_permissions wrong after the first replace")
 		}
 		// Sharing removed from budget: only the inherited entry remains.
-		if err := st.ReplacePermissions(ctx, integ, map[string][]models.Permission{"budget": {inherited}}); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-1", map[string][]models.Permission{"budget": {inherited}})); err != nil {
 			t.Fatal(err)
 		}
 		if ps, _ := st.ItemPermissions(ctx, integ, "budget"); len(ps) != 1 || ps[0].ID != "p-parent" {
@@ -373,14 +374,14 @@ func TestReplacePermissionsAndHasOwnPermissions(t *testing.T) {
 			t.Fatal("budget still marked as having its own permissions")
 		}
 		// A later delta page must not reset has_own_permissions of fin.
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page([]models.DriveItem{item("fin", "root", "Finance", true)}, nil, "", "delta-2")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page([]models.DriveItem{item("fin", "root", "Finance", true)}, nil, "", "delta-2")); err != nil {
 			t.Fatal(err)
 		}
 		if !mustItems(t, st, "d1")["fin"].HasOwnPermissions {
 			t.Fatal("a delta upsert reset has_own_permissions")
 		}
 		// An empty list removes everything.
-		if err := st.ReplacePermissions(ctx, integ, map[string][]models.Permission{"fin": nil, "budget": {}}); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-2", map[string][]models.Permission{"fin": nil, "budget": {}})); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, st, "permissions"); n != 0 {
@@ -431,17 +432,17 @@ func TestUsersDrivesAndCounts(t *testing.T) {
 		if got[0].HasDrive == nil || !*got[0].HasDrive || got[1].HasDrive != nil || got[2].HasDrive == nil || *got[2].HasDrive {
 			t.Fatalf("has_drive = %v %v %v, want true, NULL, false", got[0].HasDrive, got[1].HasDrive, got[2].HasDrive)
 		}
-		if err := st.ApplyDeltaPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
 			t.Fatal(err)
 		}
 		owner := perm("p-owner", nil, "owner")
 		inh := perm("p-org", ptr("organization"), "read")
 		inh.Inherited = true
-		err = st.ReplacePermissions(ctx, integ, map[string][]models.Permission{
+		err = st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-1", map[string][]models.Permission{
 			"root":   {owner},
 			"fin":    {perm("p-org", ptr("organization"), "read"), perm("p-anon", ptr("anonymous"), "read")},
 			"budget": {inh, perm("p-direct", nil, "write")},
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -481,10 +482,10 @@ func TestDeleteIntegrationRemovesEverything(t *testing.T) {
 			if err := st.UpsertDrives(ctx, in.ID, []models.Drive{{ID: "d-" + name, OwnerUserID: "u1"}}); err != nil {
 				t.Fatal(err)
 			}
-			if err := st.ApplyDeltaPage(ctx, in.ID, "d-"+name, page(tree(), nil, "", "delta")); err != nil {
+			if err := st.CommitSyncPage(ctx, in.ID, "d-"+name, page(tree(), nil, "", "delta")); err != nil {
 				t.Fatal(err)
 			}
-			if err := st.ReplacePermissions(ctx, in.ID, map[string][]models.Permission{"a": {perm("p1", ptr("anonymous"), "read")}}); err != nil {
+			if err := st.CommitSyncPage(ctx, in.ID, "d-"+name, permissionsPage("delta", map[string][]models.Permission{"a": {perm("p1", ptr("anonymous"), "read")}})); err != nil {
 				t.Fatal(err)
 			}
 			if err := st.CreateSyncRun(ctx, &models.SyncRun{IntegrationID: in.ID, Full: true}); err != nil {
