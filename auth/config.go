@@ -10,8 +10,6 @@ package auth
 
 import (
 	"net/http"
-	"os"
-	"strings"
 )
 
 // Config says which tokens are accepted and how their claims map to roles.
@@ -40,18 +38,12 @@ type Config struct {
 // DefaultRolesClaim is the claim Entra ID puts app roles in.
 const DefaultRolesClaim = "roles"
 
-// ConfigFromEnv reads OVERSHARE_OIDC_ISSUER, OVERSHARE_OIDC_AUDIENCE, OVERSHARE_OIDC_ROLES_CLAIM,
-// OVERSHARE_OIDC_ADMIN_ROLES and OVERSHARE_OIDC_VIEWER_ROLES (the last two comma-separated).
-// Empty variables leave the defaults in place; NewVerifier says what is missing.
-func ConfigFromEnv() Config {
-	return Config{
-		Issuer:       strings.TrimSpace(os.Getenv("OVERSHARE_OIDC_ISSUER")),
-		Audience:     strings.TrimSpace(os.Getenv("OVERSHARE_OIDC_AUDIENCE")),
-		RolesClaim:   strings.TrimSpace(os.Getenv("OVERSHARE_OIDC_ROLES_CLAIM")),
-		AdminValues:  splitList(os.Getenv("OVERSHARE_OIDC_ADMIN_ROLES")),
-		ViewerValues: splitList(os.Getenv("OVERSHARE_OIDC_VIEWER_ROLES")),
-	}
-}
+// DefaultAdminValues are the claim values that grant ADMIN when Config names none: the Entra ID
+// app role, and a plain name for other providers.
+func DefaultAdminValues() []string { return []string{"Overshare.Admin", "admin"} }
+
+// DefaultViewerValues are the claim values that grant VIEWER when Config names none.
+func DefaultViewerValues() []string { return []string{"Overshare.Viewer", "viewer"} }
 
 // withDefaults returns a copy with every empty field set to its default.
 func (c Config) withDefaults() Config {
@@ -59,23 +51,13 @@ func (c Config) withDefaults() Config {
 		c.RolesClaim = DefaultRolesClaim
 	}
 	if len(c.AdminValues) == 0 {
-		c.AdminValues = []string{"Overshare.Admin", "admin"}
+		c.AdminValues = DefaultAdminValues()
 	}
 	if len(c.ViewerValues) == 0 {
-		c.ViewerValues = []string{"Overshare.Viewer", "viewer"}
+		c.ViewerValues = DefaultViewerValues()
 	}
 	if len(c.SupportedAlgs) == 0 {
 		c.SupportedAlgs = []string{"RS256", "ES256"}
 	}
 	return c
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }

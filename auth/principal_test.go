@@ -90,25 +90,6 @@ func TestBearerToken(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Setenv("OVERSHARE_OIDC_ISSUER", "https://login.example.com/tenant/v2.0")
-	t.Setenv("OVERSHARE_OIDC_AUDIENCE", "api://overshare")
-	t.Setenv("OVERSHARE_OIDC_ROLES_CLAIM", "realm_access.roles")
-	t.Setenv("OVERSHARE_OIDC_ADMIN_ROLES", " overshare-admin , , root ")
-	t.Setenv("OVERSHARE_OIDC_VIEWER_ROLES", "")
-	cfg := ConfigFromEnv().withDefaults()
-	if cfg.Issuer != "https://login.example.com/tenant/v2.0" || cfg.Audience != "api://overshare" ||
-		cfg.RolesClaim != "realm_access.roles" {
-		t.Errorf("issuer/audience/claim = %q %q %q", cfg.Issuer, cfg.Audience, cfg.RolesClaim)
-	}
-	if !slices.Equal(cfg.AdminValues, []string{"overshare-admin", "root"}) {
-		t.Errorf("admin values = %q", cfg.AdminValues)
-	}
-	if !slices.Equal(cfg.ViewerValues, []string{"Overshare.Viewer", "viewer"}) {
-		t.Errorf("viewer values = %q, want the defaults", cfg.ViewerValues)
-	}
-}
-
 func TestNewVerifierRefusesSymmetricAndNone(t *testing.T) {
 	for _, alg := range []string{"none", "HS256", "hs512"} {
 		_, err := NewVerifier(context.Background(), Config{Issuer: "http://127.0.0.1:1", Audience: "a", SupportedAlgs: []string{"RS256", alg}})

@@ -50,13 +50,6 @@ const (
 	DefaultPageSize     = 1000
 )
 
-// Environment variables read by EnvDefaults.
-const (
-	EnvAuthorityURL = "OVERSHARE_AUTHORITY_URL"
-	EnvGraphURL     = "OVERSHARE_GRAPH_URL"
-	EnvGraphCAFile  = "OVERSHARE_GRAPH_CA_FILE"
-)
-
 // Config says which app registration to act as and where Microsoft lives.
 type Config struct {
 	TenantID, ClientID, ClientSecret string
@@ -72,17 +65,6 @@ type Config struct {
 	// OnRequest, when set, is called after every Graph request (and for
 	// every part of a $batch), from the goroutine that made it.
 	OnRequest func(RequestInfo)
-}
-
-// EnvDefaults returns a Config with the endpoints taken from
-// OVERSHARE_AUTHORITY_URL, OVERSHARE_GRAPH_URL and OVERSHARE_GRAPH_CA_FILE;
-// unset variables leave Microsoft's defaults (applied by New).
-func EnvDefaults() Config {
-	return Config{
-		AuthorityURL: os.Getenv(EnvAuthorityURL),
-		GraphURL:     os.Getenv(EnvGraphURL),
-		CAFile:       os.Getenv(EnvGraphCAFile),
-	}
 }
 
 // Graph hosts of Microsoft's national clouds: tokens may go to these and to

@@ -696,16 +696,9 @@ func TestDeleteAndExpire(t *testing.T) {
 	}
 }
 
-func TestEnvDefaults(t *testing.T) {
-	t.Setenv(EnvAuthorityURL, "https://login.example.test/")
-	t.Setenv(EnvGraphURL, "https://graph.example.test/v1.0")
-	t.Setenv(EnvGraphCAFile, "/etc/overshare/ca.pem")
-	got := EnvDefaults()
-	if got.AuthorityURL != "https://login.example.test/" || got.GraphURL != "https://graph.example.test/v1.0" || got.CAFile != "/etc/overshare/ca.pem" {
-		t.Errorf("EnvDefaults() = %+v", got)
-	}
-	t.Setenv(EnvAuthorityURL, "")
-	t.Setenv(EnvGraphURL, "")
+// New fills what Config leaves empty with Microsoft's endpoints and refuses a sign-in
+// endpoint without TLS. (The environment variables are internal/config's.)
+func TestNewAppliesMicrosoftsDefaults(t *testing.T) {
 	c, err := New(context.Background(), Config{TenantID: "t", ClientID: "c", ClientSecret: "s"})
 	if err != nil {
 		t.Fatal(err)

@@ -211,14 +211,3 @@ func normalizeOrigin(o string) (string, error) {
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
-
-// OriginsFromEnv splits OVERSHARE_ALLOWED_ORIGINS (comma-separated).
-func OriginsFromEnv(v string) []string {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}

@@ -37,27 +37,10 @@ type Config struct {
 	DatabaseURL string
 	// DataDir holds the SQLite file and the secret key file (default ./data).
 	DataDir string
-	// SecretKey is the value of OVERSHARE_SECRET_KEY: 32 bytes, base64 or hex.
+	// SecretKey is 32 bytes written as base64 or hex (OVERSHARE_SECRET_KEY).
 	// Empty means a key file in DataDir, created on first use.
 	SecretKey string
 	Logger    *slog.Logger
-}
-
-// ConfigFromEnv reads OVERSHARE_DATABASE_URL, OVERSHARE_DATA_DIR and
-// OVERSHARE_SECRET_KEY.
-func ConfigFromEnv() Config {
-	return Config{
-		DatabaseURL: os.Getenv("OVERSHARE_DATABASE_URL"),
-		DataDir:     envOr("OVERSHARE_DATA_DIR", "./data"),
-		SecretKey:   os.Getenv("OVERSHARE_SECRET_KEY"),
-	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // Store is the database handle. It is safe for concurrent use.

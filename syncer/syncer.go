@@ -38,7 +38,7 @@ type Config struct {
 	Logger      *slog.Logger
 	// GraphDefaults carries the endpoints (authority, Graph URL, CA file)
 	// and the delta page size; the tenant and credentials come from the
-	// integration. Typically msgraph.EnvDefaults().
+	// integration; cmd fills them from the environment (internal/config).
 	GraphDefaults msgraph.Config
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/store"
@@ -41,13 +42,17 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(missing) > 0 {
 		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
 	}
-	secret, err := readSecret(*secretFile)
+	env, err := config.Load(config.Integrate, os.Getenv)
+	if err != nil {
+		return err
+	}
+	secret, err := readSecret(*secretFile, env.ClientSecret)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	gcfg := msgraph.EnvDefaults()
+	gcfg := graphEndpoints(env)
 	gcfg.TenantID, gcfg.ClientID, gcfg.ClientSecret = strings.TrimSpace(*tenantID), strings.TrimSpace(*clientID), secret
 	gcfg.Version, gcfg.Logger = version, log
 	gc, err := msgraph.New(ctx, gcfg)
@@ -58,7 +63,7 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("the credentials do not work: %s", graphMessage(err))
 	}
 
-	cfg := store.ConfigFromEnv()
+	cfg := storeConfig(env)
 	cfg.Logger = log
 	st, err := store.Open(ctx, cfg)
 	if err != nil {
@@ -73,8 +78,9 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return err
 }
 
-// readSecret takes the client secret from a file or OVERSHARE_CLIENT_SECRET.
-func readSecret(file string) (string, error) {
+// readSecret takes the client secret from a file, else from OVERSHARE_CLIENT_SECRET
+// (fromEnv).
+func readSecret(file, fromEnv string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -86,8 +92,8 @@ func readSecret(file string) (string, error) {
 		}
 		return s, nil
 	}
-	if s := strings.TrimSpace(os.Getenv("OVERSHARE_CLIENT_SECRET")); s != "" {
-		return s, nil
+	if fromEnv != "" {
+		return fromEnv, nil
 	}
 	return "", errors.New("no client secret: set OVERSHARE_CLIENT_SECRET or pass --client-secret-file")
 }

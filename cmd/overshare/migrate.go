@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
+	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/store"
 )
@@ -21,7 +23,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	cfg := store.ConfigFromEnv()
+	env, err := config.Load(config.Migrate, os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg := storeConfig(env)
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := store.Open(ctx, cfg)
 	if err != nil {

@@ -10,14 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/frontend"
 	"github.com/overshare/overshare/graph"
+	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/internal/gctune"
 	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/msgraph"
@@ -27,37 +26,38 @@ import (
 	"github.com/overshare/overshare/syncer"
 )
 
-// runServe is the production server, configured by the environment (see the
-// README): the database, OIDC, Graph endpoints, allowed origins. Logs are
-// JSON on stderr. SIGINT/SIGTERM shut it down gracefully: websockets first,
-// then requests in flight, then running syncs (cancelled, checkpoints kept;
-// River runs them again after a restart).
-func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+// runServe is the production server, configured by the environment
+// (internal/config; `overshare serve --help` lists it): the database, OIDC,
+// Graph endpoints, allowed origins. Logs are JSON on stderr. SIGINT/SIGTERM
+// shut it down gracefully: websockets first, then requests in flight, then
+// running syncs (cancelled, checkpoints kept; River runs them again after a
+// restart).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, "usage: overshare serve\n\nRuns the server. It takes no flags; the environment configures it:\n\n")
+		printEnvironment(stdout, config.Serve)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("OVERSHARE_LOG_LEVEL"))}))
+	env, err := config.Load(config.Serve, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: env.LogLevel}))
 	gc := gctune.Apply(os.Getenv)
 	log.Info("garbage collector", "gc_percent", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)
-	workers, err := envInt("OVERSHARE_SYNC_WORKERS", jobs.DefaultWorkers)
-	if err != nil {
-		return err
-	}
-	interval, err := envDuration("OVERSHARE_SCHEDULE_INTERVAL", jobs.DefaultPeriodicInterval)
-	if err != nil {
-		return err
-	}
-	storeCfg := store.ConfigFromEnv()
+	storeCfg := storeConfig(env)
 	storeCfg.Logger = log
-	authCfg := auth.ConfigFromEnv()
+	authCfg := authConfig(env)
 	if authCfg.Issuer == "" || authCfg.Audience == "" {
 		return errors.New("OVERSHARE_OIDC_ISSUER and OVERSHARE_OIDC_AUDIENCE are required")
 	}
-	addr := envOr("OVERSHARE_ADDR", ":8080")
+	addr := env.Addr
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -65,13 +65,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer ln.Close()
 	a, err := startApp(ctx, appConfig{
 		Store:          storeCfg,
-		Graph:          msgraph.EnvDefaults(),
+		Graph:          graphEndpoints(env),
 		Auth:           authCfg,
-		AllowedOrigins: server.OriginsFromEnv(os.Getenv("OVERSHARE_ALLOWED_ORIGINS")),
-		SPAClientID:    os.Getenv("OVERSHARE_OIDC_CLIENT_ID"),
-		PublicURL:      os.Getenv("OVERSHARE_PUBLIC_URL"),
-		Workers:        workers,
-		Interval:       interval,
+		AllowedOrigins: env.AllowedOrigins,
+		SPAClientID:    env.OIDCClientID,
+		PublicURL:      env.PublicURL,
+		Workers:        env.SyncWorkers,
+		Interval:       env.ScheduleInterval,
 		Logger:         log,
 	})
 	if err != nil {
@@ -200,43 +200,4 @@ func (a *app) close() {
 		a.closer[i]()
 	}
 	a.closer = nil
-}
-
-func envOr(name, def string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int) (int, error) {
-	v := strings.TrimSpace(os.Getenv(name))
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s must be a positive whole number", name)
-	}
-	return n, nil
-}
-
-func envDuration(name string, def time.Duration) (time.Duration, error) {
-	v := strings.TrimSpace(os.Getenv(name))
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s must be a positive duration such as 1m", name)
-	}
-	return d, nil
-}
-
-func logLevel(v string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }

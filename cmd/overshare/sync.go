@@ -14,7 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/overshare/overshare/events"
-	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
@@ -56,7 +56,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := store.ConfigFromEnv()
+	env, err := config.Load(config.Sync, os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg := storeConfig(env)
 	cfg.Logger = log
 	st, err := store.Open(ctx, cfg)
 	if err != nil {
@@ -77,7 +81,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}()
 
 	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: version, Logger: log,
-		GraphDefaults: msgraph.EnvDefaults()})
+		GraphDefaults: graphEndpoints(env)})
 	runID, err := s.Run(ctx, *integrationID, *full)
 	unsubscribe()
 	<-shown

@@ -1,0 +1,227 @@
+// Package config is every OVERSHARE_* environment variable in one table: name, default, parser
+// and meaning (Options). cmd/overshare loads it, `overshare serve --help` prints it, and a test
+// checks deploy/README.md's table against it. Library packages never read the environment:
+// they take their Config structs, which cmd fills from a Config. (The tests have variables of
+// their own: OVERSHARE_TEST_DATABASE_URL, read by internal/testdb, and the *_CHILD markers of
+// tests that run the binary as a child process.)
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/jobs"
+	"github.com/overshare/overshare/msgraph"
+)
+
+// Config is the environment, parsed.
+type Config struct {
+	Addr      string
+	PublicURL string
+
+	DatabaseURL string
+	DataDir     string
+	SecretKey   string
+
+	OIDCIssuer      string
+	OIDCAudience    string
+	OIDCClientID    string
+	OIDCRolesClaim  string
+	OIDCAdminRoles  []string
+	OIDCViewerRoles []string
+	AllowedOrigins  []string
+
+	AuthorityURL string
+	GraphURL     string
+	GraphCAFile  string
+
+	SyncWorkers      int
+	ScheduleInterval time.Duration
+	LogLevel         slog.Level
+
+	ClientSecret string
+}
+
+// The commands that read the environment.
+const (
+	Serve     = "serve"
+	Migrate   = "migrate"
+	Sync      = "sync"
+	Integrate = "integrate"
+)
+
+// Option is one environment variable.
+type Option struct {
+	Name string
+	// Default is the value taken when the variable is unset or blank, as it would be written
+	// in the environment; DefaultText, when set, says instead what being unset means.
+	Default, DefaultText string
+	Usage                string
+	// Commands are the overshare commands that read it.
+	Commands []string
+	// parse sets the variable's field from its value (the default when unset); nil for
+	// variables read by others (the Go runtime's, documented here because they matter).
+	parse func(c *Config, v string) error
+}
+
+// Options is the table, in the order the help and deploy/README.md show it.
+func Options() []Option {
+	database := []string{Serve, Migrate, Sync, Integrate}
+	graphAPI := []string{Serve, Sync, Integrate}
+	serve := []string{Serve}
+	return []Option{
+		{Name: "OVERSHARE_ADDR", Default: ":8080", Usage: "listen address", Commands: serve,
+			parse: text(func(c *Config) *string { return &c.Addr })},
+		{Name: "OVERSHARE_PUBLIC_URL", DefaultText: "from each request's Host", Usage: "external base URL, told to the dashboard", Commands: serve,
+			parse: text(func(c *Config) *string { return &c.PublicURL })},
+		{Name: "OVERSHARE_DATABASE_URL", DefaultText: "unset: SQLite in `OVERSHARE_DATA_DIR`", Commands: database,
+			Usage: "`postgres://…` URL; migrations (Overshare's and River's) run at start-up and with `overshare migrate`",
+			parse: text(func(c *Config) *string { return &c.DatabaseURL })},
+		{Name: "OVERSHARE_DATA_DIR", Default: "./data", DefaultText: "`./data` (`/data` in the image)", Usage: "SQLite file and the secret key file", Commands: database,
+			parse: text(func(c *Config) *string { return &c.DataDir })},
+		{Name: "OVERSHARE_SECRET_KEY", DefaultText: "unset: key file in the data directory", Commands: database,
+			Usage: "32 bytes, base64 or hex: encrypts the tenants' client secrets",
+			parse: text(func(c *Config) *string { return &c.SecretKey })},
+		{Name: "OVERSHARE_OIDC_ISSUER", DefaultText: "required", Usage: "the OpenID Connect provider, exactly as tokens name it in `iss`", Commands: serve,
+			parse: text(func(c *Config) *string { return &c.OIDCIssuer })},
+		{Name: "OVERSHARE_OIDC_AUDIENCE", DefaultText: "required", Usage: "the API's identifier in tokens' `aud`", Commands: serve,
+			parse: text(func(c *Config) *string { return &c.OIDCAudience })},
+		{Name: "OVERSHARE_OIDC_CLIENT_ID", DefaultText: "none", Usage: "the dashboard's (public) client id", Commands: serve,
+			parse: text(func(c *Config) *string { return &c.OIDCClientID })},
+		{Name: "OVERSHARE_OIDC_ROLES_CLAIM", Default: auth.DefaultRolesClaim, Commands: serve,
+			Usage: "claim path holding roles (`realm_access.roles` for Keycloak, `groups` for Dex)",
+			parse: text(func(c *Config) *string { return &c.OIDCRolesClaim })},
+		{Name: "OVERSHARE_OIDC_ADMIN_ROLES", Default: strings.Join(auth.DefaultAdminValues(), ","), Usage: "comma-separated claim values that grant ADMIN", Commands: serve,
+			parse: list(func(c *Config) *[]string { return &c.OIDCAdminRoles })},
+		{Name: "OVERSHARE_OIDC_VIEWER_ROLES", Default: strings.Join(auth.DefaultViewerValues(), ","), Usage: "comma-separated claim values that grant VIEWER", Commands: serve,
+			parse: list(func(c *Config) *[]string { return &c.OIDCViewerRoles })},
+		{Name: "OVERSHARE_ALLOWED_ORIGINS", DefaultText: "none", Usage: "other browser origins allowed to call the API, comma-separated (no wildcards)", Commands: serve,
+			parse: list(func(c *Config) *[]string { return &c.AllowedOrigins })},
+		{Name: "OVERSHARE_AUTHORITY_URL", Default: msgraph.DefaultAuthorityURL, Usage: "Entra ID sign-in endpoint", Commands: graphAPI,
+			parse: text(func(c *Config) *string { return &c.AuthorityURL })},
+		{Name: "OVERSHARE_GRAPH_URL", Default: msgraph.DefaultGraphURL, Usage: "Microsoft Graph base URL, version included", Commands: graphAPI,
+			parse: text(func(c *Config) *string { return &c.GraphURL })},
+		{Name: "OVERSHARE_GRAPH_CA_FILE", DefaultText: "none", Usage: "PEM file of CA certificates trusted for Graph and sign-in besides the system's (a TLS-inspecting proxy's)", Commands: graphAPI,
+			parse: text(func(c *Config) *string { return &c.GraphCAFile })},
+		{Name: "OVERSHARE_SYNC_WORKERS", Default: strconv.Itoa(jobs.DefaultWorkers), Usage: "syncs running at once in this process", Commands: serve,
+			parse: positiveInt(func(c *Config) *int { return &c.SyncWorkers })},
+		{Name: "OVERSHARE_SCHEDULE_INTERVAL", Default: shortDuration(jobs.DefaultPeriodicInterval), Commands: serve,
+			Usage: "how often due incremental syncs are looked for (each tenant's own interval, 15 min by default, decides when it is due)",
+			parse: positiveDuration(func(c *Config) *time.Duration { return &c.ScheduleInterval })},
+		{Name: "OVERSHARE_LOG_LEVEL", Default: "info", Usage: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr", Commands: serve,
+			parse: logLevel},
+		{Name: "OVERSHARE_CLIENT_SECRET", DefaultText: "none", Usage: "the client secret `overshare integrate` connects with, unless `--client-secret-file` is given", Commands: []string{Integrate},
+			parse: text(func(c *Config) *string { return &c.ClientSecret })},
+		{Name: "GOGC", DefaultText: "`400`", Commands: serve,
+			Usage: "Go's garbage collector (read by the Go runtime); the API allocates much and keeps little, so the server collects less often than Go's default (100)"},
+		{Name: "GOMEMLIMIT", DefaultText: "`384MiB`", Commands: serve,
+			Usage: "Go's soft memory limit (read by the Go runtime); with a container memory limit, set it to about 70% of that"},
+	}
+}
+
+// Load parses the variables that command reads; getenv is os.Getenv outside tests. Values are
+// trimmed; a blank one counts as unset. The error names the variable and what it must be.
+func Load(command string, getenv func(string) string) (Config, error) {
+	var c Config
+	for _, o := range Options() {
+		if o.parse == nil || !o.ReadBy(command) {
+			continue
+		}
+		v := strings.TrimSpace(getenv(o.Name))
+		if v == "" {
+			v = o.Default
+		}
+		if err := o.parse(&c, v); err != nil {
+			return Config{}, fmt.Errorf("%s %w", o.Name, err)
+		}
+	}
+	return c, nil
+}
+
+// ReadBy reports whether command reads the variable.
+func (o Option) ReadBy(command string) bool {
+	for _, c := range o.Commands {
+		if c == command {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultShown is the default as the help and the documentation show it.
+func (o Option) DefaultShown() string {
+	switch {
+	case o.DefaultText != "":
+		return o.DefaultText
+	case o.Default != "":
+		return "`" + o.Default + "`"
+	}
+	return ""
+}
+
+func text(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*field(c) = v
+		return nil
+	}
+}
+
+// list splits a comma-separated value, dropping blank entries.
+func list(field func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []string
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+		*field(c) = out
+		return nil
+	}
+}
+
+func positiveInt(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("must be a positive whole number")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 1m")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// logLevel never fails: an unknown level logs at info, as it always has.
+func logLevel(c *Config, v string) error {
+	if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+		c.LogLevel = slog.LevelInfo
+	}
+	return nil
+}
+
+// shortDuration writes whole minutes and hours as 1m or 2h, not 1m0s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
