@@ -2,9 +2,7 @@
 // standard settings cost more CPU than they save memory: a GraphQL page of
 // 100 items allocates ~1.4 MB in ~25k objects and keeps almost none of it,
 // so at GOGC=100 the collector ran every few requests and took about a third
-// of the server's CPU. `make bench-api` (32 clients, same machine, runs
-// alternated): GOGC=100 151–184 requests/s, p99 238–321 ms, peak RSS 52–54 MB;
-// GOGC=400 with a 384 MiB limit 219–235 requests/s, p99 186–213 ms, 79–84 MB.
+// of the server's CPU (`make bench-api`; the figures are in BENCHMARKS.md).
 //
 // The memory limit bounds what the higher GOGC may cost when a sync runs in
 // the same process (its live heap is larger): near the limit the collector
