@@ -61,7 +61,7 @@ func (r *queryResolver) Users(ctx context.Context, integrationID string, filter 
 		out.Edges[i] = &model.UserEdge{Cursor: page.Cursor(i), Node: (*model.User)(&page.Rows[i])}
 		keys[i] = store.RowKey{IntegrationID: in.ID, ID: page.Rows[i].ID}
 	}
-	if selected(ctx, []string{"edges", "node", "drive"}, []string{"UserConnection", "UserEdge", "User"}) {
+	if selected(ctx, pathUserDrive) {
 		drives, err := r.store.DrivesByOwner(ctx, keys)
 		if err != nil {
 			return nil, err
@@ -103,13 +103,12 @@ func (r *queryResolver) Drives(ctx context.Context, integrationID string, filter
 		keys[i] = store.RowKey{IntegrationID: in.ID, ID: d.ID}
 		byKey[keys[i]] = d
 	}
-	types := []string{"DriveConnection", "DriveEdge", "Drive"}
-	if selected(ctx, []string{"edges", "node", "owner"}, types) {
+	if selected(ctx, pathDriveOwner) {
 		if err := r.prefetchUsers(ctx, in.ID, byKey); err != nil {
 			return nil, err
 		}
 	}
-	if selected(ctx, []string{"edges", "node", "itemCount"}, types) || selected(ctx, []string{"edges", "node", "sharedItemCount"}, types) {
+	if selected(ctx, pathDriveItemCount) || selected(ctx, pathDriveSharedItemCount) {
 		stats, err := r.store.DriveItemStatsByDrive(ctx, keys)
 		if err != nil {
 			return nil, err

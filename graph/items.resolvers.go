@@ -87,7 +87,7 @@ func (r *queryResolver) DriveItems(ctx context.Context, integrationID string, fi
 		edges[i] = model.DriveItemEdge{Node: items[i], Index: i, Cursors: page.Cursor}
 		out.Edges[i] = &edges[i]
 	}
-	if err := r.prefetchItems(ctx, in.ID, items, "DriveItemConnection", "DriveItemEdge"); err != nil {
+	if err := r.prefetchItems(ctx, in.ID, items); err != nil {
 		return nil, err
 	}
 	return out, nil

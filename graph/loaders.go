@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -169,19 +170,41 @@ func (r *Resolver) loaders(ctx context.Context) *loaders {
 	return newLoaders(ctx, r.store)
 }
 
-// selected reports whether the current field's selection reaches path, e.g. "edges", "node",
-// "permissions". types names the object type at each level, for fragments on it.
-func selected(ctx context.Context, path []string, types []string) bool {
+// Selection paths the list resolvers prefetch for: from a connection down to the field that
+// needs a query, each step "Type.field", the field and the object type it is selected on (for
+// fragments on that type). TestPrefetchPathsExistInTheSchema walks each one through the schema,
+// so renaming a field there fails a test instead of silently ending the prefetch.
+const (
+	pathUserDrive            = "UserConnection.edges UserEdge.node User.drive"
+	pathDriveOwner           = "DriveConnection.edges DriveEdge.node Drive.owner"
+	pathDriveItemCount       = "DriveConnection.edges DriveEdge.node Drive.itemCount"
+	pathDriveSharedItemCount = "DriveConnection.edges DriveEdge.node Drive.sharedItemCount"
+	pathItemPermissions      = "DriveItemConnection.edges DriveItemEdge.node DriveItem.permissions"
+	pathItemSharedScope      = "DriveItemConnection.edges DriveItemEdge.node DriveItem.sharedScope"
+	pathItemOwner            = "DriveItemConnection.edges DriveItemEdge.node DriveItem.owner"
+	pathItemDrive            = "DriveItemConnection.edges DriveItemEdge.node DriveItem.drive"
+)
+
+// prefetchPaths lists the paths above, for the test.
+func prefetchPaths() []string {
+	return []string{pathUserDrive, pathDriveOwner, pathDriveItemCount, pathDriveSharedItemCount,
+		pathItemPermissions, pathItemSharedScope, pathItemOwner, pathItemDrive}
+}
+
+// selected reports whether the current field's selection reaches path (one of the constants
+// above).
+func selected(ctx context.Context, path string) bool {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return false
 	}
 	opCtx := graphql.GetOperationContext(ctx)
 	sel := fc.Field.Selections
-	for i, name := range path {
+	for _, step := range strings.Fields(path) {
+		typ, name, _ := strings.Cut(step, ".")
 		var next ast.SelectionSet
 		found := false
-		for _, f := range graphql.CollectFields(opCtx, sel, types[i:i+1]) {
+		for _, f := range graphql.CollectFields(opCtx, sel, []string{typ}) {
 			if f.Name == name {
 				found = true
 				next = append(next, f.Selections...)
@@ -197,7 +220,7 @@ func selected(ctx context.Context, path []string, types []string) bool {
 
 // prefetchItems loads, for a page of items, what the query selects below them: their
 // permissions, drives and drive owners, one statement each.
-func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, items []*model.DriveItem, connType, edgeType string) error {
+func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, items []*model.DriveItem) error {
 	l := r.loaders(ctx)
 	keys := make([]store.RowKey, len(items))
 	byKey := make(map[store.RowKey]*model.DriveItem, len(items))
@@ -213,17 +236,15 @@ func (r *Resolver) prefetchItems(ctx context.Context, integrationID string, item
 		}
 	}
 	l.items.prime(byKey, keys)
-	types := []string{connType, edgeType, "DriveItem"}
-	want := func(field string) bool { return selected(ctx, []string{"edges", "node", field}, types) }
-	if want("permissions") || want("sharedScope") {
+	if selected(ctx, pathItemPermissions) || selected(ctx, pathItemSharedScope) {
 		perms, err := r.store.PermissionsByItem(ctx, keys)
 		if err != nil {
 			return err
 		}
 		l.permissions.prime(apiMap(perms, apiPermissions), keys)
 	}
-	wantOwner := want("owner")
-	if wantOwner || want("drive") {
+	wantOwner := selected(ctx, pathItemOwner)
+	if wantOwner || selected(ctx, pathItemDrive) {
 		stored, err := r.store.DrivesByKey(ctx, driveKeys)
 		if err != nil {
 			return err

@@ -138,3 +138,36 @@ func TestGlobalIDsRoundTrip(t *testing.T) {
 		t.Errorf("a plain integration id: %q %v", id, err)
 	}
 }
+
+// Every selection path a list resolver prefetches for walks the schema: each step's field exists
+// on its type, and its type is the next step's. A renamed field or type fails here instead of
+// leaving the prefetch silently unused.
+func TestPrefetchPathsExistInTheSchema(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	for _, path := range prefetchPaths() {
+		steps := strings.Fields(path)
+		for i, step := range steps {
+			typ, name, ok := strings.Cut(step, ".")
+			def := schema.Types[typ]
+			if !ok || def == nil {
+				t.Errorf("%s: no type %q", path, typ)
+				break
+			}
+			f := def.Fields.ForName(name)
+			if f == nil {
+				t.Errorf("%s: %s has no field %s", path, typ, name)
+				break
+			}
+			if i+1 < len(steps) {
+				nextType, _, _ := strings.Cut(steps[i+1], ".")
+				if got := f.Type.Name(); got != nextType {
+					t.Errorf("%s: %s.%s is a %s, not a %s", path, typ, name, got, nextType)
+					break
+				}
+			}
+		}
+	}
+	if n := len(prefetchPaths()); n < 8 {
+		t.Fatalf("only %d prefetch paths", n)
+	}
+}
