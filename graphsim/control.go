@@ -70,8 +70,32 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.SetFaults(*in.Rate, in.Kinds)
 		writeJSON(w, 200, map[string]any{"rate": *in.Rate, "kinds": in.Kinds})
 	case key{"POST", "/invalidate-delta"}:
-		s.tenant.InvalidateDelta()
-		writeJSON(w, 200, map[string]any{"invalidated": true})
+		// Optional body {"variant": "apply"|"upload"|"noInnerCode"|"noLocation"}.
+		var in struct {
+			Variant string `json:"variant"`
+		}
+		if r.ContentLength != 0 && !decodeControl(w, r, &in) {
+			return
+		}
+		v, err := tenant.ParseResyncVariant(in.Variant)
+		if err != nil {
+			controlError(w, 400, "BadRequest", userMessage(err, "Unknown variant."))
+			return
+		}
+		s.tenant.InvalidateDeltaAs(v)
+		writeJSON(w, 200, map[string]any{"invalidated": true, "variant": v.String()})
+	case key{"GET", "/lenient"}:
+		writeJSON(w, 200, s.tenant.Lenient())
+	case key{"POST", "/lenient"}:
+		// The whole set of switches; absent ones are off (harsh).
+		var in tenant.Lenient
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		s.tenant.SetLenient(in)
+		writeJSON(w, 200, s.tenant.Lenient())
+	case key{"POST", "/retention-delete"}:
+		s.controlRetentionDelete(w, r)
 	case key{"POST", "/app"}:
 		var in struct {
 			Roles         *[]string `json:"roles"`
@@ -148,4 +172,39 @@ func (s *Server) controlChanges(w http.ResponseWriter, r *http.Request) {
 	default:
 		controlError(w, 400, "BadRequest", `Send {"seed":n,"count":n} or {"ops":[…]}.`)
 	}
+}
+
+// controlRetentionDelete deletes items as a retention policy does, without
+// a trace in delta: {"driveId","itemId"} or {"items":[{"driveId","itemId"}]}.
+func (s *Server) controlRetentionDelete(w http.ResponseWriter, r *http.Request) {
+	type ref struct {
+		DriveID string `json:"driveId"`
+		ItemID  string `json:"itemId"`
+	}
+	var in struct {
+		ref
+		Items []ref `json:"items"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	if in.ItemID != "" {
+		in.Items = append(in.Items, in.ref)
+	}
+	if len(in.Items) == 0 {
+		controlError(w, 400, "BadRequest", `Send {"driveId","itemId"} or {"items":[…]}.`)
+		return
+	}
+	type result struct {
+		ref
+		Error string `json:"error,omitempty"`
+	}
+	out := make([]result, len(in.Items))
+	for i, it := range in.Items {
+		out[i].ref = it
+		if err := s.tenant.RetentionDelete(it.DriveID, it.ItemID); err != nil {
+			out[i].Error = err.Error()
+		}
+	}
+	writeJSON(w, 200, map[string]any{"results": out})
 }

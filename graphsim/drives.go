@@ -180,7 +180,7 @@ func parseSelect(v string) selection {
 
 func (sel selection) has(name string) bool { return sel == nil || sel[strings.ToLower(name)] }
 
-func toItemJSON(it tenant.Item, sel selection) itemJSON {
+func toItemJSON(it tenant.Item, sel selection, tomb tombShape) itemJSON {
 	j := itemJSON{ID: it.ID}
 	if it.SharedChanged {
 		j.SharedChanged = "True"
@@ -189,8 +189,18 @@ func toItemJSON(it tenant.Item, sel selection) itemJSON {
 		j.ParentReference = &parentRefJSON{DriveType: "business", DriveID: it.DriveID, ID: it.ParentID}
 	}
 	if it.Deleted {
-		// OneDrive for Business drops the name (and cTag) of deleted items.
-		j.Deleted = &deletedJSON{State: "deleted"}
+		// OneDrive for Business drops the name (and cTag) of deleted items,
+		// and reports every one as a file of size 0.
+		if !tomb.plain && sel.has("size") {
+			zero := int64(0)
+			j.Size = &zero
+		}
+		if !tomb.plain && sel.has("file") {
+			j.File = &fileJSON{}
+		}
+		if sel.has("deleted") || tomb.keepDeleted {
+			j.Deleted = &deletedJSON{State: "deleted"}
+		}
 		return j
 	}
 	if sel.has("name") {
@@ -253,7 +263,7 @@ func (s *Server) getItem(w http.ResponseWriter, g *greq, driveID, itemID string)
 	if !ok || it.Deleted {
 		return errItemNotFound()
 	}
-	j := toItemJSON(it, parseSelect(g.query.Get("$select")))
+	j := toItemJSON(it, parseSelect(g.query.Get("$select")), tombShape{})
 	writeJSON(w, 200, struct {
 		Context string `json:"@odata.context"`
 		itemJSON
@@ -317,10 +327,12 @@ func (s *Server) deltaRoute(driveID, itemID, pathToken string, q url.Values) *ro
 
 func (s *Server) delta(w http.ResponseWriter, g *greq, driveID, itemID string, rootForm bool, token string) *gerr {
 	prefs := preferences(g.r)
-	if prefs["hierarchicalsharing"] && !g.claims.hasAny(accessRoles[accessFullControl]...) {
-		return newErr(403, "accessDenied", "Access denied. Reading sharing hierarchies requires Sites.FullControl.All.")
+	lax := s.tenant.Lenient()
+	if e := s.checkPermissionPrefer(g, lax); e != nil {
+		return e
 	}
 	opt := tenant.DeltaOptions{
+		ScopedDown:             !g.claims.hasAny(accessRoles[accessFullControl]...),
 		HierarchicalSharing:    prefs["hierarchicalsharing"],
 		ShowRemovedAsDeleted:   prefs["deltashowremovedasdeleted"],
 		TraversePermissionGaps: prefs["deltatraversepermissiongaps"],
@@ -367,10 +379,7 @@ func (s *Server) delta(w http.ResponseWriter, g *greq, driveID, itemID string, r
 	var resync *tenant.ResyncError
 	switch {
 	case errors.As(err, &resync):
-		e := newErr(410, "resyncRequired", "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.")
-		e.innerCode = "resyncChangesApplyDifferences"
-		e.headers = map[string]string{"Location": link(resync.FreshToken)}
-		return e
+		return resyncErr(resync, link(resync.FreshToken))
 	case errors.Is(err, tenant.ErrNotFound):
 		return errItemNotFound()
 	case errors.Is(err, tenant.ErrDeltaNotSupported):
@@ -390,13 +399,31 @@ func (s *Server) delta(w http.ResponseWriter, g *greq, driveID, itemID string, r
 	default:
 		deltaLink = link(page.DeltaToken)
 	}
-	writeRawJSON(w, 200, appendDeltaPage(make([]byte, 0, 1024+len(page.Items)*1024), g.origin, page.Items, sel, next, deltaLink))
+	writeRawJSON(w, 200, appendDeltaPage(make([]byte, 0, 1024+len(page.Items)*1024), g.origin, page.Items, sel, tombShapeOf(lax), next, deltaLink))
 	return nil
+}
+
+// resyncErr is Graph's 410 for an expired delta token, worded as the
+// variant says: the documented shape (Location and an inner code), or the
+// ones seen in the field (docs/graph-behaviour.md, "Delta in the field").
+func resyncErr(r *tenant.ResyncError, location string) *gerr {
+	e := newErr(410, "resyncRequired", "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.")
+	e.innerCode = "resyncChangesApplyDifferences"
+	e.headers = map[string]string{"Location": location}
+	switch r.Variant {
+	case tenant.ResyncUpload:
+		e.innerCode = "resyncChangesUploadDifferences"
+	case tenant.ResyncNoInnerCode:
+		e.innerCode = ""
+	case tenant.ResyncNoLocation:
+		e.headers = nil
+	}
+	return e
 }
 
 // appendDeltaPage writes a delta page; it is what json.Marshal of
 // deltaPageJSON gives, built by hand for speed.
-func appendDeltaPage(b []byte, origin string, items []tenant.Item, sel selection, next, deltaLink string) []byte {
+func appendDeltaPage(b []byte, origin string, items []tenant.Item, sel selection, tomb tombShape, next, deltaLink string) []byte {
 	b = append(b, `{"@odata.context":`...)
 	b = appendString(b, origin+"/v1.0/$metadata#Collection(driveItem)")
 	b = append(b, `,"value":[`...)
@@ -404,7 +431,7 @@ func appendDeltaPage(b []byte, origin string, items []tenant.Item, sel selection
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendItem(b, it, sel)
+		b = appendItem(b, it, sel, tomb)
 	}
 	b = append(b, ']')
 	if next != "" {
@@ -541,15 +568,18 @@ func permissionError(err error) *gerr {
 	return newErr(500, "generalException", "An unexpected error occurred.")
 }
 
-func (s *Server) checkPermissionPrefer(g *greq) *gerr {
-	if preferences(g.r)["hierarchicalsharing"] && !g.claims.hasAny(accessRoles[accessFullControl]...) {
+// checkPermissionPrefer refuses hierarchical sharing to a token without
+// Sites.FullControl.All only under Lenient.DenyWithoutFullControl: Graph
+// itself does not refuse, it scopes sharing down (docs/graph-behaviour.md).
+func (s *Server) checkPermissionPrefer(g *greq, lax tenant.Lenient) *gerr {
+	if lax.DenyWithoutFullControl && preferences(g.r)["hierarchicalsharing"] && !g.claims.hasAny(accessRoles[accessFullControl]...) {
 		return newErr(403, "accessDenied", "Access denied. Reading sharing hierarchies requires Sites.FullControl.All.")
 	}
 	return nil
 }
 
 func (s *Server) listPermissions(w http.ResponseWriter, g *greq, driveID, itemID string) *gerr {
-	if e := s.checkPermissionPrefer(g); e != nil {
+	if e := s.checkPermissionPrefer(g, s.tenant.Lenient()); e != nil {
 		return e
 	}
 	perms, err := s.tenant.Permissions(driveID, itemID)
@@ -568,7 +598,7 @@ func (s *Server) listPermissions(w http.ResponseWriter, g *greq, driveID, itemID
 }
 
 func (s *Server) getPermission(w http.ResponseWriter, g *greq, driveID, itemID, permID string) *gerr {
-	if e := s.checkPermissionPrefer(g); e != nil {
+	if e := s.checkPermissionPrefer(g, s.tenant.Lenient()); e != nil {
 		return e
 	}
 	perms, err := s.tenant.Permissions(driveID, itemID)

@@ -8,10 +8,23 @@ import (
 	"github.com/overshare/overshare/graphsim/tenant"
 )
 
-// appendItem writes a driveItem exactly as json.Marshal(toItemJSON(it, sel))
-// would, without reflection: delta pages are the simulator's hot path (a
-// million-item sync reads them all).
-func appendItem(b []byte, it tenant.Item, sel selection) []byte {
+// tombShape is how deleted items are written (docs/graph-behaviour.md,
+// "Paging"): by default as OneDrive for Business does, with a file facet
+// and size 0 whatever the item was, and without the deleted facet when
+// $select leaves it out.
+type tombShape struct {
+	plain       bool // no file facet, no size (Lenient.PlainTombstones)
+	keepDeleted bool // the deleted facet even when not selected (Lenient.SelectKeepsDeleted)
+}
+
+func tombShapeOf(l tenant.Lenient) tombShape {
+	return tombShape{plain: l.PlainTombstones, keepDeleted: l.SelectKeepsDeleted}
+}
+
+// appendItem writes a driveItem exactly as json.Marshal(toItemJSON(it, sel,
+// tomb)) would, without reflection: delta pages are the simulator's hot
+// path (a million-item sync reads them all).
+func appendItem(b []byte, it tenant.Item, sel selection, tomb tombShape) []byte {
 	b = append(b, '{')
 	if it.SharedChanged {
 		b = append(b, `"@microsoft.graph.sharedChanged":"True",`...)
@@ -31,8 +44,17 @@ func appendItem(b []byte, it tenant.Item, sel selection) []byte {
 		return append(b, '}')
 	}
 	if it.Deleted {
+		if !tomb.plain && sel.has("size") {
+			b = append(b, `,"size":0`...)
+		}
 		b = parent(b, true)
-		return append(b, `,"deleted":{"state":"deleted"}}`...)
+		if !tomb.plain && sel.has("file") {
+			b = append(b, `,"file":{}`...)
+		}
+		if sel.has("deleted") || tomb.keepDeleted {
+			b = append(b, `,"deleted":{"state":"deleted"}`...)
+		}
+		return append(b, '}')
 	}
 	if sel.has("name") {
 		b = append(b, `,"name":`...)

@@ -54,11 +54,11 @@ func TestAppendItemMatchesEncodingJSON(t *testing.T) {
 	var deleted, shared, changed int
 	for _, sel := range []selection{nil, parseSelect("id,name,deleted,shared,parentReference,file,folder,root,size"), parseSelect("id")} {
 		for _, it := range items {
-			want, err := marshal(toItemJSON(it, sel))
+			want, err := marshal(toItemJSON(it, sel, tombShape{}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := appendItem(nil, it, sel); !bytes.Equal(got, want) {
+			if got := appendItem(nil, it, sel, tombShape{}); !bytes.Equal(got, want) {
 				t.Fatalf("item %s, select %v:\n got %s\nwant %s", it.ID, sel, got, want)
 			}
 			if it.Deleted {
@@ -75,9 +75,9 @@ func TestAppendItemMatchesEncodingJSON(t *testing.T) {
 	if deleted == 0 || shared == 0 || changed == 0 {
 		t.Fatalf("the sample lacks deleted (%d), shared (%d) or sharedChanged (%d) items", deleted, shared, changed)
 	}
-	page := appendDeltaPage(nil, "https://127.0.0.1:1", items[:3], nil, "https://127.0.0.1:1/v1.0/next?token=a&b", "")
+	page := appendDeltaPage(nil, "https://127.0.0.1:1", items[:3], nil, tombShape{}, "https://127.0.0.1:1/v1.0/next?token=a&b", "")
 	want, _ := marshal(deltaPageJSON{Context: "https://127.0.0.1:1/v1.0/$metadata#Collection(driveItem)",
-		Value: []itemJSON{toItemJSON(items[0], nil), toItemJSON(items[1], nil), toItemJSON(items[2], nil)}, NextLink: "https://127.0.0.1:1/v1.0/next?token=a&b"})
+		Value: []itemJSON{toItemJSON(items[0], nil, tombShape{}), toItemJSON(items[1], nil, tombShape{}), toItemJSON(items[2], nil, tombShape{})}, NextLink: "https://127.0.0.1:1/v1.0/next?token=a&b"})
 	if !bytes.Equal(page, want) || !json.Valid(page) {
 		t.Fatalf("page:\n got %s\nwant %s", page, want)
 	}

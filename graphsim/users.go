@@ -177,6 +177,10 @@ func userNotFound(id string) *gerr {
 	return newErr(404, "Request_ResourceNotFound", "Resource '"+id+"' does not exist or one of its queried reference-property objects are not present.")
 }
 
+// expandPageCap is the page size of /users with $expand (Graph's known issue
+// "$expand on directory objects returns a maximum of 100 objects").
+const expandPageCap = 100
+
 func (s *Server) listUsers(w http.ResponseWriter, g *greq) *gerr {
 	top := 100
 	if v := g.query.Get("$top"); v != "" {
@@ -189,6 +193,11 @@ func (s *Server) listUsers(w http.ResponseWriter, g *greq) *gerr {
 	uq, e := parseUserQuery(g.query)
 	if e != nil {
 		return e
+	}
+	if uq.expandManager && !s.tenant.Lenient().FullExpandPages {
+		// $expand on directory objects returns at most 100 objects a page,
+		// whatever $top asks (docs/graph-behaviour.md, "Paging").
+		top = min(top, expandPageCap)
 	}
 	start := 0
 	if v := g.query.Get("$skiptoken"); v != "" {

@@ -18,6 +18,11 @@ type DriveSyncState struct {
 	ItemsSeen    int64      `gorm:"column:items_seen"`
 	LastSyncedAt *time.Time `gorm:"column:last_synced_at"`
 	LastError    string     `gorm:"column:last_error"`
+	// SweptAt is when a full enumeration of the drive last ended in mark and
+	// sweep; RootsRefreshedAt when its permission-hierarchy roots were last
+	// all read (a sweep reads them too). The syncer schedules both.
+	SweptAt          *time.Time `gorm:"column:swept_at"`
+	RootsRefreshedAt *time.Time `gorm:"column:roots_refreshed_at"`
 }
 
 func (DriveSyncState) TableName() string { return "drive_sync_states" }
@@ -52,6 +57,11 @@ type SyncRun struct {
 	ThrottledWaits  int64         `gorm:"column:throttled_waits"`
 	EtaSeconds      *int64        `gorm:"column:eta_seconds"`
 	Error           string        `gorm:"column:error"`
+	// DrivesSwept counts drives whose full enumeration ended in mark and
+	// sweep in this run; RootsRefreshed the permission-hierarchy roots whose
+	// permissions the scheduled refresh re-read.
+	DrivesSwept    int64 `gorm:"column:drives_swept"`
+	RootsRefreshed int64 `gorm:"column:roots_refreshed"`
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }

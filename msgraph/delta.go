@@ -3,6 +3,7 @@ package msgraph
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strings"
 
@@ -24,13 +25,15 @@ var deltaFields = []string{
 }
 
 // maxRepeats bounds the re-requests of a page whose nextLink points back at
-// itself (seen on Graph: microsoft-graph-docs#2749, onedrive-api-docs#1431).
+// itself (seen on Graph: microsoft-graph-docs#2749, onedrive-api-docs#1431),
+// and the run of consecutive pages with exactly the same entries.
 const maxRepeats = 5
 
 // pageMark remembers the last delta page served for a drive.
 type pageMark struct {
 	next string // the page's nextLink
-	sig  string
+	sig  uint64 // its entries (pageSignature)
+	same int    // how many pages in a row before it had the same entries
 }
 
 // DeltaPage fetches one page of a drive's delta. link "" starts a fresh
@@ -39,10 +42,12 @@ type pageMark struct {
 // as given. One page per call lets the caller commit the page's items before
 // it stores the next link.
 //
-// A 410 comes back as *Error{Kind: ResyncRequired, Location: …}. A page whose
-// nextLink repeats the link just requested, or that repeats the previous
-// page, is requested again (its items are idempotent) up to 5 times before
-// DeltaPage gives up with an error.
+// A 410 comes back as *Error{Kind: ResyncRequired, Location: …}; Location is
+// "" when Graph gave none (start a fresh enumeration with link ""). A page
+// whose nextLink repeats the link just requested is requested again up to 5
+// times before DeltaPage gives up with an error. A page with the same
+// entries as the page before is handed out (Graph re-sends items and their
+// ancestors), but 5 such pages in a row end the round with an error.
 func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPage, error) {
 	b := c.sdk.Drives().ByDriveId(driveID).Items().ByDriveItemId("root").Delta()
 	h := abs.NewRequestHeaders()
@@ -84,26 +89,34 @@ func (c *Client) DeltaPage(ctx context.Context, driveID, link string) (*DeltaPag
 		if err != nil {
 			return nil, &Error{Kind: Unknown, Message: fmt.Sprintf("Microsoft Graph answered a delta page of drive %s that could not be read: %v.", driveID, err), err: err}
 		}
-		sig := pageSignature(page.Items)
-		// A repeat is a nextLink pointing back at the request, or the
-		// continuation of a round serving the page it continues from.
-		repeated := page.NextLink != "" && sameLink(page.NextLink, link) ||
-			sig != "" && sig == prev.sig && prev.next != "" && sameLink(link, prev.next)
-		if !repeated {
-			c.repeatMu.Lock()
-			c.lastPage[driveID] = pageMark{next: page.NextLink, sig: sig}
-			c.repeatMu.Unlock()
-			if page.NextLink == "" && page.DeltaLink == "" {
-				return nil, fmt.Errorf("delta of drive %s: Graph answered a page with neither nextLink nor deltaLink", driveID)
+		if page.NextLink != "" && sameLink(page.NextLink, link) {
+			// A nextLink pointing back at the request: ask again rather
+			// than hand out the page twice.
+			if attempt >= maxRepeats {
+				return nil, &Error{Kind: Unknown, Message: fmt.Sprintf(
+					"Microsoft Graph served the same delta page of drive %s %d times in a row; giving up on this round.", driveID, attempt+1)}
 			}
-			return page, nil
+			c.stats.retries.Add(1)
+			c.log.Debug("delta page repeated, requesting it again", "drive", driveID, "attempt", attempt+1)
+			continue
 		}
-		if attempt >= maxRepeats {
+		if page.NextLink == "" && page.DeltaLink == "" {
+			return nil, fmt.Errorf("delta of drive %s: Graph answered a page with neither nextLink nor deltaLink", driveID)
+		}
+		// The same entries as the page before are legitimate (an item and
+		// its ancestors sent again); a long run of them is a loop.
+		mark := pageMark{next: page.NextLink, sig: pageSignature(page.Items)}
+		if mark.sig != 0 && mark.sig == prev.sig && prev.next != "" && sameLink(link, prev.next) {
+			mark.same = prev.same + 1
+		}
+		if mark.same >= maxRepeats {
 			return nil, &Error{Kind: Unknown, Message: fmt.Sprintf(
-				"Microsoft Graph served the same delta page of drive %s %d times in a row; giving up on this round.", driveID, attempt+1)}
+				"Microsoft Graph served the same delta entries of drive %s %d times in a row; giving up on this round.", driveID, mark.same+1)}
 		}
-		c.stats.retries.Add(1)
-		c.log.Debug("delta page repeated, requesting it again", "drive", driveID, "attempt", attempt+1)
+		c.repeatMu.Lock()
+		c.lastPage[driveID] = mark
+		c.repeatMu.Unlock()
+		return page, nil
 	}
 }
 
@@ -120,13 +133,22 @@ func (c *Client) onGraphHost(link string) string {
 	return u.String()
 }
 
-// pageSignature identifies a page by its size and first and last ids; pages
-// of one item are not compared (the same item may legitimately recur).
-func pageSignature(items []DriveItem) string {
+// pageSignature identifies a page by all its entries (id and deleted
+// flag, in order); pages of one item are not compared (0), since the same
+// item may legitimately come in a row.
+func pageSignature(items []DriveItem) uint64 {
 	if len(items) < 2 {
-		return ""
+		return 0
 	}
-	return fmt.Sprintf("%d|%s|%s", len(items), items[0].ID, items[len(items)-1].ID)
+	h := fnv.New64a()
+	for i := range items {
+		h.Write([]byte(items[i].ID))
+		if items[i].Deleted {
+			h.Write([]byte{1})
+		}
+		h.Write([]byte{0})
+	}
+	return h.Sum64() | 1
 }
 
 // sameLink compares two Graph URLs regardless of escaping and query order.

@@ -29,7 +29,6 @@ const (
 	TenantNotFound         // AADSTS90002
 	MissingPermission      // 403: the app lacks an application permission (Error.Permission names it)
 	NotFound               // 404: the object is gone
-	Inherited              // a permission delete refused because the item inherits it
 	ResyncRequired         // 410 on a delta link: follow Error.Location and enumerate again
 	Throttled              // still throttled after the retries
 	Network                // DNS, connection refused, TLS, timeouts
@@ -39,7 +38,7 @@ const (
 var kindNames = map[Kind]string{
 	Unknown: "unknown", WrongSecret: "wrong_secret", ExpiredSecret: "expired_secret",
 	ClientNotFound: "client_not_found", TenantNotFound: "tenant_not_found",
-	MissingPermission: "missing_permission", NotFound: "not_found", Inherited: "inherited",
+	MissingPermission: "missing_permission", NotFound: "not_found",
 	ResyncRequired: "resync_required", Throttled: "throttled", Network: "network", Rejected: "rejected",
 }
 
@@ -155,7 +154,6 @@ func (c *Client) classify(o op, err error) error {
 // classifyStatus maps an HTTP status and Graph error code.
 func (c *Client) classifyStatus(o op, status int, code, msg, location string, retryAfter time.Duration, err error) *Error {
 	e := &Error{Status: status, Code: code, err: err, Location: location, RetryAfter: retryAfter}
-	lower := strings.ToLower(code + " " + msg)
 	switch {
 	case status == 403 || strings.EqualFold(code, "accessDenied") || strings.EqualFold(code, "Authorization_RequestDenied"):
 		e.Kind, e.Permission = MissingPermission, o.permission
@@ -166,9 +164,6 @@ func (c *Client) classifyStatus(o op, status int, code, msg, location string, re
 	case status == 404:
 		e.Kind = NotFound
 		e.Message = fmt.Sprintf("Could not %s: the object no longer exists.", o.what)
-	case strings.Contains(lower, "inherit"):
-		e.Kind = Inherited
-		e.Message = "This permission is inherited from a parent folder; stop sharing on the folder it comes from."
 	case status == 429 || status == 503:
 		e.Kind = Throttled
 		e.Message = fmt.Sprintf("Microsoft Graph is throttling this app; could not %s after several retries.", o.what)

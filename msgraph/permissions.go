@@ -129,9 +129,10 @@ func (c *Client) permissionPages(ctx context.Context, driveID, itemID, link stri
 }
 
 // DeletePermission stops one sharing permission (204). A permission that is
-// already gone answers *Error{Kind: NotFound}, which callers treat as done;
-// an inherited one answers Kind Inherited: it must be removed where it is
-// set.
+// already gone answers *Error{Kind: NotFound}, which callers treat as done.
+// Graph refuses an inherited one with 400 invalidRequest, a code it gives
+// for other refusals too: that is Kind Rejected with Graph's words (callers
+// tell inherited permissions by their own records, not by the answer).
 func (c *Client) DeletePermission(ctx context.Context, driveID, itemID, permID string) error {
 	err := c.sdk.Drives().ByDriveId(driveID).Items().ByDriveItemId(itemID).Permissions().ByPermissionId(permID).Delete(ctx, nil)
 	return c.classify(opDelete, err)

@@ -295,8 +295,6 @@ func (j *itemJob) remove(ctx context.Context, p *models.Permission) (Outcome, er
 			return o, ctx.Err()
 		case kind == msgraph.NotFound:
 			o.Result, o.Message = models.AuditAlreadyRemoved, "Microsoft 365 no longer had this permission; removed from Overshare too."
-		case kind == msgraph.Inherited:
-			o.Message = j.inheritedMessage(ctx, p)
 		default:
 			o.Message = graphMessage(err)
 		}
@@ -418,8 +416,6 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 				return nil, derr
 			}
 			return fail(CodeNotFound, "Microsoft 365 no longer has this link; it was removed from Overshare too.", err)
-		case msgraph.Inherited:
-			return fail(CodeBadUserInput, "This link is inherited from a parent folder; set its expiry on that folder instead.", err)
 		}
 		return fail(CodeGraphError, graphMessage(err), err)
 	}

@@ -266,6 +266,16 @@ CREATE INDEX drive_items_tree ON drive_items (integration_id, drive_id, parent_i
 		}
 		return d.exec(ctx, tx, script.String())
 	},
+	// 6: scheduled refreshes (syncer, "Scheduled refreshes"): when each drive last had its
+	// full sweep and its permission-hierarchy roots re-read, and how many a run did.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+ALTER TABLE drive_sync_states ADD COLUMN swept_at {{ts}};
+ALTER TABLE drive_sync_states ADD COLUMN roots_refreshed_at {{ts}};
+ALTER TABLE sync_runs ADD COLUMN drives_swept bigint NOT NULL DEFAULT 0;
+ALTER TABLE sync_runs ADD COLUMN roots_refreshed bigint NOT NULL DEFAULT 0;
+`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

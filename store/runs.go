@@ -32,7 +32,7 @@ func (s *Store) UpdateSyncRunProgress(ctx context.Context, run *models.SyncRun) 
 		"phase": run.Phase, "drives_total": run.DrivesTotal, "drives_done": run.DrivesDone,
 		"items_seen": run.ItemsSeen, "shared_items": run.SharedItems, "permissions_read": run.PermissionsRead,
 		"requests": run.Requests, "resource_units": run.ResourceUnits, "throttled_waits": run.ThrottledWaits,
-		"eta_seconds": run.EtaSeconds,
+		"eta_seconds": run.EtaSeconds, "drives_swept": run.DrivesSwept, "roots_refreshed": run.RootsRefreshed,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("update sync run %s: %w", run.ID, res.Error)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/overshare/overshare/models"
 )
@@ -35,6 +36,9 @@ type SyncPage struct {
 	// RecomputePaths, on the last page, recomputes the drive's paths and
 	// webUrls from the parent chains (see recomputePathsTx).
 	RecomputePaths bool
+	// SweptAt, with Sweep, is recorded as the drive's swept_at and
+	// roots_refreshed_at (a full enumeration reads every root).
+	SweptAt time.Time
 }
 
 // CommitSyncPage writes one delta page: items, deletions, the candidates'
@@ -102,6 +106,13 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 		if p.Sweep {
 			if err := sweepTx(t, integrationID, driveID, gen); err != nil {
 				return err
+			}
+			if !p.SweptAt.IsZero() {
+				at := utc(p.SweptAt)
+				if err := t.db.Exec(`UPDATE drive_sync_states SET swept_at = ?, roots_refreshed_at = ? WHERE integration_id = ? AND drive_id = ?`,
+					at, at, integrationID, driveID).Error; err != nil {
+					return fmt.Errorf("record sweep: %w", err)
+				}
 			}
 		}
 		if p.RecomputePaths {

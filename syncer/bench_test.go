@@ -25,6 +25,7 @@ import (
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
 )
 
 // The sync benchmark (make bench-sync). Each part runs `overshare sync` as
@@ -84,8 +85,21 @@ type syncResult struct {
 }
 
 // benchSync integrates the simulator's tenant into a fresh database and runs
-// one full `overshare sync`.
+// one `overshare sync` (a first sync enumerates everything).
 func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
+	b.Helper()
+	return benchIntegrate(b, bin, sp).sync(b, bin, sp)
+}
+
+// benchTarget is an integration of the simulator's tenant in a database of
+// its own.
+type benchTarget struct {
+	cfg     store.Config
+	env     []string
+	integID string
+}
+
+func benchIntegrate(b *testing.B, bin string, sp *simProcess) benchTarget {
 	b.Helper()
 	cfg := benchDB(b)
 	env := sp.env(cfg.DatabaseURL, cfg.DataDir)
@@ -95,19 +109,24 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 	if err != nil {
 		b.Fatalf("integrate: %v", err)
 	}
-	integID := strings.TrimSpace(string(out))
+	return benchTarget{cfg: cfg, env: env, integID: strings.TrimSpace(string(out))}
+}
 
+// sync runs `overshare sync` once (incremental after the first), with the
+// extra environment given (NAME=value).
+func (bt benchTarget) sync(b *testing.B, bin string, sp *simProcess, extraEnv ...string) syncResult {
+	b.Helper()
 	var before graphsim.Stats
 	sp.get(b, "/stats", &before)
-	args := []string{"sync", "--integration", integID, "--progress-every", "10s"}
+	args := []string{"sync", "--integration", bt.integID, "--progress-every", "10s"}
 	if c := os.Getenv("BENCH_SYNC_CONCURRENCY"); c != "" {
 		args = append(args, "--concurrency", c)
 	}
-	if f := os.Getenv("BENCH_SYNC_CPUPROFILE"); f != "" {
+	if f := os.Getenv("BENCH_SYNC_CPUPROFILE"); f != "" && len(extraEnv) == 0 {
 		args = append(args, "--cpuprofile", f)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = env
+	cmd.Env = append(append([]string(nil), bt.env...), extraEnv...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	sim0, all0 := procCPU(sp.pid), machineCPU()
@@ -125,13 +144,14 @@ func benchSync(b *testing.B, bin string, sp *simProcess) syncResult {
 	res.sim = statsDiff(before, after)
 	sp.get(b, "/summary", &res.summary)
 
+	cfg := bt.cfg
 	cfg.Logger = nil
 	st, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	runs, err := st.SyncRuns(context.Background(), integID, 1)
+	runs, err := st.SyncRuns(context.Background(), bt.integID, 1)
 	if err != nil || len(runs) != 1 {
 		b.Fatalf("sync run: %v", err)
 	}
@@ -194,7 +214,8 @@ func BenchmarkSyncLargeTenant(b *testing.B) {
 	users, files := envInt("BENCH_SYNC_USERS", 1000), envInt("BENCH_SYNC_FILES", 1110)
 	sp := startSimProcess(b, bin, "--seed", "2026", "--users", fmt.Sprint(users), "--files-per-user", fmt.Sprint(files), "--share-ratio", "0.05")
 	for range b.N {
-		r := benchSync(b, bin, sp)
+		bt := benchIntegrate(b, bin, sp)
+		r := bt.sync(b, bin, sp)
 		items := float64(r.run.ItemsSeen)
 		secs := r.wall.Seconds()
 		b.ReportMetric(items/secs, "items/s")
@@ -209,7 +230,36 @@ func BenchmarkSyncLargeTenant(b *testing.B) {
 		fmt.Printf("  per 1,000 items: %.2f requests, %.1f RU; CPU ms: sync process %.0f, simulator %.0f, the rest of the machine (PostgreSQL and any other load) %.0f; %.2f of %d cores busy\n",
 			1000*float64(r.sim.Requests-r.sim.BatchedRequests)/items, 1000*float64(r.sim.RU)/items,
 			perK(r.cpu), perK(r.simCPU), perK(r.allCPU-r.cpu-r.simCPU), r.allCPU.Seconds()/secs, runtime.NumCPU())
+		printRefreshCost(b, bin, sp, bt, items, r.sim.RU)
 	}
+}
+
+// dayBudget is a day of the smallest tenants' per-app budget, 1,200 RU a
+// minute (docs/graph-behaviour.md, "Throttling and resource units").
+const dayBudget = 1200 * 60 * 24
+
+// printRefreshCost runs, after the full sync, an incremental sync with the
+// root refresh made due for every drive, then one with every sweep due, and
+// prints their RU per 1,000 items and what they take of a day's budget of a
+// 1,000,000-item tenant at the default intervals, beside the full sync's.
+func printRefreshCost(b *testing.B, bin string, sp *simProcess, bt benchTarget, items float64, fullRU int64) {
+	b.Helper()
+	quiet := bt.sync(b, bin, sp) // nothing due: the cost of an incremental sync with no change
+	roots := bt.sync(b, bin, sp, "OVERSHARE_ROOT_REFRESH_INTERVAL=1ns")
+	sweep := bt.sync(b, bin, sp, "OVERSHARE_SWEEP_INTERVAL=1ns")
+	perK := func(ru int64) float64 { return 1000 * float64(ru) / items }
+	share := func(ru int64, every time.Duration) float64 {
+		perDay := perK(ru) * 1000 * float64(24*time.Hour) / float64(every) // for 1,000,000 items
+		return 100 * perDay / dayBudget
+	}
+	rootsRU, sweepRU := roots.sim.RU-quiet.sim.RU, sweep.sim.RU-quiet.sim.RU
+	fmt.Printf("  RU per 1,000 items: full sync %.1f; root refresh %.1f (%d roots re-read, %.1f s); sweep %.1f (%d drives, %.1f s)\n",
+		perK(fullRU), perK(rootsRU), roots.run.RootsRefreshed, roots.wall.Seconds(), perK(sweepRU), sweep.run.DrivesSwept, sweep.wall.Seconds())
+	fmt.Printf("  share of a day's budget (1,200 RU/min) for 1,000,000 items: root refresh every %s %.1f%%, sweep every %s %.1f%%, incremental syncs every 15 min with no change %.1f%%\n",
+		syncer.DefaultRootRefreshInterval, share(rootsRU, syncer.DefaultRootRefreshInterval),
+		syncer.DefaultSweepInterval, share(sweepRU, syncer.DefaultSweepInterval), share(quiet.sim.RU, 15*time.Minute))
+	b.ReportMetric(perK(rootsRU), "rootRefresh-RU/1k")
+	b.ReportMetric(perK(sweepRU), "sweep-RU/1k")
 }
 
 // BenchmarkSyncVersusNaive: on a smaller tenant, the engine against the

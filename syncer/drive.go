@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,11 +56,13 @@ func (r *run) plan(ctx context.Context, driveID string) (cursor, error) {
 	if err != nil {
 		return cursor{}, err
 	}
+	// A drive whose scheduled sweep is due is enumerated as a full run would.
+	full := r.full || st.DeltaLink != nil && r.due(st.SweptAt, st.LastSyncedAt, r.s.cfg.SweepInterval, driveID)
 	switch {
-	case st.NextLink != nil && *st.NextLink != "" && (st.RoundFull || !r.full):
+	case st.NextLink != nil && *st.NextLink != "" && (st.RoundFull || !full):
 		// Pages committed before the interruption may have changed items.
 		return cursor{link: *st.NextLink, roundFull: st.RoundFull, itemsSeen: st.ItemsSeen, changed: true, repath: true}, nil
-	case r.full || st.DeltaLink == nil || *st.DeltaLink == "" || st.RoundFull:
+	case full || st.DeltaLink == nil || *st.DeltaLink == "" || st.RoundFull:
 		return cursor{roundFull: true, needStart: true}, nil
 	default:
 		return cursor{link: *st.DeltaLink}, nil
@@ -163,6 +166,9 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := r.refreshRoots(ctx, drives); err != nil {
+		return err
+	}
 	// Changes move the quota; a full run read every drive already.
 	return r.rereadDrives(ctx, changed)
 }
@@ -197,6 +203,7 @@ type round struct {
 	held    int                             // items in queue
 	pending []string                        // candidates of queued pages not read yet
 	read    map[string][]msgraph.Permission // read, not committed
+	queued  map[string]*page                // the queued page holding each id
 	ended   bool                            // the page with the delta link is queued
 }
 
@@ -262,7 +269,7 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (chang
 			if f.cur.restarted {
 				// A 410: the pages held from the expired round are void;
 				// pages of it already committed are swept by the new round.
-				rd.queue, rd.held, rd.pending, rd.read = nil, 0, nil, map[string][]msgraph.Permission{}
+				rd.queue, rd.held, rd.pending, rd.read, rd.queued = nil, 0, nil, map[string][]msgraph.Permission{}, nil
 				rd.cur = f.cur
 				rd.cur.restarted = false
 			}
@@ -284,20 +291,76 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (chang
 			return rd.cur.changed, nil, nil
 		}
 		if rd.ended {
+			if len(rd.pending) == 0 {
+				// Every candidate is read, yet a page waits: a bug here,
+				// reported rather than parked for ever.
+				return false, nil, fmt.Errorf("sync drive %s: round left pages uncommitted with no permissions to read", d.id)
+			}
 			return false, rd, nil // whole batches read: the rest is fewer than one
 		}
 	}
 }
 
+// push queues a fetched page. Graph may send an item several times in one
+// round (ancestors of changed items again, items changed while the round
+// is paged later again), and the last occurrence is the truth: an item
+// still queued from an earlier page is taken out of that page, so each id
+// is queued once and commits in its last state. A candidate stays one:
+// its permissions already read serve the later occurrence, unless that
+// occurrence is a candidate itself (its sharing changed again), which
+// reads them again.
 func (rd *round) push(p *page) {
+	if rd.queued == nil {
+		rd.queued = map[string]*page{}
+	}
+	own := make(map[string]bool, len(p.cands))
+	for _, id := range p.cands {
+		own[id] = true
+	}
+	var unread []string // earlier candidates to read no more
+	for i := range p.items {
+		it := &p.items[i]
+		if old, ok := rd.queued[it.ID]; ok && old != p {
+			wasCand := old.drop(it.ID)
+			rd.held--
+			_, read := rd.read[it.ID]
+			switch {
+			case !wasCand:
+			case it.Deleted || own[it.ID] && read:
+				delete(rd.read, it.ID)
+				unread = append(unread, it.ID)
+			case !own[it.ID]:
+				p.cands = append(p.cands, it.ID) // read or pending already
+			default:
+				own[it.ID] = false // pending already: read once
+			}
+		}
+		rd.queued[it.ID] = p
+	}
+	if len(unread) > 0 {
+		rd.pending = slices.DeleteFunc(rd.pending, func(id string) bool { return slices.Contains(unread, id) })
+	}
+	for _, id := range p.cands {
+		if own[id] {
+			rd.pending = append(rd.pending, id)
+		}
+	}
 	rd.queue = append(rd.queue, p)
 	rd.held += len(p.items)
-	rd.pending = append(rd.pending, p.cands...)
 	if p.delta != "" {
 		rd.ended = true
 	} else {
 		rd.cur.link = p.next
 	}
+}
+
+// drop takes an item out of a queued page and reports whether it was one
+// of the page's candidates.
+func (p *page) drop(id string) bool {
+	p.items = slices.DeleteFunc(p.items, func(it msgraph.DriveItem) bool { return it.ID == id })
+	n := len(p.cands)
+	p.cands = slices.DeleteFunc(p.cands, func(c string) bool { return c == id })
+	return len(p.cands) != n
 }
 
 // readPermissions reads whole batches of pending candidates, or all of them
@@ -365,6 +428,11 @@ func (rd *round) commitReady(ctx context.Context) (bool, error) {
 			}
 			delete(rd.read, id)
 		}
+		for i := range p.items {
+			if rd.queued[p.items[i].ID] == p {
+				delete(rd.queued, p.items[i].ID)
+			}
+		}
 		rd.queue = rd.queue[1:]
 		rd.held -= len(p.items)
 		last := p.delta != ""
@@ -413,6 +481,13 @@ func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, er
 		break
 	}
 	p := &page{items: dedupe(dp.Items), next: dp.NextLink, delta: dp.DeltaLink}
+	var changedFacet map[string]bool
+	if !cur.roundFull {
+		var err error
+		if changedFacet, err = r.facetsChanged(ctx, driveID, p.items); err != nil {
+			return nil, err
+		}
+	}
 	for i := range p.items {
 		it := &p.items[i]
 		if it.Deleted {
@@ -421,11 +496,45 @@ func (r *run) fetch(ctx context.Context, driveID string, cur *cursor) (*page, er
 		if it.Shared != nil && !it.Shared.Empty {
 			p.shared++
 		}
-		if cur.roundFull && it.Shared != nil || !cur.roundFull && it.SharedChanged {
+		if cur.roundFull && it.Shared != nil || !cur.roundFull && (it.SharedChanged || changedFacet[it.ID]) {
 			p.cands = append(p.cands, it.ID)
 		}
 	}
 	return p, nil
+}
+
+// facetsChanged returns the items of an incremental page, not marked
+// sharedChanged, whose shared facet differs from the stored one: Graph
+// never marks folders sharedChanged, even when their own sharing changed
+// (docs/graph-behaviour.md), but a folder that became, or stopped being, a
+// shared hierarchy root, or changed scope, shows it in its facet. A new item
+// counts as stored without a facet.
+func (r *run) facetsChanged(ctx context.Context, driveID string, items []msgraph.DriveItem) (map[string]bool, error) {
+	var ids []string
+	for i := range items {
+		if !items[i].Deleted && !items[i].SharedChanged && !items[i].IsRoot {
+			ids = append(ids, items[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	stored, err := r.st.SyncSharedScopes(ctx, r.integ.ID, driveID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for i := range items {
+		it := &items[i]
+		if it.Deleted || it.SharedChanged || it.IsRoot {
+			continue
+		}
+		was := stored[it.ID]
+		if (it.Shared == nil) != (was == nil) || it.Shared != nil && it.Shared.Scope != *was {
+			out[it.ID] = true
+		}
+	}
+	return out, nil
 }
 
 // commit writes the page and the drive's new position in one transaction.
@@ -458,9 +567,15 @@ func (r *run) commit(ctx context.Context, driveID string, cur *cursor, p *page, 
 	if p.delta != "" {
 		w.Sweep = cur.roundFull
 		w.RecomputePaths = cur.repath
+		if w.Sweep {
+			w.SweptAt = r.s.cfg.Now()
+		}
 	}
 	t0 := time.Now()
 	err := r.st.CommitSyncPage(ctx, r.integ.ID, driveID, w)
+	if err == nil && w.Sweep {
+		r.add(ctx, counts{drivesSwept: 1})
+	}
 	r.log.Debug("page committed", "drive", driveID, "items", len(w.Items), "deleted", len(w.DeletedIDs),
 		"permissions", len(w.Permissions), "last", p.delta != "", "took", time.Since(t0))
 	return err

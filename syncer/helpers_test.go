@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +50,44 @@ func graphDefaults(info graphsim.Info) msgraph.Config {
 
 func newSyncer(st *store.Store, info graphsim.Info, bus events.Bus) *syncer.Syncer {
 	return syncer.New(syncer.Config{Store: st, Bus: bus, GraphDefaults: graphDefaults(info), Version: "test"})
+}
+
+// clock is a syncer clock a test moves forward to make the scheduled
+// refreshes due.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// newSyncerAt is newSyncer on a test clock.
+func newSyncerAt(st *store.Store, info graphsim.Info, c *clock) *syncer.Syncer {
+	return syncer.New(syncer.Config{Store: st, GraphDefaults: graphDefaults(info), Version: "test", Now: c.Now})
+}
+
+// refreshRun advances the clock past the root refresh interval (not the
+// sweep's) and runs the incremental sync that re-reads the roots.
+func refreshRun(t *testing.T, st *store.Store, s *syncer.Syncer, c *clock, integID string) *models.SyncRun {
+	t.Helper()
+	c.advance(syncer.DefaultRootRefreshInterval)
+	run := runSync(t, st, s, integID, false)
+	if run.RootsRefreshed == 0 {
+		t.Fatal("the root refresh was due, yet no root was re-read")
+	}
+	return run
 }
 
 func createIntegration(t *testing.T, st *store.Store, info graphsim.Info, secret string) string {
@@ -420,7 +460,7 @@ func fullSyncBound(t *testing.T, srv *graphsim.Server, ex export) bound {
 	cands := candidatesByDrive(t, srv, ex)
 	var base, batches int64
 	b := bound{}
-	base += int64(math.Ceil(float64(len(ex.users)) / 999))
+	base += int64(math.Ceil(float64(len(ex.users)) / 100)) // $expand=manager: 100 users a page
 	base += int64(math.Ceil(float64(members) / 20))
 	b.ru += int64(members) // GET drive: 1 RU each
 	total := 0
@@ -472,16 +512,44 @@ func permissionReads(s graphsim.Stats) int64 {
 // sync from the stored delta links: one user page, each drive's delta pages
 // (with a token: 1 RU), the permission batches of the items whose sharing
 // changed (5 RU each; global: 20 a batch across drives), and the re-read of
-// the drives that changed (1 RU each, 20 a batch). It reads the rounds straight from the tenant.
-func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) bound {
+// the drives that changed (1 RU each, 20 a batch). It reads the rounds
+// straight from the tenant. Items whose sharing changed are those marked
+// sharedChanged and those whose shared facet differs from the stored one
+// (folders are never marked). A drive whose delta link answers 410 costs a
+// full enumeration instead; reads is the most permission reads the sync
+// may make beyond one per change (the resynced drives' candidates).
+type incBound struct {
+	bound
+	reads int64
+}
+
+func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphsim.Server) incBound {
 	t.Helper()
 	var states []models.DriveSyncState
 	if err := st.Gorm().Where("integration_id = ?", integID).Find(&states).Error; err != nil {
 		t.Fatal(err)
 	}
+	var stored []models.DriveItem
+	if err := st.Gorm().Where("integration_id = ?", integID).Find(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	facet := map[string]string{}
+	for _, it := range stored {
+		facet[it.ID] = "-"
+		if it.SharedScope != nil {
+			facet[it.ID] = "=" + *it.SharedScope
+		}
+	}
+	facetOf := func(it tenant.Item) string {
+		if it.Shared == nil {
+			return "-"
+		}
+		return "=" + it.Shared.Scope
+	}
 	users := srv.Tenant().UserCount()
-	b := bound{perDrive: int64(math.Ceil(float64(users) / 999))}
+	b := incBound{bound: bound{perDrive: int64(math.Ceil(float64(users) / 100))}}
 	changedDrives, totalChanged, perDriveBatches := 0, 0, int64(0)
+	opt := tenant.DeltaOptions{HierarchicalSharing: true, ShowSharingChanges: true, ShowRemovedAsDeleted: true, TraversePermissionGaps: true, Top: pageSize}
 	for _, s := range states {
 		if s.DeltaLink == nil {
 			t.Fatalf("drive %s has no delta link", s.DriveID)
@@ -491,19 +559,27 @@ func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphs
 			t.Fatal(err)
 		}
 		token := u.Query().Get("token")
-		changes, changed := 0, 0
+		changes, changed, resynced := 0, 0, false
+		seen := map[string]bool{}
 		for {
-			p, err := srv.Tenant().Delta(s.DriveID, "root", token, tenant.DeltaOptions{HierarchicalSharing: true, ShowSharingChanges: true,
-				ShowRemovedAsDeleted: true, TraversePermissionGaps: true, Top: pageSize})
+			p, err := srv.Tenant().Delta(s.DriveID, "root", token, opt)
+			var re *tenant.ResyncError
+			if errors.As(err, &re) {
+				token, resynced = re.FreshToken, true
+				b.perDrive++
+				b.ru++ // the refused request is charged too
+				continue
+			}
 			if err != nil {
 				t.Fatalf("delta: %v", err)
 			}
 			b.perDrive++
 			b.ru++
-			seen := map[string]bool{}
 			for _, it := range p.Items {
 				changes++
-				if it.SharedChanged && !it.Deleted && !seen[it.ID] {
+				cand := resynced && it.Shared != nil ||
+					!resynced && (it.SharedChanged || !it.Root && facetOf(it) != nonEmpty(facet[it.ID], "-"))
+				if cand && !it.Deleted && !seen[it.ID] {
 					seen[it.ID] = true
 					changed++
 				}
@@ -512,6 +588,10 @@ func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphs
 				break
 			}
 			token = p.NextToken
+		}
+		if resynced {
+			b.ru++ // the first page of a fresh enumeration costs 2
+			b.reads += int64(changed)
 		}
 		batches := int64(math.Ceil(float64(changed) / 20))
 		b.perDrive += batches
@@ -526,5 +606,12 @@ func incrementalBound(t *testing.T, st *store.Store, integID string, srv *graphs
 	rereads := int64(math.Ceil(float64(changedDrives) / 20))
 	b.global = b.perDrive - perDriveBatches + int64(math.Ceil(float64(totalChanged)/20)) + rereads
 	b.perDrive += rereads
+	return b
+}
+
+func nonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
 	return b
 }

@@ -10,6 +10,7 @@ import (
 // counts are what one page (or phase step) adds to the run's progress.
 type counts struct {
 	drivesDone, items, shared, permissions int64
+	drivesSwept, rootsRefreshed            int64
 }
 
 // add records progress, publishes it and persists it at most every
@@ -20,6 +21,8 @@ func (r *run) add(ctx context.Context, c counts) {
 	r.row.ItemsSeen += c.items
 	r.row.SharedItems += c.shared
 	r.row.PermissionsRead += c.permissions
+	r.row.DrivesSwept += c.drivesSwept
+	r.row.RootsRefreshed += c.rootsRefreshed
 	r.mu.Unlock()
 	r.progressed(ctx)
 }

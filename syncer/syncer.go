@@ -40,7 +40,25 @@ type Config struct {
 	// and the delta page size; the tenant and credentials come from the
 	// integration; cmd fills them from the environment (internal/config).
 	GraphDefaults msgraph.Config
+	// RootRefreshInterval is how often every stored permission-hierarchy
+	// root of a drive is re-read by the incremental syncs (default
+	// DefaultRootRefreshInterval; negative turns it off). See doc.go,
+	// "Scheduled refreshes".
+	RootRefreshInterval time.Duration
+	// SweepInterval is how often every drive is enumerated in full and
+	// swept by the incremental syncs (default DefaultSweepInterval;
+	// negative turns it off).
+	SweepInterval time.Duration
+	// Now is the clock the refreshes are scheduled by (default time.Now);
+	// tests move it to make refreshes due.
+	Now func() time.Time
 }
+
+// Defaults of the scheduled refreshes; doc.go gives the figures behind them.
+const (
+	DefaultRootRefreshInterval = 24 * time.Hour
+	DefaultSweepInterval       = 7 * 24 * time.Hour
+)
 
 // Syncer runs syncs. It is safe for concurrent use; one integration should
 // run one sync at a time (package jobs ensures that).
@@ -56,6 +74,15 @@ func New(cfg Config) *Syncer {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RootRefreshInterval == 0 {
+		cfg.RootRefreshInterval = DefaultRootRefreshInterval
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Syncer{cfg: cfg, log: cfg.Logger}
 }

@@ -29,6 +29,8 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		faultKinds  = fs.String("fault-kinds", "", "comma-separated fault kinds ("+strings.Join(graphsim.FaultKinds(), ",")+"); empty = all")
 		omitInh     = fs.Bool("omit-inherited-from", false, "drop inheritedFrom from listed permissions, as OneDrive for Business may")
 		tokenTTL    = fs.Duration("token-ttl", time.Hour, "lifetime of issued access tokens")
+		lenient     = fs.String("lenient", "", "comma-separated field behaviours of Graph to switch off for focused tests ("+
+			strings.Join(tenant.LenientNames(), ",")+", or all); default none: the simulator is as harsh as Graph")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,12 +44,16 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			kinds = append(kinds, k)
 		}
 	}
+	lax, err := tenant.ParseLenient(*lenient)
+	if err != nil {
+		return fmt.Errorf("--lenient: %w", err)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := graphsim.Start(ctx, graphsim.Options{
 		Addr: *addr,
 		Tenant: tenant.Config{
 			Seed: *seed, Users: *users, FilesPerUser: *filesPer, ShareRatio: *shareRatio,
-			OmitInheritedFrom: *omitInh,
+			OmitInheritedFrom: *omitInh, Lenient: lax,
 		},
 		RUPerMinute: *ruPerMinute,
 		FaultRate:   *faultRate,

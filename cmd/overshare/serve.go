@@ -72,6 +72,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PublicURL:      env.PublicURL,
 		Workers:        env.SyncWorkers,
 		Interval:       env.ScheduleInterval,
+		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
 		Logger:         log,
 	})
 	if err != nil {
@@ -93,8 +94,16 @@ type appConfig struct {
 	Frontend       fs.FS // default: the embedded SPA
 	Workers        int
 	Interval       time.Duration
+	Refresh        refreshConfig
 	Logger         *slog.Logger
 }
+
+// refreshConfig is the syncer's scheduled refreshes; zero values take the
+// syncer's defaults.
+type refreshConfig struct {
+	RootRefresh, Sweep time.Duration
+}
+
 
 // app is the running pieces, stopped in reverse order.
 type app struct {
@@ -134,7 +143,8 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	}
 	graphDefaults := cfg.Graph
 	graphDefaults.Version = version
-	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: graphDefaults})
+	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: graphDefaults,
+		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
 		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
 	if err != nil {

@@ -81,7 +81,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}()
 
 	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: version, Logger: log,
-		GraphDefaults: graphEndpoints(env)})
+		GraphDefaults: graphEndpoints(env), RootRefreshInterval: env.RootRefreshInterval, SweepInterval: env.SweepInterval})
 	runID, err := s.Run(ctx, *integrationID, *full)
 	unsubscribe()
 	<-shown

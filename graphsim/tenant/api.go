@@ -27,6 +27,10 @@ type Config struct {
 	// OmitInheritedFrom drops inheritedFrom from listed permissions, as
 	// OneDrive for Business may; inherited entries are still listed.
 	OmitInheritedFrom bool
+	// Lenient switches off, one by one, the field behaviours of Graph that
+	// the simulator models by default (docs/graph-behaviour.md). The zero
+	// value is the harsh default.
+	Lenient Lenient
 }
 
 // Identity is the user/group part of a Graph identitySet.
@@ -178,6 +182,11 @@ type DeltaOptions struct {
 	ShowRemovedAsDeleted   bool
 	TraversePermissionGaps bool
 	Top                    int // page size hint; 0 = default (200); capped at 1000
+	// ScopedDown: the caller's token lacks Sites.FullControl.All. Graph does
+	// not refuse; it leaves out sharedChanged and the shared facets of
+	// sharing done by others (Lenient.DenyWithoutFullControl aside, which
+	// graphsim answers with 403 instead).
+	ScopedDown bool
 }
 
 // DeltaPage is one page of a delta round. Exactly one of NextToken and
@@ -239,8 +248,12 @@ var (
 )
 
 // ResyncError is returned by Delta when a token was invalidated. FreshToken
-// starts a new full enumeration (the Location header of Graph's 410).
-type ResyncError struct{ FreshToken string }
+// starts a new full enumeration (the Location header of Graph's 410);
+// Variant says how Graph words the answer (see ResyncVariants).
+type ResyncError struct {
+	FreshToken string
+	Variant    ResyncVariant
+}
 
 func (e *ResyncError) Error() string { return "resync required" }
 

@@ -26,7 +26,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	tn := New(Config{Seed: 31, Users: 30, FilesPerUser: 5})
+	tn := New(Config{Seed: 31, Users: 30, FilesPerUser: 5, Lenient: classic})
 	f := &fixture{tn: tn, drive: tn.Drives()[0]}
 	do := func(c Change) ChangeResult {
 		t.Helper()

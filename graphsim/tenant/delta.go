@@ -9,10 +9,26 @@ import (
 // Delta tokens. A round walks a drive's journal from a cursor up to the
 // sequence the drive had when the round started (snap) and returns every
 // item whose latest journal entry lies in that range and whose sequence is
-// above base. Because a changed item's older entries go stale, each item is
-// returned at most once per round; items changed while a round is paged
-// move past snap and are picked up by the next round, whose base is this
-// round's snap. Nothing is lost, and repeats across rounds are allowed.
+// above base. Because a changed item's older entries go stale, a journal
+// entry is returned at most once per round. But an item can still come more
+// than once, as on Graph (docs/graph-behaviour.md, "Delta in the field"):
+//   - when the walk reaches snap and the drive changed meanwhile, the round
+//     is extended to the drive's new sequence (at most maxExtensions times),
+//     so an item changed while the round was paged comes again later in the
+//     same round, in its new state; deletions made meanwhile are reported
+//     even in a full enumeration;
+//   - on incremental rounds every changed item is followed by its ancestors,
+//     up to the root, even when they were sent before.
+// The deltaLink's base is the round's last snap: nothing is lost, and
+// repeats across rounds are allowed. Lenient.NoRepeats turns both off.
+
+// maxExtensions bounds how often one round takes in changes made while it
+// was paged, so that a drive under constant change still ends its rounds.
+const maxExtensions = 2
+
+// deletedPageItems is how many entries a page holding deleted items carries,
+// whatever $top asks (onedrive-api-docs#1464, #1285).
+const deletedPageItems = 7
 
 const (
 	tokNext  = 1 // a nextLink: {base, snap, cursor}
@@ -21,6 +37,7 @@ const (
 
 type deltaToken struct {
 	kind   uint8
+	ext    uint8 // extensions so far (a nextLink's round)
 	drive  uint32
 	epoch  uint32
 	base   uint32
@@ -32,7 +49,7 @@ const tokenLen = 1 + 5*4 + 4
 
 func (t *Tenant) encodeToken(k deltaToken) string {
 	var b [tokenLen]byte
-	b[0] = k.kind
+	b[0] = k.kind | k.ext<<4
 	binary.BigEndian.PutUint32(b[1:], k.drive)
 	binary.BigEndian.PutUint32(b[5:], k.epoch)
 	binary.BigEndian.PutUint32(b[9:], k.base)
@@ -58,7 +75,8 @@ func (t *Tenant) decodeToken(s string) (deltaToken, error) {
 		return deltaToken{}, fmt.Errorf("%w: invalid delta token", ErrInvalid)
 	}
 	k := deltaToken{
-		kind:   b[0],
+		kind:   b[0] & 0x0f,
+		ext:    b[0] >> 4,
 		drive:  binary.BigEndian.Uint32(b[1:]),
 		epoch:  binary.BigEndian.Uint32(b[5:]),
 		base:   binary.BigEndian.Uint32(b[9:]),
@@ -117,7 +135,7 @@ func (t *Tenant) Delta(driveID, itemID, token string, opt DeltaOptions) (DeltaPa
 			return DeltaPage{}, fmt.Errorf("%w: delta token does not belong to this drive", ErrInvalid)
 		}
 		if k.epoch != d.epoch {
-			return DeltaPage{}, &ResyncError{FreshToken: t.encodeToken(deltaToken{
+			return DeltaPage{}, &ResyncError{Variant: d.resync, FreshToken: t.encodeToken(deltaToken{
 				kind: tokNext, drive: uint32(d.idx), epoch: d.epoch, snap: seq,
 			})}
 		}
@@ -125,34 +143,28 @@ func (t *Tenant) Delta(driveID, itemID, token string, opt DeltaOptions) (DeltaPa
 			k = deltaToken{kind: tokNext, drive: k.drive, epoch: k.epoch, base: k.base, snap: seq, cursor: k.base}
 		}
 	}
+	lax := t.cfg.Lenient
 	page := DeltaPage{Items: make([]Item, 0, min(top, int(k.snap-k.cursor)))}
-	pos := k.cursor
-	for ; pos < k.snap && len(page.Items) < top; pos++ {
-		i := d.journal[pos]
-		n := &d.items[i]
-		if n.seq != pos+1 {
-			continue // stale: the item changed again later
-		}
-		if n.flags&flagDeleted != 0 {
-			if k.base > 0 {
-				page.Items = append(page.Items, t.tombstoneValue(d, i))
-			}
-			continue
-		}
-		it := t.itemValue(d, i)
-		it.Shared = t.sharedFacet(d, i, opt.HierarchicalSharing)
-		it.SharedChanged = opt.ShowSharingChanges && k.base > 0 && n.sharingSeq > k.base
-		page.Items = append(page.Items, it)
-	}
-	// Skip trailing stale entries so the last page is not an empty nextLink.
-	for pos < k.snap {
-		n := &d.items[d.journal[pos]]
-		if n.seq == pos+1 && (n.flags&flagDeleted == 0 || k.base > 0) {
+	pos, more := t.advance(d, &k, k.cursor, lax)
+	for entries, deleted := 0, 0; more && entries < top; entries++ {
+		if deleted > 0 && len(page.Items) >= deletedPageItems && !lax.FullDeletedPages {
 			break
 		}
-		pos++
+		i := d.journal[pos]
+		if d.items[i].flags&flagDeleted != 0 {
+			page.Items = append(page.Items, t.tombstoneValue(d, i))
+			deleted++
+		} else {
+			page.Items = append(page.Items, t.deltaItem(d, i, k.base, opt, lax))
+			if k.base > 0 && !lax.NoRepeats {
+				for a := d.items[i].parent; a >= 0; a = d.items[a].parent {
+					page.Items = append(page.Items, t.deltaItem(d, a, k.base, opt, lax))
+				}
+			}
+		}
+		pos, more = t.advance(d, &k, pos+1, lax)
 	}
-	if pos >= k.snap {
+	if !more {
 		page.DeltaToken = t.encodeToken(deltaToken{kind: tokDelta, drive: k.drive, epoch: k.epoch, base: k.snap, snap: k.snap, cursor: k.snap})
 	} else {
 		k.cursor = pos
@@ -161,14 +173,43 @@ func (t *Tenant) Delta(driveID, itemID, token string, opt DeltaOptions) (DeltaPa
 	return page, nil
 }
 
-// InvalidateDelta makes every token issued so far answer *ResyncError.
-func (t *Tenant) InvalidateDelta() {
-	t.mu.Lock()
-	for _, d := range t.drives {
-		d.epoch++
+// advance moves pos to the next journal entry the round returns, extending
+// the round over changes made since its snap (see the top of this file). It
+// reports false when the round has nothing more. Caller holds t.mu.
+func (t *Tenant) advance(d *drive, k *deltaToken, pos uint32, lax Lenient) (uint32, bool) {
+	for {
+		for ; pos < k.snap; pos++ {
+			n := &d.items[d.journal[pos]]
+			if n.seq == pos+1 && n.flags&flagSilent == 0 && (n.flags&flagDeleted == 0 || k.base > 0) {
+				return pos, true
+			}
+		}
+		if lax.NoRepeats || k.ext >= maxExtensions || d.seq() <= k.snap {
+			return pos, false
+		}
+		if k.base == 0 {
+			// Deletions made while a full enumeration was paged are
+			// reported: the items may have been returned already.
+			k.base = k.snap
+		}
+		k.snap, k.ext = d.seq(), k.ext+1
 	}
-	t.mu.Unlock()
 }
+
+// deltaItem is live item i as a delta round reports it. Caller holds t.mu.
+func (t *Tenant) deltaItem(d *drive, i int32, base uint32, opt DeltaOptions, lax Lenient) Item {
+	it := t.itemValue(d, i)
+	if opt.ScopedDown {
+		return it // no sharing information at all for an app without Sites.FullControl.All
+	}
+	it.Shared = t.sharedFacet(d, i, opt.HierarchicalSharing)
+	it.SharedChanged = opt.ShowSharingChanges && base > 0 && d.items[i].sharingSeq > base &&
+		(!it.Folder || lax.FolderSharedChanged)
+	return it
+}
+
+// InvalidateDelta makes every token issued so far answer *ResyncError.
+func (t *Tenant) InvalidateDelta() { t.InvalidateDeltaAs(ResyncApply) }
 
 // scopeRank orders sharing kinds by reach: anonymous > organization >
 // specific people and direct grants. The owner's grant is not sharing.

@@ -47,7 +47,7 @@ func TestDeltaErrors(t *testing.T) {
 }
 
 func TestDeltaPaging(t *testing.T) {
-	tn := New(Config{Seed: 2, Users: 2, FilesPerUser: 2500, ShareRatio: 0.05})
+	tn := New(Config{Seed: 2, Users: 2, FilesPerUser: 2500, ShareRatio: 0.05, Lenient: classic})
 	ex := export(t, tn)
 	for _, d := range ex.drives {
 		want := driveItems(ex, d.ID)
@@ -154,7 +154,7 @@ func TestResync(t *testing.T) {
 // Without hierarchical sharing every item reports the widest scope it is
 // shared with, its own or inherited.
 func TestSharedFacetFlat(t *testing.T) {
-	tn := New(Config{Seed: 9, Users: 10, FilesPerUser: 80, ShareRatio: 0.2})
+	tn := New(Config{Seed: 9, Users: 10, FilesPerUser: 80, ShareRatio: 0.2, Lenient: classic})
 	rank := map[string]int{"": 0, "users": 1, "organization": 2, "anonymous": 3}
 	for _, d := range tn.Drives() {
 		items, _ := enumerate(t, tn, d.ID, "", DeltaOptions{})

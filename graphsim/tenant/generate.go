@@ -34,6 +34,9 @@ func New(cfg Config) *Tenant {
 	t.genUsers(rng)
 	t.genGroups()
 	t.genDrives()
+	for _, d := range t.drives {
+		d.folderShared = t.folderSharingChanged
+	}
 	return t
 }
 

@@ -11,8 +11,14 @@ import (
 )
 
 func small(seed int64) *Tenant {
-	return New(Config{Seed: seed, Users: 8, FilesPerUser: 40, ShareRatio: 0.2})
+	return New(Config{Seed: seed, Users: 8, FilesPerUser: 40, ShareRatio: 0.2, Lenient: classic})
 }
+
+// classic switches off the field behaviours of delta (field.go) for the
+// tests that pin the journal's exact semantics: each item at most once per
+// round, sharedChanged on folders too, no 410 after folder changes, full
+// pages of deletions. field_test.go tests the default, harsh behaviour.
+var classic = Lenient{NoRepeats: true, FolderSharedChanged: true, NoFolderResyncs: true, FullDeletedPages: true}
 
 type exported struct {
 	users  []ExportUser

@@ -193,6 +193,9 @@ func (d *drive) removePerm(p int32) {
 func (d *drive) sharingChanged(i int32) {
 	d.touch(i)
 	d.items[i].sharingSeq = d.items[i].seq
+	if d.items[i].flags&flagFolder != 0 && d.folderShared != nil {
+		d.folderShared(d, i)
+	}
 }
 
 // DeletePermission removes a permission set on the item itself.

@@ -34,7 +34,7 @@ func sharedFolderChild(t *testing.T, tn *Tenant, ex exported) (folder, child Exp
 
 func TestPermissionsListInheritance(t *testing.T) {
 	for _, omit := range []bool{false, true} {
-		tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3, OmitInheritedFrom: omit})
+		tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3, OmitInheritedFrom: omit, Lenient: classic})
 		ex := export(t, tn)
 		folder, child := sharedFolderChild(t, tn, ex)
 		ps, err := tn.Permissions(child.DriveID, child.ID)
@@ -96,7 +96,7 @@ func TestPermissionsListInheritance(t *testing.T) {
 }
 
 func TestDeletePermission(t *testing.T) {
-	tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3})
+	tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3, Lenient: classic})
 	ex := export(t, tn)
 	folder, child := sharedFolderChild(t, tn, ex)
 	drv := child.DriveID
@@ -164,7 +164,7 @@ func TestDeletePermission(t *testing.T) {
 }
 
 func TestUpdatePermission(t *testing.T) {
-	tn := New(Config{Seed: 4, Users: 40, FilesPerUser: 60, ShareRatio: 0.3})
+	tn := New(Config{Seed: 4, Users: 40, FilesPerUser: 60, ShareRatio: 0.3, Lenient: classic})
 	ex := export(t, tn)
 	find := func(match func(ExportPermission) bool) ExportPermission {
 		for _, ps := range ex.perms {

@@ -246,7 +246,7 @@ func TestPropertyReplica(t *testing.T) {
 	for seed := int64(1); seed <= propertySeeds; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := newRand(seed)
-			tn := New(Config{Seed: seed, Users: 3 + rng.IntN(5), FilesPerUser: 5 + rng.IntN(40), ShareRatio: 0.1 + rng.Float64()*0.3})
+			tn := New(Config{Seed: seed, Users: 3 + rng.IntN(5), FilesPerUser: 5 + rng.IntN(40), ShareRatio: 0.1 + rng.Float64()*0.3, Lenient: classic})
 			l := newChangeLog(t, tn, seed)
 			drives := tn.Drives()
 			reps := make([]*replica, len(drives))
@@ -326,7 +326,7 @@ func replicaPath(items map[string]Item, id string) string {
 // Delta pages, permission lists and exports run while changes are applied;
 // run with -race. Afterwards every drive's replica catches up exactly.
 func TestConcurrentDeltaAndApply(t *testing.T) {
-	tn := New(Config{Seed: 99, Users: 6, FilesPerUser: 60, ShareRatio: 0.2})
+	tn := New(Config{Seed: 99, Users: 6, FilesPerUser: 60, ShareRatio: 0.2, Lenient: classic})
 	drives := tn.Drives()
 	reps := make([]map[string]Item, len(drives))
 	tokens := make([]string, len(drives))

@@ -27,6 +27,7 @@ const (
 	flagFolder  = 1 << iota
 	flagDeleted // tombstone: kept so incremental rounds can report it
 	flagUnique  // root of a permission hierarchy: got sharing of its own once
+	flagSilent  // deleted without a journal entry (RetentionDelete): never reported
 )
 
 // node is the compact state of one driveItem. Everything derivable (id,
@@ -89,12 +90,16 @@ type drive struct {
 	total    int64
 	deleted  int64 // bytes in the recycle bin
 	epoch    uint32
+	resync   ResyncVariant // how a token of an older epoch is refused
 	items    []node
 	names    []byte
 	// journal[k] is the item changed at sequence k+1; an entry is stale when
 	// that item has changed again since (items[journal[k]].seq != k+1).
 	journal []int32
 	perms   []perm
+	// folderShared runs after a folder's own sharing changed (see
+	// Tenant.folderSharingChanged); nil in tests that build drives by hand.
+	folderShared func(d *drive, i int32)
 }
 
 func (d *drive) seq() uint32 { return uint32(len(d.journal)) }

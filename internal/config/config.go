@@ -17,6 +17,7 @@ import (
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/syncer"
 )
 
 // Config is the environment, parsed.
@@ -42,7 +43,10 @@ type Config struct {
 
 	SyncWorkers      int
 	ScheduleInterval time.Duration
-	LogLevel         slog.Level
+	// The syncer's scheduled refreshes (syncer/doc.go, "Scheduled refreshes").
+	RootRefreshInterval time.Duration
+	SweepInterval       time.Duration
+	LogLevel            slog.Level
 
 	ClientSecret string
 }
@@ -113,6 +117,12 @@ func Options() []Option {
 		{Name: "OVERSHARE_SCHEDULE_INTERVAL", Default: shortDuration(jobs.DefaultPeriodicInterval), Commands: serve,
 			Usage: "how often due incremental syncs are looked for (each tenant's own interval, 15 min by default, decides when it is due)",
 			parse: positiveDuration(func(c *Config) *time.Duration { return &c.ScheduleInterval })},
+		{Name: "OVERSHARE_ROOT_REFRESH_INTERVAL", Default: shortDuration(syncer.DefaultRootRefreshInterval), Commands: []string{Serve, Sync},
+			Usage: "how often scheduled syncs re-read every stored sharing root (an item with sharing of its own) of a drive, drives staggered over the interval: catches folder sharing changes delta does not mark",
+			parse: positiveDuration(func(c *Config) *time.Duration { return &c.RootRefreshInterval })},
+		{Name: "OVERSHARE_SWEEP_INTERVAL", Default: shortDuration(syncer.DefaultSweepInterval), Commands: []string{Serve, Sync},
+			Usage: "how often scheduled syncs enumerate each drive in full and remove what is gone, drives staggered over the interval: heals deletions delta never reports (retention)",
+			parse: positiveDuration(func(c *Config) *time.Duration { return &c.SweepInterval })},
 		{Name: "OVERSHARE_LOG_LEVEL", Default: "info", Usage: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr", Commands: serve,
 			parse: logLevel},
 		{Name: "OVERSHARE_CLIENT_SECRET", DefaultText: "none", Usage: "the client secret `overshare integrate` connects with, unless `--client-secret-file` is given", Commands: []string{Integrate},
