@@ -324,6 +324,7 @@ type ComplexityRoot struct {
 
 	SyncRun struct {
 		DrivesDone      func(childComplexity int) int
+		DrivesSwept     func(childComplexity int) int
 		DrivesTotal     func(childComplexity int) int
 		ErrorOrNull     func(childComplexity int) int
 		EtaSeconds      func(childComplexity int) int
@@ -336,6 +337,7 @@ type ComplexityRoot struct {
 		Phase           func(childComplexity int) int
 		Requests        func(childComplexity int) int
 		ResourceUnits   func(childComplexity int) int
+		RootsRefreshed  func(childComplexity int) int
 		SharedItems     func(childComplexity int) int
 		StartedAt       func(childComplexity int) int
 		Status          func(childComplexity int) int
@@ -1695,6 +1697,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncRun.DrivesDone(childComplexity), true
+	case "SyncRun.drivesSwept":
+		if e.ComplexityRoot.SyncRun.DrivesSwept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRun.DrivesSwept(childComplexity), true
 	case "SyncRun.drivesTotal":
 		if e.ComplexityRoot.SyncRun.DrivesTotal == nil {
 			break
@@ -1767,6 +1775,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncRun.ResourceUnits(childComplexity), true
+	case "SyncRun.rootsRefreshed":
+		if e.ComplexityRoot.SyncRun.RootsRefreshed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRun.RootsRefreshed(childComplexity), true
 	case "SyncRun.sharedItems":
 		if e.ComplexityRoot.SyncRun.SharedItems == nil {
 			break
@@ -2614,6 +2628,10 @@ func (ec *executionContext) childFields_SyncRun(ctx context.Context, field graph
 		return ec.fieldContext_SyncRun_etaSeconds(ctx, field)
 	case "error":
 		return ec.fieldContext_SyncRun_error(ctx, field)
+	case "drivesSwept":
+		return ec.fieldContext_SyncRun_drivesSwept(ctx, field)
+	case "rootsRefreshed":
+		return ec.fieldContext_SyncRun_rootsRefreshed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncRun", field.Name)
 }
@@ -9114,6 +9132,52 @@ func (ec *executionContext) fieldContext_SyncRun_error(_ context.Context, field 
 	return graphql.NewScalarFieldContext("SyncRun", field, true, false, "String")
 }
 
+func (ec *executionContext) _SyncRun_drivesSwept(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRun_drivesSwept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrivesSwept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRun_drivesSwept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncRun_rootsRefreshed(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRun_rootsRefreshed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RootsRefreshed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRun_rootsRefreshed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
+}
+
 func (ec *executionContext) _SyncRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SyncRunConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13365,6 +13429,16 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 		case "error":
 			out.Values[i] = ec._SyncRun_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drivesSwept":
+			out.Values[i] = ec._SyncRun_drivesSwept(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rootsRefreshed":
+			out.Values[i] = ec._SyncRun_rootsRefreshed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:

@@ -71,6 +71,8 @@ export const SyncRunFields = graphql(`
     throttledWaits
     etaSeconds
     error
+    drivesSwept
+    rootsRefreshed
   }
 `);
 

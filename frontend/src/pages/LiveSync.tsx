@@ -156,7 +156,14 @@ function SyncView({ integrationId }: { integrationId: string }) {
                   return (
                   <Table.Tr key={r.id}>
                     <Table.Td>{formatDateTime(r.startedAt)}</Table.Td>
-                    <Table.Td>{r.full ? 'Full' : 'Changes'}</Table.Td>
+                    <Table.Td>
+                      {r.full ? 'Full' : 'Changes'}
+                      {!r.full && (r.drivesSwept > 0 || r.rootsRefreshed > 0) && (
+                        <Text size="xs" c="dimmed">
+                          {refreshSummary(r.drivesSwept, r.rootsRefreshed)}
+                        </Text>
+                      )}
+                    </Table.Td>
                     <Table.Td>
                       <RunBadge status={r.status} />
                       {r.error && (
@@ -181,6 +188,14 @@ function SyncView({ integrationId }: { integrationId: string }) {
       </Paper>
     </Stack>
   );
+}
+
+// refreshSummary says what a scheduled run's periodic refreshes did.
+function refreshSummary(swept: number, roots: number): string {
+  const parts: string[] = [];
+  if (swept > 0) parts.push(`swept ${formatCount(swept)} ${swept === 1 ? 'drive' : 'drives'}`);
+  if (roots > 0) parts.push(`re-read ${formatCount(roots)} sharing ${roots === 1 ? 'root' : 'roots'}`);
+  return parts.join(' · ');
 }
 
 function RunBadge({ status }: { status: string }) {
