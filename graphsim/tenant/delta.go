@@ -139,6 +139,11 @@ func (t *Tenant) Delta(driveID, itemID, token string, opt DeltaOptions) (DeltaPa
 				kind: tokNext, drive: uint32(d.idx), epoch: d.epoch, snap: seq,
 			})}
 		}
+		if k.kind == tokDelta && k.base < d.folderResync {
+			return DeltaPage{}, &ResyncError{Variant: d.folderVariant, FreshToken: t.encodeToken(deltaToken{
+				kind: tokNext, drive: uint32(d.idx), epoch: d.epoch, snap: seq,
+			})}
+		}
 		if k.kind == tokDelta {
 			k = deltaToken{kind: tokNext, drive: k.drive, epoch: k.epoch, base: k.base, snap: seq, cursor: k.base}
 		}

@@ -140,8 +140,10 @@ func (d *drive) invalidate(v ResyncVariant) {
 
 // folderSharingChanged runs when a folder's own sharing changed: one time in
 // three, chosen from the seed and the change's sequence, the drive's delta
-// tokens expire, worded as one of the variants in turn (onedrive-api-docs
-// #1594 saw 410 after a folder permission change). Caller holds t.mu.
+// links issued before the change answer 410, worded as one of the variants
+// in turn (onedrive-api-docs#1594 saw 410 when coming back with a delta link
+// after a folder permission change). Rounds under way, and the fresh
+// enumeration the 410 starts, page on. Caller holds t.mu.
 func (t *Tenant) folderSharingChanged(d *drive, i int32) {
 	if t.cfg.Lenient.NoFolderResyncs {
 		return
@@ -150,7 +152,8 @@ func (t *Tenant) folderSharingChanged(d *drive, i int32) {
 	if h%3 != 0 {
 		return
 	}
-	d.invalidate(ResyncVariant(h / 3 % uint64(len(resyncNames))))
+	d.folderResync = d.items[i].seq
+	d.folderVariant = ResyncVariant(h / 3 % uint64(len(resyncNames)))
 }
 
 // RetentionDelete deletes an item and everything below it the way a

@@ -91,8 +91,12 @@ type drive struct {
 	deleted  int64 // bytes in the recycle bin
 	epoch    uint32
 	resync   ResyncVariant // how a token of an older epoch is refused
-	items    []node
-	names    []byte
+	// folderResync: delta links whose base is below it answer 410, worded
+	// as folderVariant (see Tenant.folderSharingChanged); 0 none.
+	folderResync  uint32
+	folderVariant ResyncVariant
+	items         []node
+	names         []byte
 	// journal[k] is the item changed at sequence k+1; an entry is stale when
 	// that item has changed again since (items[journal[k]].seq != k+1).
 	journal []int32
