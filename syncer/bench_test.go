@@ -255,9 +255,9 @@ func printRefreshCost(b *testing.B, bin string, sp *simProcess, bt benchTarget, 
 	rootsRU, sweepRU := roots.sim.RU-quiet.sim.RU, sweep.sim.RU-quiet.sim.RU
 	fmt.Printf("  RU per 1,000 items: full sync %.1f; root refresh %.1f (%d roots re-read, %.1f s); sweep %.1f (%d drives, %.1f s)\n",
 		perK(fullRU), perK(rootsRU), roots.run.RootsRefreshed, roots.wall.Seconds(), perK(sweepRU), sweep.run.DrivesSwept, sweep.wall.Seconds())
-	fmt.Printf("  share of a day's budget (1,200 RU/min) for 1,000,000 items: root refresh every %s %.1f%%, sweep every %s %.1f%%, incremental syncs every 15 min with no change %.1f%%\n",
-		syncer.DefaultRootRefreshInterval, share(rootsRU, syncer.DefaultRootRefreshInterval),
-		syncer.DefaultSweepInterval, share(sweepRU, syncer.DefaultSweepInterval), share(quiet.sim.RU, 15*time.Minute))
+	fmt.Printf("  share of a day's budget (1,200 RU/min) for 1,000,000 items: root refresh every %.0f h %.1f%%, sweep every %.0f h %.1f%%, incremental syncs every 15 min with no change %.1f%%\n",
+		syncer.DefaultRootRefreshInterval.Hours(), share(rootsRU, syncer.DefaultRootRefreshInterval),
+		syncer.DefaultSweepInterval.Hours(), share(sweepRU, syncer.DefaultSweepInterval), share(quiet.sim.RU, 15*time.Minute))
 	b.ReportMetric(perK(rootsRU), "rootRefresh-RU/1k")
 	b.ReportMetric(perK(sweepRU), "sweep-RU/1k")
 }
