@@ -20,6 +20,13 @@
 // 401 and repeated pages) are injected on Graph requests only, never on
 // sign-in or the control API, from a source seeded by the tenant seed.
 //
+// The field behaviours of real tenants that Microsoft does not document
+// (items repeated within a delta round, folders never marked sharedChanged,
+// 410s in several shapes, sharing scoped down without Sites.FullControl.All,
+// short pages of deletions, tombstone shapes, $expand page caps) are on by
+// default; tenant.Lenient and POST /_sim/lenient turn single ones off
+// (docs/graph-behaviour.md).
+//
 // The tenant state itself lives in package graphsim/tenant; this package only
 // turns it into HTTP.
 package graphsim
