@@ -168,8 +168,9 @@ func TestSyncWithFaults(t *testing.T) {
 }
 
 // TestResyncAfterInvalidatedDelta: when Graph answers 410 to every stored
-// delta link, each drive is enumerated again from the Location and swept,
-// and the database equals the tenant, deletions included.
+// delta link, in any of its shapes, each drive is enumerated again (from
+// the Location, or from scratch without one) and swept, and the database
+// equals the tenant, deletions included.
 func TestResyncAfterInvalidatedDelta(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		srv := startSim(t, graphsim.Options{Tenant: smallTenant(41)})
@@ -177,16 +178,19 @@ func TestResyncAfterInvalidatedDelta(t *testing.T) {
 		integID := createIntegration(t, st, info, info.ClientSecret)
 		s := newSyncer(st, info, nil)
 		runSync(t, st, s, integID, true)
-		srv.Tenant().ApplyRandomChanges(9, 80)
-		srv.Tenant().InvalidateDelta()
-		before := srv.Stats()
-		runSync(t, st, s, integID, false)
-		after := srv.Stats()
-		if gone := after.ByStatus["410"] - before.ByStatus["410"]; gone < int64(len(readExport(t, srv).drives)) {
-			t.Fatalf("%d answers 410, want one per drive at least", gone)
+		// Every shape Graph gives a 410 in: the status decides.
+		for k, v := range []tenant.ResyncVariant{tenant.ResyncApply, tenant.ResyncUpload, tenant.ResyncNoInnerCode, tenant.ResyncNoLocation} {
+			srv.Tenant().ApplyRandomChanges(int64(9+k), 80)
+			srv.Tenant().InvalidateDeltaAs(v)
+			before := srv.Stats()
+			runSync(t, st, s, integID, false)
+			after := srv.Stats()
+			if gone := after.ByStatus["410"] - before.ByStatus["410"]; gone < int64(len(readExport(t, srv).drives)) {
+				t.Fatalf("%s: %d answers 410, want one per drive at least", v, gone)
+			}
+			assertEqualToExport(t, st, integID, srv)
+			assertSummary(t, st, integID, srv)
 		}
-		assertEqualToExport(t, st, integID, srv)
-		assertSummary(t, st, integID, srv)
 	})
 }
 
