@@ -21,6 +21,7 @@ type Progress struct {
 	Phase           string    `json:"phase"`
 	DrivesDone      int       `json:"drivesDone"`
 	DrivesTotal     int       `json:"drivesTotal"`
+	DrivesSkipped   int       `json:"drivesSkipped"` // could not be read (locked, closed to the app); counted in DrivesDone
 	ItemsSeen       int       `json:"itemsSeen"`
 	SharedItems     int       `json:"sharedItems"`
 	PermissionsRead int       `json:"permissionsRead"`

@@ -90,15 +90,18 @@ type ComplexityRoot struct {
 	}
 
 	Drive struct {
-		DriveType       func(childComplexity int) int
-		GlobalID        func(childComplexity int) int
-		ID              func(childComplexity int) int
-		ItemCount       func(childComplexity int) int
-		Name            func(childComplexity int) int
-		Owner           func(childComplexity int) int
-		Quota           func(childComplexity int) int
-		SharedItemCount func(childComplexity int) int
-		WebURLOrNull    func(childComplexity int) int
+		Access             func(childComplexity int) int
+		AccessReasonOrNull func(childComplexity int) int
+		AccessSince        func(childComplexity int) int
+		DriveType          func(childComplexity int) int
+		GlobalID           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		ItemCount          func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Owner              func(childComplexity int) int
+		Quota              func(childComplexity int) int
+		SharedItemCount    func(childComplexity int) int
+		WebURLOrNull       func(childComplexity int) int
 	}
 
 	DriveConnection struct {
@@ -179,11 +182,12 @@ type ComplexityRoot struct {
 	}
 
 	IntegrationCounts struct {
-		Drives      func(childComplexity int) int
-		Items       func(childComplexity int) int
-		Permissions func(childComplexity int) int
-		SharedItems func(childComplexity int) int
-		Users       func(childComplexity int) int
+		Drives             func(childComplexity int) int
+		InaccessibleDrives func(childComplexity int) int
+		Items              func(childComplexity int) int
+		Permissions        func(childComplexity int) int
+		SharedItems        func(childComplexity int) int
+		Users              func(childComplexity int) int
 	}
 
 	License struct {
@@ -308,6 +312,7 @@ type ComplexityRoot struct {
 	SyncProgress struct {
 		Done                func(childComplexity int) int
 		DrivesDone          func(childComplexity int) int
+		DrivesSkipped       func(childComplexity int) int
 		DrivesTotal         func(childComplexity int) int
 		ETASeconds          func(childComplexity int) int
 		ErrorOrNull         func(childComplexity int) int
@@ -324,6 +329,7 @@ type ComplexityRoot struct {
 
 	SyncRun struct {
 		DrivesDone      func(childComplexity int) int
+		DrivesSkipped   func(childComplexity int) int
 		DrivesSwept     func(childComplexity int) int
 		DrivesTotal     func(childComplexity int) int
 		ErrorOrNull     func(childComplexity int) int
@@ -629,6 +635,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BulkPreviewItem.Permissions(childComplexity), true
 
+	case "Drive.access":
+		if e.ComplexityRoot.Drive.Access == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drive.Access(childComplexity), true
+	case "Drive.accessReason":
+		if e.ComplexityRoot.Drive.AccessReasonOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drive.AccessReasonOrNull(childComplexity), true
+	case "Drive.inaccessibleSince":
+		if e.ComplexityRoot.Drive.AccessSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drive.AccessSince(childComplexity), true
 	case "Drive.driveType":
 		if e.ComplexityRoot.Drive.DriveType == nil {
 			break
@@ -999,6 +1023,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationCounts.Drives(childComplexity), true
+	case "IntegrationCounts.inaccessibleDrives":
+		if e.ComplexityRoot.IntegrationCounts.InaccessibleDrives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationCounts.InaccessibleDrives(childComplexity), true
 	case "IntegrationCounts.items":
 		if e.ComplexityRoot.IntegrationCounts.Items == nil {
 			break
@@ -1618,6 +1648,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncProgress.DrivesDone(childComplexity), true
+	case "SyncProgress.drivesSkipped":
+		if e.ComplexityRoot.SyncProgress.DrivesSkipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.DrivesSkipped(childComplexity), true
 	case "SyncProgress.drivesTotal":
 		if e.ComplexityRoot.SyncProgress.DrivesTotal == nil {
 			break
@@ -1697,6 +1733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncRun.DrivesDone(childComplexity), true
+	case "SyncRun.drivesSkipped":
+		if e.ComplexityRoot.SyncRun.DrivesSkipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncRun.DrivesSkipped(childComplexity), true
 	case "SyncRun.drivesSwept":
 		if e.ComplexityRoot.SyncRun.DrivesSwept == nil {
 			break
@@ -2206,6 +2248,12 @@ func (ec *executionContext) childFields_Drive(ctx context.Context, field graphql
 		return ec.fieldContext_Drive_itemCount(ctx, field)
 	case "sharedItemCount":
 		return ec.fieldContext_Drive_sharedItemCount(ctx, field)
+	case "access":
+		return ec.fieldContext_Drive_access(ctx, field)
+	case "accessReason":
+		return ec.fieldContext_Drive_accessReason(ctx, field)
+	case "inaccessibleSince":
+		return ec.fieldContext_Drive_inaccessibleSince(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Drive", field.Name)
 }
@@ -2376,6 +2424,8 @@ func (ec *executionContext) childFields_IntegrationCounts(ctx context.Context, f
 		return ec.fieldContext_IntegrationCounts_sharedItems(ctx, field)
 	case "permissions":
 		return ec.fieldContext_IntegrationCounts_permissions(ctx, field)
+	case "inaccessibleDrives":
+		return ec.fieldContext_IntegrationCounts_inaccessibleDrives(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IntegrationCounts", field.Name)
 }
@@ -2570,6 +2620,8 @@ func (ec *executionContext) childFields_SyncProgress(ctx context.Context, field 
 		return ec.fieldContext_SyncProgress_drivesDone(ctx, field)
 	case "drivesTotal":
 		return ec.fieldContext_SyncProgress_drivesTotal(ctx, field)
+	case "drivesSkipped":
+		return ec.fieldContext_SyncProgress_drivesSkipped(ctx, field)
 	case "itemsSeen":
 		return ec.fieldContext_SyncProgress_itemsSeen(ctx, field)
 	case "sharedItems":
@@ -2612,6 +2664,8 @@ func (ec *executionContext) childFields_SyncRun(ctx context.Context, field graph
 		return ec.fieldContext_SyncRun_drivesTotal(ctx, field)
 	case "drivesDone":
 		return ec.fieldContext_SyncRun_drivesDone(ctx, field)
+	case "drivesSkipped":
+		return ec.fieldContext_SyncRun_drivesSkipped(ctx, field)
 	case "itemsSeen":
 		return ec.fieldContext_SyncRun_itemsSeen(ctx, field)
 	case "sharedItems":
@@ -4191,6 +4245,75 @@ func (ec *executionContext) fieldContext_Drive_sharedItemCount(_ context.Context
 	return graphql.NewScalarFieldContext("Drive", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Drive_access(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drive_access(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Access, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.DriveAccess) graphql.Marshaler {
+			return ec.marshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drive_access(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drive", field, false, false, "DriveAccess")
+}
+
+func (ec *executionContext) _Drive_accessReason(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drive_accessReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessReasonOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drive_accessReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drive", field, true, false, "String")
+}
+
+func (ec *executionContext) _Drive_inaccessibleSince(ctx context.Context, field graphql.CollectedField, obj *model.Drive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drive_inaccessibleSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drive_inaccessibleSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drive", field, false, false, "Time")
+}
+
 func (ec *executionContext) _DriveConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DriveConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5579,6 +5702,29 @@ func (ec *executionContext) _IntegrationCounts_permissions(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationCounts_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntegrationCounts_inaccessibleDrives(ctx context.Context, field graphql.CollectedField, obj *model.IntegrationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationCounts_inaccessibleDrives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InaccessibleDrives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationCounts_inaccessibleDrives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IntegrationCounts", field, false, false, "Int")
 }
 
@@ -8525,6 +8671,29 @@ func (ec *executionContext) fieldContext_SyncProgress_drivesTotal(_ context.Cont
 	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SyncProgress_drivesSkipped(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_drivesSkipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrivesSkipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_drivesSkipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
+}
+
 func (ec *executionContext) _SyncProgress_itemsSeen(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8945,6 +9114,29 @@ func (ec *executionContext) _SyncRun_drivesDone(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SyncRun_drivesDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncRun_drivesSkipped(ctx context.Context, field graphql.CollectedField, obj *model.SyncRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncRun_drivesSkipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrivesSkipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncRun_drivesSkipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SyncRun", field, false, false, "Int")
 }
 
@@ -11828,6 +12020,21 @@ func (ec *executionContext) _Drive(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Drive_sharedItemCount(ctx, field, obj)
 				})
+		case "access":
+			out.Values[i] = ec._Drive_access(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accessReason":
+			out.Values[i] = ec._Drive_accessReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inaccessibleSince":
+			out.Values[i] = ec._Drive_inaccessibleSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12388,6 +12595,11 @@ func (ec *executionContext) _IntegrationCounts(ctx context.Context, sel ast.Sele
 			}
 		case "permissions":
 			out.Values[i] = ec._IntegrationCounts_permissions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inaccessibleDrives":
+			out.Values[i] = ec._IntegrationCounts_inaccessibleDrives(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13272,6 +13484,11 @@ func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "drivesSkipped":
+			out.Values[i] = ec._SyncProgress_drivesSkipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "itemsSeen":
 			out.Values[i] = ec._SyncProgress_itemsSeen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13388,6 +13605,11 @@ func (ec *executionContext) _SyncRun(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "drivesDone":
 			out.Values[i] = ec._SyncRun_drivesDone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drivesSkipped":
+			out.Values[i] = ec._SyncRun_drivesSkipped(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -14216,6 +14438,34 @@ func (ec *executionContext) marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershar
 	}
 	return ec._Drive(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess(ctx context.Context, v any) (models.DriveAccess, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess(ctx context.Context, sel ast.SelectionSet, v models.DriveAccess) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DriveAccess!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess = map[string]models.DriveAccess{
+		"READABLE":  models.DriveReadable,
+		"LOCKED":    models.DriveLocked,
+		"NO_ACCESS": models.DriveNoAccess,
+	}
+	marshalNDriveAccess2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐDriveAccess = map[models.DriveAccess]string{
+		models.DriveReadable: "READABLE",
+		models.DriveLocked:   "LOCKED",
+		models.DriveNoAccess: "NO_ACCESS",
+	}
+)
 
 func (ec *executionContext) marshalNDriveConnection2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveConnection(ctx context.Context, sel ast.SelectionSet, v *model.DriveConnection) graphql.Marshaler {
 	if v == nil {

@@ -19,7 +19,11 @@ func (r *integrationResolver) Counts(ctx context.Context, obj *model.Integration
 	if err != nil {
 		return nil, err
 	}
-	return &model.IntegrationCounts{Users: int(c.Users), Drives: int(c.Drives), Items: int(c.Items), SharedItems: int(c.SharedItems), Permissions: int(c.Permissions)}, nil
+	closed, err := r.store.InaccessibleDriveCount(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.IntegrationCounts{Users: int(c.Users), Drives: int(c.Drives), Items: int(c.Items), SharedItems: int(c.SharedItems), Permissions: int(c.Permissions), InaccessibleDrives: int(closed)}, nil
 }
 
 func (r *integrationResolver) CurrentRun(ctx context.Context, obj *model.Integration) (*model.SyncRun, error) {

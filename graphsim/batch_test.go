@@ -84,7 +84,7 @@ func permItems(ex export, n int) []batchItem {
 
 func TestBatchOverHTTP(t *testing.T) {
 	s := startSim(t, graphsim.Options{})
-	ex := s.export(t)
+	ex := s.export(t).readable()
 
 	t.Run("20 requests, gzip or not", func(t *testing.T) {
 		for _, gz := range []bool{false, true} {
@@ -162,7 +162,7 @@ func TestBatchThroughSDK(t *testing.T) {
 	})
 	client, adapter := s.graphClientWith(t, s.credential(t, s.info.TenantID, s.info.ClientID, s.info.ClientSecret), spy)
 	ctx := context.Background()
-	ex := s.export(t)
+	ex := s.export(t).readable()
 	batch := msgraphcore.NewBatchRequest(adapter)
 	var ids []string
 	for i := 0; i < 19; i++ {
@@ -215,7 +215,7 @@ func TestBatchThroughSDK(t *testing.T) {
 // 200 envelope, each with its own Retry-After.
 func TestBatchThrottledItems(t *testing.T) {
 	s := startSim(t, graphsim.Options{RUPerMinute: 12})
-	ex := s.export(t)
+	ex := s.export(t).readable()
 	a := s.batchOK(t, permItems(ex, 5), false)
 	ok, throttled := 0, 0
 	for _, r := range a.Responses {

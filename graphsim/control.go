@@ -115,7 +115,9 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.app.mu.RUnlock()
 		writeJSON(w, 200, out)
 	default:
-		controlError(w, 404, "NotFound", "No control endpoint "+r.Method+" /_sim"+path+".")
+		if !s.controlDrives(w, r, path) {
+			controlError(w, 404, "NotFound", "No control endpoint "+r.Method+" /_sim"+path+".")
+		}
 	}
 }
 

@@ -33,6 +33,8 @@ type route struct {
 	cost     int    // resource units (docs/graph-behaviour.md)
 	access   access
 	paged    bool
+	drive    string // the drive the call reads or changes, for its lock (locks.go)
+	write    bool   // the call changes sharing: refused on a read-only drive
 	handle   func(w http.ResponseWriter, g *greq) *gerr
 }
 
@@ -241,6 +243,10 @@ func (s *Server) execute(w http.ResponseWriter, g *greq, rt *route) {
 			return
 		}
 	}
+	if e := s.lockedDrive(rt); e != nil {
+		writeGraphError(w, e)
+		return
+	}
 	if e := rt.handle(w, g); e != nil {
 		writeGraphError(w, e)
 	}
@@ -326,7 +332,11 @@ func (s *Server) resolveUsers(m string, segs []string, q url.Values) (*route, *g
 			return nil, errMethod()
 		}
 		id := segs[1]
-		return &route{endpoint: "GET /users/{id}/drive", cost: 1, access: accessFilesRead,
+		var drive string
+		if d, ok := s.tenant.DriveOfUser(id); ok {
+			drive = d.ID
+		}
+		return &route{endpoint: "GET /users/{id}/drive", cost: 1, access: accessFilesRead, drive: drive,
 			handle: func(w http.ResponseWriter, g *greq) *gerr { return s.getUserDrive(w, g, id) }}, nil
 	}
 	if !is(segs[2], "drive") {
@@ -358,6 +368,15 @@ func deltaSegment(seg string) (ok bool, token string) {
 }
 
 func (s *Server) resolveDrives(m string, segs []string, q url.Values) (*route, *gerr) {
+	rt, e := s.resolveDriveRoute(m, segs, q)
+	if rt != nil {
+		rt.drive = segs[1]
+		rt.write = m == http.MethodDelete || m == http.MethodPatch
+	}
+	return rt, e
+}
+
+func (s *Server) resolveDriveRoute(m string, segs []string, q url.Values) (*route, *gerr) {
 	if len(segs) == 1 {
 		return nil, newErr(400, "invalidRequest", "Listing drives is not supported for application-only calls; use /users/{id}/drive.")
 	}

@@ -54,9 +54,13 @@ import (
 // Options configure a simulator. The zero value serves a default tenant on a
 // random local port with no throttling and no faults.
 type Options struct {
-	Addr        string        // default "127.0.0.1:0"
-	Tenant      tenant.Config // generation parameters
-	RUPerMinute int           // 0 = unlimited
+	Addr   string        // default "127.0.0.1:0"
+	Tenant tenant.Config // generation parameters
+	// RUPerMinute is the app's resource-unit budget per minute: 0 =
+	// unlimited (the library's zero value, for fast tests and benchmarks),
+	// RUByLicenceBand = what SharePoint gives an app in a tenant with this
+	// many licences (BudgetForLicences).
+	RUPerMinute int
 	FaultRate   float64       // 0..1
 	FaultKinds  []string      // subset of FaultKinds(); empty = all
 	TokenTTL    time.Duration // default 1h
@@ -136,7 +140,7 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	if err := checkFaultKinds(opt.FaultKinds); err != nil {
 		return nil, fmt.Errorf("graphsim: %w", err)
 	}
-	if opt.RUPerMinute < 0 {
+	if opt.RUPerMinute < RUByLicenceBand {
 		return nil, fmt.Errorf("graphsim: negative RU budget %d", opt.RUPerMinute)
 	}
 	log := opt.Logger
@@ -159,11 +163,14 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 		rng:      rand.New(rand.NewPCG(uint64(opt.Tenant.Seed), 0xba7c4)),
 	}
 	s.app.roles = append([]string(nil), defaultRoles...)
-	s.bucket = newBucket(opt.RUPerMinute, time.Now)
 	s.faults = newFaultInjector(opt.Tenant.Seed, opt.FaultRate, opt.FaultKinds)
 
 	started := time.Now()
 	s.tenant = tenant.New(opt.Tenant)
+	if opt.RUPerMinute == RUByLicenceBand {
+		s.opt.RUPerMinute = BudgetForLicences(s.tenant.LicenceCount())
+	}
+	s.bucket = newBucket(s.opt.RUPerMinute, time.Now)
 	cfg := s.tenant.Config()
 	s.tenantID = cfg.TenantID
 	if s.tenantID == "" {

@@ -13,7 +13,7 @@ import (
 func TestDeltaReplicaEqualsExport(t *testing.T) {
 	s := startSim(t, graphsim.Options{})
 	client, _ := s.graphClient(t)
-	ex := s.export(t)
+	ex := s.export(t).readable()
 
 	type replica struct {
 		items     map[string]string // id → name

@@ -44,7 +44,7 @@ func (s *Server) knownTenant(t string) bool {
 
 func (s *Server) openIDConfiguration(w http.ResponseWriter, tenantSeg string) {
 	if !s.knownTenant(tenantSeg) {
-		s.aadError(w, http.StatusBadRequest, "invalid_tenant", 90002, tenantNotFound(tenantSeg))
+		s.unknownTenant(w, "invalid_tenant", tenantSeg)
 		return
 	}
 	base := s.baseURL + "/" + s.tenantID
@@ -71,6 +71,61 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, tenantSeg string) {
 	})
 }
 
+// unknownTenant answers as Entra ID does for a tenant it does not know: a
+// well-formed identifier (a GUID or a DNS name) that names no tenant is
+// AADSTS90002, anything else (a typo such as a missing dot, "undefined")
+// AADSTS900023 before any lookup.
+func (s *Server) unknownTenant(w http.ResponseWriter, errCode, t string) {
+	if !wellFormedTenant(t) {
+		s.aadError(w, http.StatusBadRequest, "invalid_request", 900023,
+			"Specified tenant identifier '"+t+"' is neither a valid DNS name, nor a valid external domain.")
+		return
+	}
+	s.aadError(w, http.StatusBadRequest, errCode, 90002, tenantNotFound(t))
+}
+
+// wellFormedTenant: a GUID, or a DNS name with at least one dot whose labels
+// are letters, digits and inner hyphens.
+func wellFormedTenant(t string) bool {
+	if isGUID(t) {
+		return true
+	}
+	labels := strings.Split(t, ".")
+	if len(labels) < 2 || len(t) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func tenantNotFound(t string) string {
 	return "Tenant '" + t + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
 }
@@ -85,7 +140,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenantSeg string)
 		return
 	}
 	if !s.knownTenant(tenantSeg) {
-		s.aadError(w, http.StatusBadRequest, "invalid_request", 90002, tenantNotFound(tenantSeg))
+		s.unknownTenant(w, "invalid_request", tenantSeg)
 		return
 	}
 	f := r.PostForm

@@ -28,6 +28,8 @@ func TestSignInWithAzidentity(t *testing.T) {
 		{name: "tenant id", tenant: s.info.TenantID, client: s.info.ClientID, secret: s.info.ClientSecret},
 		{name: "tenant domain", tenant: domain, client: s.info.ClientID, secret: s.info.ClientSecret},
 		{name: "unknown tenant", tenant: "11111111-2222-3333-4444-555555555555", client: s.info.ClientID, secret: s.info.ClientSecret, wantCode: "AADSTS90002"},
+		{name: "unknown tenant domain", tenant: "fabrikam.onmicrosoft.com", client: s.info.ClientID, secret: s.info.ClientSecret, wantStatus: 400, wantCode: "AADSTS90002"},
+		{name: "malformed tenant", tenant: "contoso-tenant", client: s.info.ClientID, secret: s.info.ClientSecret, wantStatus: 400, wantCode: "AADSTS900023"},
 		{name: "unknown client", tenant: s.info.TenantID, client: "99999999-0000-4000-8000-000000000000", secret: s.info.ClientSecret, wantStatus: 400, wantCode: "AADSTS700016"},
 		{name: "wrong secret", tenant: s.info.TenantID, client: s.info.ClientID, secret: "not-the-secret", wantStatus: 401, wantCode: "AADSTS7000215"},
 		{name: "expired secret", tenant: s.info.TenantID, client: s.info.ClientID, secret: s.info.ClientSecret, expire: true, wantStatus: 401, wantCode: "AADSTS7000222"},
@@ -120,7 +122,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		})
 	}
 
-	resp, err := s.hc.Get(s.info.AuthorityHost + "no-such-tenant/v2.0/.well-known/openid-configuration")
+	resp, err := s.hc.Get(s.info.AuthorityHost + "no-such-tenant.onmicrosoft.com/v2.0/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
 	}

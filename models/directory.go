@@ -25,8 +25,12 @@ type User struct {
 	LicenseSkuIDs StringList `gorm:"column:license_sku_ids"`
 	// HasDrive is nil until the user's drive was looked up, false when the
 	// user has no OneDrive (Graph answered 404).
-	HasDrive *bool     `gorm:"column:has_drive"`
-	SyncedAt time.Time `gorm:"column:synced_at"`
+	HasDrive *bool `gorm:"column:has_drive"`
+	// DriveCheckedAt is when the drive was last looked up; users without a
+	// OneDrive are looked up again when it is older than the re-check
+	// interval (a OneDrive is provisioned late, on first use or by an admin).
+	DriveCheckedAt *time.Time `gorm:"column:drive_checked_at"`
+	SyncedAt       time.Time  `gorm:"column:synced_at"`
 }
 
 func (User) TableName() string { return "users" }
@@ -49,6 +53,31 @@ type Drive struct {
 	QuotaDeleted   int64     `gorm:"column:quota_deleted"`
 	QuotaState     string    `gorm:"column:quota_state"`
 	SyncedAt       time.Time `gorm:"column:synced_at"`
+	// Access is "" when the drive was read, else why the last sync could not
+	// read it (DriveLocked, DriveNoAccess); AccessReason says it in words and
+	// AccessSince is when it was first seen so.
+	Access       DriveAccess `gorm:"column:access_state"`
+	AccessReason string      `gorm:"column:access_reason"`
+	AccessSince  *time.Time  `gorm:"column:access_since"`
 }
+
+// DriveAccess is why a drive could not be read.
+type DriveAccess string
+
+const (
+	DriveReadable DriveAccess = ""
+	// DriveLocked: the drive's SharePoint site is locked (423).
+	DriveLocked DriveAccess = "LOCKED"
+	// DriveNoAccess: Microsoft 365 does not let the app open the drive (403).
+	DriveNoAccess DriveAccess = "NO_ACCESS"
+)
+
+// UnknownDrivePrefix starts the id of a drive row that stands for a OneDrive
+// whose Graph id is not known: its owner's drive answered locked or closed
+// before the drive was ever read. The row goes when the real drive is read.
+const UnknownDrivePrefix = "unknown-drive:"
+
+// IsUnknownDriveID reports a placeholder id (UnknownDrivePrefix).
+func IsUnknownDriveID(id string) bool { return len(id) > len(UnknownDrivePrefix) && id[:len(UnknownDrivePrefix)] == UnknownDrivePrefix }
 
 func (Drive) TableName() string { return "drives" }

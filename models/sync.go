@@ -49,6 +49,9 @@ type SyncRun struct {
 	FinishedAt      *time.Time    `gorm:"column:finished_at"`
 	DrivesTotal     int64         `gorm:"column:drives_total"`
 	DrivesDone      int64         `gorm:"column:drives_done"`
+	// DrivesSkipped counts drives this run could not read (locked, closed to
+	// the app); they are in DrivesDone too and are tried again next run.
+	DrivesSkipped int64 `gorm:"column:drives_skipped"`
 	ItemsSeen       int64         `gorm:"column:items_seen"`
 	SharedItems     int64         `gorm:"column:shared_items"`
 	PermissionsRead int64         `gorm:"column:permissions_read"`

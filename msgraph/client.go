@@ -103,6 +103,11 @@ type Client struct {
 	domainsMu sync.RWMutex
 	domains   map[string]bool // the tenant's own e-mail domains, learned from members
 
+	scope string // the token scope: "https://graph.microsoft.com/.default"
+
+	rolesMu sync.Mutex
+	roles   map[string]bool // the application permissions of the last token read; nil until then
+
 	repeatMu sync.Mutex
 	lastPage map[string]pageMark // per drive: the last delta page served, for the repeat guard
 }
@@ -172,6 +177,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			scope = "https://" + h + "/.default"
 		}
 	}
+	c.scope = scope
 	c.tokens, err = kiotaauth.NewAzureIdentityAccessTokenProviderWithScopesAndValidHosts(c.cred, []string{scope}, hosts)
 	if err != nil {
 		return nil, fmt.Errorf("msgraph: token provider: %w", err)
@@ -287,6 +293,9 @@ func (c *Client) TenantDomains() []string {
 // hierarchicalsharing Prefer, which needs Sites.FullControl.All). It returns
 // a classified *Error.
 func (c *Client) CheckCredentials(ctx context.Context) error {
+	if err := c.CheckPermissions(ctx); err != nil {
+		return err
+	}
 	var ids []string
 	err := c.listUsers(ctx, 10, []string{"id", "userPrincipalName", "userType"}, false, func(us []User) error {
 		for _, u := range us {
@@ -300,13 +309,18 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	drives, err := c.UserDrives(ctx, ids)
+	// Locked drives are skipped: the check proves the app's reach, and a
+	// sync skips them too.
+	drives, _, err := c.UserDrives(ctx, ids)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
 		if d := drives[id]; d != nil {
 			_, err := c.itemPermissions(ctx, d.ID, "root")
+			if KindOf(c.classify(opPermissions, err)).DriveInaccessible() {
+				continue
+			}
 			return c.classify(opPermissions, err)
 		}
 	}

@@ -57,10 +57,15 @@ func newClient(t *testing.T, cfg Config) *Client {
 // truth is the simulator's export, indexed.
 type truth struct {
 	users  map[string]tenant.ExportUser
-	drives map[string]tenant.ExportDrive // by owner user id
+	drives map[string]tenant.ExportDrive // by owner user id: the drives the app can read
 	items  map[string]map[string]tenant.ExportItem
 	perms  map[string][]tenant.ExportPermission // by item id
+	// closed are the drives locked noAccess or closed to the app, by owner;
+	// their items and permissions are not in items and perms.
+	closed map[string]tenant.ExportDrive
 }
+
+func closedLock(l tenant.Lock) bool { return l == tenant.LockNoAccess || l == tenant.LockAccessDenied }
 
 func exportOf(t *testing.T, srv *graphsim.Server) truth {
 	t.Helper()
@@ -68,9 +73,10 @@ func exportOf(t *testing.T, srv *graphsim.Server) truth {
 	if err := srv.Tenant().Export(&buf); err != nil {
 		t.Fatalf("export: %v", err)
 	}
-	tr := truth{users: map[string]tenant.ExportUser{}, drives: map[string]tenant.ExportDrive{},
+	tr := truth{users: map[string]tenant.ExportUser{}, drives: map[string]tenant.ExportDrive{}, closed: map[string]tenant.ExportDrive{},
 		items: map[string]map[string]tenant.ExportItem{}, perms: map[string][]tenant.ExportPermission{}}
 	dec := json.NewDecoder(&buf)
+	closedIDs := map[string]bool{} // the export lists drives before their items
 	for dec.More() {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
@@ -86,10 +92,18 @@ func exportOf(t *testing.T, srv *graphsim.Server) truth {
 		case "drive":
 			var d tenant.ExportDrive
 			_ = json.Unmarshal(raw, &d)
+			if closedLock(d.Lock) {
+				tr.closed[d.OwnerUserID] = d
+				closedIDs[d.ID] = true
+				continue
+			}
 			tr.drives[d.OwnerUserID] = d
 		case "item":
 			var it tenant.ExportItem
 			_ = json.Unmarshal(raw, &it)
+			if closedIDs[it.DriveID] {
+				continue
+			}
 			if tr.items[it.DriveID] == nil {
 				tr.items[it.DriveID] = map[string]tenant.ExportItem{}
 			}
@@ -97,6 +111,9 @@ func exportOf(t *testing.T, srv *graphsim.Server) truth {
 		case "permission":
 			var p tenant.ExportPermission
 			_ = json.Unmarshal(raw, &p)
+			if closedIDs[p.DriveID] {
+				continue
+			}
 			tr.perms[p.ItemID] = append(tr.perms[p.ItemID], p)
 		}
 	}
@@ -136,6 +153,8 @@ func TestCheckCredentialsClassified(t *testing.T) {
 			srv.Tenant().SetLenient(tenant.Lenient{DenyWithoutFullControl: true})
 			srv.SetAppPermissions([]string{"User.Read.All", "Files.ReadWrite.All"})
 		}, kind: MissingPermission, permission: "Sites.FullControl.All"},
+		{name: "read-only app", before: func() { srv.SetAppPermissions([]string{"User.Read.All", "Files.Read.All"}) }, kind: MissingPermission, permission: "Sites.FullControl.All, Files.ReadWrite.All"},
+		{name: "malformed tenant", cfg: func(c Config) Config { c.TenantID = "contoso-tenant"; return c }, kind: TenantNotFound, mention: "AADSTS900023"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,12 +292,21 @@ func TestUserDrivesBatch(t *testing.T) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	got, err := c.UserDrives(context.Background(), ids)
+	got, closed, err := c.UserDrives(context.Background(), ids)
 	if err != nil {
 		t.Fatalf("UserDrives: %v", err)
 	}
-	without := 0
+	without, locked := 0, 0
 	for _, id := range ids {
+		if want, has := tr.closed[id]; has {
+			// A locked or closed OneDrive: the reason, not the drive.
+			wantKind := map[tenant.Lock]Kind{tenant.LockNoAccess: Locked, tenant.LockAccessDenied: NoAccess}[want.Lock]
+			if e := closed[id]; e == nil || e.Kind != wantKind || got[id] != nil {
+				t.Fatalf("user %s's %s drive: inaccessible %v, drive %v; want kind %v", id, want.Lock, e, got[id], wantKind)
+			}
+			locked++
+			continue
+		}
 		d, ok := got[id]
 		if !ok {
 			t.Fatalf("user %s missing from the result", id)
@@ -302,8 +330,8 @@ func TestUserDrivesBatch(t *testing.T) {
 			t.Errorf("quota of %s: got %+v, want %+v", id, d.Quota, q)
 		}
 	}
-	if without == 0 {
-		t.Fatal("the tenant has no user without a OneDrive: the 404 path is untested")
+	if without == 0 || locked < 2 {
+		t.Fatalf("the tenant has %d users without a OneDrive and %d locked ones: the 404 and 423/403 paths are untested", without, locked)
 	}
 	st := c.Stats()
 	if st.Requests != 3 || st.BatchedRequests != int64(len(ids)) {
@@ -755,7 +783,7 @@ func TestWriteAndSharingPermissionsNamed(t *testing.T) {
 		}
 	}
 	for uid := range tr.drives {
-		if got, err := c.UserDrives(ctx, []string{uid}); err != nil || got[uid] == nil {
+		if got, _, err := c.UserDrives(ctx, []string{uid}); err != nil || got[uid] == nil {
 			t.Errorf("drives with Files.Read.All: %v, %v", got, err)
 		}
 		break

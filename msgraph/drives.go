@@ -2,40 +2,51 @@ package msgraph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
 // UserDrives reads each user's OneDrive (with quota) through $batch, 20 users
-// a request. Users without a OneDrive (no licence, never provisioned) answer
-// 404: they map to a nil entry, not an error.
-func (c *Client) UserDrives(ctx context.Context, userIDs []string) (map[string]*Drive, error) {
+// a request. Users without a OneDrive (no licence, or not provisioned yet)
+// answer 404: they map to a nil entry, not an error. A OneDrive that is
+// locked or closed to the app (423, or 403 while the app holds the
+// permission) is returned in inaccessible, keyed by user, with the
+// classified reason: Graph does not tell its id then.
+func (c *Client) UserDrives(ctx context.Context, userIDs []string) (drives map[string]*Drive, inaccessible map[string]*Error, err error) {
 	parts := make([]batchPart, 0, len(userIDs))
 	for _, id := range userIDs {
 		ri, err := c.sdk.Users().ByUserId(id).Drive().ToGetRequestInformation(ctx, nil)
 		if err != nil {
-			return nil, fmt.Errorf("drive request for user %s: %w", id, err)
+			return nil, nil, fmt.Errorf("drive request for user %s: %w", id, err)
 		}
 		parts = append(parts, batchPart{key: id, ri: ri})
 	}
-	out := make(map[string]*Drive, len(userIDs))
-	err := c.runBatch(ctx, opDrives, parts, func(userID string, a batchAnswer) error {
+	drives = make(map[string]*Drive, len(userIDs))
+	inaccessible = map[string]*Error{}
+	err = c.runBatch(ctx, opDrives, parts, func(userID string, a batchAnswer) error {
 		if a.status == 404 {
-			out[userID] = nil
+			drives[userID] = nil
 			return nil
 		}
 		d, err := decodePart[models.Driveable](a, models.CreateDriveFromDiscriminatorValue)
 		if err != nil {
-			return fmt.Errorf("drive of user %s: %w", userID, c.classify(opDrives, err))
+			cerr := c.classify(opDrives, err)
+			var ge *Error
+			if errors.As(cerr, &ge) && ge.Kind.DriveInaccessible() {
+				inaccessible[userID] = ge
+				return nil
+			}
+			return fmt.Errorf("drive of user %s: %w", userID, cerr)
 		}
-		out[userID] = c.mapDrive(d)
+		drives[userID] = c.mapDrive(d)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return drives, inaccessible, nil
 }
 
 func (c *Client) mapDrive(d models.Driveable) *Drive {

@@ -33,13 +33,20 @@ const (
 	Throttled              // still throttled after the retries
 	Network                // DNS, connection refused, TLS, timeouts
 	Rejected               // Graph refused the change as not allowed (e.g. expiry on a non-anonymous link)
+	Locked                 // 423 on one drive: its SharePoint site is locked (no access, or read-only for changes)
+	NoAccess               // 403 on one drive while the app holds the permission the call needs
 )
+
+// DriveInaccessible reports kinds that concern one drive only: the drive is
+// skipped (and tried again next time), never the whole run.
+func (k Kind) DriveInaccessible() bool { return k == Locked || k == NoAccess }
 
 var kindNames = map[Kind]string{
 	Unknown: "unknown", WrongSecret: "wrong_secret", ExpiredSecret: "expired_secret",
 	ClientNotFound: "client_not_found", TenantNotFound: "tenant_not_found",
 	MissingPermission: "missing_permission", NotFound: "not_found",
 	ResyncRequired: "resync_required", Throttled: "throttled", Network: "network", Rejected: "rejected",
+	Locked: "locked", NoAccess: "no_access",
 }
 
 // String is a stable snake_case name, usable as a status or metric label.
@@ -82,15 +89,17 @@ func KindOf(err error) Kind {
 type op struct {
 	what       string // "list users"
 	permission string // "User.Read.All"
+	drive      bool   // the call concerns one drive: a 403 or 423 is that drive's
+	write      bool   // the call changes sharing
 }
 
 var (
-	opUsers       = op{"list users", "User.Read.All"}
-	opDrives      = op{"read users' OneDrives", "Files.Read.All"}
-	opDelta       = op{"read drive changes with sharing information", "Sites.FullControl.All"}
-	opPermissions = op{"read sharing permissions", "Sites.FullControl.All"}
-	opDelete      = op{"stop sharing", "Files.ReadWrite.All"}
-	opExpire      = op{"set a sharing link's expiry", "Files.ReadWrite.All"}
+	opUsers       = op{what: "list users", permission: "User.Read.All"}
+	opDrives      = op{what: "read users' OneDrives", permission: "Files.Read.All", drive: true}
+	opDelta       = op{what: "read drive changes with sharing information", permission: "Sites.FullControl.All", drive: true}
+	opPermissions = op{what: "read sharing permissions", permission: "Sites.FullControl.All", drive: true}
+	opDelete      = op{what: "stop sharing", permission: "Files.ReadWrite.All", drive: true, write: true}
+	opExpire      = op{what: "set a sharing link's expiry", permission: "Files.ReadWrite.All", drive: true, write: true}
 )
 
 var aadsts = regexp.MustCompile(`AADSTS(\d+)`)
@@ -155,6 +164,14 @@ func (c *Client) classify(o op, err error) error {
 func (c *Client) classifyStatus(o op, status int, code, msg, location string, retryAfter time.Duration, err error) *Error {
 	e := &Error{Status: status, Code: code, err: err, Location: location, RetryAfter: retryAfter}
 	switch {
+	case o.drive && (status == 423 || status == 403 && strings.EqualFold(code, "notAllowed")):
+		lockedDrive(e, o, status, code)
+	case o.drive && status == 403 && !c.lacksPermission(o.permission):
+		// The app holds the permission (the token says so, or nothing said
+		// otherwise): this drive alone is closed to it. Graph answers the
+		// same 403 accessDenied in both cases, so the body cannot tell.
+		e.Kind = NoAccess
+		e.Message = "Microsoft 365 does not let the app open this OneDrive (403 Access denied): an administrator has restricted access to its SharePoint site. It is skipped, and tried again on the next sync."
 	case status == 403 || strings.EqualFold(code, "accessDenied") || strings.EqualFold(code, "Authorization_RequestDenied"):
 		e.Kind, e.Permission = MissingPermission, o.permission
 		e.Message = fmt.Sprintf("The app is not allowed to %s: grant it the Microsoft Graph application permission %s (with admin consent) in Microsoft Entra ID.", o.what, o.permission)
@@ -184,6 +201,21 @@ func (c *Client) classifyStatus(o op, status int, code, msg, location string, re
 	return e
 }
 
+// lockedDrive fills e for a 423 (or a notAllowed) on one drive. SharePoint
+// answers a NoAccess site lock with notAllowed on every call, and a change on
+// a ReadOnly-locked site with 423 accessDenied.
+func lockedDrive(e *Error, o op, status int, code string) {
+	e.Kind = Locked
+	switch {
+	case o.write && status == 423 && strings.EqualFold(code, "accessDenied"):
+		e.Message = "The OneDrive is locked read-only (its SharePoint site has a ReadOnly lock): Microsoft 365 refuses changes to its sharing until a SharePoint administrator unlocks the site."
+	case o.write:
+		e.Message = "The OneDrive is locked (its SharePoint site has a NoAccess lock): Microsoft 365 refuses every call on it until a SharePoint administrator unlocks the site."
+	default:
+		e.Message = "The OneDrive is locked (its SharePoint site has a NoAccess lock): Microsoft 365 refuses to show its contents until a SharePoint administrator unlocks the site. It is skipped, and tried again on the next sync."
+	}
+}
+
 // classifySignIn maps Entra ID's AADSTS codes.
 func (c *Client) classifySignIn(err error, authErr *azidentity.AuthenticationFailedError) error {
 	text := err.Error()
@@ -205,6 +237,9 @@ func (c *Client) classifySignIn(err error, authErr *azidentity.AuthenticationFai
 	case "AADSTS700016":
 		e.Kind = ClientNotFound
 		e.Message = fmt.Sprintf("No application with client ID %s exists in tenant %s (AADSTS700016): check the Application (client) ID, and that the app is registered in or consented to by this tenant.", c.cfg.ClientID, c.cfg.TenantID)
+	case "AADSTS900023":
+		e.Kind = TenantNotFound
+		e.Message = fmt.Sprintf("%q is not a tenant identifier (AADSTS900023): the Directory (tenant) ID is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain of the tenant such as contoso.onmicrosoft.com.", c.cfg.TenantID)
 	case "AADSTS90002", "AADSTS90023":
 		e.Kind = TenantNotFound
 		e.Message = fmt.Sprintf("Tenant %s was not found (%s): check the Directory (tenant) ID.", c.cfg.TenantID, e.Code)

@@ -72,7 +72,7 @@ func TestFaultsEveryKind(t *testing.T) {
 	if len(users) != len(tr.users) {
 		t.Fatalf("%d users under faults, want %d", len(users), len(tr.users))
 	}
-	drives, err := c.UserDrives(ctx, users)
+	drives, _, err := c.UserDrives(ctx, users)
 	if err != nil {
 		t.Fatalf("UserDrives under faults: %v", err)
 	}

@@ -121,21 +121,23 @@ func permissionFields(p *models.Permission) []any {
 // userColumns are users' columns (table alias u) in the order of userFields.
 const userColumns = `u.integration_id, u.id, u.display_name, u.user_principal_name, u.mail, u.user_type,
 u.account_enabled, u.job_title, u.department, u.created_date_time, u.manager_id, u.license_sku_ids, u.has_drive,
-u.synced_at`
+u.drive_checked_at, u.synced_at`
 
 func userFields(u *models.User) []any {
 	return []any{&u.IntegrationID, &u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.UserType,
 		&u.AccountEnabled, &u.JobTitle, &u.Department, &u.CreatedDateTime, &u.ManagerID, &u.LicenseSkuIDs, &u.HasDrive,
-		&u.SyncedAt}
+		&u.DriveCheckedAt, &u.SyncedAt}
 }
 
 // driveColumns are drives' columns (table alias d) in the order of driveFields.
 const driveColumns = `d.integration_id, d.id, d.owner_user_id, d.name, d.drive_type, d.web_url, d.root_id,
-d.quota_total, d.quota_used, d.quota_remaining, d.quota_deleted, d.quota_state, d.synced_at`
+d.quota_total, d.quota_used, d.quota_remaining, d.quota_deleted, d.quota_state, d.synced_at,
+d.access_state, d.access_reason, d.access_since`
 
 func driveFields(d *models.Drive) []any {
 	return []any{&d.IntegrationID, &d.ID, &d.OwnerUserID, &d.Name, &d.DriveType, &d.WebURL, &d.RootID,
-		&d.QuotaTotal, &d.QuotaUsed, &d.QuotaRemaining, &d.QuotaDeleted, &d.QuotaState, &d.SyncedAt}
+		&d.QuotaTotal, &d.QuotaUsed, &d.QuotaRemaining, &d.QuotaDeleted, &d.QuotaState, &d.SyncedAt,
+		&d.Access, &d.AccessReason, &d.AccessSince}
 }
 
 // scanInto returns a row callback for queryRows that appends each row to *out: fields binds a

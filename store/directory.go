@@ -14,16 +14,18 @@ var usersTable = table{
 	name: "users",
 	cols: []string{"integration_id", "id", "display_name", "user_principal_name", "mail", "user_type",
 		"account_enabled", "job_title", "department", "created_date_time", "manager_id",
-		"license_sku_ids", "has_drive", "synced_at"},
+		"license_sku_ids", "has_drive", "drive_checked_at", "synced_at"},
 	key: []string{"integration_id", "id"},
 	// has_drive is learnt from the drive lookup, not from the user list.
-	noUpdate: []string{"has_drive"},
+	noUpdate: []string{"has_drive", "drive_checked_at"},
 }
 
 var drivesTable = table{
 	name: "drives",
 	cols: []string{"integration_id", "id", "owner_user_id", "name", "drive_type", "web_url", "root_id",
-		"quota_total", "quota_used", "quota_remaining", "quota_deleted", "quota_state", "synced_at"},
+		"quota_total", "quota_used", "quota_remaining", "quota_deleted", "quota_state", "synced_at",
+		// A drive Graph just answered for is readable: its access state clears.
+		"access_state", "access_reason", "access_since"},
 	key: []string{"integration_id", "id"},
 	// root_id is learnt from delta (the sync page commit), not from the drive
 	// itself: a drive re-read for its quota must not blank it.
@@ -68,6 +70,9 @@ func (s *Store) UpsertDrives(ctx context.Context, integrationID string, drives [
 		if err := upsertAlways(t, drivesTable, rows); err != nil {
 			return err
 		}
+		if err := deleteUnknownDrives(t, integrationID, owners); err != nil {
+			return err
+		}
 		return setHasDrive(t, integrationID, owners, true)
 	})
 	if err != nil {
@@ -88,7 +93,7 @@ func (s *Store) MarkUsersWithoutDrive(ctx context.Context, integrationID string,
 
 func setHasDrive(t *tx, integrationID string, userIDs []string, has bool) error {
 	return forChunks(userIDs, 500, func(chunk []string) error {
-		return t.db.Exec(`UPDATE users SET has_drive = ? WHERE integration_id = ? AND id IN ?`, has, integrationID, chunk).Error
+		return t.db.Exec(`UPDATE users SET has_drive = ?, drive_checked_at = ? WHERE integration_id = ? AND id IN ?`, has, now(), integrationID, chunk).Error
 	})
 }
 

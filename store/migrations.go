@@ -276,6 +276,18 @@ ALTER TABLE sync_runs ADD COLUMN drives_swept bigint NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN roots_refreshed bigint NOT NULL DEFAULT 0;
 `)
 	},
+	// 7: drives the sync could not read (locked, closed to the app), with why and since when;
+	// when each user's drive was last looked up (users without a OneDrive are looked up again
+	// later); how many drives a run skipped.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+ALTER TABLE drives ADD COLUMN access_state text NOT NULL DEFAULT '';
+ALTER TABLE drives ADD COLUMN access_reason text NOT NULL DEFAULT '';
+ALTER TABLE drives ADD COLUMN access_since {{ts}};
+ALTER TABLE users ADD COLUMN drive_checked_at {{ts}};
+ALTER TABLE sync_runs ADD COLUMN drives_skipped bigint NOT NULL DEFAULT 0;
+`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

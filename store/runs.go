@@ -29,7 +29,7 @@ func (s *Store) CreateSyncRun(ctx context.Context, run *models.SyncRun) error {
 // UpdateSyncRunProgress saves a running sync's phase and counters.
 func (s *Store) UpdateSyncRunProgress(ctx context.Context, run *models.SyncRun) error {
 	res := s.db.WithContext(ctx).Model(&models.SyncRun{}).Where("id = ?", run.ID).Updates(map[string]any{
-		"phase": run.Phase, "drives_total": run.DrivesTotal, "drives_done": run.DrivesDone,
+		"phase": run.Phase, "drives_total": run.DrivesTotal, "drives_done": run.DrivesDone, "drives_skipped": run.DrivesSkipped,
 		"items_seen": run.ItemsSeen, "shared_items": run.SharedItems, "permissions_read": run.PermissionsRead,
 		"requests": run.Requests, "resource_units": run.ResourceUnits, "throttled_waits": run.ThrottledWaits,
 		"eta_seconds": run.EtaSeconds, "drives_swept": run.DrivesSwept, "roots_refreshed": run.RootsRefreshed,

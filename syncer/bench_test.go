@@ -315,7 +315,7 @@ func naiveSync(b *testing.B, sp *simProcess) (items, folders int) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	drives, err := gc.UserDrives(ctx, userIDs)
+	drives, _, err := gc.UserDrives(ctx, userIDs)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 // driveRef is what the items phase needs of a drive.
 type driveRef struct {
 	id, owner string
+	marked    bool // stored as not readable: cleared when its round completes
 }
 
 // directory runs the users and drives phases and returns the drives to sync.
@@ -37,9 +39,10 @@ func (r *run) directory(ctx context.Context) ([]driveRef, *prefetched, error) {
 			}
 		}
 		var drives map[string]*msgraph.Drive
+		var closed map[string]*msgraph.Error
 		if len(lookup) > 0 {
 			var err error
-			if drives, err = r.gc.UserDrives(ctx, lookup); err != nil {
+			if drives, closed, err = r.gc.UserDrives(ctx, lookup); err != nil {
 				return err
 			}
 		}
@@ -47,6 +50,9 @@ func (r *run) directory(ctx context.Context) ([]driveRef, *prefetched, error) {
 			for _, id := range lookup {
 				if d := drives[id]; d != nil {
 					p, err := r.prefetch(ctx, d.ID)
+					if msgraph.KindOf(err).DriveInaccessible() {
+						continue // the items phase skips and records it
+					}
 					if err != nil {
 						return err
 					}
@@ -56,7 +62,7 @@ func (r *run) directory(ctx context.Context) ([]driveRef, *prefetched, error) {
 				}
 			}
 		}
-		return r.writeDirectoryPage(ctx, us, lookup, drives)
+		return r.writeDirectoryPage(ctx, us, lookup, drives, closed)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -77,15 +83,23 @@ func (r *run) directory(ctx context.Context) ([]driveRef, *prefetched, error) {
 	}
 	refs := make([]driveRef, 0, len(stored))
 	for _, d := range stored {
-		refs = append(refs, driveRef{id: d.ID, owner: d.OwnerUserID})
+		if models.IsUnknownDriveID(d.ID) {
+			// A OneDrive whose lookup answered locked or closed: nothing to
+			// read; its owner is looked up again next run.
+			r.unknownDrives++
+			continue
+		}
+		refs = append(refs, driveRef{id: d.ID, owner: d.OwnerUserID, marked: d.Access != models.DriveReadable})
 	}
 	return refs, pre, nil
 }
 
-// usersToLookUp returns the members whose drive was never looked up (new
-// users, or users stored before a lookup finished).
+// usersToLookUp returns the members whose drive must be looked up: never
+// looked up (new users, or users stored before a lookup finished), without
+// a OneDrive for longer than the re-check interval, or whose OneDrive could
+// not be looked up last time.
 func (r *run) usersToLookUp(ctx context.Context, members []string) ([]string, error) {
-	unknown, err := r.st.SyncUsersWithoutDriveLookup(ctx, r.integ.ID, members)
+	unknown, err := r.st.UsersDueForDriveCheck(ctx, r.integ.ID, members, time.Now().Add(-r.s.cfg.DriveRecheckInterval))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +118,7 @@ func (r *run) usersToLookUp(ctx context.Context, members []string) ([]string, er
 
 // writeDirectoryPage stores one page of users and the drives looked up for
 // them.
-func (r *run) writeDirectoryPage(ctx context.Context, us []msgraph.User, lookup []string, drives map[string]*msgraph.Drive) error {
+func (r *run) writeDirectoryPage(ctx context.Context, us []msgraph.User, lookup []string, drives map[string]*msgraph.Drive, closed map[string]*msgraph.Error) error {
 	at := time.Now().UTC()
 	rows := make([]models.User, 0, len(us))
 	for _, u := range us {
@@ -116,6 +130,13 @@ func (r *run) writeDirectoryPage(ctx context.Context, us []msgraph.User, lookup 
 	var found []models.Drive
 	var none []string
 	for _, id := range lookup {
+		if e := closed[id]; e != nil {
+			r.log.Info("OneDrive not readable, skipped", "user", id, "reason", e.Message)
+			if err := r.st.MarkOwnerDriveInaccessible(ctx, r.integ.ID, id, driveAccess(e), e.Message, at); err != nil {
+				return err
+			}
+			continue
+		}
 		if d := drives[id]; d != nil {
 			found = append(found, driveModel(r.integ.ID, id, d, at))
 		} else {
@@ -150,7 +171,7 @@ func (r *run) rereadDrives(ctx context.Context, owners []string) error {
 	if len(owners) == 0 {
 		return nil
 	}
-	drives, err := r.gc.UserDrives(ctx, owners)
+	drives, _, err := r.gc.UserDrives(ctx, owners)
 	if err != nil {
 		return fmt.Errorf("read changed drives: %w", err)
 	}
@@ -162,4 +183,13 @@ func (r *run) rereadDrives(ctx context.Context, owners []string) error {
 		}
 	}
 	return r.upsertDrives(ctx, found)
+}
+
+// driveAccess is the stored state for a drive that could not be read.
+func driveAccess(err error) models.DriveAccess {
+	var e *msgraph.Error
+	if errors.As(err, &e) && e.Kind == msgraph.NoAccess {
+		return models.DriveNoAccess
+	}
+	return models.DriveLocked
 }

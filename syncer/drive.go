@@ -100,7 +100,10 @@ func (r *run) prefetch(ctx context.Context, driveID string) (*prefetched, error)
 // does not stop the others unless the failure concerns them all (sign-in,
 // permissions, network, cancellation).
 func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) error {
-	r.setPhase(ctx, PhaseItems, int64(len(drives)))
+	r.setPhase(ctx, PhaseItems, int64(len(drives)+r.unknownDrives))
+	if r.unknownDrives > 0 {
+		r.add(ctx, counts{drivesDone: int64(r.unknownDrives), drivesSkipped: int64(r.unknownDrives)})
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -112,6 +115,15 @@ func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) err
 		changed  []string // owners of drives whose round returned changes
 	)
 	finish := func(d driveRef, ch bool, err error) {
+		if msgraph.KindOf(err).DriveInaccessible() {
+			r.driveSkipped(ctx, d, err)
+			return
+		}
+		if err == nil && d.marked {
+			if cerr := r.st.ClearDriveAccess(ctx, r.integ.ID, d.id); cerr != nil {
+				err = cerr
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -262,6 +274,9 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (chang
 				r.add(ctx, counts{drivesDone: 1})
 				return false, nil, nil
 			}
+			if msgraph.KindOf(f.err).DriveInaccessible() {
+				return false, nil, f.err // skipped by the caller, tried again next run
+			}
 			if f.err != nil {
 				r.driveFailed(ctx, d.id, f.err)
 				return false, nil, fmt.Errorf("sync drive %s: %w", d.id, f.err)
@@ -280,6 +295,9 @@ func (r *run) syncDrive(ctx context.Context, d driveRef, pre *prefetched) (chang
 			fetchAhead()
 		}
 		if err := rd.readPermissions(ctx); err != nil {
+			if msgraph.KindOf(err).DriveInaccessible() {
+				return false, nil, err // pages committed so far stay; the round resumes next run
+			}
 			r.driveFailed(ctx, d.id, err)
 			return false, nil, fmt.Errorf("sync drive %s: %w", d.id, err)
 		}
@@ -449,6 +467,19 @@ func b2i(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// driveSkipped records a drive that answered locked or closed to the app:
+// its state and reason in words on the drive, and one skipped drive in the
+// run. The run goes on; the next run tries the drive again.
+func (r *run) driveSkipped(ctx context.Context, d driveRef, err error) {
+	r.log.Info("drive not readable, skipped", "drive", d.id, "reason", Message(err))
+	if ctx.Err() == nil {
+		if serr := r.st.SetDriveAccess(context.WithoutCancel(ctx), r.integ.ID, d.id, driveAccess(err), Message(err)); serr != nil {
+			r.log.Warn("record drive access", "drive", d.id, "err", serr)
+		}
+	}
+	r.add(ctx, counts{drivesDone: 1, drivesSkipped: 1})
 }
 
 func (r *run) driveFailed(ctx context.Context, driveID string, err error) {

@@ -9,8 +9,8 @@ import (
 
 // counts are what one page (or phase step) adds to the run's progress.
 type counts struct {
-	drivesDone, items, shared, permissions int64
-	drivesSwept, rootsRefreshed            int64
+	drivesDone, drivesSkipped, items, shared, permissions int64
+	drivesSwept, rootsRefreshed                           int64
 }
 
 // add records progress, publishes it and persists it at most every
@@ -18,6 +18,7 @@ type counts struct {
 func (r *run) add(ctx context.Context, c counts) {
 	r.mu.Lock()
 	r.row.DrivesDone += c.drivesDone
+	r.row.DrivesSkipped += c.drivesSkipped
 	r.row.ItemsSeen += c.items
 	r.row.SharedItems += c.shared
 	r.row.PermissionsRead += c.permissions
@@ -104,6 +105,7 @@ func (r *run) publish(ctx context.Context, done bool, msg string) {
 		Phase:           row.Phase,
 		DrivesDone:      int(row.DrivesDone),
 		DrivesTotal:     int(row.DrivesTotal),
+		DrivesSkipped:   int(row.DrivesSkipped),
 		ItemsSeen:       int(row.ItemsSeen),
 		SharedItems:     int(row.SharedItems),
 		PermissionsRead: int(row.PermissionsRead),

@@ -52,6 +52,11 @@ type Config struct {
 	// Now is the clock the refreshes are scheduled by (default time.Now);
 	// tests move it to make refreshes due.
 	Now func() time.Time
+	// DriveRecheckInterval is how long a user without a OneDrive waits
+	// before an incremental sync looks for one again (a OneDrive appears
+	// when it is provisioned, on first use or by an administrator); one RU
+	// per user, in $batch. Default DefaultDriveRecheckInterval.
+	DriveRecheckInterval time.Duration
 }
 
 // Defaults of the scheduled refreshes; doc.go gives the figures behind them.
@@ -59,6 +64,9 @@ const (
 	DefaultRootRefreshInterval = 24 * time.Hour
 	DefaultSweepInterval       = 7 * 24 * time.Hour
 )
+
+// DefaultDriveRecheckInterval is Config.DriveRecheckInterval's default.
+const DefaultDriveRecheckInterval = 24 * time.Hour
 
 // Syncer runs syncs. It is safe for concurrent use; one integration should
 // run one sync at a time (package jobs ensures that).
@@ -83,6 +91,9 @@ func New(cfg Config) *Syncer {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DriveRecheckInterval <= 0 {
+		cfg.DriveRecheckInterval = DefaultDriveRecheckInterval
 	}
 	return &Syncer{cfg: cfg, log: cfg.Logger}
 }
@@ -126,6 +137,9 @@ type run struct {
 	started time.Time
 	log     *slog.Logger
 	gc      *msgraph.Client
+	// unknownDrives counts OneDrives known only by their owner (their
+	// lookup answered locked or closed): skipped without a request.
+	unknownDrives int
 
 	// Time spent waiting for Graph and for the database, summed over the
 	// drives syncing at once (diagnostics, logged at the end).
@@ -149,6 +163,11 @@ func (r *run) execute(ctx context.Context) error {
 	gcfg.Logger = r.log
 	r.gc, err = msgraph.New(ctx, gcfg)
 	if err != nil {
+		return err
+	}
+	// The token says which permissions the app holds: Graph does not refuse
+	// delta without Sites.FullControl.All, it reports less.
+	if err := r.gc.CheckPermissions(ctx); err != nil {
 		return err
 	}
 	driveIDs, pre, err := r.directory(ctx)

@@ -64,6 +64,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		users    = fs.Int("users", 50, "users in the simulated tenant (first start only)")
 		files    = fs.Int("files-per-user", 200, "files per OneDrive in the simulated tenant")
 		share    = fs.Float64("share-ratio", 0.1, "fraction of items with sharing of their own")
+		budget   = fs.Int("ru-per-minute", graphsim.RUByLicenceBand, "the simulated app's resource units per minute: -1 = SharePoint's budget for the tenant's licences, 0 = unlimited")
 		interval = fs.Duration("schedule-interval", time.Minute, "how often due syncs are looked for")
 		verbose  = fs.Bool("verbose", false, "log at info level (default: warnings only)")
 	)
@@ -103,6 +104,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	sim, err := graphsim.Start(ctx, graphsim.Options{
 		Tenant:       tenant.Config{Seed: seed, Users: *users, FilesPerUser: *files, ShareRatio: *share},
+		RUPerMinute:  *budget,
 		ClientID:     prev.SimulatorClientID,
 		ClientSecret: prev.SimulatorSecret,
 		CADir:        filepath.Join(*dataDir, "graphsim"),

@@ -24,7 +24,9 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		users       = fs.Int("users", 50, "number of directory users")
 		filesPer    = fs.Int("files-per-user", 200, "average number of files per OneDrive")
 		shareRatio  = fs.Float64("share-ratio", 0.1, "fraction of items with sharing of their own (0..1)")
-		ruPerMinute = fs.Int("ru-per-minute", 0, "resource units per minute (0 = unlimited; 1250 mirrors a small tenant)")
+		ruPerMinute = fs.Int("ru-per-minute", graphsim.RUByLicenceBand, "the app's resource units per minute: -1 = SharePoint's budget for the tenant's licence count (1,200 up to 1,000 licences), 0 = unlimited")
+		noLocks     = fs.Bool("no-drive-locks", false, "leave every drive open (by default a few are locked noAccess or readOnly, or closed to the app)")
+		allDrives   = fs.Bool("all-drives-provisioned", false, "provision every OneDrive (by default a few members' OneDrives appear only when provisioned through /_sim/drives/provision)")
 		faultRate   = fs.Float64("fault-rate", 0, "fraction of Graph requests that fail (0..1)")
 		faultKinds  = fs.String("fault-kinds", "", "comma-separated fault kinds ("+strings.Join(graphsim.FaultKinds(), ",")+"); empty = all")
 		omitInh     = fs.Bool("omit-inherited-from", false, "drop inheritedFrom from listed permissions, as OneDrive for Business may")
@@ -54,6 +56,7 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Tenant: tenant.Config{
 			Seed: *seed, Users: *users, FilesPerUser: *filesPer, ShareRatio: *shareRatio,
 			OmitInheritedFrom: *omitInh, Lenient: lax,
+			NoDriveLocks: *noLocks, AllDrivesProvisioned: *allDrives,
 		},
 		RUPerMinute: *ruPerMinute,
 		FaultRate:   *faultRate,

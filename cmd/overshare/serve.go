@@ -73,6 +73,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Workers:        env.SyncWorkers,
 		Interval:       env.ScheduleInterval,
 		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
+		DriveRecheck:   env.DriveRecheckInterval,
 		Logger:         log,
 	})
 	if err != nil {
@@ -95,6 +96,7 @@ type appConfig struct {
 	Workers        int
 	Interval       time.Duration
 	Refresh        refreshConfig
+	DriveRecheck   time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
 	Logger         *slog.Logger
 }
 
@@ -103,7 +105,6 @@ type appConfig struct {
 type refreshConfig struct {
 	RootRefresh, Sweep time.Duration
 }
-
 
 // app is the running pieces, stopped in reverse order.
 type app struct {
@@ -144,7 +145,8 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	graphDefaults := cfg.Graph
 	graphDefaults.Version = version
 	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: graphDefaults,
-		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep})
+		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep,
+		DriveRecheckInterval: cfg.DriveRecheck})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
 		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
 	if err != nil {

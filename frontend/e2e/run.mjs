@@ -53,7 +53,7 @@ async function login(page, who) {
 
 // The simulator serves TLS with its own development CA: trusted through
 // demo.simulatorCaFile when the demo names it, else (loopback only) unchecked.
-function simGet(path) {
+function simGet(path, body) {
   const root = demo.simulatorControlUrl.replace(/\/$/, '');
   const url = new URL(root.endsWith('/_sim') ? `${root}${path}` : `${root}/_sim${path}`);
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
@@ -61,14 +61,15 @@ function simGet(path) {
     ? { ca: readFileSync(demo.simulatorCaFile) }
     : { rejectUnauthorized: !loopback };
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Authorization: `Bearer ${demo.simulatorSecret}` }, ...tls }, (res) => {
+    const method = body === undefined ? 'GET' : 'POST';
+    const req = request(url, { method, headers: { Authorization: `Bearer ${demo.simulatorSecret}` }, ...tls }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`simulator ${path} answered ${res.statusCode}`))));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -187,6 +188,11 @@ test('CSV export of the current filter has every matching row', async () => {
 });
 
 test('stop sharing one item: gone from the table, in the audit log and in Microsoft 365', async () => {
+  // The sample tenant has a OneDrive locked read-only (stop sharing on it is refused, in words);
+  // this test and the next change sharing on whatever item comes first, so that lock is lifted.
+  for (const d of (await simExport()).filter((r) => r.type === 'drive' && r.lock === 'readOnly')) {
+    await simGet('/drives/lock', { driveId: d.id, lock: 'none' });
+  }
   await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS&link=edit`);
   const row = admin.getByTestId('file-row').first();
   await row.waitFor({ timeout: 30_000 });
@@ -356,6 +362,28 @@ test('drives are listed by their owner\'s name', async () => {
   assert(names.length > 10 && new Set(names).size > 10, `the sample tenant's drives are listed: ${names.length}`);
   const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   assert(names.join('|') === sorted.join('|'), `drives in owner-name order: ${names.join(', ')}`);
+});
+
+test('a locked OneDrive is flagged on the Drives page and the integration', async () => {
+  const ex = await simExport();
+  const closed = ex.filter((r) => r.type === 'drive' && (r.lock === 'noAccess' || r.lock === 'accessDenied'));
+  assert(closed.length > 0, 'the sample tenant has a OneDrive the app cannot read');
+  const owners = new Set(closed.map((d) => ex.find((r) => r.type === 'user' && r.id === d.ownerUserId)?.displayName));
+  await admin.goto(`${base}/drives?${iq}`);
+  const warnings = admin.getByTestId('drive-access-warning');
+  await warnings.first().waitFor({ timeout: 30_000 });
+  assert((await warnings.count()) === closed.length, `${await warnings.count()} drives flagged, the simulator has ${closed.length} closed`);
+  const row = admin.getByRole('row').filter({ has: warnings.first() });
+  const owner = (await row.getByTestId('drive-owner').innerText()).trim();
+  assert(owners.has(owner), `the flagged drive belongs to ${owner}, one of ${[...owners].join(', ')}`);
+  const text = await warnings.first().innerText();
+  assert(/(Locked|No access): not synced/.test(text) && /SharePoint/.test(text), `the warning says why: ${text}`);
+  await warnings.first().scrollIntoViewIfNeeded();
+  await shot(admin, 'drives-locked');
+  await admin.goto(`${base}/integrations?${iq}`);
+  const alert = admin.getByTestId('inaccessible-drives');
+  await alert.waitFor({ timeout: 30_000 });
+  assert(/could not be read/.test(await alert.innerText()), 'the integration says OneDrives were not synced');
 });
 
 test('screenshots of the other screens at 1280 and 768 px', async () => {

@@ -85,6 +85,8 @@ type IntegrationCounts struct {
 	Items       int `json:"items"`
 	SharedItems int `json:"sharedItems"`
 	Permissions int `json:"permissions"`
+	// OneDrives the last sync could not read (locked or closed to the app); see Drive.access.
+	InaccessibleDrives int `json:"inaccessibleDrives"`
 }
 
 type License struct {

@@ -109,6 +109,9 @@ func (p *Permission) GrantedToIdentityList() []*Identity {
 
 func (d *Drive) GlobalID() string      { return EncodeID(TypeDrive, d.IntegrationID, d.ID) }
 func (d *Drive) WebURLOrNull() *string { return orNull(d.WebURL) }
+
+// AccessReasonOrNull is why the last sync could not read the drive; nil when it could.
+func (d *Drive) AccessReasonOrNull() *string { return orNull(d.AccessReason) }
 func (d *Drive) Quota() *Quota {
 	return &Quota{Total: d.QuotaTotal, Used: d.QuotaUsed, Remaining: d.QuotaRemaining, Deleted: d.QuotaDeleted, State: d.QuotaState}
 }

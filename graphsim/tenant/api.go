@@ -31,6 +31,13 @@ type Config struct {
 	// the simulator models by default (docs/graph-behaviour.md). The zero
 	// value is the harsh default.
 	Lenient Lenient
+	// NoDriveLocks leaves every drive open; by default a few drives start
+	// locked (noAccess, readOnly) or closed to the app (accessDenied).
+	NoDriveLocks bool
+	// AllDrivesProvisioned provisions every licensed member's OneDrive; by
+	// default a few start unprovisioned (404 "User's mysite not found")
+	// until ProvisionDrive.
+	AllDrivesProvisioned bool
 }
 
 // Identity is the user/group part of a Graph identitySet.

@@ -407,6 +407,10 @@ func (t *Tenant) ApplyRandomChanges(seed int64, count int) int {
 	for tries := 0; applied < count && tries < 20*count+100; tries++ {
 		d := t.drives[rng.IntN(len(t.drives))]
 		t.mu.Lock()
+		if !t.provisioned(d.idx) { // nobody can change a OneDrive that does not exist yet
+			t.mu.Unlock()
+			continue
+		}
 		c, ok := t.randomChange(rng, d)
 		if ok {
 			if _, err := t.applyLocked(d, c, time.Now()); err == nil {

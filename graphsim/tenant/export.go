@@ -18,7 +18,8 @@ import (
 //	 "accountEnabled","jobTitle","department","createdDateTime","managerId",
 //	 "assignedLicenses":[{"skuId"}],"hasDrive"}
 //	{"type":"drive","id","ownerUserId","name","driveType","webUrl",
-//	 "quota":{"total","used","remaining","deleted","state"},"rootId"}
+//	 "quota":{"total","used","remaining","deleted","state"},"rootId",
+//	 "lock":"none"|"noAccess"|"readOnly"|"accessDenied"}
 //	{"type":"item","driveId","id","parentId","name","path","root","folder",
 //	 "size","mimeType","webUrl","createdDateTime","lastModifiedDateTime",
 //	 "createdBy":{"id","displayName","email"},"lastModifiedBy":{...}}
@@ -29,7 +30,9 @@ import (
 //	 "grantedToIdentities":[...],"guest","invitation":{"email","signInRequired"}|null}
 //
 // parentId is "" for roots, managerId "" when the user has no manager, and
-// mimeType "" for folders.
+// mimeType "" for folders. A OneDrive not provisioned yet is left out with
+// its items and permissions (its owner's hasDrive is false); a locked drive
+// is exported whole, with its lock.
 
 type ExportUser struct {
 	Type              string          `json:"type"`
@@ -68,6 +71,7 @@ type ExportDrive struct {
 	WebURL      string      `json:"webUrl"`
 	Quota       ExportQuota `json:"quota"`
 	RootID      string      `json:"rootId"`
+	Lock        Lock        `json:"lock"`
 }
 
 type ExportIdentity struct {
@@ -192,10 +196,13 @@ func (t *Tenant) Export(w io.Writer) error {
 		}
 	}
 	for _, d := range t.drives {
+		if !t.provisioned(d.idx) {
+			continue
+		}
 		v := t.driveValue(d)
 		x := ExportDrive{
 			Type: "drive", ID: v.ID, OwnerUserID: v.OwnerUserID, Name: v.Name, DriveType: v.DriveType,
-			WebURL: v.WebURL, RootID: v.RootID,
+			WebURL: v.WebURL, RootID: v.RootID, Lock: t.drv.lock[d.idx],
 			Quota: ExportQuota{Total: v.Quota.Total, Used: v.Quota.Used, Remaining: v.Quota.Remaining,
 				Deleted: v.Quota.Deleted, State: v.Quota.State},
 		}
@@ -204,6 +211,9 @@ func (t *Tenant) Export(w io.Writer) error {
 		}
 	}
 	for _, d := range t.drives {
+		if !t.provisioned(d.idx) {
+			continue
+		}
 		for i := range int32(len(d.items)) {
 			if !d.live(i) {
 				continue
@@ -214,6 +224,9 @@ func (t *Tenant) Export(w io.Writer) error {
 		}
 	}
 	for _, d := range t.drives {
+		if !t.provisioned(d.idx) {
+			continue
+		}
 		for i := range int32(len(d.items)) {
 			if !d.live(i) {
 				continue
@@ -230,15 +243,28 @@ func (t *Tenant) Export(w io.Writer) error {
 }
 
 // Summary counts users, drives, live items (roots excluded) and sharing.
-func (t *Tenant) Summary() Summary {
+func (t *Tenant) Summary() Summary { return t.summary(false) }
+
+// ReadableSummary is Summary with the items and sharing of the drives an app
+// cannot read (locked noAccess, closed to it) left out: what a sync that
+// skips them stores. Drives counts every provisioned drive still.
+func (t *Tenant) ReadableSummary() Summary { return t.summary(true) }
+
+func (t *Tenant) summary(readableOnly bool) Summary {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	s := Summary{
 		Users:              len(t.users),
-		Drives:             len(t.drives),
 		PermissionsByScope: map[string]int{"anonymous": 0, "organization": 0, "users": 0, "direct": 0},
 	}
 	for _, d := range t.drives {
+		if !t.provisioned(d.idx) {
+			continue
+		}
+		s.Drives++
+		if l := t.drv.lock[d.idx]; readableOnly && (l == LockNoAccess || l == LockAccessDenied) {
+			continue
+		}
 		for i := int32(1); i < int32(len(d.items)); i++ {
 			if !d.live(i) {
 				continue

@@ -162,6 +162,7 @@ func (t *Tenant) genDrives() {
 		t.driveByID[d.id] = d.idx
 		t.drives = append(t.drives, d)
 	}
+	t.pickDriveStates()
 	// Drives are independent (each has its own random stream), so they can
 	// be generated in parallel without losing determinism.
 	work := make(chan *drive)
@@ -255,7 +256,7 @@ func (t *Tenant) genDrive(d *drive) {
 
 	// Files per drive vary log-normally around FilesPerUser (mean kept).
 	files := 0
-	if t.cfg.FilesPerUser > 0 {
+	if t.cfg.FilesPerUser > 0 && !t.drv.late[d.idx] { // a OneDrive not provisioned yet starts empty
 		const sigma = 0.8
 		files = int(math.Round(float64(t.cfg.FilesPerUser) * math.Exp(rng.NormFloat64()*sigma-sigma*sigma/2)))
 	}

@@ -220,6 +220,7 @@ type Tenant struct {
 	skus      []Sku
 	drives    []*drive
 	driveByID map[string]int32
+	drv       driveStates // locks and provisioning, see access.go
 
 	listenMu  sync.Mutex
 	listeners []func(driveID string)
@@ -239,19 +240,21 @@ func (t *Tenant) UsersPage(start, n int) []User {
 	}
 	end := min(start+n, len(t.users))
 	out := make([]User, end-start)
+	t.mu.RLock() // HasDrive changes when a OneDrive is provisioned
 	copy(out, t.users[start:end])
+	t.mu.RUnlock()
 	return out
 }
 
 // User finds a user by id or userPrincipalName (case-insensitive).
 func (t *Tenant) User(idOrUPN string) (User, bool) {
-	if i, ok := t.userByID[strings.ToLower(idOrUPN)]; ok {
-		return t.users[i], true
+	i, ok := t.userIndex(idOrUPN)
+	if !ok {
+		return User{}, false
 	}
-	if i, ok := t.userByUPN[strings.ToLower(idOrUPN)]; ok {
-		return t.users[i], true
-	}
-	return User{}, false
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.users[i], true
 }
 
 // Skus returns the subscribed SKUs with consumed units matching the users'
@@ -277,10 +280,13 @@ func (t *Tenant) DriveOfUser(userID string) (Drive, bool) {
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if !t.provisioned(t.userDrive[i]) {
+		return Drive{}, false
+	}
 	return t.driveValue(t.drives[t.userDrive[i]]), true
 }
 
-// Drive returns a drive by id.
+// Drive returns a provisioned drive by id.
 func (t *Tenant) Drive(id string) (Drive, bool) {
 	d, ok := t.drive(id)
 	if !ok {
@@ -288,16 +294,21 @@ func (t *Tenant) Drive(id string) (Drive, bool) {
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if !t.provisioned(d.idx) {
+		return Drive{}, false
+	}
 	return t.driveValue(d), true
 }
 
-// Drives returns every drive, in a stable order.
+// Drives returns every provisioned drive, in a stable order.
 func (t *Tenant) Drives() []Drive {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	out := make([]Drive, len(t.drives))
-	for k, d := range t.drives {
-		out[k] = t.driveValue(d)
+	out := make([]Drive, 0, len(t.drives))
+	for _, d := range t.drives {
+		if t.provisioned(d.idx) {
+			out = append(out, t.driveValue(d))
+		}
 	}
 	return out
 }

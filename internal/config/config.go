@@ -46,7 +46,9 @@ type Config struct {
 	// The syncer's scheduled refreshes (syncer/doc.go, "Scheduled refreshes").
 	RootRefreshInterval time.Duration
 	SweepInterval       time.Duration
-	LogLevel            slog.Level
+	// DriveRecheckInterval: how long a member without a OneDrive waits before a sync looks again.
+	DriveRecheckInterval time.Duration
+	LogLevel             slog.Level
 
 	ClientSecret string
 }
@@ -123,6 +125,9 @@ func Options() []Option {
 		{Name: "OVERSHARE_SWEEP_INTERVAL", Default: shortDuration(syncer.DefaultSweepInterval), Commands: []string{Serve, Sync},
 			Usage: "how often scheduled syncs enumerate each drive in full and remove what is gone, drives staggered over the interval: heals deletions delta never reports (retention)",
 			parse: positiveDuration(func(c *Config) *time.Duration { return &c.SweepInterval })},
+		{Name: "OVERSHARE_DRIVE_RECHECK_INTERVAL", Default: shortDuration(syncer.DefaultDriveRecheckInterval), Commands: serve,
+			Usage: "how long a member without a OneDrive waits before a sync looks for one again (OneDrives are provisioned late; one RU per user, in `$batch`)",
+			parse: positiveDuration(func(c *Config) *time.Duration { return &c.DriveRecheckInterval })},
 		{Name: "OVERSHARE_LOG_LEVEL", Default: "info", Usage: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr", Commands: serve,
 			parse: logLevel},
 		{Name: "OVERSHARE_CLIENT_SECRET", DefaultText: "none", Usage: "the client secret `overshare integrate` connects with, unless `--client-secret-file` is given", Commands: []string{Integrate},

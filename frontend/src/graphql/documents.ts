@@ -48,6 +48,7 @@ export const IntegrationCountsQuery = graphql(`
         items
         sharedItems
         permissions
+        inaccessibleDrives
       }
     }
   }
@@ -63,6 +64,7 @@ export const SyncRunFields = graphql(`
     finishedAt
     drivesTotal
     drivesDone
+    drivesSkipped
     itemsSeen
     sharedItems
     permissionsRead
@@ -294,6 +296,9 @@ export const DrivesQuery = graphql(`
           webUrl
           itemCount
           sharedItemCount
+          access
+          accessReason
+          inaccessibleSince
           owner {
             id
             displayName
@@ -360,6 +365,7 @@ export const SyncProgressSubscription = graphql(`
       phase
       drivesDone
       drivesTotal
+      drivesSkipped
       itemsSeen
       sharedItems
       permissionsRead

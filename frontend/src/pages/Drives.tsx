@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Anchor, Badge, Group, Progress, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Group, Progress, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import { useClient } from 'urql';
 import { useIntegration } from '../integration';
@@ -9,12 +9,29 @@ import { useCursorList } from '../components/useCursorList';
 import { ListFooter } from '../components/ListFooter';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { errorText } from '../lib/errors';
-import { formatBytes, formatCount, fraction } from '../lib/format';
+import { formatBytes, formatCount, formatDateTime, fraction } from '../lib/format';
 
 type DriveRow = Q['drives']['edges'][number]['node'];
 
 // Graph's quota.state values.
 const STATES = ['normal', 'nearing', 'critical', 'exceeded'];
+
+const ACCESS_LABEL: Record<string, string> = { LOCKED: 'Locked', NO_ACCESS: 'No access' };
+
+// Why a drive was not read, under its owner: the sync skipped it and tries again next time.
+function AccessWarning({ d }: { d: DriveRow }) {
+  if (d.access === 'READABLE') return null;
+  return (
+    <Alert color="orange" p="xs" mt={4} data-testid="drive-access-warning" title={`${ACCESS_LABEL[d.access] ?? d.access}: not synced`}>
+      <Text size="xs">{d.accessReason}</Text>
+      {d.inaccessibleSince && (
+        <Text size="xs" c="dimmed">
+          Since {formatDateTime(d.inaccessibleSince)}; its sharing is unknown until it opens.
+        </Text>
+      )}
+    </Alert>
+  );
+}
 
 function stateColor(s: string): string {
   return s === 'exceeded' ? 'red' : s === 'critical' ? 'orange' : s === 'nearing' ? 'yellow' : 'green';
@@ -75,6 +92,7 @@ export default function Drives() {
                       <Text size="xs" c="dimmed">
                         {d.driveType}
                       </Text>
+                      <AccessWarning d={d} />
                     </Table.Td>
                     <Table.Td ta="right">{formatCount(d.itemCount)}</Table.Td>
                     <Table.Td ta="right">

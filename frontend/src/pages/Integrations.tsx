@@ -157,6 +157,17 @@ function IntegrationCard({ i, counts, onChanged }: { i: IntegrationInfo; counts:
             </Table.Tr>
           </Table.Tbody>
         </Table>
+        {counts && counts.inaccessibleDrives > 0 && (
+          <Alert color="orange" title="OneDrives not synced" data-testid="inaccessible-drives">
+            <Text size="sm">
+              {counts.inaccessibleDrives === 1 ? 'One OneDrive' : `${formatCount(counts.inaccessibleDrives)} OneDrives`} could not be read: locked
+              in SharePoint or closed to the app. Their sharing is unknown; each sync tries them again.{' '}
+              <Anchor component={Link} to="/drives" size="sm">
+                See which on the Drives page
+              </Anchor>
+            </Text>
+          </Alert>
+        )}
         {i.lastError && (
           <Alert color="red" title="Last error" role="alert">
             <Stack gap="xs" align="flex-start">

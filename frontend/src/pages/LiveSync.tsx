@@ -19,6 +19,7 @@ function fromRun(r: SyncRunFieldsFragment, integrationId: string): Progress {
     phase: r.phase,
     drivesDone: r.drivesDone,
     drivesTotal: r.drivesTotal,
+    drivesSkipped: r.drivesSkipped,
     itemsSeen: r.itemsSeen,
     sharedItems: r.sharedItems,
     permissionsRead: r.permissionsRead,
@@ -239,7 +240,10 @@ function ProgressPanel({ p, startedAt, finished }: { p: Progress; startedAt: str
           </Alert>
         )}
         <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }}>
-          <Stat label="Drives" value={`${formatCount(p.drivesDone)} / ${formatCount(p.drivesTotal)}`} />
+          <Stat
+            label="Drives"
+            value={`${formatCount(p.drivesDone)} / ${formatCount(p.drivesTotal)}${p.drivesSkipped > 0 ? ` (${formatCount(p.drivesSkipped)} skipped: locked or closed to the app)` : ''}`}
+          />
           <Stat label="Items seen" value={formatCount(p.itemsSeen)} />
           <Stat label="Shared items found" value={formatCount(p.sharedItems)} />
           <Stat label="Permissions read" value={formatCount(p.permissionsRead)} />
