@@ -62,6 +62,16 @@ func (r *run) refreshRoots(ctx context.Context, drives []driveRef) error {
 	for i := range states {
 		byDrive[states[i].DriveID] = &states[i]
 	}
+	// Drives skipped as locked or closed to the app wait for a run that
+	// can read them.
+	stored, err := r.st.Drives(ctx, r.integ.ID)
+	if err != nil {
+		return err
+	}
+	closed := map[string]bool{}
+	for _, d := range stored {
+		closed[d.ID] = d.Access != models.DriveReadable
+	}
 	now := r.s.cfg.Now()
 	var (
 		held  []string // drives whose roots are in refs
@@ -78,7 +88,7 @@ func (r *run) refreshRoots(ctx context.Context, drives []driveRef) error {
 	}
 	for _, d := range drives {
 		st := byDrive[d.id]
-		if st == nil || st.DeltaLink == nil || !r.due(st.RootsRefreshedAt, st.LastSyncedAt, every, d.id) {
+		if st == nil || st.DeltaLink == nil || closed[d.id] || !r.due(st.RootsRefreshedAt, st.LastSyncedAt, every, d.id) {
 			continue
 		}
 		rs, err := r.st.SyncHierarchyRoots(ctx, r.integ.ID, d.id)
@@ -101,17 +111,29 @@ func (r *run) refreshRoots(ctx context.Context, drives []driveRef) error {
 // rereadRoots reads the given roots' permissions and writes them, with the
 // drives' new roots_refreshed_at. A root gone since (404: deleted, perhaps
 // by a retention policy that delta never reports) keeps its rows until the
-// drive's next sweep removes it.
+// drive's next sweep removes it. A drive locked or closed since its round
+// is left for a later run, the others are written.
 func (r *run) rereadRoots(ctx context.Context, drives []string, roots map[string][]store.SyncRoot, refs []msgraph.ItemRef, at time.Time) error {
-	var listed map[msgraph.ItemRef][]msgraph.Permission
-	if len(refs) > 0 {
-		t0 := time.Now()
-		var err error
-		listed, err = r.gc.ListPermissionsOf(ctx, refs)
-		r.graphNanos.Add(int64(time.Since(t0)))
-		if err != nil {
-			return fmt.Errorf("re-read sharing of permission-hierarchy roots: %w", err)
+	listed, err := r.listRoots(ctx, refs)
+	if msgraph.KindOf(err).DriveInaccessible() && len(drives) > 1 {
+		// One drive closed between its round and now: drive by drive.
+		for _, driveID := range drives {
+			var own []msgraph.ItemRef
+			for _, x := range roots[driveID] {
+				own = append(own, msgraph.ItemRef{DriveID: driveID, ItemID: x.ID})
+			}
+			if err := r.rereadRoots(ctx, []string{driveID}, roots, own, at); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	if msgraph.KindOf(err).DriveInaccessible() {
+		r.log.Info("drive not readable, its roots wait for a later run", "drive", drives[0], "reason", Message(err))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("re-read sharing of permission-hierarchy roots: %w", err)
 	}
 	for _, driveID := range drives {
 		byID := make(map[string]*msgraph.DriveItem, len(roots[driveID]))
@@ -136,4 +158,13 @@ func (r *run) rereadRoots(ctx context.Context, drives []string, roots map[string
 		r.add(ctx, counts{permissions: int64(len(cands)), rootsRefreshed: int64(len(cands))})
 	}
 	return nil
+}
+
+func (r *run) listRoots(ctx context.Context, refs []msgraph.ItemRef) (map[msgraph.ItemRef][]msgraph.Permission, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	t0 := time.Now()
+	defer func() { r.graphNanos.Add(int64(time.Since(t0))) }()
+	return r.gc.ListPermissionsOf(ctx, refs)
 }
