@@ -212,7 +212,8 @@ func statsDiff(a, b graphsim.Stats) graphsim.Stats {
 func BenchmarkSyncLargeTenant(b *testing.B) {
 	bin := buildBinary(b)
 	users, files := envInt("BENCH_SYNC_USERS", 1000), envInt("BENCH_SYNC_FILES", 1110)
-	sp := startSimProcess(b, bin, "--seed", "2026", "--users", fmt.Sprint(users), "--files-per-user", fmt.Sprint(files), "--share-ratio", "0.05")
+	// Unlimited RU: the benchmark measures the engine, not the tenant's budget.
+	sp := startSimProcess(b, bin, "--seed", "2026", "--users", fmt.Sprint(users), "--files-per-user", fmt.Sprint(files), "--share-ratio", "0.05", "--ru-per-minute", "0")
 	for range b.N {
 		bt := benchIntegrate(b, bin, sp)
 		r := bt.sync(b, bin, sp)
@@ -267,7 +268,7 @@ func printRefreshCost(b *testing.B, bin string, sp *simProcess, bt benchTarget, 
 // item), as requests and RU per 1,000 items.
 func BenchmarkSyncVersusNaive(b *testing.B) {
 	bin := buildBinary(b)
-	sp := startSimProcess(b, bin, "--seed", "2027", "--users", "50", "--files-per-user", "200", "--share-ratio", "0.05")
+	sp := startSimProcess(b, bin, "--seed", "2027", "--users", "50", "--files-per-user", "200", "--share-ratio", "0.05", "--ru-per-minute", "0")
 	for range b.N {
 		r := benchSync(b, bin, sp)
 		items := float64(r.run.ItemsSeen)
@@ -358,7 +359,7 @@ func BenchmarkSyncRUBudget(b *testing.B) {
 	const budget = 1250
 	args := []string{"--seed", "2028", "--users", "40", "--files-per-user", "150", "--share-ratio", "0.08"}
 	// RU needed: the same tenant without a budget.
-	free := startSimProcess(b, bin, args...)
+	free := startSimProcess(b, bin, append(args, "--ru-per-minute", "0")...)
 	needed := benchSync(b, bin, free).sim.RU
 	limited := startSimProcess(b, bin, append(args, "--ru-per-minute", fmt.Sprint(budget))...)
 	for range b.N {
