@@ -102,7 +102,7 @@ func TestPlainFieldsReadAsBefore(t *testing.T) {
   "modifiedAt":"2025-03-04T05:06:07Z","createdBy":{"id":"u1","displayName":"Ann","email":null,"external":false,"kind":null},
   "modifiedBy":null,"sharedScope":"ANONYMOUS","permissions":[
    {"id":"` + gid("Permission:in1:f1:p1") + `","graphId":"p1","roles":["read","write"],"inherited":false,"inheritedFrom":null,
-    "link":{"type":"edit","scope":"ANONYMOUS","webUrl":null,"expiresAt":null,"hasPassword":false,"preventsDownload":false},
+    "link":{"type":"edit","scope":"ANONYMOUS","webUrl":null,"expiresAt":null,"hasPassword":null,"preventsDownload":false},
     "grantedTo":null,"grantedToIdentities":[],"item":{"graphId":"f1"}},
    {"id":"` + gid("Permission:in1:f1:p2") + `","graphId":"p2","roles":["read"],"inherited":false,"inheritedFrom":null,"link":null,
     "grantedTo":{"id":"u1","displayName":"Ann","email":null,"external":true,"kind":"user"},

@@ -134,6 +134,9 @@ func (r *Resolver) itemFilter(integrationID string, f *model.DriveItemFilter) (s
 	if f.SharedOnly != nil {
 		out.SharedOnly = *f.SharedOnly
 	}
+	if f.Expired != nil {
+		out.Expired = *f.Expired
+	}
 	var err error
 	if f.OwnerID != nil {
 		if out.OwnerUserID, err = keyIn(*f.OwnerID, typeUser, integrationID); err != nil {

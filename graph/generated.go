@@ -214,6 +214,8 @@ type ComplexityRoot struct {
 		Drives             func(childComplexity int) int
 		DrivesNearQuota    func(childComplexity int, first *int) int
 		EditLinks          func(childComplexity int) int
+		ExpiredItems       func(childComplexity int) int
+		ExpiredLinks       func(childComplexity int) int
 		ExternalShares     func(childComplexity int) int
 		Guests             func(childComplexity int) int
 		Items              func(childComplexity int) int
@@ -275,6 +277,12 @@ type ComplexityRoot struct {
 		Scope       func(childComplexity int) int
 	}
 
+	SetLinkExpirationResult struct {
+		Limited    func(childComplexity int) int
+		Message    func(childComplexity int) int
+		Permission func(childComplexity int) int
+	}
+
 	Sharer struct {
 		DisplayName func(childComplexity int) int
 		SharedItems func(childComplexity int) int
@@ -282,6 +290,7 @@ type ComplexityRoot struct {
 	}
 
 	SharingLink struct {
+		Expired          func(childComplexity int) int
 		ExpiresAt        func(childComplexity int) int
 		HasPassword      func(childComplexity int) int
 		PreventsDownload func(childComplexity int) int
@@ -434,7 +443,7 @@ type MutationResolver interface {
 	DeleteIntegration(ctx context.Context, id string) (bool, error)
 	StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error)
 	StopSharingBulk(ctx context.Context, integrationID string, filter model.DriveItemFilter, dryRun bool) (*model.StopSharingBulkResult, error)
-	SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.Permission, error)
+	SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.SetLinkExpirationResult, error)
 	StartSync(ctx context.Context, integrationID string, full *bool) (*model.SyncRun, error)
 	CancelSync(ctx context.Context, runID string) (*model.SyncRun, error)
 }
@@ -1213,6 +1222,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Overview.EditLinks(childComplexity), true
+	case "Overview.expiredItems":
+		if e.ComplexityRoot.Overview.ExpiredItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Overview.ExpiredItems(childComplexity), true
+	case "Overview.expiredLinks":
+		if e.ComplexityRoot.Overview.ExpiredLinks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Overview.ExpiredLinks(childComplexity), true
 	case "Overview.externalShares":
 		if e.ComplexityRoot.Overview.ExternalShares == nil {
 			break
@@ -1512,6 +1533,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScopeCount.Scope(childComplexity), true
 
+	case "SetLinkExpirationResult.limited":
+		if e.ComplexityRoot.SetLinkExpirationResult.Limited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetLinkExpirationResult.Limited(childComplexity), true
+	case "SetLinkExpirationResult.message":
+		if e.ComplexityRoot.SetLinkExpirationResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetLinkExpirationResult.Message(childComplexity), true
+	case "SetLinkExpirationResult.permission":
+		if e.ComplexityRoot.SetLinkExpirationResult.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetLinkExpirationResult.Permission(childComplexity), true
+
 	case "Sharer.displayName":
 		if e.ComplexityRoot.Sharer.DisplayName == nil {
 			break
@@ -1531,6 +1571,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Sharer.User(childComplexity), true
 
+	case "SharingLink.expired":
+		if e.ComplexityRoot.SharingLink.Expired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingLink.Expired(childComplexity), true
 	case "SharingLink.expiresAt":
 		if e.ComplexityRoot.SharingLink.ExpiresAt == nil {
 			break
@@ -2462,6 +2508,10 @@ func (ec *executionContext) childFields_Overview(ctx context.Context, field grap
 		return ec.fieldContext_Overview_guests(ctx, field)
 	case "drives":
 		return ec.fieldContext_Overview_drives(ctx, field)
+	case "expiredLinks":
+		return ec.fieldContext_Overview_expiredLinks(ctx, field)
+	case "expiredItems":
+		return ec.fieldContext_Overview_expiredItems(ctx, field)
 	case "lastSyncAt":
 		return ec.fieldContext_Overview_lastSyncAt(ctx, field)
 	case "topSharers":
@@ -2548,6 +2598,18 @@ func (ec *executionContext) childFields_ScopeCount(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ScopeCount", field.Name)
 }
 
+func (ec *executionContext) childFields_SetLinkExpirationResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "permission":
+		return ec.fieldContext_SetLinkExpirationResult_permission(ctx, field)
+	case "limited":
+		return ec.fieldContext_SetLinkExpirationResult_limited(ctx, field)
+	case "message":
+		return ec.fieldContext_SetLinkExpirationResult_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetLinkExpirationResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Sharer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -2570,6 +2632,8 @@ func (ec *executionContext) childFields_SharingLink(ctx context.Context, field g
 		return ec.fieldContext_SharingLink_webUrl(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_SharingLink_expiresAt(ctx, field)
+	case "expired":
+		return ec.fieldContext_SharingLink_expired(ctx, field)
 	case "hasPassword":
 		return ec.fieldContext_SharingLink_hasPassword(ctx, field)
 	case "preventsDownload":
@@ -6226,11 +6290,11 @@ func (ec *executionContext) _Mutation_setLinkExpiration(ctx context.Context, fie
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.Permission
+					var zeroVal *model.SetLinkExpirationResult
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Permission
+					var zeroVal *model.SetLinkExpirationResult
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6239,8 +6303,8 @@ func (ec *executionContext) _Mutation_setLinkExpiration(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Permission) graphql.Marshaler {
-			return ec.marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermission(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetLinkExpirationResult) graphql.Marshaler {
+			return ec.marshalNSetLinkExpirationResult2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSetLinkExpirationResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6253,7 +6317,7 @@ func (ec *executionContext) fieldContext_Mutation_setLinkExpiration(ctx context.
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Permission(ctx, field)
+			return ec.childFields_SetLinkExpirationResult(ctx, field)
 		},
 	}
 	defer func() {
@@ -6630,6 +6694,52 @@ func (ec *executionContext) _Overview_drives(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Overview_drives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Overview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Overview_expiredLinks(ctx context.Context, field graphql.CollectedField, obj *model.Overview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Overview_expiredLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiredLinks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Overview_expiredLinks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Overview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Overview_expiredItems(ctx context.Context, field graphql.CollectedField, obj *model.Overview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Overview_expiredItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiredItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Overview_expiredItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Overview", field, false, false, "Int")
 }
 
@@ -8026,6 +8136,84 @@ func (ec *executionContext) fieldContext_ScopeCount_permissions(_ context.Contex
 	return graphql.NewScalarFieldContext("ScopeCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SetLinkExpirationResult_permission(ctx context.Context, field graphql.CollectedField, obj *model.SetLinkExpirationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetLinkExpirationResult_permission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPermission(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetLinkExpirationResult_permission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetLinkExpirationResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Permission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetLinkExpirationResult_limited(ctx context.Context, field graphql.CollectedField, obj *model.SetLinkExpirationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetLinkExpirationResult_limited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetLinkExpirationResult_limited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetLinkExpirationResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SetLinkExpirationResult_message(ctx context.Context, field graphql.CollectedField, obj *model.SetLinkExpirationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetLinkExpirationResult_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetLinkExpirationResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetLinkExpirationResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _Sharer_user(ctx context.Context, field graphql.CollectedField, obj *model.Sharer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8196,6 +8384,29 @@ func (ec *executionContext) fieldContext_SharingLink_expiresAt(_ context.Context
 	return graphql.NewScalarFieldContext("SharingLink", field, false, false, "Time")
 }
 
+func (ec *executionContext) _SharingLink_expired(ctx context.Context, field graphql.CollectedField, obj *model.SharingLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingLink_expired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingLink_expired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingLink", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _SharingLink_hasPassword(ctx context.Context, field graphql.CollectedField, obj *model.SharingLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8208,11 +8419,11 @@ func (ec *executionContext) _SharingLink_hasPassword(ctx context.Context, field 
 			return obj.HasPassword, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_SharingLink_hasPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11275,7 +11486,7 @@ func (ec *executionContext) unmarshalInputDriveItemFilter(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sharedScope", "external", "linkType", "hasExpiry", "hasPassword", "ownerId", "driveId", "search", "modifiedAfter", "modifiedBefore", "sharedOnly"}
+	fieldsInOrder := [...]string{"sharedScope", "external", "linkType", "hasExpiry", "hasPassword", "expired", "ownerId", "driveId", "search", "modifiedAfter", "modifiedBefore", "sharedOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11317,6 +11528,13 @@ func (ec *executionContext) unmarshalInputDriveItemFilter(ctx context.Context, o
 				return it, err
 			}
 			it.HasPassword = data
+		case "expired":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expired"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Expired = data
 		case "ownerId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -12825,6 +13043,16 @@ func (ec *executionContext) _Overview(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "expiredLinks":
+			out.Values[i] = ec._Overview_expiredLinks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiredItems":
+			out.Values[i] = ec._Overview_expiredItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastSyncAt":
 			out.Values[i] = ec._Overview_lastSyncAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -13226,6 +13454,49 @@ func (ec *executionContext) _ScopeCount(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var setLinkExpirationResultImplementors = []string{"SetLinkExpirationResult"}
+
+func (ec *executionContext) _SetLinkExpirationResult(ctx context.Context, sel ast.SelectionSet, obj *model.SetLinkExpirationResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setLinkExpirationResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetLinkExpirationResult")
+		case "permission":
+			out.Values[i] = ec._SetLinkExpirationResult_permission(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limited":
+			out.Values[i] = ec._SetLinkExpirationResult_limited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._SetLinkExpirationResult_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sharerImplementors = []string{"Sharer"}
 
 func (ec *executionContext) _Sharer(ctx context.Context, sel ast.SelectionSet, obj *model.Sharer) graphql.Marshaler {
@@ -13300,9 +13571,14 @@ func (ec *executionContext) _SharingLink(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "expired":
+			out.Values[i] = ec._SharingLink_expired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "hasPassword":
 			out.Values[i] = ec._SharingLink_hasPassword(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "preventsDownload":
@@ -14976,6 +15252,14 @@ func (ec *executionContext) marshalNScopeCount2ᚖgithubᚗcomᚋovershareᚋove
 		return graphql.Null
 	}
 	return ec._ScopeCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSetLinkExpirationResult2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSetLinkExpirationResult(ctx context.Context, sel ast.SelectionSet, v *model.SetLinkExpirationResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetLinkExpirationResult!")
+		return graphql.Null
+	}
+	return ec._SetLinkExpirationResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSharer2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Sharer) graphql.Marshaler {

@@ -85,6 +85,7 @@ func (r *queryResolver) Overview(ctx context.Context, integrationID string) (*mo
 		IntegrationID: in.ID, Items: o.Items, SharedItems: o.SharedItems, ExternalShares: o.ExternalShares,
 		LinksWithoutExpiry: o.LinksWithoutExpiry, EditLinks: o.EditLinks, AnonymousEditLinks: o.AnonymousEditLinks,
 		Users: o.Users, Guests: o.Guests, Drives: o.Drives, LastSyncAt: in.LastSyncAt,
+		ExpiredLinks: o.ExpiredLinks, ExpiredItems: o.ExpiredItems,
 	}
 	for _, c := range o.ByScope {
 		if s := scopeEnum(c.Scope); s != nil {

@@ -47,8 +47,17 @@ type Sharing interface {
 	// Per-permission failures go in the result; the error is for failures of the whole call.
 	StopSharing(ctx context.Context, actor auth.Principal, req StopSharingRequest) (StopSharingResult, error)
 	// SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link, in
-	// Microsoft 365 and in the database, writes an audit event, and returns the updated row.
-	SetLinkExpiration(ctx context.Context, actor auth.Principal, p PermissionRef, expiresAt *time.Time) (*models.Permission, error)
+	// Microsoft 365 and in the database, writes an audit event, and returns the updated row with
+	// what Microsoft 365 did in words.
+	SetLinkExpiration(ctx context.Context, actor auth.Principal, p PermissionRef, expiresAt *time.Time) (LinkExpiryResult, error)
+}
+
+// LinkExpiryResult is what setting a link's expiry did: Limited when Microsoft 365 applied an
+// earlier expiry than the one asked for (a tenant's maximum for Anyone links), Message in words.
+type LinkExpiryResult struct {
+	Permission *models.Permission
+	Limited    bool
+	Message    string
 }
 
 // StopSharingRequest lists the permissions to remove, by item, within one integration.

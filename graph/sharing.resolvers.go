@@ -117,7 +117,7 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 	return out, nil
 }
 
-func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.Permission, error) {
+func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.SetLinkExpirationResult, error) {
 	parts, err := decodeID(permissionID, typePermission)
 	if err != nil {
 		return nil, err
@@ -147,11 +147,11 @@ func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID s
 	if err != nil {
 		return nil, err
 	}
-	updated, err := r.sharing.SetLinkExpiration(ctx, actor, ref, timePtrUTC(expiresAt))
+	res, err := r.sharing.SetLinkExpiration(ctx, actor, ref, timePtrUTC(expiresAt))
 	if err != nil {
 		return nil, serviceError("set link expiration", err)
 	}
-	return (*model.Permission)(updated), nil
+	return &model.SetLinkExpirationResult{Permission: (*model.Permission)(res.Permission), Limited: res.Limited, Message: res.Message}, nil
 }
 
 func (r *permissionResolver) InheritedFrom(ctx context.Context, obj *model.Permission) (*model.DriveItem, error) {

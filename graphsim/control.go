@@ -69,6 +69,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetFaults(*in.Rate, in.Kinds)
 		writeJSON(w, 200, map[string]any{"rate": *in.Rate, "kinds": in.Kinds})
+	case key{"GET", "/links"}:
+		writeJSON(w, 200, s.tenant.LinkSettings())
+	case key{"POST", "/links"}:
+		s.controlLinks(w, r)
 	case key{"POST", "/invalidate-delta"}:
 		// Optional body {"variant": "apply"|"upload"|"noInnerCode"|"noLocation"}.
 		var in struct {
@@ -209,4 +213,29 @@ func (s *Server) controlRetentionDelete(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	writeJSON(w, 200, map[string]any{"results": out})
+}
+
+// controlLinks changes the tenant's link settings ({"policy":{"off","maxDays"},
+// "reportPasswords"}); absent fields keep their value.
+func (s *Server) controlLinks(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Policy          *tenant.LinkPolicy `json:"policy"`
+		ReportPasswords *bool              `json:"reportPasswords"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	cur := s.tenant.LinkSettings()
+	if in.Policy != nil {
+		if in.Policy.MaxDays < 0 || in.Policy.MaxDays > 730 {
+			controlError(w, 400, "BadRequest", "maxDays must be between 0 (the default, 30) and 730.")
+			return
+		}
+		cur.Policy = *in.Policy
+	}
+	if in.ReportPasswords != nil {
+		cur.ReportPasswords = *in.ReportPasswords
+	}
+	s.tenant.SetLinkSettings(cur)
+	writeJSON(w, 200, cur)
 }

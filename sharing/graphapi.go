@@ -38,8 +38,12 @@ func (a graphAPI) StopSharing(ctx context.Context, actor auth.Principal, req gra
 	return res, err
 }
 
-func (a graphAPI) SetLinkExpiration(ctx context.Context, actor auth.Principal, p graph.PermissionRef, expiresAt *time.Time) (*models.Permission, error) {
-	return a.s.SetLinkExpiration(ctx, actor, p.IntegrationID, p.ItemID, p.PermissionID, expiresAt)
+func (a graphAPI) SetLinkExpiration(ctx context.Context, actor auth.Principal, p graph.PermissionRef, expiresAt *time.Time) (graph.LinkExpiryResult, error) {
+	res, err := a.s.SetLinkExpiration(ctx, actor, p.IntegrationID, p.ItemID, p.PermissionID, expiresAt)
+	if err != nil {
+		return graph.LinkExpiryResult{}, err
+	}
+	return graph.LinkExpiryResult{Permission: res.Permission, Limited: res.Limited, Message: res.Message}, nil
 }
 
 // CredentialChecker checks an app registration against Microsoft Graph for the integrate and

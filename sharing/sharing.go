@@ -361,12 +361,22 @@ func graphMessage(err error) string {
 	return "Microsoft Graph could not be reached or answered unexpectedly: " + err.Error()
 }
 
+// LinkExpiry is what SetLinkExpiration did: the updated row, and in words the expiry Microsoft
+// 365 applied, which a tenant's policy for Anyone links may have made earlier than the one asked
+// for without refusing it (Limited).
+type LinkExpiry struct {
+	Permission *models.Permission
+	Requested  *time.Time // nil: clear
+	Limited    bool
+	Message    string
+}
+
 // SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link set on
-// the item itself, in Microsoft 365 and then in the database, records an audit event
-// (set_link_expiration, updated or failed) and returns the updated row. Graph refuses an
-// expiry on organisation and specific-people links, so those are refused here in words
-// without calling it; so is an inherited link (its folder is named).
-func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*models.Permission, error) {
+// the item itself, in Microsoft 365 and then in the database with the expiry Graph answered,
+// records an audit event (set_link_expiration, updated or failed, with that date) and returns
+// the updated row. Graph refuses an expiry on organisation and specific-people links, so those
+// are refused here in words without calling it; so is an inherited link (its folder is named).
+func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*LinkExpiry, error) {
 	p, err := s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID})
 	if err != nil {
 		return nil, err
@@ -375,7 +385,7 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 	if err != nil {
 		return nil, err
 	}
-	fail := func(code, msg string, cause error) (*models.Permission, error) {
+	fail := func(code, msg string, cause error) (*LinkExpiry, error) {
 		o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditFailed, Message: msg}
 		if err := s.audit(ctx, actor, models.AuditSetLinkExpiration, item, p, o); err != nil {
 			return nil, err
@@ -410,6 +420,9 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 		}
 		switch msgraph.KindOf(err) {
 		case msgraph.Rejected:
+			if expiresAt == nil {
+				return fail(CodeBadUserInput, clearRefusedMessage(err), err)
+			}
 			return fail(CodeBadUserInput, graphMessage(err), err)
 		case msgraph.NotFound:
 			if _, derr := s.st.RemoveOwnPermission(ctx, integrationID, itemID, permID); derr != nil {
@@ -422,15 +435,47 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 	if err := s.st.SetOwnPermissionExpiry(ctx, integrationID, itemID, permID, answer.ExpiresAt); err != nil {
 		return nil, err
 	}
-	msg := "Expiry cleared: the link no longer expires."
-	if answer.ExpiresAt != nil {
-		msg = "Expiry set to " + answer.ExpiresAt.UTC().Format(time.RFC3339) + "."
-	}
-	o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditUpdated, Message: msg}
+	res := expiryOutcome(expiresAt, answer.ExpiresAt)
+	o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditUpdated, Message: res.Message}
 	if err := s.audit(ctx, actor, models.AuditSetLinkExpiration, item, p, o); err != nil {
 		return nil, err
 	}
-	return s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID})
+	if res.Permission, err = s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID}); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// expiryOutcome compares the expiry asked for with the one Microsoft Graph answered: a tenant
+// that requires Anyone links to expire within some days shortens a later date to its maximum
+// and answers 200 (docs/graph-behaviour.md, "Links: expiry, passwords and tenant policy").
+func expiryOutcome(requested, applied *time.Time) *LinkExpiry {
+	res := &LinkExpiry{Requested: requested}
+	switch {
+	case applied == nil && requested == nil:
+		res.Message = "Expiry cleared: the link no longer expires."
+	case applied == nil:
+		res.Message = "Microsoft 365 did not set the expiry: the link still has none."
+	case requested != nil && applied.Before(requested.Truncate(time.Second)):
+		res.Limited = true
+		res.Message = "Microsoft 365 limited the expiry to " + expiryWords(*applied) +
+			" (the tenant's maximum for Anyone links), not " + expiryWords(*requested) + " as asked."
+	case requested == nil:
+		res.Message = "Microsoft 365 kept an expiry (" + expiryWords(*applied) + ") instead of clearing it."
+	default:
+		res.Message = "Expiry set to " + expiryWords(*applied) + "."
+	}
+	return res
+}
+
+func expiryWords(t time.Time) string { return t.UTC().Format("2 January 2006 15:04 UTC") }
+
+// clearRefusedMessage words Graph's refusal to remove an expiry, which a tenant requiring Anyone
+// links to expire answers with 400 invalidRequest.
+func clearRefusedMessage(err error) string {
+	return "Microsoft 365 refused to remove the expiry of this link: tenants whose sharing policy requires Anyone links " +
+		"to expire keep an expiry on every such link. Set a date instead, or stop sharing the link. (Microsoft Graph said: " +
+		graphMessage(err) + ")"
 }
 
 func notAnonymousMessage(p *models.Permission) string {

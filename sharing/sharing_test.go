@@ -364,24 +364,17 @@ func TestSetLinkExpiration(t *testing.T) {
 		e := setup(t, st)
 		ctx := context.Background()
 		at := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
-		p, err := e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, &at)
+		res, err := e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, &at)
 		if err != nil {
 			t.Fatalf("set expiry: %v", err)
 		}
-		if p.ExpiresAt == nil || !p.ExpiresAt.Equal(at) {
-			t.Fatalf("returned row expires %v, want %v", p.ExpiresAt, at)
+		if p := res.Permission; p.ExpiresAt == nil || !p.ExpiresAt.Equal(at) || res.Limited {
+			t.Fatalf("returned row expires %v (limited %v), want %v", p.ExpiresAt, res.Limited, at)
 		}
 		if got := e.row(t, e.file, e.anonID); got == nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) {
 			t.Fatalf("inherited copy on plan.docx expires %v, want %v", got, at)
 		}
-		ps, _ := e.srv.Tenant().Permissions(e.drive, e.folder)
-		var simAt time.Time
-		for _, sp := range ps {
-			if sp.ID == e.anonID {
-				simAt = sp.ExpirationDateTime
-			}
-		}
-		if !simAt.Equal(at) {
+		if simAt := e.simExpiry(t); !simAt.Equal(at) {
 			t.Fatalf("simulator expiry %v, want %v", simAt, at)
 		}
 
@@ -395,10 +388,20 @@ func TestSetLinkExpiration(t *testing.T) {
 			t.Fatal("the organisation link got an expiry")
 		}
 
-		// Clearing.
-		p, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, nil)
-		if err != nil || p.ExpiresAt != nil {
-			t.Fatalf("clear expiry: %v, %+v", err, p)
+		// Clearing is refused under the tenant's policy for Anyone links (on by default).
+		_, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, nil)
+		if !errors.As(err, &se) || se.ErrorCode() != "BAD_USER_INPUT" || !strings.Contains(se.Message, "refused to remove the expiry") {
+			t.Fatalf("clear under the policy: error %v, want a refusal in words", err)
+		}
+		if got := e.row(t, e.folder, e.anonID); got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) || !e.simExpiry(t).Equal(at) {
+			t.Fatalf("a refused clear changed the expiry: %v", got.ExpiresAt)
+		}
+
+		// Without the policy the link no longer expires.
+		e.srv.Tenant().SetLinkSettings(tenant.LinkSettings{Policy: tenant.LinkPolicy{Off: true}})
+		res, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, nil)
+		if err != nil || res.Permission.ExpiresAt != nil || res.Message != "Expiry cleared: the link no longer expires." {
+			t.Fatalf("clear expiry: %v, %+v", err, res)
 		}
 		evs := e.audit(t)
 		results := map[string]int{}
@@ -408,12 +411,62 @@ func TestSetLinkExpiration(t *testing.T) {
 			}
 			results[ev.Result]++
 		}
-		if results[models.AuditUpdated] != 2 || results[models.AuditFailed] != 1 {
-			t.Fatalf("audit results %v, want 2 updated and 1 failed", results)
+		if results[models.AuditUpdated] != 2 || results[models.AuditFailed] != 2 {
+			t.Fatalf("audit results %v, want 2 updated and 2 failed", results)
 		}
 		e.sync(t, false)
 		assertEqualToSimulator(t, e)
 	})
+}
+
+// A tenant that requires Anyone links to expire within 30 days shortens a later expiry without
+// refusing it: the result says so in words with the date Microsoft 365 applied, and the
+// database and the audit log hold that date, not the one asked for.
+func TestSetLinkExpirationLimitedByTenantPolicy(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		ctx := context.Background()
+		asked := time.Now().AddDate(1, 0, 0).UTC().Truncate(time.Second)
+		res, err := e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, &asked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied := e.simExpiry(t)
+		if limit := time.Now().AddDate(0, 0, 30); applied.After(limit) || applied.Before(limit.Add(-time.Hour)) {
+			t.Fatalf("the simulator applied %v, want its 30-day maximum", applied)
+		}
+		day := applied.Format("2 January 2006 15:04 UTC")
+		if !res.Limited || res.Message != "Microsoft 365 limited the expiry to "+day+" (the tenant's maximum for Anyone links), not "+
+			asked.Format("2 January 2006 15:04 UTC")+" as asked." {
+			t.Fatalf("result %+v, want the limit in words", res)
+		}
+		if p := res.Permission; p.ExpiresAt == nil || !p.ExpiresAt.Equal(applied) {
+			t.Fatalf("returned row expires %v, want %v", p.ExpiresAt, applied)
+		}
+		if got := e.row(t, e.folder, e.anonID); got.ExpiresAt == nil || !got.ExpiresAt.Equal(applied) {
+			t.Fatalf("stored expiry %v, want %v", got.ExpiresAt, applied)
+		}
+		evs := e.audit(t)
+		if len(evs) != 1 || evs[0].Result != models.AuditUpdated || !strings.Contains(evs[0].Message, "limited the expiry to "+day) {
+			t.Fatalf("audit events %+v, want the applied date", evs)
+		}
+	})
+}
+
+// simExpiry is the anonymous link's expiry in the simulator.
+func (e *env) simExpiry(t *testing.T) time.Time {
+	t.Helper()
+	ps, err := e.srv.Tenant().Permissions(e.drive, e.folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.ID == e.anonID {
+			return p.ExpirationDateTime
+		}
+	}
+	t.Fatalf("link %s is gone from the simulator", e.anonID)
+	return time.Time{}
 }
 
 // After stopping sharing on many items, an incremental sync changes nothing the service wrote:

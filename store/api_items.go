@@ -28,6 +28,11 @@ type ItemFilter struct {
 	LinkTypes   []string
 	HasExpiry   *bool
 	HasPassword *bool
+	// Expired selects, instead of live sharing, the links whose expiry has passed and that
+	// Microsoft 365 still lists until someone removes them: the ones to clean up. The other
+	// sharing conditions then apply to such a link. Without it every condition means live
+	// sharing: a grant, a link without expiry, or a link that has not expired yet.
+	Expired bool
 	// SharedOnly keeps only items that are shared; implied by every sharing condition above.
 	SharedOnly bool
 	// OwnerUserID keeps items of drives that user owns; DriveID items of that drive.
@@ -88,7 +93,8 @@ const sharedPermission = `p.inherited = false AND (',' || p.roles || ',') NOT LI
 // when true).
 const externalPermission = `(p.granted_to_external = true OR p.granted_to_identities LIKE '%"external":true%')`
 
-func (f ItemFilter) where(integrationID string) (*where, error) {
+// where is the condition on drive_items i for f, with links expiring against the moment at.
+func (f ItemFilter) where(integrationID string, at time.Time) (*where, error) {
 	w := &where{}
 	w.add("i.integration_id = ?", integrationID)
 	w.add("i.is_root = false")
@@ -107,7 +113,7 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 	if f.ModifiedBefore != nil {
 		w.add("i.last_modified_date_time < ?", f.ModifiedBefore.UTC())
 	}
-	p, sharing, err := f.permissionWhere()
+	p, sharing, err := f.permissionWhere(at)
 	if err != nil {
 		return nil, err
 	}
@@ -130,12 +136,17 @@ func (f ItemFilter) where(integrationID string) (*where, error) {
 	return w, nil
 }
 
-// permissionWhere returns the conditions on a permission row p that f asks for, and whether f
-// asks for sharing at all.
-func (f ItemFilter) permissionWhere() (*where, bool, error) {
+// permissionWhere returns the conditions on a permission row p that f asks for at the moment at,
+// and whether f asks for sharing at all.
+func (f ItemFilter) permissionWhere(at time.Time) (*where, bool, error) {
 	p := &where{}
 	p.add(sharedPermission)
-	sharing := f.SharedOnly
+	if f.Expired {
+		p.add(expiredLink, at)
+	} else {
+		p.add(livePermission, at)
+	}
+	sharing := f.SharedOnly || f.Expired
 	if len(f.Scopes) > 0 {
 		var alts []string
 		var scopes []any
@@ -195,7 +206,11 @@ func (s *Store) ListDriveItems(ctx context.Context, integrationID string, f Item
 	if err != nil {
 		return Page[models.DriveItem]{}, err
 	}
-	w, err := f.where(integrationID)
+	at, err := s.expireDue(ctx, integrationID)
+	if err != nil {
+		return Page[models.DriveItem]{}, err
+	}
+	w, err := f.where(integrationID, at)
 	if err != nil {
 		return Page[models.DriveItem]{}, err
 	}
@@ -217,7 +232,11 @@ func (s *Store) ListDriveItems(ctx context.Context, integrationID string, f Item
 
 // CountDriveItems counts an integration's drive items matching f.
 func (s *Store) CountDriveItems(ctx context.Context, integrationID string, f ItemFilter) (int, error) {
-	w, err := f.where(integrationID)
+	at, err := s.expireDue(ctx, integrationID)
+	if err != nil {
+		return 0, err
+	}
+	w, err := f.where(integrationID, at)
 	if err != nil {
 		return 0, err
 	}
@@ -299,6 +318,9 @@ type DriveItemStats struct {
 func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map[RowKey]DriveItemStats, error) {
 	out := make(map[RowKey]DriveItemStats, len(drives))
 	for integrationID, ids := range groupKeys(drives) {
+		if _, err := s.expireDue(ctx, integrationID); err != nil {
+			return nil, err
+		}
 		for _, part := range chunks(ids, loadChunk) {
 			var rows []struct {
 				DriveID string
@@ -340,7 +362,7 @@ func (s *Store) DriveItemStatsByDrive(ctx context.Context, drives []RowKey) (map
 // MatchingPermissions returns, for the given items, the permissions that make them match f: the
 // ones stopSharingBulk removes. Without sharing conditions in f, every shared permission matches.
 func (s *Store) MatchingPermissions(ctx context.Context, integrationID string, f ItemFilter, itemIDs []string) (map[string][]models.Permission, error) {
-	p, _, err := f.permissionWhere()
+	p, _, err := f.permissionWhere(s.clock())
 	if err != nil {
 		return nil, err
 	}

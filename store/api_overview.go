@@ -28,14 +28,19 @@ type Overview struct {
 	Users              int
 	Guests             int
 	Drives             int
+	// ExpiredLinks counts links whose expiry has passed and that still exist, ExpiredItems the
+	// items holding them; every other sharing count covers live sharing only.
+	ExpiredLinks, ExpiredItems int
 }
 
 const writeRole = `(',' || p.roles || ',') LIKE '%,write,%'`
 
 // IntegrationOverview counts an integration's items, sharing, users and drives, in three
-// statements whatever the tenant's size.
+// statements whatever the tenant's size. Sharing counts are of live sharing at the moment of the
+// call; expired links that still exist are counted apart.
 func (s *Store) IntegrationOverview(ctx context.Context, integrationID string) (Overview, error) {
 	var o Overview
+	at := s.clock()
 	var totals struct {
 		Items  int
 		Users  int
@@ -59,19 +64,26 @@ func (s *Store) IntegrationOverview(ctx context.Context, integrationID string) (
 		LinksWithoutExpiry int
 		EditLinks          int
 		AnonymousEditLinks int
+		ExpiredLinks       int
+		ExpiredItems       int
 	}
+	// live is a CASE condition here: expired links are counted in the same pass.
+	live := `(p.link_scope IS NULL OR p.expires_at IS NULL OR p.expires_at > ?)`
 	err = s.rdb.WithContext(ctx).Raw(`SELECT
-	COUNT(DISTINCT p.item_id) AS shared_items,
-	COALESCE(SUM(CASE WHEN `+externalPermission+` THEN 1 ELSE 0 END), 0) AS external_shares,
+	COUNT(DISTINCT CASE WHEN `+live+` THEN p.item_id END) AS shared_items,
+	COALESCE(SUM(CASE WHEN `+live+` AND `+externalPermission+` THEN 1 ELSE 0 END), 0) AS external_shares,
 	COALESCE(SUM(CASE WHEN p.link_scope IS NOT NULL AND p.expires_at IS NULL THEN 1 ELSE 0 END), 0) AS links_without_expiry,
-	COALESCE(SUM(CASE WHEN p.link_scope IS NOT NULL AND `+writeRole+` THEN 1 ELSE 0 END), 0) AS edit_links,
-	COALESCE(SUM(CASE WHEN p.link_scope = 'anonymous' AND `+writeRole+` THEN 1 ELSE 0 END), 0) AS anonymous_edit_links
-FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission, integrationID).Scan(&sharing).Error
+	COALESCE(SUM(CASE WHEN `+live+` AND p.link_scope IS NOT NULL AND `+writeRole+` THEN 1 ELSE 0 END), 0) AS edit_links,
+	COALESCE(SUM(CASE WHEN `+live+` AND p.link_scope = 'anonymous' AND `+writeRole+` THEN 1 ELSE 0 END), 0) AS anonymous_edit_links,
+	COALESCE(SUM(CASE WHEN `+expiredLink+` THEN 1 ELSE 0 END), 0) AS expired_links,
+	COUNT(DISTINCT CASE WHEN `+expiredLink+` THEN p.item_id END) AS expired_items
+FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission, at, at, at, at, at, at, integrationID).Scan(&sharing).Error
 	if err != nil {
 		return o, fmt.Errorf("overview sharing: %w", err)
 	}
 	o.SharedItems, o.ExternalShares, o.LinksWithoutExpiry = sharing.SharedItems, sharing.ExternalShares, sharing.LinksWithoutExpiry
 	o.EditLinks, o.AnonymousEditLinks = sharing.EditLinks, sharing.AnonymousEditLinks
+	o.ExpiredLinks, o.ExpiredItems = sharing.ExpiredLinks, sharing.ExpiredItems
 
 	var scopes []struct {
 		Scope       string
@@ -80,8 +92,8 @@ FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission, integratio
 	}
 	err = s.rdb.WithContext(ctx).Raw(`SELECT COALESCE(p.link_scope, 'users') AS scope,
 	COUNT(DISTINCT p.item_id) AS items, COUNT(*) AS permissions
-FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission+`
-GROUP BY COALESCE(p.link_scope, 'users')`, integrationID).Scan(&scopes).Error
+FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission+` AND `+livePermission+`
+GROUP BY COALESCE(p.link_scope, 'users')`, integrationID, at).Scan(&scopes).Error
 	if err != nil {
 		return o, fmt.Errorf("overview scopes: %w", err)
 	}
@@ -111,6 +123,9 @@ func (s *Store) TopSharers(ctx context.Context, integrationID string, limit int)
 	}
 	if limit > MaxPageSize {
 		limit = MaxPageSize
+	}
+	if _, err := s.expireDue(ctx, integrationID); err != nil {
+		return nil, err
 	}
 	var rows []Sharer
 	err := s.rdb.WithContext(ctx).Raw(`SELECT d.owner_user_id AS user_id, MAX(d.name) AS drive_name, COUNT(*) AS shared_items

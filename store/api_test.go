@@ -59,6 +59,8 @@ func TestAPIItemFilters(t *testing.T) {
 			"search wildcard _":         {Search: "n_b"},
 			"modified range":            {ModifiedAfter: &after, ModifiedBefore: &before},
 			"owner and scope":           {OwnerUserID: "u001", Scopes: []string{"users"}, External: bptr(true)},
+			"expired links":             {Expired: true},
+			"expired anonymous edit":    {Expired: true, Scopes: []string{"anonymous"}, LinkTypes: []string{"edit"}},
 		}
 		for name, f := range filters {
 			want := d.Match(f)

@@ -288,6 +288,25 @@ ALTER TABLE users ADD COLUMN drive_checked_at {{ts}};
 ALTER TABLE sync_runs ADD COLUMN drives_skipped bigint NOT NULL DEFAULT 0;
 `)
 	},
+	// 8: links in time (sharing_flags.go): the flags count live sharing only, next_expiry says
+	// when an item's flags go stale and expired_links marks the items holding an expired link.
+	// next_expiry starts as the earliest expiry of the item's own links, passed or not, so the
+	// items whose links have expired are stale and the first read recomputes them as of its own
+	// moment; the others are right as they are. Conditions and masks are written out: an applied
+	// migration never changes.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+ALTER TABLE drive_items ADD COLUMN next_expiry {{ts}};
+ALTER TABLE drive_items ADD COLUMN expired_links boolean NOT NULL DEFAULT false;
+UPDATE drive_items SET next_expiry = (SELECT MIN(p.expires_at) FROM permissions p
+	WHERE p.integration_id = drive_items.integration_id AND p.item_id = drive_items.id AND p.inherited = false
+	AND (',' || p.roles || ',') NOT LIKE '%,owner,%' AND p.link_scope IS NOT NULL)
+WHERE sharing_flags <> 0 AND (sharing_flags & 128) <> 0;
+CREATE INDEX drive_items_next_expiry ON drive_items (integration_id, next_expiry) WHERE next_expiry IS NOT NULL;
+CREATE INDEX drive_items_expired ON drive_items (integration_id, last_modified_date_time, id)
+	WHERE is_root = false AND expired_links = true;
+`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
@@ -168,7 +169,10 @@ func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
 		owner := perm("p-owner", nil, "owner")
 		inherited := perm("p-inh", ptr(models.LinkScopeOrganization), "read")
 		inherited.Inherited = true
+		gone := perm("p-gone", ptr(models.LinkScopeAnonymous), "read")
+		gone.ExpiresAt = ptr(time.Now().Add(-time.Hour).UTC().Truncate(time.Second))
 		cases := map[string][]models.Permission{
+			"old":    {gone, owner},
 			"budget": {anonEdit, owner},
 			"notes":  {anonExp, people},
 			"readme": {orgView, guest, member},
@@ -178,7 +182,7 @@ func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
 		}
 		err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{
 			Items: []models.DriveItem{item("memo", "root", "memo.txt", false), item("plans", "root", "plans.txt", false),
-				item("q3", "root", "q3.txt", false)},
+				item("q3", "root", "q3.txt", false), item("old", "root", "old.txt", false)},
 			Permissions: cases,
 			DeltaLink:   "delta-2",
 		})
@@ -187,7 +191,7 @@ func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
 		}
 		items := mustItems(t, st, "d1")
 		for id, perms := range cases {
-			hasOwn, flags := store.SharingStateOf(perms)
+			hasOwn, flags := store.SharingStateOf(perms, time.Now())
 			it, ok := items[id]
 			if !ok {
 				t.Fatalf("item %s not stored", id)
@@ -195,7 +199,7 @@ func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
 			if it.HasOwnPermissions != hasOwn || it.SharingFlags != flags {
 				t.Errorf("item %s: database has_own_permissions %v flags %b, Go %v %b", id, it.HasOwnPermissions, it.SharingFlags, hasOwn, flags)
 			}
-			if flags == 0 && len(perms) > 0 && id != "memo" && id != "plans" {
+			if flags == 0 && len(perms) > 0 && id != "memo" && id != "plans" && id != "old" {
 				t.Errorf("item %s: no flags computed for %d permissions", id, len(perms))
 			}
 		}

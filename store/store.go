@@ -41,6 +41,9 @@ type Config struct {
 	// Empty means a key file in DataDir, created on first use.
 	SecretKey string
 	Logger    *slog.Logger
+	// Clock tells the time links expire against (default time.Now); tests move it instead
+	// of waiting.
+	Clock func() time.Time
 }
 
 // Store is the database handle. It is safe for concurrent use.
@@ -63,6 +66,8 @@ type Store struct {
 	// bulk and native select the PostgreSQL bulk upsert method; see bulk.go.
 	bulk   bulkMethod
 	native nativeMethod
+	// clock is Config.Clock, returning times as stored (see now).
+	clock func() time.Time
 }
 
 // Open connects to the database and applies pending migrations.
@@ -83,7 +88,10 @@ func open(ctx context.Context, cfg Config, schema int) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{log: cfg.Logger, keys: keys, bulk: bulkCopy}
+	s := &Store{log: cfg.Logger, keys: keys, bulk: bulkCopy, clock: now}
+	if cfg.Clock != nil {
+		s.clock = func() time.Time { return utc(cfg.Clock()) }
+	}
 	gcfg := &gorm.Config{
 		// Writes that need a transaction open one explicitly.
 		SkipDefaultTransaction: true,
@@ -287,14 +295,20 @@ type tx struct {
 	conn    *sql.Conn // PostgreSQL only
 	dialect string
 	native  nativeMethod
+	now     time.Time // the moment links expire against in this transaction
 }
 
 // inTx runs fn in one transaction: committed when fn returns nil, rolled
 // back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
+	return s.inTxAt(ctx, s.clock(), fn)
+}
+
+// inTxAt is inTx with links expiring against the moment at.
+func (s *Store) inTxAt(ctx context.Context, at time.Time, fn func(t *tx) error) error {
 	if s.dialect != Postgres {
 		return ctxErr(ctx, s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&tx{db: g, dialect: s.dialect, native: s.native})
+			return fn(&tx{db: g, dialect: s.dialect, native: s.native, now: at})
 		}))
 	}
 	conn, err := s.sqlDB.Conn(ctx)
@@ -305,7 +319,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	g := s.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	g.Statement.ConnPool = conn
 	return ctxErr(ctx, g.Transaction(func(g *gorm.DB) error {
-		return fn(&tx{db: g, conn: conn, dialect: s.dialect, native: s.native})
+		return fn(&tx{db: g, conn: conn, dialect: s.dialect, native: s.native, now: at})
 	}))
 }
 

@@ -73,7 +73,7 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 				rootID = it.ID
 			}
 			if perms, ok := p.Permissions[it.ID]; ok {
-				it.HasOwnPermissions, it.SharingFlags = sharingStateOf(perms)
+				it.HasOwnPermissions, it.SharingFlags = sharingStateOf(perms, t.now)
 			}
 		}
 		if err := s.upsertItems(ctx, t, p.Items); err != nil {

@@ -16,7 +16,9 @@ import (
 
 const integ = "int-1"
 
-var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+// t0 is years ahead, so that a link expiring at it is live whenever the tests run
+// (links_test.go moves the store's clock past expiries instead).
+var t0 = time.Date(2046, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func item(id, parent, name string, folder bool) models.DriveItem {
 	return models.DriveItem{

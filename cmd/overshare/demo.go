@@ -40,6 +40,9 @@ type demoFile struct {
 	SimulatorClientID   string                      `json:"simulatorClientId"`
 	SimulatorCAFile     string                      `json:"simulatorCaFile"`
 	TenantSeed          int64                       `json:"tenantSeed"`
+	// TenantNow is when the tenant was first generated: with the seed it gives the same tenant
+	// again (its dates and link expiries), so the stored data still matches after a restart.
+	TenantNow time.Time `json:"tenantNow"`
 }
 
 type demoUser struct {
@@ -98,12 +101,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// The simulated tenant: the same seed and app credentials as last time,
 	// so the stored integration still signs in.
-	seed := prev.TenantSeed
+	seed, genAt := prev.TenantSeed, prev.TenantNow
 	if seed == 0 {
 		seed = time.Now().UnixNano()%1_000_000 + 1
 	}
+	if genAt.IsZero() {
+		genAt = time.Now().UTC().Truncate(time.Second)
+	}
 	sim, err := graphsim.Start(ctx, graphsim.Options{
-		Tenant:       tenant.Config{Seed: seed, Users: *users, FilesPerUser: *files, ShareRatio: *share},
+		Tenant:       tenant.Config{Seed: seed, Users: *users, FilesPerUser: *files, ShareRatio: *share, Now: genAt},
 		RUPerMinute:  *budget,
 		ClientID:     prev.SimulatorClientID,
 		ClientSecret: prev.SimulatorSecret,
@@ -162,6 +168,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Users: map[string]demoUser{}, ScriptClients: map[string]demoScriptClient{},
 		IntegrationID: integ.ID, SimulatorControlURL: info.ControlURL, SimulatorSecret: info.ClientSecret,
 		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, TenantSeed: seed,
+		TenantNow: genAt,
 	}
 	for _, u := range opts.Users {
 		df.Users[u.Username] = demoUser{Username: u.Username, Password: u.Password}

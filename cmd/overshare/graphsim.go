@@ -33,6 +33,9 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		tokenTTL    = fs.Duration("token-ttl", time.Hour, "lifetime of issued access tokens")
 		lenient     = fs.String("lenient", "", "comma-separated field behaviours of Graph to switch off for focused tests ("+
 			strings.Join(tenant.LenientNames(), ",")+", or all); default none: the simulator is as harsh as Graph")
+		linkMaxDays = fs.Int("anyone-link-max-days", tenant.DefaultAnyoneLinkMaxDays, "the tenant's expiry policy for anonymous links: longer expiries are shortened, clearing is refused (0 = no policy)")
+		reportPw    = fs.Bool("report-link-passwords", false, "report hasPassword truthfully, as OneDrive Personal does (OneDrive for Business reports false)")
+		now         = fs.String("now", "", "generate the tenant as of this RFC 3339 time (default: now)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -50,13 +53,25 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("--lenient: %w", err)
 	}
+	var genAt time.Time
+	if *now != "" {
+		t, err := time.Parse(time.RFC3339, *now)
+		if err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+		genAt = t
+	}
+	if *linkMaxDays < 0 || *linkMaxDays > 730 {
+		return fmt.Errorf("--anyone-link-max-days %d: want 0 (no policy) to 730", *linkMaxDays)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := graphsim.Start(ctx, graphsim.Options{
 		Addr: *addr,
 		Tenant: tenant.Config{
 			Seed: *seed, Users: *users, FilesPerUser: *filesPer, ShareRatio: *shareRatio,
-			OmitInheritedFrom: *omitInh, Lenient: lax,
+			OmitInheritedFrom: *omitInh, Lenient: lax, Now: genAt, ReportLinkPasswords: *reportPw,
 			NoDriveLocks: *noLocks, AllDrivesProvisioned: *allDrives,
+			LinkPolicy: tenant.LinkPolicy{Off: *linkMaxDays == 0, MaxDays: *linkMaxDays},
 		},
 		RUPerMinute: *ruPerMinute,
 		FaultRate:   *faultRate,

@@ -34,6 +34,8 @@ type Overview struct {
 	Users              int
 	Guests             int
 	Drives             int
+	ExpiredLinks       int
+	ExpiredItems       int
 	LastSyncAt         *time.Time
 }
 

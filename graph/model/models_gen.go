@@ -41,12 +41,15 @@ type DriveFilter struct {
 type DriveItemFilter struct {
 	SharedScope []SharingScope `json:"sharedScope,omitempty"`
 	// Shared with guests or addresses outside the tenant.
-	External    *bool    `json:"external,omitempty"`
-	LinkType    []string `json:"linkType,omitempty"`
-	HasExpiry   *bool    `json:"hasExpiry,omitempty"`
-	HasPassword *bool    `json:"hasPassword,omitempty"`
-	OwnerID     *string  `json:"ownerId,omitempty"`
-	DriveID     *string  `json:"driveId,omitempty"`
+	External  *bool    `json:"external,omitempty"`
+	LinkType  []string `json:"linkType,omitempty"`
+	HasExpiry *bool    `json:"hasExpiry,omitempty"`
+	// Matches what Microsoft 365 reports; on OneDrive for Business it reports no password on any link.
+	HasPassword *bool `json:"hasPassword,omitempty"`
+	// Links whose expiry has passed and that Microsoft 365 still lists, to clean up; the other sharing conditions then apply to such a link. Without it every sharing condition means live sharing.
+	Expired *bool   `json:"expired,omitempty"`
+	OwnerID *string `json:"ownerId,omitempty"`
+	DriveID *string `json:"driveId,omitempty"`
 	// Matches the item name (case-insensitive substring).
 	Search         *string    `json:"search,omitempty"`
 	ModifiedAfter  *time.Time `json:"modifiedAfter,omitempty"`
@@ -126,6 +129,16 @@ type ScopeCount struct {
 	Permissions int          `json:"permissions"`
 }
 
+// What setLinkExpiration did. A tenant that requires Anyone links to expire within some days shortens a later expiry to its maximum without refusing it.
+type SetLinkExpirationResult struct {
+	// The link as Microsoft 365 answered it.
+	Permission *Permission `json:"permission"`
+	// True when Microsoft 365 applied an earlier expiry than the one asked for.
+	Limited bool `json:"limited"`
+	// What happened, in words, with the date Microsoft 365 applied.
+	Message string `json:"message"`
+}
+
 type Sharer struct {
 	User        *User  `json:"user,omitempty"`
 	DisplayName string `json:"displayName"`
@@ -133,12 +146,15 @@ type Sharer struct {
 }
 
 type SharingLink struct {
-	Type             string        `json:"type"`
-	Scope            *SharingScope `json:"scope,omitempty"`
-	WebURL           *string       `json:"webUrl,omitempty"`
-	ExpiresAt        *time.Time    `json:"expiresAt,omitempty"`
-	HasPassword      bool          `json:"hasPassword"`
-	PreventsDownload bool          `json:"preventsDownload"`
+	Type      string        `json:"type"`
+	Scope     *SharingScope `json:"scope,omitempty"`
+	WebURL    *string       `json:"webUrl,omitempty"`
+	ExpiresAt *time.Time    `json:"expiresAt,omitempty"`
+	// True once expiresAt has passed: Microsoft 365 lists the link until someone removes it, but it gives no access.
+	Expired bool `json:"expired"`
+	// True when the link has a password; null when Microsoft 365 does not report it, which is always the case on OneDrive for Business (Graph documents hasPassword for OneDrive Personal only and answers false).
+	HasPassword      *bool `json:"hasPassword,omitempty"`
+	PreventsDownload bool  `json:"preventsDownload"`
 }
 
 // One call handles at most 500 matching items (the batch); call again while `remaining` > 0.

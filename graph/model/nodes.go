@@ -2,6 +2,7 @@ package model
 
 import (
 	"strings"
+	"time"
 
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/models"
@@ -86,10 +87,16 @@ func (p *Permission) Link() *SharingLink {
 	if p.LinkScope == nil {
 		return nil
 	}
-	return &SharingLink{
+	l := &SharingLink{
 		Type: p.LinkType, Scope: ScopeOf(*p.LinkScope), WebURL: orNull(p.LinkWebURL), ExpiresAt: p.ExpiresAt,
-		HasPassword: p.HasPassword, PreventsDownload: p.LinkPreventsDownload,
+		Expired: p.ExpiresAt != nil && !p.ExpiresAt.After(time.Now()), PreventsDownload: p.LinkPreventsDownload,
 	}
+	// Graph answers hasPassword false on OneDrive for Business whatever the link has: false
+	// means "not reported", never "no password".
+	if p.HasPassword {
+		l.HasPassword = &p.HasPassword
+	}
+	return l
 }
 
 func (p *Permission) GrantedTo() *Identity {

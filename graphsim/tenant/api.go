@@ -38,6 +38,41 @@ type Config struct {
 	// default a few start unprovisioned (404 "User's mysite not found")
 	// until ProvisionDrive.
 	AllDrivesProvisioned bool
+	// Now is the moment of generation: generated timestamps lie before it and
+	// link expiries around it (some passed last month, some come next week).
+	// Zero means time.Now() when New runs; a seed and a Now give the same tenant.
+	Now time.Time
+	// ReportLinkPasswords makes hasPassword tell the truth, as OneDrive
+	// Personal does. By default hasPassword is false whatever the link has, as
+	// OneDrive for Business reports it (see docs/graph-behaviour.md).
+	ReportLinkPasswords bool
+	// LinkPolicy is the tenant's expiry policy for anonymous links; the zero
+	// value is the default, on with DefaultAnyoneLinkMaxDays.
+	LinkPolicy LinkPolicy
+}
+
+// DefaultAnyoneLinkMaxDays is the simulated tenant's maximum lifetime of an
+// anonymous link unless configured otherwise.
+const DefaultAnyoneLinkMaxDays = 30
+
+// LinkPolicy is SharePoint's "These links must expire within this many days"
+// setting for Anyone links (RequireAnonymousLinksExpireInDays). Under it a
+// PATCH of an expiry beyond the maximum is silently shortened to it, clearing
+// the expiry is refused, and new anonymous links get an expiry within it.
+type LinkPolicy struct {
+	Off     bool `json:"off"`
+	MaxDays int  `json:"maxDays"` // 0 = DefaultAnyoneLinkMaxDays
+}
+
+// maxDays is the policy's maximum lifetime in days, 0 when it is off.
+func (p LinkPolicy) maxDays() int {
+	switch {
+	case p.Off:
+		return 0
+	case p.MaxDays <= 0:
+		return DefaultAnyoneLinkMaxDays
+	}
+	return p.MaxDays
 }
 
 // Identity is the user/group part of a Graph identitySet.
@@ -163,7 +198,10 @@ type Permission struct {
 	Roles              []string // read | write | owner
 	Link               *Link    // nil for direct grants
 	ExpirationDateTime time.Time
-	HasPassword        bool
+	// HasPassword is what Graph reports: false on OneDrive for Business
+	// unless Config.ReportLinkPasswords. PasswordSet is the simulator's truth.
+	HasPassword bool
+	PasswordSet bool
 	// Direct grants: the user or group. Links to specific people: the people
 	// the link was granted to (GrantedToIdentities).
 	GrantedToUser       *Identity

@@ -304,10 +304,16 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 			}
 		}
 		if c.ExpiresAt != nil {
-			pr.expires = 0
+			expires := int64(0)
 			if !c.ExpiresAt.IsZero() && c.ExpiresAt.Year() > 1 {
-				pr.expires = c.ExpiresAt.Truncate(time.Second).Unix()
+				expires = c.ExpiresAt.Truncate(time.Second).Unix()
 			}
+			if pr.kind == permAnon {
+				if expires, err = t.policyExpiry(expires, at, true); err != nil {
+					return ChangeResult{}, err
+				}
+			}
+			pr.expires = expires
 		}
 		d.sharingChanged(i)
 		return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, nil
@@ -360,6 +366,9 @@ func (t *Tenant) permFromChange(c Change, i int32, now uint32) (perm, error) {
 		}
 		if c.ExpiresAt != nil && !c.ExpiresAt.IsZero() {
 			p.expires = c.ExpiresAt.Truncate(time.Second).Unix()
+		}
+		if p.kind == permAnon {
+			p.expires, _ = t.policyExpiry(p.expires, fromStamp(now), false) // a new link is never refused
 		}
 		if c.Scope == "users" {
 			u, err := user()

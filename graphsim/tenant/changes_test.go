@@ -59,7 +59,8 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func TestApply(t *testing.T) {
-	past := time.Date(2030, 5, 1, 0, 0, 0, 0, time.UTC)
+	// within the tenant's expiry policy (30 days), so that it is kept as asked
+	soon := time.Now().AddDate(0, 0, 10).Truncate(time.Second)
 	type check func(t *testing.T, f *fixture, r ChangeResult, changed []Item)
 	changedIDs := func(items []Item) []string {
 		var ids []string
@@ -176,11 +177,11 @@ func TestApply(t *testing.T) {
 			}},
 		{"delete the root", func(f *fixture) Change { return Change{Op: "delete", ItemID: "root"} }, ErrInvalid, nil},
 		{"share: anonymous edit link with expiry and password", func(f *fixture) Change {
-			return Change{Op: "share", ItemID: f.plan, Scope: "anonymous", LinkType: "edit", ExpiresAt: &past, HasPassword: true}
+			return Change{Op: "share", ItemID: f.plan, Scope: "anonymous", LinkType: "edit", ExpiresAt: &soon, HasPassword: true}
 		}, nil, func(t *testing.T, f *fixture, r ChangeResult, ch []Item) {
 			ps, _ := f.tn.Permissions(f.drive.ID, f.plan)
 			p := ps[0]
-			if p.ID != r.PermissionID || p.Link == nil || p.Link.Scope != "anonymous" || p.Roles[0] != "write" || !p.HasPassword || !p.ExpirationDateTime.Equal(past) {
+			if p.ID != r.PermissionID || p.Link == nil || p.Link.Scope != "anonymous" || p.Roles[0] != "write" || !p.PasswordSet || p.HasPassword || !p.ExpirationDateTime.Equal(soon) {
 				t.Errorf("permission %+v", p)
 			}
 			if len(ch) != 1 || ch[0].ID != f.plan || !ch[0].SharedChanged {
@@ -217,7 +218,7 @@ func TestApply(t *testing.T) {
 		{"share without a grantee", func(f *fixture) Change { return Change{Op: "share", ItemID: f.plan, Scope: "users"} }, ErrInvalid, nil},
 		{"share with an unknown scope", func(f *fixture) Change { return Change{Op: "share", ItemID: f.plan, Scope: "world"} }, ErrInvalid, nil},
 		{"share an expiring organization link", func(f *fixture) Change {
-			return Change{Op: "share", ItemID: f.plan, Scope: "organization", ExpiresAt: &past}
+			return Change{Op: "share", ItemID: f.plan, Scope: "organization", ExpiresAt: &soon}
 		}, ErrInvalid, nil},
 		{"share the root", func(f *fixture) Change { return Change{Op: "share", ItemID: "root", Scope: "organization"} }, ErrInvalid, nil},
 		{"unshare one link", func(f *fixture) Change { return Change{Op: "unshare", ItemID: f.team, PermissionID: f.link} },
@@ -241,7 +242,7 @@ func TestApply(t *testing.T) {
 			}
 		}},
 		{"change a link's expiry", func(f *fixture) Change {
-			return Change{Op: "changeLink", ItemID: f.team, PermissionID: f.link, ExpiresAt: &past}
+			return Change{Op: "changeLink", ItemID: f.team, PermissionID: f.link, ExpiresAt: &soon}
 		}, nil, nil},
 		{"change a link with nothing to change", func(f *fixture) Change {
 			return Change{Op: "changeLink", ItemID: f.team, PermissionID: f.link}

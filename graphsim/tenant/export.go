@@ -25,7 +25,7 @@ import (
 //	 "createdBy":{"id","displayName","email"},"lastModifiedBy":{...}}
 //	{"type":"permission","driveId","itemId","id","roles":[...],
 //	 "link":{"type","scope","webUrl","preventsDownload"}|null,
-//	 "expirationDateTime":"..."|null,"hasPassword",
+//	 "expirationDateTime":"..."|null,"hasPassword","passwordSet",
 //	 "grantedToUser":{"id","displayName","email"}|null,"grantedToGroup":...|null,
 //	 "grantedToIdentities":[...],"guest","invitation":{"email","signInRequired"}|null}
 //
@@ -33,6 +33,10 @@ import (
 // mimeType "" for folders. A OneDrive not provisioned yet is left out with
 // its items and permissions (its owner's hasDrive is false); a locked drive
 // is exported whole, with its lock.
+// hasPassword is what Graph reports (false on OneDrive for Business unless
+// Config.ReportLinkPasswords), passwordSet whether the link has a password.
+// An expired link stays listed with its past expirationDateTime until it is
+// removed, as in Graph.
 
 type ExportUser struct {
 	Type              string          `json:"type"`
@@ -119,6 +123,7 @@ type ExportPermission struct {
 	Link                *ExportLink       `json:"link"`
 	ExpirationDateTime  *string           `json:"expirationDateTime"`
 	HasPassword         bool              `json:"hasPassword"`
+	PasswordSet         bool              `json:"passwordSet"`
 	GrantedToUser       *ExportIdentity   `json:"grantedToUser"`
 	GrantedToGroup      *ExportIdentity   `json:"grantedToGroup"`
 	GrantedToIdentities []ExportIdentity  `json:"grantedToIdentities"`
@@ -147,7 +152,7 @@ func ExportItemOf(it Item) ExportItem {
 func ExportPermissionOf(driveID, itemID string, p Permission) ExportPermission {
 	out := ExportPermission{
 		Type: "permission", DriveID: driveID, ItemID: itemID, ID: p.ID, Roles: p.Roles,
-		HasPassword: p.HasPassword, Guest: p.Guest, GrantedToIdentities: []ExportIdentity{},
+		HasPassword: p.HasPassword, PasswordSet: p.PasswordSet, Guest: p.Guest, GrantedToIdentities: []ExportIdentity{},
 	}
 	if p.Link != nil {
 		out.Link = &ExportLink{Type: p.Link.Type, Scope: p.Link.Scope, WebURL: p.Link.WebURL, PreventsDownload: p.Link.PreventsDownload}

@@ -18,6 +18,10 @@ func New(cfg Config) *Tenant {
 	cfg.Users = max(cfg.Users, 0)
 	cfg.FilesPerUser = max(cfg.FilesPerUser, 0)
 	cfg.ShareRatio = min(max(cfg.ShareRatio, 0), 1)
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
+	}
+	cfg.Now = cfg.Now.UTC().Truncate(time.Second)
 	t := &Tenant{ids: idCodec{key: mix(uint64(cfg.Seed) ^ 0x6f76657273686172)}}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x74656e616e74))
 	company := companyNames[rng.IntN(len(companyNames))]
@@ -70,7 +74,7 @@ func (t *Tenant) genUsers(rng *rand.Rand) {
 		u.GivenName = firstNames[rng.IntN(len(firstNames))]
 		u.Surname = lastNames[rng.IntN(len(lastNames))]
 		u.DisplayName = u.GivenName + " " + u.Surname
-		u.CreatedDateTime = epoch.Add(-time.Duration(rng.Int64N(int64(6 * 365 * 24 * time.Hour)))).Truncate(time.Second)
+		u.CreatedDateTime = t.cfg.Now.Add(-time.Duration(rng.Int64N(int64(6 * 365 * 24 * time.Hour)))).Truncate(time.Second)
 		u.AccountEnabled = true
 		local := strings.ToLower(u.GivenName + "." + u.Surname)
 		if i > 0 && rng.Float64() < 0.08 {
@@ -251,7 +255,7 @@ func (t *Tenant) genDrive(d *drive) {
 	owner := &t.users[d.owner]
 	local := strings.NewReplacer(".", "_", "@", "_").Replace(strings.ToLower(owner.UserPrincipalName))
 	d.webURL = "https://" + t.host + "/personal/" + local + "/Documents"
-	d.created = epoch.AddDate(-3, 0, 0).Add(time.Duration(rng.Int64N(int64(120 * 24 * time.Hour)))).Truncate(time.Second)
+	d.created = t.cfg.Now.AddDate(-3, 0, 0).Add(time.Duration(rng.Int64N(int64(120 * 24 * time.Hour)))).Truncate(time.Second)
 	d.total = quotaTotal
 
 	// Files per drive vary log-normally around FilesPerUser (mean kept).
@@ -309,7 +313,8 @@ func (t *Tenant) genDrive(d *drive) {
 		d.items[i].size = size
 	}
 	// Timestamps and authors.
-	span := epoch.Unix() - d.created.Unix()
+	now := t.cfg.Now.Unix()
+	span := now - d.created.Unix()
 	for i := range d.items {
 		n := &d.items[i]
 		c := d.created.Unix()
@@ -318,7 +323,7 @@ func (t *Tenant) genDrive(d *drive) {
 		}
 		m := c
 		if rng.Float64() < 0.65 {
-			m = c + rng.Int64N(epoch.Unix()-c+1)
+			m = c + rng.Int64N(now-c+1)
 		}
 		n.created, n.modified = toStamp(time.Unix(c, 0)), toStamp(time.Unix(m, 0))
 		n.createdBy, n.modifiedBy = d.owner, d.owner
@@ -399,7 +404,7 @@ func (t *Tenant) randomGuest(rng *rand.Rand, owner int32) int32 {
 // randomPerm draws one sharing permission for item i in a realistic mix.
 func (t *Tenant) randomPerm(rng *rand.Rand, d *drive, i int32) perm {
 	n := &d.items[i]
-	created := int64(n.created) + rng.Int64N(max(int64(toStamp(epoch))-int64(n.created), 1))
+	created := int64(n.created) + rng.Int64N(max(int64(toStamp(t.cfg.Now))-int64(n.created), 1))
 	p := perm{item: i, next: -1, created: uint32(created), grantee: -1}
 	edit := func(pr float64) uint8 {
 		if rng.Float64() < pr {
@@ -412,7 +417,7 @@ func (t *Tenant) randomPerm(rng *rand.Rand, d *drive, i int32) perm {
 		p.kind = permAnon
 		p.linkType = edit(0.35)
 		if rng.Float64() < 0.3 {
-			p.expires = fromStamp(p.created).Add(time.Duration(7+rng.IntN(120)) * 24 * time.Hour).Unix()
+			p.expires = t.generatedExpiry(rng.IntN(70), p.created)
 		}
 		if rng.Float64() < 0.15 {
 			p.flags |= pflagPassword

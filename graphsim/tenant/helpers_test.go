@@ -8,10 +8,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
+// testNow pins generation so that two tenants built apart in time are equal.
+var testNow = time.Date(2026, 6, 15, 9, 30, 0, 0, time.UTC)
+
 func small(seed int64) *Tenant {
-	return New(Config{Seed: seed, Users: 8, FilesPerUser: 40, ShareRatio: 0.2, Lenient: classic})
+	return New(Config{Seed: seed, Users: 8, FilesPerUser: 40, ShareRatio: 0.2, Lenient: classic, Now: testNow})
 }
 
 // classic switches off the field behaviours of delta (field.go) for the

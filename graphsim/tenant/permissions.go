@@ -79,7 +79,8 @@ func (t *Tenant) permValue(d *drive, p int32, from *ItemReference) Permission {
 	out := Permission{
 		ID:            t.ids.permID(d.idx, p),
 		Roles:         []string{roleOf(pr)},
-		HasPassword:   pr.flags&pflagPassword != 0,
+		HasPassword:   pr.flags&pflagPassword != 0 && t.cfg.ReportLinkPasswords,
+		PasswordSet:   pr.flags&pflagPassword != 0,
 		InheritedFrom: from,
 	}
 	if pr.expires != 0 {
@@ -239,7 +240,7 @@ func (t *Tenant) UpdatePermission(driveID, itemID, permID string, patch Permissi
 		return Permission{}, fmt.Errorf("drive %s: %w", driveID, ErrNotFound)
 	}
 	t.mu.Lock()
-	out, changed, err := t.updatePermLocked(d, itemID, permID, patch)
+	out, changed, err := t.updatePermLocked(d, itemID, permID, patch, time.Now())
 	t.mu.Unlock()
 	if err != nil {
 		return Permission{}, err
@@ -250,7 +251,7 @@ func (t *Tenant) UpdatePermission(driveID, itemID, permID string, patch Permissi
 	return out, nil
 }
 
-func (t *Tenant) updatePermLocked(d *drive, itemID, permID string, patch PermissionPatch) (Permission, bool, error) {
+func (t *Tenant) updatePermLocked(d *drive, itemID, permID string, patch PermissionPatch, now time.Time) (Permission, bool, error) {
 	i, ok := t.resolveItem(d, itemID)
 	if !ok || !d.live(i) {
 		return Permission{}, false, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
@@ -281,6 +282,9 @@ func (t *Tenant) updatePermLocked(d *drive, itemID, permID string, patch Permiss
 		expires = 0
 		if e := *patch.ExpirationDateTime; !e.IsZero() && e.Year() > 1 {
 			expires = e.Truncate(time.Second).Unix()
+		}
+		if expires, err = t.policyExpiry(expires, now, true); err != nil {
+			return Permission{}, false, err
 		}
 	}
 	if patch.Roles == nil && patch.ExpirationDateTime == nil {

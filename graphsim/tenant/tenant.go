@@ -9,10 +9,6 @@ import (
 // Times are stored as seconds since timeBase in uint32 to keep items small.
 var timeBase = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// epoch is the fixed "now" of generation: every generated timestamp lies in
-// the three years before it, so a tenant is the same whenever it is built.
-var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 func toStamp(t time.Time) uint32 {
 	s := t.Unix() - timeBase.Unix()
 	if s < 0 {
@@ -206,7 +202,7 @@ func (d *drive) path(i int32) string {
 // (lookups, delta pages, permission lists) share it.
 type Tenant struct {
 	mu        sync.RWMutex
-	cfg       Config
+	cfg       Config // cfg.LinkPolicy and cfg.ReportLinkPasswords change under mu
 	ids       idCodec
 	host      string // "contoso-my.sharepoint.com"
 	users     []User
@@ -227,8 +223,13 @@ type Tenant struct {
 }
 
 // Config returns the configuration the tenant was generated from, with
-// derived values (TenantID, Domain) filled in.
-func (t *Tenant) Config() Config { return t.cfg }
+// derived values (TenantID, Domain, Now) filled in and the link settings as
+// they are now.
+func (t *Tenant) Config() Config {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.cfg
+}
 
 // UserCount returns the number of directory users.
 func (t *Tenant) UserCount() int { return len(t.users) }

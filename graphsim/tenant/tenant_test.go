@@ -110,6 +110,8 @@ func TestDirectory(t *testing.T) {
 
 func TestDrivesItemsAndQuota(t *testing.T) {
 	tn := New(Config{Seed: 5, Users: 400, FilesPerUser: 30, ShareRatio: 0.1})
+	now := tn.Config().Now
+	latest, earliest := stamp(now), stamp(now.AddDate(-3, 0, -1))
 	ex := export(t, tn)
 	states := map[string]int{}
 	used := map[string]int64{}
@@ -133,7 +135,7 @@ func TestDrivesItemsAndQuota(t *testing.T) {
 				t.Errorf("item %s path %q, parent path %q", it.ID, it.Path, p.Path)
 			}
 		}
-		if it.CreatedDateTime > it.LastModifiedDateTime || it.LastModifiedDateTime > "2026-01-01T00:00:00Z" || it.CreatedDateTime < "2022-12-31" {
+		if it.CreatedDateTime > it.LastModifiedDateTime || it.LastModifiedDateTime > latest || it.CreatedDateTime < earliest {
 			t.Errorf("item %s times %s..%s", it.ID, it.CreatedDateTime, it.LastModifiedDateTime)
 		}
 	}
@@ -219,8 +221,11 @@ func TestSharingMix(t *testing.T) {
 				if p.ExpirationDateTime != nil {
 					expiring++
 				}
-				if p.HasPassword {
+				if p.PasswordSet {
 					password++
+				}
+				if p.HasPassword {
+					t.Errorf("link %s reports a password on a business drive", p.ID)
 				}
 			case p.Link != nil && p.Link.Scope == "users" && p.Guest:
 				peopleGuest++

@@ -112,7 +112,12 @@ func (d *Data) addItems(driveID, ownerID, ownerName string, n int) {
 			perms = append(perms, link(models.LinkScopeAnonymous, "view", "read"))
 		case 1:
 			p := link(models.LinkScopeAnonymous, "edit", "write")
-			p.ExpiresAt, p.HasPassword = ptr(Base.Add(30*24*time.Hour)), true
+			// Every other one expired a month after Base and is still listed; the others
+			// expire decades ahead, live whenever the tests run.
+			p.ExpiresAt, p.HasPassword = ptr(Base.AddDate(30, 0, 0)), true
+			if i%20 == 11 {
+				p.ExpiresAt = ptr(Base.Add(30 * 24 * time.Hour))
+			}
 			perms = append(perms, p)
 		case 2:
 			perms = append(perms, link(models.LinkScopeOrganization, "view", "read"))
@@ -199,9 +204,12 @@ func external(p models.Permission) bool {
 	return false
 }
 
-// matchPermission applies the permission conditions of f to one permission.
-func matchPermission(f store.ItemFilter, p models.Permission) bool {
+// matchPermission applies the permission conditions of f to one permission at the moment now.
+func matchPermission(f store.ItemFilter, p models.Permission, now time.Time) bool {
 	if !shared(p) {
+		return false
+	}
+	if expired := p.IsLink() && p.ExpiresAt != nil && !p.ExpiresAt.After(now); expired != f.Expired {
 		return false
 	}
 	if len(f.Scopes) > 0 {
@@ -230,7 +238,8 @@ func matchPermission(f store.ItemFilter, p models.Permission) bool {
 
 // Match returns the ids of the items f selects, computed in Go, sorted.
 func (d Data) Match(f store.ItemFilter) []string {
-	sharing := f.SharedOnly || len(f.Scopes) > 0 || f.External != nil || len(f.LinkTypes) > 0 || f.HasExpiry != nil || f.HasPassword != nil
+	sharing := f.SharedOnly || f.Expired || len(f.Scopes) > 0 || f.External != nil || len(f.LinkTypes) > 0 || f.HasExpiry != nil || f.HasPassword != nil
+	now := time.Now()
 	owners := map[string]string{}
 	for _, dr := range d.Drives {
 		owners[dr.ID] = dr.OwnerUserID
@@ -255,7 +264,7 @@ func (d Data) Match(f store.ItemFilter) []string {
 		if f.ModifiedBefore != nil && (it.LastModifiedDateTime == nil || !it.LastModifiedDateTime.Before(*f.ModifiedBefore)) {
 			continue
 		}
-		if sharing && !slices.ContainsFunc(d.Perms[it.ID], func(p models.Permission) bool { return matchPermission(f, p) }) {
+		if sharing && !slices.ContainsFunc(d.Perms[it.ID], func(p models.Permission) bool { return matchPermission(f, p, now) }) {
 			continue
 		}
 		out = append(out, it.ID)
@@ -264,5 +273,13 @@ func (d Data) Match(f store.ItemFilter) []string {
 	return out
 }
 
-// SharedItems counts the items that hold sharing of their own.
+// SharedItems counts the items that hold live sharing of their own (the overview's meaning).
 func (d Data) SharedItems() int { return len(d.Match(store.ItemFilter{SharedOnly: true})) }
+
+// ListedSharedItems counts the items holding sharing of their own that Microsoft 365 lists,
+// expired links included: the integration counts' meaning (the simulator's summary).
+func (d Data) ListedSharedItems() int {
+	ids := append(d.Match(store.ItemFilter{SharedOnly: true}), d.Match(store.ItemFilter{Expired: true})...)
+	slices.Sort(ids)
+	return len(slices.Compact(ids))
+}

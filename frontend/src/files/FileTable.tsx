@@ -4,7 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { Anchor, Box, Group, Loader, Text, Tooltip, UnstyledButton } from '@mantine/core';
 import type { DriveItemOrder, DriveItemOrderField, DriveItemRowFragment } from '../gql/graphql';
 import { LinkTypeBadge, ScopeBadge } from '../components/Badges';
-import { externalRecipients, hasPassword, linkExpiry, linkTypes } from '../lib/csv';
+import { externalRecipients, linkExpiry, linkTypes, passwordState } from '../lib/csv';
 import { formatDate } from '../lib/format';
 
 const ROW_HEIGHT = 44;
@@ -252,7 +252,18 @@ function renderCell(id: string, item: DriveItemRowFragment, onOpen: (i: DriveIte
       }
     }
     case 'password':
-      return <Text size="sm">{hasPassword(item) ? 'Yes' : 'No'}</Text>;
+      switch (passwordState(item)) {
+        case 'yes':
+          return <Text size="sm">Yes</Text>;
+        case 'not reported':
+          return (
+            <Text size="sm" c="dimmed" title="Microsoft 365 does not report link passwords on OneDrive for Business">
+              Not reported
+            </Text>
+          );
+        default:
+          return <Text size="sm">No</Text>;
+      }
     case 'external': {
       const ext = externalRecipients(item);
       if (!ext.length) return <Text size="sm" c="dimmed">—</Text>;

@@ -64,7 +64,14 @@ export function ItemDrawer({
     if (!/^\d{4}-\d{2}-\d{2}$/.test(expiryDay)) return 'Pick a date.';
     const res = await setExpiry({ permissionId: expiryFor.id, expiresAt: dayEndISO(expiryDay) });
     if (res.error) return errorText(res.error);
-    notifications.show({ color: 'green', title: 'Expiry set', message: `The link now stops working after ${formatDate(expiryDay)}.` });
+    const r = res.data!.setLinkExpiration;
+    // A tenant's maximum for Anyone links shortens the date without refusing it: say so.
+    notifications.show({
+      color: r.limited ? 'yellow' : 'green',
+      title: r.limited ? 'Expiry limited by Microsoft 365' : 'Expiry set',
+      message: r.message,
+      autoClose: r.limited ? 15_000 : undefined,
+    });
     refetch({ requestPolicy: 'network-only' });
     onChanged();
     return null;
@@ -133,7 +140,7 @@ export function ItemDrawer({
                   {p.link?.scope && <ScopeBadge scope={p.link.scope} />}
                   <Text size="sm">{p.roles.join(', ')}</Text>
                   {p.inherited && <Badge color="gray">inherited</Badge>}
-                  {p.link && isPast(p.link.expiresAt ?? p.expiresAt) && (
+                  {p.link && (p.link.expired || isPast(p.link.expiresAt ?? p.expiresAt)) && (
                     <Badge color="gray" variant="light">
                       expired
                     </Badge>
@@ -150,6 +157,11 @@ export function ItemDrawer({
                 <Text size="xs" c="dimmed">
                   {expiryText(p.link?.expiresAt ?? p.expiresAt)}
                 </Text>
+                {p.link && p.link.hasPassword == null && (
+                  <Text size="xs" c="dimmed" title="Microsoft 365 reports link passwords on OneDrive Personal only">
+                    Password: not reported
+                  </Text>
+                )}
                 {!!p.grantedToIdentities.length && (
                   <List size="xs">
                     {p.grantedToIdentities.map((g, i) => (

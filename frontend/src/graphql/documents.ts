@@ -131,6 +131,8 @@ export const OverviewCountFields = graphql(`
     users
     guests
     drives
+    expiredLinks
+    expiredItems
     lastSyncAt
   }
 `);
@@ -152,6 +154,7 @@ export const PermissionFields = graphql(`
       scope
       webUrl
       expiresAt
+      expired
       hasPassword
       preventsDownload
     }
@@ -497,10 +500,15 @@ export const StopSharingBulkMutation = graphql(`
 export const SetLinkExpirationMutation = graphql(`
   mutation SetLinkExpiration($permissionId: ID!, $expiresAt: Time) {
     setLinkExpiration(permissionId: $permissionId, expiresAt: $expiresAt) {
-      id
-      expiresAt
-      link {
+      limited
+      message
+      permission {
+        id
         expiresAt
+        link {
+          expiresAt
+          expired
+        }
       }
     }
   }

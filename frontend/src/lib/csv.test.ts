@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriveItemRowFragment } from '../gql/graphql';
-import { csvCell, driveItemCsvRow, earliestExpiry, externalRecipients, linkExpiry, toCsv } from './csv';
+import { csvCell, driveItemCsvRow, earliestExpiry, externalRecipients, linkExpiry, passwordState, toCsv } from './csv';
 
 describe('csv', () => {
   it.each([
@@ -44,7 +44,7 @@ describe('csv', () => {
         inherited: false,
         inheritedFrom: null,
         expiresAt: null,
-        link: { type: 'edit', scope: 'ANONYMOUS', webUrl: 'https://x/1', expiresAt: '2025-01-01T00:00:00Z', hasPassword: false, preventsDownload: false },
+        link: { type: 'edit', scope: 'ANONYMOUS', webUrl: 'https://x/1', expiresAt: '2025-01-01T00:00:00Z', expired: true, hasPassword: null, preventsDownload: false },
         grantedTo: null,
         grantedToIdentities: [],
       },
@@ -55,7 +55,7 @@ describe('csv', () => {
         inherited: false,
         inheritedFrom: null,
         expiresAt: null,
-        link: { type: 'view', scope: 'USERS', webUrl: 'https://x/2', expiresAt: '2024-12-01T00:00:00Z', hasPassword: true, preventsDownload: false },
+        link: { type: 'view', scope: 'USERS', webUrl: 'https://x/2', expiresAt: '2024-12-01T00:00:00Z', expired: true, hasPassword: true, preventsDownload: false },
         grantedTo: null,
         grantedToIdentities: [
           { displayName: 'Bob', email: 'bob@fabrikam.com', external: true, kind: 'user' },
@@ -81,6 +81,13 @@ describe('csv', () => {
     expect(externalRecipients(item)).toEqual(['bob@fabrikam.com']);
   });
 
+  it('reports a password as not reported when Microsoft 365 does not report it', () => {
+    const p0 = item.permissions[0]!;
+    expect(passwordState({ ...item, permissions: [p0] })).toBe('not reported');
+    expect(passwordState(item)).toBe('yes');
+    expect(passwordState({ ...item, permissions: [{ ...p0, link: { ...p0.link!, hasPassword: false } }] })).toBe('no');
+  });
+
   it('reports no expiry when one link never expires', () => {
     const p0 = item.permissions[0]!;
     const open = { ...item, permissions: [{ ...p0, link: { ...p0.link!, expiresAt: null } }, item.permissions[1]!] };
@@ -97,7 +104,7 @@ describe('linkExpiry', () => {
     inherited,
     inheritedFrom: null,
     expiresAt: null,
-    link: { type: 'view', scope: 'ANONYMOUS' as const, webUrl: `https://x/${id}`, expiresAt, hasPassword: false, preventsDownload: false },
+    link: { type: 'view', scope: 'ANONYMOUS' as const, webUrl: `https://x/${id}`, expiresAt, expired: false, hasPassword: null, preventsDownload: false },
     grantedTo: null,
     grantedToIdentities: [],
   });

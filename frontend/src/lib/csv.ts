@@ -93,8 +93,15 @@ export function linkExpiry(item: DriveItemRowFragment, now: Date = new Date()): 
   return { kind: 'expired', date: latestPast! };
 }
 
-export function hasPassword(item: DriveItemRowFragment): boolean {
-  return item.permissions.some((p) => p.link?.hasPassword);
+// Whether the item's links have a password, as Microsoft 365 reports it: OneDrive for Business
+// never reports one (hasPassword is null there), which is "not reported", not "no".
+export type PasswordState = 'yes' | 'not reported' | 'no';
+
+export function passwordState(item: DriveItemRowFragment): PasswordState {
+  const links = item.permissions.filter((p) => p.link && !p.inherited);
+  if (links.some((p) => p.link?.hasPassword === true)) return 'yes';
+  if (links.some((p) => p.link?.hasPassword == null)) return 'not reported';
+  return 'no';
 }
 
 export function driveItemCsvRow(item: DriveItemRowFragment): unknown[] {
@@ -105,7 +112,7 @@ export function driveItemCsvRow(item: DriveItemRowFragment): unknown[] {
     item.sharedScope ? scopeLabel(item.sharedScope) : '',
     linkTypes(item).join(' '),
     earliestExpiry(item) ?? '',
-    hasPassword(item) ? 'yes' : 'no',
+    passwordState(item),
     externalRecipients(item).join(' '),
     item.modifiedAt ?? '',
     item.webUrl ?? '',

@@ -69,6 +69,7 @@ export function fileViewFromSearch(params: URLSearchParams): FileView {
   if (expiry !== undefined) filter.hasExpiry = expiry;
   const password = parseBool(params.get('password'));
   if (password !== undefined) filter.hasPassword = password;
+  if (parseBool(params.get('expired')) === true) filter.expired = true;
   const owner = params.get('owner');
   if (owner) filter.ownerId = owner;
   const drive = params.get('drive');
@@ -112,6 +113,7 @@ export function searchFromFileView(view: FileView): URLSearchParams {
   if (f.external != null) p.set('external', f.external ? 'yes' : 'no');
   if (f.hasExpiry != null) p.set('expiry', f.hasExpiry ? 'yes' : 'no');
   if (f.hasPassword != null) p.set('password', f.hasPassword ? 'yes' : 'no');
+  if (f.expired) p.set('expired', 'yes');
   if (f.ownerId) p.set('owner', f.ownerId);
   if (f.driveId) p.set('drive', f.driveId);
   if (f.search?.trim()) p.set('q', f.search.trim());
@@ -159,6 +161,7 @@ export function describeFilter(f: DriveItemFilter): string {
   if (f.hasExpiry === false) parts.push('without expiry');
   if (f.hasPassword === true) parts.push('password-protected');
   if (f.hasPassword === false) parts.push('without password');
+  if (f.expired) parts.push('expired links still listed');
   if (f.ownerId) parts.push('of one owner');
   if (f.driveId) parts.push('in one drive');
   if (f.search) parts.push(`name contains “${f.search}”`);

@@ -155,6 +155,12 @@ function Counts({ o, admin }: { o: OverviewCountFieldsFragment; admin: boolean }
         <StatCard label="External shares" value={o.externalShares} color="orange" hint="guests and outside addresses" to={to('external=yes')} />
         <StatCard label="Links without expiry" value={o.linksWithoutExpiry} hint="never stop working" to={to('expiry=no')} />
         <StatCard label="Edit links" value={o.editLinks} to={to('link=edit')} />
+        <StatCard
+          label="Expired links"
+          value={o.expiredLinks}
+          hint={`on ${o.expiredItems.toLocaleString('en-GB')} items: no longer open anything, still listed`}
+          to={to('expired=yes')}
+        />
         <StatCard label="Users" value={o.users} hint={`${o.guests.toLocaleString('en-GB')} guests`} />
         <StatCard label="Drives" value={o.drives} />
       </SimpleGrid>

@@ -178,7 +178,7 @@ export default function SharedFiles() {
         />
         <Select label="External" data={TRI} value={tri(view.filter.external)} onChange={(v) => setFilter({ external: fromTri(v) })} w={90} allowDeselect={false} />
         <Select label="Has expiry" data={TRI} value={tri(view.filter.hasExpiry)} onChange={(v) => setFilter({ hasExpiry: fromTri(v) })} w={100} allowDeselect={false} />
-        <Select label="Password" data={TRI} value={tri(view.filter.hasPassword)} onChange={(v) => setFilter({ hasPassword: fromTri(v) })} w={90} allowDeselect={false} />
+        <Select label="Password" title="Microsoft 365 reports passwords on OneDrive Personal only: on OneDrive for Business every link reads as without one" data={TRI} value={tri(view.filter.hasPassword)} onChange={(v) => setFilter({ hasPassword: fromTri(v) })} w={90} allowDeselect={false} />
         <TextInput
           type="date"
           label="Modified from"
@@ -202,6 +202,13 @@ export default function SharedFiles() {
           label="Include items that are not shared"
           checked={view.filter.sharedOnly === false}
           onChange={(e) => setFilter({ sharedOnly: e.currentTarget.checked ? false : undefined })}
+          mb={8}
+        />
+        <Checkbox
+          label="Expired links (to clean up)"
+          title="Links whose expiry has passed: they open nothing, but Microsoft 365 lists them until they are removed. Every other filter counts live sharing only."
+          checked={view.filter.expired === true}
+          onChange={(e) => setFilter({ expired: e.currentTarget.checked ? true : undefined })}
           mb={8}
         />
         {active > 0 && (
