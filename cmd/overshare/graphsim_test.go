@@ -87,7 +87,7 @@ func TestGraphsimCommandRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--fault-rate", "2"},
 		{"--fault-kinds", "fire"},
-		{"--ru-per-minute", "-1"},
+		{"--ru-per-minute", "-2"}, // -1 is the licence-band budget
 		{"stray"},
 	} {
 		var stdout, stderr bytes.Buffer
