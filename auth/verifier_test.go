@@ -12,139 +12,38 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/auth/devidp/devidptest"
 )
 
-// idp is a development provider served over TLS, as a production provider would be, so the
+// startIDP serves a development provider over TLS, as a production provider would be, so the
 // verifier's HTTPClient (trusting the test CA) is exercised too.
-type idp struct {
-	opts        devidp.Options
-	srv         *httptest.Server
-	callback    string
-	jwksFetches atomic.Int64
-}
-
-// Extra clients registered on every test provider.
-const (
-	noRolesClient    = "no-roles-script"
-	shortLived       = "short-lived-script"
-	otherAPIClient   = "other-api-script"
-	testClientSecret = "test-client-secret-0123456789"
-)
-
-func startIDP(t *testing.T, change func(*devidp.Options)) *idp {
+func startIDP(t *testing.T, change func(*devidp.Options)) *devidptest.Provider {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	base := "https://" + srv.Listener.Addr().String()
-	p := &idp{srv: srv, callback: base + "/callback"}
-	p.opts = devidp.DemoOptions(base+"/oidc", []string{p.callback})
-	p.opts.Clients = append(p.opts.Clients,
-		devidp.Client{ID: noRolesClient, Secret: testClientSecret},
-		devidp.Client{ID: shortLived, Secret: testClientSecret, Roles: []string{devidp.DemoAdminRole}, TokenTTL: time.Second},
-		devidp.Client{ID: otherAPIClient, Secret: testClientSecret, Roles: []string{devidp.DemoAdminRole}, Audience: "api://other"},
-	)
-	if change != nil {
-		change(&p.opts)
-	}
-	provider, err := devidp.New(p.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/oidc/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oidc/jwks" {
-			p.jwksFetches.Add(1)
-		}
-		provider.ServeHTTP(w, r)
-	}))
-	srv.Config.Handler = mux
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the no-CA test's handshake failure is expected
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return p
+	return devidptest.StartProvider(t, devidptest.ProviderConfig{TLS: true, ShortLivedTTL: time.Second, Change: change})
 }
 
-func (p *idp) issuer() string { return p.opts.Issuer }
-
-func (p *idp) secret(clientID string) string {
-	for _, c := range p.opts.Clients {
-		if c.ID == clientID {
-			return c.Secret
-		}
-	}
-	panic("no client " + clientID)
-}
-
-func (p *idp) password(username string) string {
-	for _, u := range p.opts.Users {
-		if u.Username == username {
-			return u.Password
-		}
-	}
-	panic("no user " + username)
-}
-
-func (p *idp) verifier(t *testing.T, cfg auth.Config) *auth.Verifier {
+// verifierOf is a verifier of p's tokens (audience: the demo's unless cfg names one).
+func verifierOf(t *testing.T, p *devidptest.Provider, cfg auth.Config) *auth.Verifier {
 	t.Helper()
-	cfg.Issuer = p.issuer()
+	cfg.Issuer = p.Issuer()
 	if cfg.Audience == "" {
 		cfg.Audience = devidp.DemoAudience
 	}
-	cfg.HTTPClient = p.srv.Client()
+	cfg.HTTPClient = p.Server.Client()
 	v, err := auth.NewVerifier(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
-}
-
-// login signs a user in through the login form and returns the token response.
-func (p *idp) login(t *testing.T, username string) *devidptest.Tokens {
-	t.Helper()
-	tok, err := devidptest.NewBrowser(p.srv.Client()).Login(context.Background(), p.issuer(),
-		devidp.DemoSPAClientID, p.callback, username, p.password(username))
-	if err != nil {
-		t.Fatalf("login %s: %v", username, err)
-	}
-	return tok
-}
-
-// script gets a client_credentials access token.
-func (p *idp) script(t *testing.T, clientID string) string {
-	t.Helper()
-	tok, err := devidptest.ClientCredentials(context.Background(), p.srv.Client(), p.issuer()+"/token", clientID, p.secret(clientID))
-	if err != nil {
-		t.Fatalf("client credentials %s: %v", clientID, err)
-	}
-	return tok.AccessToken
-}
-
-func (p *idp) publicKey(t *testing.T) (*rsa.PublicKey, string) {
-	t.Helper()
-	resp, err := p.srv.Client().Get(p.issuer() + "/jwks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
-	}
-	return set.Keys[0].Key.(*rsa.PublicKey), set.Keys[0].KeyID
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -191,14 +90,14 @@ func withClaims(t *testing.T, token string, change map[string]any) string {
 func TestVerify(t *testing.T) {
 	p := startIDP(t, nil)
 	other := startIDP(t, nil) // another issuer with other keys
-	v := p.verifier(t, auth.Config{})
+	v := verifierOf(t, p, auth.Config{})
 
-	adminUser := p.login(t, "admin")
-	viewerUser := p.login(t, "viewer")
-	adminScript := p.script(t, devidp.DemoAdminScriptClientID)
-	viewerScript := p.script(t, devidp.DemoViewerScriptClientID)
-	expiring := p.script(t, shortLived)
-	pub, kid := p.publicKey(t)
+	adminUser := p.Login(t, "admin")
+	viewerUser := p.Login(t, "viewer")
+	adminScript := p.Token(t, devidp.DemoAdminScriptClientID)
+	viewerScript := p.Token(t, devidp.DemoViewerScriptClientID)
+	expiring := p.Token(t, devidptest.ShortLived)
+	pub, kid := p.PublicKey(t)
 	pkix, _ := x509.MarshalPKIXPublicKey(pub)
 	pemPKIX := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix})
 	pemPKCS1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(pub)})
@@ -236,12 +135,12 @@ func TestVerify(t *testing.T) {
 		{"viewer user", viewerUser.AccessToken, []auth.Role{auth.RoleViewer}, nil, "", "Vic Viewer", "viewer@overshare.example"},
 		{"admin script", adminScript, []auth.Role{auth.RoleAdmin, auth.RoleViewer}, nil, "", devidp.DemoAdminScriptClientID, ""},
 		{"viewer script", viewerScript, []auth.Role{auth.RoleViewer}, nil, "", devidp.DemoViewerScriptClientID, ""},
-		{"valid token without roles", p.script(t, noRolesClient), nil, nil, "", noRolesClient, ""},
+		{"valid token without roles", p.Token(t, devidptest.NoRolesClient), nil, nil, "", devidptest.NoRolesClient, ""},
 		{"no token", "", nil, auth.ErrNoToken, "", "", ""},
 		{"expired", expiring, nil, auth.ErrInvalidToken, auth.ReasonExpired, "", ""},
-		{"wrong audience", p.script(t, otherAPIClient), nil, auth.ErrInvalidToken, auth.ReasonAudience, "", ""},
+		{"wrong audience", p.Token(t, devidptest.OtherAPIClient), nil, auth.ErrInvalidToken, auth.ReasonAudience, "", ""},
 		{"ID token used as access token", adminUser.IDToken, nil, auth.ErrInvalidToken, auth.ReasonAudience, "", ""},
-		{"wrong issuer", other.script(t, devidp.DemoAdminScriptClientID), nil, auth.ErrInvalidToken, auth.ReasonIssuer, "", ""},
+		{"wrong issuer", other.Token(t, devidp.DemoAdminScriptClientID), nil, auth.ErrInvalidToken, auth.ReasonIssuer, "", ""},
 		{"alg none", withHeader(t, adminScript, map[string]any{"alg": "none", "typ": "JWT"}, nil), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
 		{"alg None", withHeader(t, adminScript, map[string]any{"alg": "None", "typ": "JWT"}, nil), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
 		{"HS256 keyed with the public key (PKIX PEM)", withHeader(t, viewerScript, map[string]any{"alg": "HS256", "typ": "JWT", "kid": kid}, hs256(pemPKIX)), nil, auth.ErrInvalidToken, auth.ReasonAlgorithm, "", ""},
@@ -301,8 +200,8 @@ func TestRolesClaimPaths(t *testing.T) {
 				o.Users[0].Roles = []string{"staff", tt.admin}
 				o.Users[1].Roles = []string{tt.view}
 			})
-			v := p.verifier(t, auth.Config{RolesClaim: tt.claim, AdminValues: []string{tt.admin}, ViewerValues: []string{tt.view}})
-			defaults := p.verifier(t, auth.Config{}) // looks in "roles", where these providers put nothing
+			v := verifierOf(t, p, auth.Config{RolesClaim: tt.claim, AdminValues: []string{tt.admin}, ViewerValues: []string{tt.view}})
+			defaults := verifierOf(t, p, auth.Config{}) // looks in "roles", where these providers put nothing
 			for _, c := range []struct {
 				user string
 				want []auth.Role
@@ -310,7 +209,7 @@ func TestRolesClaimPaths(t *testing.T) {
 				{"admin", []auth.Role{auth.RoleAdmin, auth.RoleViewer}},
 				{"viewer", []auth.Role{auth.RoleViewer}},
 			} {
-				tok := p.login(t, c.user).AccessToken
+				tok := p.Login(t, c.user).AccessToken
 				got, err := v.Verify(context.Background(), tok)
 				if err != nil || !slices.Equal(got.Roles, c.want) {
 					t.Errorf("%s with claim %s: %+v, %v; want %v", c.user, tt.claim, got, err, c.want)
@@ -325,7 +224,7 @@ func TestRolesClaimPaths(t *testing.T) {
 
 func TestMiddlewareRecordsWithoutRejecting(t *testing.T) {
 	p := startIDP(t, nil)
-	v := p.verifier(t, auth.Config{})
+	v := verifierOf(t, p, auth.Config{})
 	type seen struct {
 		p   *auth.Principal
 		err error
@@ -340,8 +239,8 @@ func TestMiddlewareRecordsWithoutRejecting(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	}))
-	admin := p.script(t, devidp.DemoAdminScriptClientID)
-	viewer := p.script(t, devidp.DemoViewerScriptClientID)
+	admin := p.Token(t, devidp.DemoAdminScriptClientID)
+	viewer := p.Token(t, devidp.DemoViewerScriptClientID)
 	tests := []struct {
 		name    string
 		header  string
@@ -381,26 +280,26 @@ func TestNewVerifierNeedsAMatchingIssuer(t *testing.T) {
 	ctx := context.Background()
 	// Discovery answers with the provider's own issuer; a verifier configured with another spelling
 	// (trailing slash) must refuse to start rather than reject every token later.
-	_, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.issuer() + "/", Audience: "a", HTTPClient: p.srv.Client()})
+	_, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.Issuer() + "/", Audience: "a", HTTPClient: p.Server.Client()})
 	if err == nil {
 		t.Error("NewVerifier accepted an issuer that differs from the discovered one")
 	}
 	// Without the test CA the TLS handshake fails: HTTPClient is what made the other tests work.
-	if _, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.issuer(), Audience: "a"}); err == nil {
+	if _, err := auth.NewVerifier(ctx, auth.Config{Issuer: p.Issuer(), Audience: "a"}); err == nil {
 		t.Error("NewVerifier trusted the test certificate without HTTPClient")
 	}
 }
 
 func TestForgedTokensDoNotMakeTheVerifierRefetchKeys(t *testing.T) {
 	p := startIDP(t, nil)
-	v := p.verifier(t, auth.Config{})
+	v := verifierOf(t, p, auth.Config{})
 	ctx := context.Background()
-	admin := p.script(t, devidp.DemoAdminScriptClientID)
+	admin := p.Token(t, devidp.DemoAdminScriptClientID)
 	if _, err := v.Verify(ctx, admin); err != nil {
 		t.Fatal(err)
 	}
-	_, kid := p.publicKey(t)
-	fetchedBefore := p.jwksFetches.Load() - 1 // publicKey fetched once itself
+	_, kid := p.PublicKey(t)
+	fetchedBefore := p.JWKSFetches.Load() - 1 // publicKey fetched once itself
 	attackerKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -425,7 +324,7 @@ func TestForgedTokensDoNotMakeTheVerifierRefetchKeys(t *testing.T) {
 	if _, err := v.Verify(ctx, admin); err != nil {
 		t.Fatalf("the real token after the forged ones: %v", err)
 	}
-	if got := p.jwksFetches.Load() - 1; got != fetchedBefore || got != 1 {
+	if got := p.JWKSFetches.Load() - 1; got != fetchedBefore || got != 1 {
 		t.Fatalf("the verifier fetched the JWKS %d times for 1 real and 60 forged tokens, want once", got)
 	}
 }

@@ -22,7 +22,7 @@ import (
 func TestAbusiveRequestsAreRefused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		item := globalID("DriveItem", integrationID, "b!drive000-i0000")
 
 		deep := "displayName"

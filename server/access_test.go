@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/auth/devidp/devidptest"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/store"
 )
@@ -18,8 +19,8 @@ func TestAccessByToken(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
 		other := startIDP(t) // a provider this server does not trust
-		admin := e.idp.login(t, "admin")
-		expiring := e.idp.token(t, shortLived)
+		admin := e.idp.Login(t, "admin").AccessToken
+		expiring := e.idp.Token(t, devidptest.ShortLived)
 
 		// Operations, each with the data field it fills when allowed.
 		ops := map[string]string{
@@ -50,14 +51,14 @@ func TestAccessByToken(t *testing.T) {
 			want    string
 		}{
 			{"admin (login)", admin, func(string) bool { return true }, ""},
-			{"admin script", e.idp.token(t, devidp.DemoAdminScriptClientID), func(string) bool { return true }, ""},
-			{"viewer (login)", e.idp.login(t, "viewer"), func(op string) bool { return !adminOnly(op) }, "FORBIDDEN"},
-			{"viewer script", e.idp.token(t, devidp.DemoViewerScriptClientID), func(op string) bool { return !adminOnly(op) }, "FORBIDDEN"},
-			{"valid token without a role", e.idp.token(t, noRolesClient), func(string) bool { return false }, "FORBIDDEN"},
+			{"admin script", e.idp.Token(t, devidp.DemoAdminScriptClientID), func(string) bool { return true }, ""},
+			{"viewer (login)", e.idp.Login(t, "viewer").AccessToken, func(op string) bool { return !adminOnly(op) }, "FORBIDDEN"},
+			{"viewer script", e.idp.Token(t, devidp.DemoViewerScriptClientID), func(op string) bool { return !adminOnly(op) }, "FORBIDDEN"},
+			{"valid token without a role", e.idp.Token(t, devidptest.NoRolesClient), func(string) bool { return false }, "FORBIDDEN"},
 			{"no token", "", func(string) bool { return false }, "UNAUTHENTICATED"},
 			{"expired", expiring, func(string) bool { return false }, "UNAUTHENTICATED"},
-			{"wrong audience", e.idp.token(t, otherAPIClient), func(string) bool { return false }, "UNAUTHENTICATED"},
-			{"wrong issuer", other.token(t, devidp.DemoAdminScriptClientID), func(string) bool { return false }, "UNAUTHENTICATED"},
+			{"wrong audience", e.idp.Token(t, devidptest.OtherAPIClient), func(string) bool { return false }, "UNAUTHENTICATED"},
+			{"wrong issuer", other.Token(t, devidp.DemoAdminScriptClientID), func(string) bool { return false }, "UNAUTHENTICATED"},
 			{"alg none", unsigned(admin), func(string) bool { return false }, "UNAUTHENTICATED"},
 			{"HS256 signed with the public key", hs256WithPublicKey(t, e.idp, admin), func(string) bool { return false }, "UNAUTHENTICATED"},
 			{"garbage", "not.a.token", func(string) bool { return false }, "UNAUTHENTICATED"},
@@ -96,7 +97,7 @@ func TestAccessByToken(t *testing.T) {
 			t.Errorf("expired token answer = %+v", r.Errors)
 		}
 		// A viewer's overview shows counts but not names, field by field.
-		r = e.do(e.idp.login(t, "viewer"), ops["top sharers"], vars)
+		r = e.do(e.idp.Login(t, "viewer").AccessToken, ops["top sharers"], vars)
 		var partial struct{ Overview *struct{ Items int } }
 		_ = json.Unmarshal(r.Data, &partial)
 		if !slices.Equal(r.codes(), []string{"FORBIDDEN"}) || r.Errors[0].Path[1] != "topSharers" {
@@ -112,7 +113,7 @@ func TestAccessByToken(t *testing.T) {
 		var ids struct {
 			Viewer struct{ IntegrationIds []string }
 		}
-		viewerToken := e.idp.login(t, "viewer")
+		viewerToken := e.idp.Login(t, "viewer").AccessToken
 		e.must(viewerToken, `{ viewer { integrationIds } }`, nil, &ids)
 		if len(ids.Viewer.IntegrationIds) != 1 {
 			t.Fatalf("viewer integrationIds = %v, want the one integration", ids.Viewer.IntegrationIds)
@@ -133,7 +134,7 @@ func TestAccessByToken(t *testing.T) {
 func TestIntrospectionIsOffUnlessEnabled(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
-		r := e.do(e.idp.token(t, devidp.DemoAdminScriptClientID), `{ __schema { types { name } } }`, nil)
+		r := e.do(e.idp.Token(t, devidp.DemoAdminScriptClientID), `{ __schema { types { name } } }`, nil)
 		if len(r.Errors) == 0 || strings.Contains(string(r.Data), "DriveItem") {
 			t.Errorf("introspection answered: %s %+v", r.Data, r.Errors)
 		}

@@ -34,7 +34,7 @@ func TestHealthConfigMetricsAndSPA(t *testing.T) {
 			"assets/app-1a2b.js": {Data: []byte("console.log(1)")},
 		}
 		e := newEnv(t, st, func(c *server.Config) { c.Frontend = spa })
-		e.alive(e.idp.token(t, devidp.DemoAdminScriptClientID))
+		e.alive(e.idp.Token(t, devidp.DemoAdminScriptClientID))
 
 		if code, _, body := get(t, e, "/healthz"); code != 200 || body != "ok\n" {
 			t.Errorf("/healthz: %d %q", code, body)
@@ -48,7 +48,7 @@ func TestHealthConfigMetricsAndSPA(t *testing.T) {
 			t.Fatalf("/api/config: %d %q", code, body)
 		}
 		host := strings.TrimPrefix(e.srv.URL, "http://")
-		want := map[string]string{"oidcIssuer": e.idp.issuer(), "oidcClientId": devidp.DemoSPAClientID,
+		want := map[string]string{"oidcIssuer": e.idp.Issuer(), "oidcClientId": devidp.DemoSPAClientID,
 			"graphqlUrl": "http://" + host + "/graphql", "graphqlWsUrl": "ws://" + host + "/graphql", "version": "test"}
 		for k, v := range want {
 			if cfg[k] != v {
@@ -104,7 +104,7 @@ func TestAllowedOriginsRefuseWildcards(t *testing.T) {
 func TestMutationsWithoutGraph(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		id := map[string]any{"id": integrationID}
 
 		var upd struct {

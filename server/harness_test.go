@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"gorm.io/gorm"
 
 	"github.com/overshare/overshare/auth"
@@ -31,90 +29,12 @@ import (
 	"github.com/overshare/overshare/store"
 )
 
-// Extra clients of the test identity provider.
-const (
-	noRolesClient  = "no-roles-script"
-	shortLived     = "short-lived-script"
-	otherAPIClient = "other-api-script"
-	clientSecret   = "test-client-secret-0123456789"
-	integrationID  = "it1"
-)
+const integrationID = "it1"
 
-// idp is a real development OIDC provider on its own HTTP server.
-type idp struct {
-	opts devidp.Options
-	srv  *httptest.Server
-}
-
-func startIDP(t testing.TB) *idp {
+// startIDP serves a real development OIDC provider on its own HTTP server.
+func startIDP(t testing.TB) *devidptest.Provider {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String()
-	p := &idp{srv: srv}
-	p.opts = devidp.DemoOptions(base+"/oidc", []string{base + "/callback"})
-	p.opts.Clients = append(p.opts.Clients,
-		devidp.Client{ID: noRolesClient, Secret: clientSecret},
-		devidp.Client{ID: shortLived, Secret: clientSecret, Roles: []string{devidp.DemoAdminRole}, TokenTTL: 2 * time.Second},
-		devidp.Client{ID: otherAPIClient, Secret: clientSecret, Roles: []string{devidp.DemoAdminRole}, Audience: "api://other"},
-	)
-	provider, err := devidp.New(p.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/oidc/", provider)
-	srv.Config.Handler = mux
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return p
-}
-
-func (p *idp) issuer() string { return p.opts.Issuer }
-
-func (p *idp) token(t testing.TB, clientID string) string {
-	t.Helper()
-	secret := clientSecret
-	for _, c := range p.opts.Clients {
-		if c.ID == clientID && c.Secret != "" {
-			secret = c.Secret
-		}
-	}
-	tok, err := devidptest.ClientCredentials(context.Background(), p.srv.Client(), p.issuer()+"/token", clientID, secret)
-	if err != nil {
-		t.Fatalf("client credentials %s: %v", clientID, err)
-	}
-	return tok.AccessToken
-}
-
-// login signs a person in through the login form (code + PKCE), as the SPA does.
-func (p *idp) login(t *testing.T, username string) string {
-	t.Helper()
-	var password string
-	for _, u := range p.opts.Users {
-		if u.Username == username {
-			password = u.Password
-		}
-	}
-	tok, err := devidptest.NewBrowser(p.srv.Client()).Login(context.Background(), p.issuer(),
-		devidp.DemoSPAClientID, p.opts.Clients[0].RedirectURIs[0], username, password)
-	if err != nil {
-		t.Fatalf("login %s: %v", username, err)
-	}
-	return tok.AccessToken
-}
-
-func (p *idp) publicKey(t *testing.T) (*rsa.PublicKey, string) {
-	t.Helper()
-	resp, err := p.srv.Client().Get(p.issuer() + "/jwks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
-	}
-	return set.Keys[0].Key.(*rsa.PublicKey), set.Keys[0].KeyID
+	return devidptest.StartProvider(t, devidptest.ProviderConfig{})
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -127,8 +47,8 @@ func unsigned(token string) string {
 
 // hs256WithPublicKey signs token's payload with HMAC-SHA256 keyed by the provider's public key
 // (PEM), the classic algorithm-confusion forgery.
-func hs256WithPublicKey(t *testing.T, p *idp, token string) string {
-	pub, kid := p.publicKey(t)
+func hs256WithPublicKey(t *testing.T, p *devidptest.Provider, token string) string {
+	pub, kid := p.PublicKey(t)
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +65,7 @@ func hs256WithPublicKey(t *testing.T, p *idp, token string) string {
 type env struct {
 	t     *testing.T
 	st    *store.Store
-	idp   *idp
+	idp   *devidptest.Provider
 	bus   *events.Local
 	srv   *httptest.Server
 	api   *server.Server
@@ -163,14 +83,14 @@ func newEnv(t *testing.T, st *store.Store, change func(*server.Config)) *env {
 		t.Fatalf("seed: %v", err)
 	}
 	countStatements(st.Gorm(), &e.stmts)
-	verifier, err := auth.NewVerifier(ctx, auth.Config{Issuer: e.idp.issuer(), Audience: devidp.DemoAudience})
+	verifier, err := auth.NewVerifier(ctx, auth.Config{Issuer: e.idp.Issuer(), Audience: devidp.DemoAudience})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.ver = verifier
 	cfg := server.Config{
 		Store: st, Verifier: verifier, Version: "test",
-		OIDCIssuer: e.idp.issuer(), OIDCClientID: devidp.DemoSPAClientID,
+		OIDCIssuer: e.idp.Issuer(), OIDCClientID: devidp.DemoSPAClientID,
 		AllowedOrigins:       []string{"https://dashboard.example"},
 		WebsocketInitTimeout: 300 * time.Millisecond,
 		Logger:               slog.New(slog.NewTextHandler(io.Discard, nil)),

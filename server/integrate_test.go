@@ -64,7 +64,7 @@ func TestIntegrateAndWatchTheSync(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { svc.Stop(context.Background()) })
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		before, _ := st.Integrations(ctx)
 
 		const integrate = `mutation($in: IntegrateInput!) { integrate(input: $in) { id name status secretHint } }`

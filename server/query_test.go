@@ -66,7 +66,7 @@ func (e *env) walk(token string, filter map[string]any, order map[string]any, fi
 func TestDriveItemsPaginationAndFilters(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		all := e.data.Match(store.ItemFilter{})
 
 		// Every ordering walks every item exactly once, in order.
@@ -189,7 +189,7 @@ func inOrder(an, bn string, as, bs int64, am, bm *time.Time, aid, bid, field str
 func TestNoNPlusOne(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		queries := map[string]string{
 			"items": `query($id: ID!, $first: Int) { driveItems(integrationId: $id, first: $first) { edges { node {
   id name path sharedScope
@@ -224,7 +224,7 @@ func TestNoNPlusOne(t *testing.T) {
 func TestOverviewNodeAndLists(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, nil)
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		var o struct {
 			Overview struct {
 				Items, SharedItems, Users, Guests, Drives int

@@ -73,7 +73,7 @@ func TestStopSharingThroughTheAPI(t *testing.T) {
 			c.GraphQL.Sharing = svc.GraphAPI()
 			c.GraphQL.Credentials = sharing.CredentialChecker{Defaults: defaults}
 		})
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		itemID := globalID("DriveItem", in.ID, file)
 		orgPerm := globalID("Permission", in.ID, file, orgID)
 		inheritedPerm := globalID("Permission", in.ID, file, anonID)
@@ -178,7 +178,7 @@ func TestStopSharingThroughTheAPI(t *testing.T) {
 		}
 
 		// A viewer may not.
-		r := e.do(e.idp.token(t, devidp.DemoViewerScriptClientID), stop, ids)
+		r := e.do(e.idp.Token(t, devidp.DemoViewerScriptClientID), stop, ids)
 		if !slices.Equal(r.codes(), []string{"FORBIDDEN"}) {
 			t.Errorf("viewer stop sharing: %+v", r.Errors)
 		}

@@ -12,6 +12,7 @@ import (
 	coderws "github.com/coder/websocket"
 
 	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/auth/devidp/devidptest"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/store"
@@ -49,7 +50,7 @@ func TestSyncProgressSubscription(t *testing.T) {
 		e := newEnv(t, st, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c := initWS(t, ctx, e, e.idp.login(t, "admin"))
+		c := initWS(t, ctx, e, e.idp.Login(t, "admin").AccessToken)
 		subscribe(t, ctx, c, "1")
 
 		// The bus keeps only the latest value for a watcher, so the publisher repeats the first
@@ -133,8 +134,8 @@ func TestWebsocketProtocol(t *testing.T) {
 		e := newEnv(t, st, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		admin := e.idp.token(t, devidp.DemoAdminScriptClientID)
-		viewer := e.idp.token(t, devidp.DemoViewerScriptClientID)
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
+		viewer := e.idp.Token(t, devidp.DemoViewerScriptClientID)
 
 		closedWith := func(name string, c *coderws.Conn, code int, reason string) {
 			t.Helper()
@@ -157,7 +158,7 @@ func TestWebsocketProtocol(t *testing.T) {
 		}{
 			{"no token", `{"type":"connection_init"}`, 4403, "Authorization"},
 			{"bad token", `{"type":"connection_init","payload":{"Authorization":"Bearer ` + unsigned(admin) + `"}}`, 4403, "invalid token"},
-			{"role-less token", `{"type":"connection_init","payload":{"Authorization":"Bearer ` + e.idp.token(t, noRolesClient) + `"}}`, 4403, "no Overshare role"},
+			{"role-less token", `{"type":"connection_init","payload":{"Authorization":"Bearer ` + e.idp.Token(t, devidptest.NoRolesClient) + `"}}`, 4403, "no Overshare role"},
 			{"subscribe before init", `{"type":"subscribe","id":"1","payload":{"query":"{viewer{subject}}"}}`, 4401, "Unauthorized"},
 			{"not JSON", `hello`, 4400, "Invalid message"},
 			{"unknown type", `{"type":"start","id":"1"}`, 4400, "Invalid message"},
@@ -206,7 +207,7 @@ func TestWebsocketClosedWhenTokenExpires(t *testing.T) {
 		e := newEnv(t, st, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		token := e.idp.token(t, shortLived) // two seconds
+		token := e.idp.Token(t, devidptest.ShortLived) // two seconds
 		c := initWS(t, ctx, e, token)
 		subscribe(t, ctx, c, "1")
 		for {
@@ -251,7 +252,7 @@ func TestGracefulShutdownClosesWebsockets(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.CloseNow()
-		send(t, ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + e.idp.token(t, devidp.DemoAdminScriptClientID)}})
+		send(t, ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + e.idp.Token(t, devidp.DemoAdminScriptClientID)}})
 		if m, err := next(ctx, c); err != nil || m.Type != "connection_ack" {
 			t.Fatalf("init: %+v %v", m, err)
 		}
