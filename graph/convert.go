@@ -31,18 +31,8 @@ var scopeRank = map[model.SharingScope]int{
 
 func scopeEnum(s string) *model.SharingScope { return model.ScopeOf(s) }
 
-// isSharing reports whether p is sharing of the item's own (not inherited, not the owner).
-func isSharing(p *model.Permission) bool {
-	if p.Inherited {
-		return false
-	}
-	for _, r := range strings.Split(p.Roles, ",") {
-		if r == "owner" {
-			return false
-		}
-	}
-	return true
-}
+// isSharing reports whether p is sharing of the item's own (models.Permission.IsSharing).
+func isSharing(p *model.Permission) bool { return (*models.Permission)(p).IsSharing() }
 
 // The stored rows convert to graph/model's types over them (see graph/model/nodes.go) for free:
 // these take a store call's results as they come.

@@ -38,8 +38,8 @@ func (r *driveItemResolver) SharedScope(ctx context.Context, obj *model.DriveIte
 		if !isSharing(p) {
 			continue
 		}
-		s := model.SharingScopeUsers // a grant to people without a link
-		if e := scopeEnum(p.Scope()); e != nil {
+		s := model.SharingScopeUsers
+		if e := scopeEnum(p.SharingScope()); e != nil {
 			s = *e
 		}
 		if widest == nil || scopeRank[s] > scopeRank[*widest] {

@@ -100,6 +100,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, s.tenant.Lenient())
 	case key{"POST", "/retention-delete"}:
 		s.controlRetentionDelete(w, r)
+	case key{"GET", "/permissions"}, key{"POST", "/permissions"}:
+		s.controlPermissions(w, r)
 	case key{"POST", "/app"}:
 		var in struct {
 			Roles         *[]string `json:"roles"`
@@ -123,6 +125,35 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			controlError(w, 404, "NotFound", "No control endpoint "+r.Method+" /_sim"+path+".")
 		}
 	}
+}
+
+// controlPermissions reads or sets ({"inheritedFrom": "absent"|"empty"|"links"|"full"})
+// how inherited permission entries carry inheritedFrom, and lists the
+// applications that hold grants (for share changes of scope application).
+func (s *Server) controlPermissions(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		var in struct {
+			InheritedFrom *string `json:"inheritedFrom"`
+		}
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		if in.InheritedFrom != nil {
+			if err := s.tenant.SetInheritedFrom(*in.InheritedFrom); err != nil {
+				controlError(w, 400, "BadRequest", userMessage(err, "Invalid inheritedFrom."))
+				return
+			}
+		}
+	}
+	type app struct {
+		ID          string `json:"id"`
+		DisplayName string `json:"displayName"`
+	}
+	apps := []app{}
+	for _, a := range s.tenant.Applications() {
+		apps = append(apps, app{a.ID, a.DisplayName})
+	}
+	writeJSON(w, 200, map[string]any{"inheritedFrom": s.tenant.InheritedFrom(), "applications": apps})
 }
 
 func controlError(w http.ResponseWriter, status int, code, msg string) {

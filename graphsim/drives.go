@@ -38,10 +38,11 @@ type siteUserJSON struct {
 }
 
 type identitySetJSON struct {
-	User      *identityJSON `json:"user,omitempty"`
-	Group     *identityJSON `json:"group,omitempty"`
-	SiteUser  *siteUserJSON `json:"siteUser,omitempty"`
-	SiteGroup *siteUserJSON `json:"siteGroup,omitempty"`
+	Application *identityJSON `json:"application,omitempty"`
+	User        *identityJSON `json:"user,omitempty"`
+	Group       *identityJSON `json:"group,omitempty"`
+	SiteUser    *siteUserJSON `json:"siteUser,omitempty"`
+	SiteGroup   *siteUserJSON `json:"siteGroup,omitempty"`
 }
 
 func userSet(id tenant.Identity) *identitySetJSON {
@@ -490,26 +491,43 @@ type permissionJSON struct {
 	HasPassword           *bool             `json:"hasPassword,omitempty"`
 	Link                  *linkJSON         `json:"link,omitempty"`
 	GrantedToV2           *identitySetJSON  `json:"grantedToV2,omitempty"`
+	GrantedTo             *identitySetJSON  `json:"grantedTo,omitempty"`
 	GrantedToIdentitiesV2 []identitySetJSON `json:"grantedToIdentitiesV2,omitempty"`
 	Invitation            *invitationJSON   `json:"invitation,omitempty"`
 	InheritedFrom         *itemRefJSON      `json:"inheritedFrom,omitempty"`
 }
 
-func (s *Server) loginName(id tenant.Identity) string {
-	return "i:0#.f|membership|" + strings.ToLower(id.Email)
+// grantee is a grant's sharePointIdentitySet as SharePoint gives it: the
+// directory object (user, group or application) with its site principal and
+// claims login.
+func (s *Server) grantee(p tenant.Permission) *identitySetJSON {
+	site := func(id, name, email string) *siteUserJSON {
+		return &siteUserJSON{ID: strconv.Itoa(siteUserID(id)), DisplayName: name, Email: email, LoginName: p.LoginName}
+	}
+	switch {
+	case p.GrantedToUser != nil:
+		id := p.GrantedToUser
+		return &identitySetJSON{User: &identityJSON{ID: id.ID, DisplayName: id.DisplayName, Email: id.Email},
+			SiteUser: site(id.ID, id.DisplayName, id.Email)}
+	case p.GrantedToGroup != nil:
+		id := p.GrantedToGroup
+		return &identitySetJSON{Group: &identityJSON{ID: id.ID, DisplayName: id.DisplayName, Email: id.Email},
+			SiteGroup: site(id.ID, id.DisplayName, id.Email)}
+	case p.GrantedToApplication != nil:
+		id := p.GrantedToApplication
+		return &identitySetJSON{Application: &identityJSON{ID: id.ID, DisplayName: id.DisplayName},
+			SiteUser: site(id.ID, id.DisplayName, "")}
+	case p.EveryoneExceptExternal:
+		// A claims principal: no directory object, only the site principal.
+		return &identitySetJSON{SiteUser: site(p.LoginName, tenant.EveryoneExceptExternalUsers, "")}
+	}
+	return nil
 }
 
-func (s *Server) grantee(id tenant.Identity, group bool) *identitySetJSON {
-	ij := &identityJSON{ID: id.ID, DisplayName: id.DisplayName, Email: id.Email}
-	su := &siteUserJSON{ID: strconv.Itoa(siteUserID(id.ID)), DisplayName: id.DisplayName, Email: id.Email}
-	if group {
-		su.LoginName = "c:0o.c|federateddirectoryclaimprovider|" + id.ID
-		return &identitySetJSON{Group: ij, SiteGroup: su}
-	}
-	if id.Email != "" {
-		su.LoginName = s.loginName(id)
-	}
-	return &identitySetJSON{User: ij, SiteUser: su}
+// person is the sharePointIdentitySet of someone a link was given to.
+func (s *Server) person(id tenant.Identity) identitySetJSON {
+	return identitySetJSON{User: &identityJSON{ID: id.ID, DisplayName: id.DisplayName, Email: id.Email},
+		SiteUser: &siteUserJSON{ID: strconv.Itoa(siteUserID(id.ID)), DisplayName: id.DisplayName, Email: id.Email}}
 }
 
 // siteUserID is a small stable number, like SharePoint's per-site user ids.
@@ -526,31 +544,30 @@ func (s *Server) permissionJSON(p tenant.Permission) permissionJSON {
 	if j.Roles == nil {
 		j.Roles = []string{}
 	}
-	exp := noExpiry
+	j.ExpirationDateTime = noExpiry
 	if !p.ExpirationDateTime.IsZero() {
-		exp = graphTime(p.ExpirationDateTime)
+		j.ExpirationDateTime = graphTime(p.ExpirationDateTime)
 	}
 	if p.Link != nil {
 		j.Link = &linkJSON{Type: p.Link.Type, Scope: p.Link.Scope, WebURL: p.Link.WebURL, PreventsDownload: p.Link.PreventsDownload}
 		hp := p.HasPassword
 		j.HasPassword = &hp
-		j.ExpirationDateTime = exp
 		for _, id := range p.GrantedToIdentities {
-			j.GrantedToIdentitiesV2 = append(j.GrantedToIdentitiesV2, *s.grantee(id, false))
+			j.GrantedToIdentitiesV2 = append(j.GrantedToIdentitiesV2, s.person(id))
 		}
-	} else {
-		j.ExpirationDateTime = exp
-		switch {
-		case p.GrantedToUser != nil:
-			j.GrantedToV2 = s.grantee(*p.GrantedToUser, false)
-		case p.GrantedToGroup != nil:
-			j.GrantedToV2 = s.grantee(*p.GrantedToGroup, true)
+	} else if g := s.grantee(p); g != nil {
+		j.GrantedToV2 = g
+		if p.EveryoneExceptExternal {
+			// The deprecated identitySet names the claims principal by
+			// display name only.
+			j.GrantedTo = &identitySetJSON{User: &identityJSON{DisplayName: tenant.EveryoneExceptExternalUsers}}
 		}
 	}
 	if p.Invitation != nil {
 		j.Invitation = &invitationJSON{Email: p.Invitation.Email, SignInRequired: p.Invitation.SignInRequired}
 	}
 	if p.InheritedFrom != nil {
+		// A zero reference is printed as Graph prints it in the field: {}.
 		j.InheritedFrom = &itemRefJSON{DriveID: p.InheritedFrom.DriveID, ID: p.InheritedFrom.ID, Path: p.InheritedFrom.Path}
 	}
 	return j
@@ -561,7 +578,9 @@ func permissionError(err error) *gerr {
 	case errors.Is(err, tenant.ErrNotFound):
 		return newErr(404, "itemNotFound", "Item not found")
 	case errors.Is(err, tenant.ErrInherited):
-		return errInvalidRequest("Only sharing permissions that are not inherited can be deleted. The inheritedFrom property must be null.")
+		// Graph documents only that inherited entries cannot be removed; the
+		// answer is SharePoint's refusal of a change to an inheriting item.
+		return newErr(403, "notAllowed", "Operation not allowed")
 	case errors.Is(err, tenant.ErrInvalid):
 		return errInvalidRequest(userMessage(err, "Invalid request"))
 	}

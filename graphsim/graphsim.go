@@ -143,6 +143,11 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	if opt.RUPerMinute < RUByLicenceBand {
 		return nil, fmt.Errorf("graphsim: negative RU budget %d", opt.RUPerMinute)
 	}
+	switch opt.Tenant.InheritedFrom {
+	case "", tenant.InheritedFromAbsent, tenant.InheritedFromEmpty, tenant.InheritedFromLinks, tenant.InheritedFromFull:
+	default:
+		return nil, fmt.Errorf("graphsim: inheritedFrom must be absent, empty, links or full, not %q", opt.Tenant.InheritedFrom)
+	}
 	log := opt.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

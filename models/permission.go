@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Link scopes as Graph reports them on sharing links.
 const (
@@ -11,12 +14,25 @@ const (
 
 // Kinds of GrantedToKind.
 const (
-	GranteeUser  = "user"
-	GranteeGroup = "group"
+	GranteeUser        = "user"
+	GranteeGroup       = "group"
+	GranteeApplication = "application"
+	// GranteeOrganization is the claims principal "Everyone except external users": every
+	// member of the tenant, so the grant is organisation-wide.
+	GranteeOrganization = "organization"
 )
 
-// Permission is one current permission of a drive item. Inherited entries
-// carry the ancestor's permission id, so the key is (integration, item, id).
+// Kinds SharePoint lists that are not sharing (store.sharedPermission leaves them out).
+const (
+	// RoleLimitedAccess: the principal may reach something below the item, not the item.
+	RoleLimitedAccess = "sp.limited access"
+	// LinkScopeExistingAccess: a link for people who already have access; grants nothing.
+	LinkScopeExistingAccess = "existingAccess"
+)
+
+// Permission is one current permission of a drive item, keyed (integration, item, id):
+// SharePoint names a grant after its principal, so one user's grant has the same id on a
+// folder and on its uniquely shared child.
 type Permission struct {
 	IntegrationID string `gorm:"column:integration_id;primaryKey"`
 	DriveID       string `gorm:"column:drive_id"`
@@ -33,7 +49,7 @@ type Permission struct {
 	GrantedToID          string     `gorm:"column:granted_to_id"`
 	GrantedToDisplayName string     `gorm:"column:granted_to_display_name"`
 	GrantedToEmail       string     `gorm:"column:granted_to_email"`
-	GrantedToKind        string     `gorm:"column:granted_to_kind"` // user | group | ""
+	GrantedToKind        string     `gorm:"column:granted_to_kind"` // user | group | application | organization | ""
 	// GrantedToExternal is true for a guest or someone outside the tenant's domains.
 	GrantedToExternal bool `gorm:"column:granted_to_external"`
 	// GrantedToIdentities lists the people a "users" link was given to.
@@ -55,4 +71,31 @@ func (p *Permission) Scope() string {
 		return ""
 	}
 	return *p.LinkScope
+}
+
+// IsSharing reports whether the permission is sharing of the item's own: set on the item,
+// and not the owner's grant, limited access or an existingAccess link (store.sharedPermission
+// is the same condition in SQL).
+func (p *Permission) IsSharing() bool {
+	if p.Inherited || p.Scope() == LinkScopeExistingAccess {
+		return false
+	}
+	for _, r := range strings.Split(p.Roles, ",") {
+		if r == "owner" || strings.EqualFold(r, RoleLimitedAccess) {
+			return false
+		}
+	}
+	return true
+}
+
+// SharingScope is who the permission reaches: a link's scope; organization for a grant to
+// Everyone except external users; users for any other grant.
+func (p *Permission) SharingScope() string {
+	switch {
+	case p.LinkScope != nil:
+		return *p.LinkScope
+	case p.GrantedToKind == GranteeOrganization:
+		return LinkScopeOrganization
+	}
+	return LinkScopeUsers
 }

@@ -515,7 +515,8 @@ func permIDs(ps []Permission) []string {
 }
 
 func TestListPermissionsEqualsSimulator(t *testing.T) {
-	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 1, Users: 60, FilesPerUser: 20, ShareRatio: 0.3}})
+	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 1, Users: 60, FilesPerUser: 20, ShareRatio: 0.3,
+		InheritedFrom: tenant.InheritedFromFull}}) // own entries are told apart by inheritedFrom
 	c := newClient(t, configFor(srv))
 	tr := exportOf(t, srv)
 	// Learn the tenant's domains as a sync would.
@@ -575,11 +576,16 @@ func TestListPermissionsEqualsSimulator(t *testing.T) {
 					t.Errorf("permission %s expires %v, want %s", p.ID, p.ExpiresAt, *w.ExpirationDateTime)
 				}
 				var who *tenant.ExportIdentity
-				kind := "user"
-				if w.GrantedToUser != nil {
+				kind := KindUser
+				switch {
+				case w.GrantedToUser != nil:
 					who = w.GrantedToUser
-				} else if w.GrantedToGroup != nil {
-					who, kind = w.GrantedToGroup, "group"
+				case w.GrantedToGroup != nil:
+					who, kind = w.GrantedToGroup, KindGroup
+				case w.GrantedToApplication != nil:
+					who, kind = w.GrantedToApplication, KindApplication
+				case w.EveryoneExceptExternal:
+					who, kind = &tenant.ExportIdentity{DisplayName: tenant.EveryoneExceptExternalUsers}, KindOrganization
 				}
 				if (who == nil) != (p.GrantedTo == nil) {
 					t.Fatalf("permission %s: grantedTo %+v, want %+v", p.ID, p.GrantedTo, who)
@@ -613,7 +619,8 @@ func TestListPermissionsEqualsSimulator(t *testing.T) {
 // $batch requests (20 parts each) and every item gets its own drive's
 // permissions, even where two drives' item ids collide in the key space.
 func TestListPermissionsOfSeveralDrives(t *testing.T) {
-	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 3, Users: 30, FilesPerUser: 6, ShareRatio: 0.5}})
+	srv := startSim(t, graphsim.Options{Tenant: tenant.Config{Seed: 3, Users: 30, FilesPerUser: 6, ShareRatio: 0.5,
+		InheritedFrom: tenant.InheritedFromFull}})
 	c := newClient(t, configFor(srv))
 	tr := exportOf(t, srv)
 	ctx := context.Background()
@@ -708,7 +715,11 @@ func TestDeleteAndExpire(t *testing.T) {
 		t.Errorf("second delete: %v, want NotFound", err)
 	}
 
-	// An inherited permission: find an item below a shared folder.
+	// A permission the item inherits: with full inheritedFrom, find one (not
+	// the owner's), then DELETE it in the default mode.
+	if err := srv.Tenant().SetInheritedFrom("full"); err != nil {
+		t.Fatal(err)
+	}
 	var inhDrive, inhItem, inhPerm string
 	for _, dd := range tr.drives {
 		for id := range tr.items[dd.ID] {
@@ -726,12 +737,17 @@ func TestDeleteAndExpire(t *testing.T) {
 	if inhPerm == "" {
 		t.Fatal("no inherited permission in the tenant")
 	}
-	// Refused with 400 invalidRequest: classified by status and code alone,
-	// Graph's words passed on.
+	if err := srv.Tenant().SetInheritedFrom("absent"); err != nil {
+		t.Fatal(err)
+	}
 	err = c.DeletePermission(ctx, inhDrive, inhItem, inhPerm)
-	var e *Error
-	if !errors.As(err, &e) || e.Kind != Rejected || e.Status != 400 || !strings.Contains(e.Message, "inherited") {
-		t.Errorf("delete inherited: %v (%v), want Rejected with Graph's words", err, KindOf(err))
+	if KindOf(err) != NotAllowed {
+		t.Errorf("delete inherited: %v (%v), want NotAllowed", err, KindOf(err))
+	}
+	// The list after it still has it, without inheritedFrom.
+	ps, err := c.ItemPermissions(ctx, inhDrive, inhItem)
+	if err != nil || !slices.ContainsFunc(ps, func(p Permission) bool { return p.ID == inhPerm && !p.Inherited }) {
+		t.Errorf("list after a refused delete: %v, want %s listed without inheritedFrom", err, inhPerm)
 	}
 }
 

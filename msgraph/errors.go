@@ -29,6 +29,7 @@ const (
 	TenantNotFound         // AADSTS90002
 	MissingPermission      // 403: the app lacks an application permission (Error.Permission names it)
 	NotFound               // 404: the object is gone
+	NotAllowed             // 403 notAllowed: SharePoint refuses this change on this object (e.g. a permission the item inherits)
 	ResyncRequired         // 410 on a delta link: follow Error.Location and enumerate again
 	Throttled              // still throttled after the retries
 	Network                // DNS, connection refused, TLS, timeouts
@@ -44,7 +45,7 @@ func (k Kind) DriveInaccessible() bool { return k == Locked || k == NoAccess }
 var kindNames = map[Kind]string{
 	Unknown: "unknown", WrongSecret: "wrong_secret", ExpiredSecret: "expired_secret",
 	ClientNotFound: "client_not_found", TenantNotFound: "tenant_not_found",
-	MissingPermission: "missing_permission", NotFound: "not_found",
+	MissingPermission: "missing_permission", NotFound: "not_found", NotAllowed: "not_allowed",
 	ResyncRequired: "resync_required", Throttled: "throttled", Network: "network", Rejected: "rejected",
 	Locked: "locked", NoAccess: "no_access",
 }
@@ -163,6 +164,8 @@ func (c *Client) classify(o op, err error) error {
 // classifyStatus maps an HTTP status and Graph error code.
 func (c *Client) classifyStatus(o op, status int, code, msg, location string, retryAfter time.Duration, err error) *Error {
 	e := &Error{Status: status, Code: code, err: err, Location: location, RetryAfter: retryAfter}
+	// Decisions key on the status and Graph's error code only: messages are
+	// for people and change without notice.
 	switch {
 	case o.drive && (status == 423 || status == 403 && strings.EqualFold(code, "notAllowed")):
 		lockedDrive(e, o, status, code)
@@ -172,6 +175,9 @@ func (c *Client) classifyStatus(o op, status int, code, msg, location string, re
 		// same 403 accessDenied in both cases, so the body cannot tell.
 		e.Kind = NoAccess
 		e.Message = "Microsoft 365 does not let the app open this OneDrive (403 Access denied): an administrator has restricted access to its SharePoint site. It is skipped, and tried again on the next sync."
+	case status == 403 && strings.EqualFold(code, "notAllowed"):
+		e.Kind = NotAllowed
+		e.Message = fmt.Sprintf("Microsoft 365 does not allow this on this item (403 notAllowed) while trying to %s.", o.what)
 	case status == 403 || strings.EqualFold(code, "accessDenied") || strings.EqualFold(code, "Authorization_RequestDenied"):
 		e.Kind, e.Permission = MissingPermission, o.permission
 		e.Message = fmt.Sprintf("The app is not allowed to %s: grant it the Microsoft Graph application permission %s (with admin consent) in Microsoft Entra ID.", o.what, o.permission)

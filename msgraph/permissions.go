@@ -3,6 +3,7 @@ package msgraph
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -129,13 +130,19 @@ func (c *Client) permissionPages(ctx context.Context, driveID, itemID, link stri
 }
 
 // DeletePermission stops one sharing permission (204). A permission that is
-// already gone answers *Error{Kind: NotFound}, which callers treat as done.
-// Graph refuses an inherited one with 400 invalidRequest, a code it gives
-// for other refusals too: that is Kind Rejected with Graph's words (callers
-// tell inherited permissions by their own records, not by the answer).
+// already gone answers *Error{Kind: NotFound}, which callers treat as done;
+// one the item inherits answers 403 notAllowed (Kind NotAllowed). A 204 does
+// not prove the permission is gone (SharePoint keeps the owner's grant and
+// limited access): callers list the item's permissions again to confirm.
 func (c *Client) DeletePermission(ctx context.Context, driveID, itemID, permID string) error {
 	err := c.sdk.Drives().ByDriveId(driveID).Items().ByDriveItemId(itemID).Permissions().ByPermissionId(permID).Delete(ctx, nil)
 	return c.classify(opDelete, err)
+}
+
+// ItemPermissions lists one item's permissions (5 resource units), for
+// confirming a change. A deleted item answers *Error{Kind: NotFound}.
+func (c *Client) ItemPermissions(ctx context.Context, driveID, itemID string) ([]Permission, error) {
+	return c.itemPermissions(ctx, driveID, itemID)
 }
 
 // SetPermissionExpiration sets a sharing link's expiry and returns the
@@ -207,8 +214,14 @@ func (c *Client) mapPermission(p models.Permissionable) Permission {
 	return out
 }
 
-// spIdentity maps a sharePointIdentitySet: its user, else its group.
+// spIdentity maps a sharePointIdentitySet as wireSPIdentity does.
 func (c *Client) spIdentity(s models.SharePointIdentitySetable, invited bool) *Identity {
+	if a := s.GetApplication(); a != nil {
+		return &Identity{ID: deref(a.GetId()), DisplayName: deref(a.GetDisplayName()), Kind: KindApplication}
+	}
+	if u := s.GetSiteUser(); u != nil && s.GetUser() == nil && strings.Contains(deref(u.GetLoginName()), everyoneClaim) {
+		return everyone(deref(u.GetDisplayName()))
+	}
 	if u := s.GetUser(); u != nil {
 		id := c.identity(u, "user", invited)
 		return &id

@@ -1,6 +1,9 @@
 package msgraph
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Permission lists read in $batch are decoded here rather than through the
 // SDK's models, for the reason delta pages are (see deltawire.go): they are
@@ -40,14 +43,16 @@ type wireIdentity struct {
 	DisplayName       string `json:"displayName"`
 	Email             string `json:"email"`
 	UserPrincipalName string `json:"userPrincipalName"`
+	LoginName         string `json:"loginName"`
 }
 
 // wireSPIdentitySet is Graph's sharePointIdentitySet.
 type wireSPIdentitySet struct {
-	User      *wireIdentity `json:"user"`
-	Group     *wireIdentity `json:"group"`
-	SiteUser  *wireIdentity `json:"siteUser"`
-	SiteGroup *wireIdentity `json:"siteGroup"`
+	Application *wireIdentity `json:"application"`
+	User        *wireIdentity `json:"user"`
+	Group       *wireIdentity `json:"group"`
+	SiteUser    *wireIdentity `json:"siteUser"`
+	SiteGroup   *wireIdentity `json:"siteGroup"`
 }
 
 func (c *Client) wireToPermission(p *wirePermission) Permission {
@@ -93,21 +98,36 @@ func (c *Client) wireToPermission(p *wirePermission) Permission {
 	return out
 }
 
-// wireSPIdentity maps a sharePointIdentitySet: its user, else its group.
+// wireSPIdentity maps a sharePointIdentitySet: its application, user or
+// group, else its site principal (Everyone except external users is a site
+// user with a claims login and no directory object).
 func (c *Client) wireSPIdentity(s *wireSPIdentitySet, invited bool) *Identity {
 	person := func(i *wireIdentity, kind string, invited bool) *Identity {
 		return &Identity{ID: i.ID, DisplayName: i.DisplayName, Email: i.Email, Kind: kind,
 			External: c.isExternal(i.Email, i.UserPrincipalName, invited)}
 	}
 	switch {
+	case s.Application != nil:
+		return &Identity{ID: s.Application.ID, DisplayName: s.Application.DisplayName, Kind: KindApplication}
 	case s.User != nil:
-		return person(s.User, "user", invited)
+		return person(s.User, KindUser, invited)
 	case s.Group != nil:
-		return person(s.Group, "group", false)
+		return person(s.Group, KindGroup, false)
+	case s.SiteUser != nil && strings.Contains(s.SiteUser.LoginName, everyoneClaim):
+		return everyone(s.SiteUser.DisplayName)
 	case s.SiteUser != nil:
-		return person(s.SiteUser, "user", invited)
+		return person(s.SiteUser, KindUser, invited)
 	case s.SiteGroup != nil:
-		return person(s.SiteGroup, "group", false)
+		return person(s.SiteGroup, KindGroup, false)
 	}
 	return nil
+}
+
+// everyone is the claims principal "Everyone except external users": every
+// member of the organisation, no directory object.
+func everyone(name string) *Identity {
+	if name == "" {
+		name = "Everyone except external users"
+	}
+	return &Identity{DisplayName: name, Kind: KindOrganization}
 }

@@ -35,7 +35,10 @@ type Identity struct {
 	ID          string
 	DisplayName string
 	Email       string
-	Kind        string // "user" or "group"; "" when unknown
+	// Kind is "user", "group", "application", or "organization" for the
+	// claims principal Everyone except external users (every member of the
+	// tenant); "" when unknown.
+	Kind string
 	// External reports a person outside the organisation; see
 	// (*Client).isExternal for the rule.
 	External bool
@@ -124,11 +127,33 @@ type Permission struct {
 	GrantedToIdentities []Identity
 	InvitationEmail     string
 	// Inherited reports an inheritedFrom reference; InheritedFromID is the
-	// item it points at. OneDrive for Business may omit inheritedFrom
-	// altogether, so false does not prove the permission is the item's own.
+	// item it points at, "" when Graph sent "inheritedFrom": {} (inherited
+	// from somewhere it does not say). OneDrive for Business omits
+	// inheritedFrom by default, so false does not prove the permission is
+	// the item's own (see syncer's classify).
 	InheritedFromID string
 	Inherited       bool
 }
+
+// Identity kinds.
+const (
+	KindUser         = "user"
+	KindGroup        = "group"
+	KindApplication  = "application"
+	KindOrganization = "organization"
+)
+
+// LimitedAccessRole is the role SharePoint lists for a principal that may
+// reach something below an item but not the item itself ("SP.Limited
+// Access"; Graph lowercases it in the field: compare case-insensitively).
+const LimitedAccessRole = "sp.limited access"
+
+// ExistingAccessScope is the link scope of "people with existing access"
+// links, which grant nothing new.
+const ExistingAccessScope = "existingAccess"
+
+// everyoneClaim is in the claims login of "Everyone except external users".
+const everyoneClaim = "spo-grid-all-users"
 
 // RequestInfo describes one Graph request for metrics (Config.OnRequest). A
 // $batch is reported once as Endpoint "batch" with the RU of all its parts,

@@ -5,12 +5,20 @@
 //
 // # Stop sharing
 //
-// For each item, no permission ids means every permission set on the item itself except the
-// owner's. An inherited permission is refused without calling Graph, with a message naming the
-// folder where it is set. Otherwise Graph's DELETE runs first; on success (204) or when Graph
-// no longer has the permission (404, "already removed") the row goes from the database, with
-// the copies its descendants hold as inherited, and drive_items.has_own_permissions is
-// recomputed. Any other Graph failure keeps the row and reports msgraph's message.
+// For each item, no permission ids means every permission of the item's own that is sharing
+// (not the owner's, not limited access, not an existingAccess link). A permission the
+// database holds as inherited, and the owner's, are refused without calling Graph. Otherwise
+// Graph's DELETE runs first. Then, whatever Graph answered, the item's permissions are read
+// once more (one request, 5 resource units) and each permission is judged by that list, not
+// by the DELETE's answer: SharePoint answers 204 and keeps the owner's grant and limited
+// access, and answers 403 notAllowed for a permission the item inherits (its id is the same
+// as the folder's, since SharePoint names grants after their principal). Gone from the list
+// is "Confirmed removed"; still listed names what is still there in words (still granted by
+// the folder X, or kept by Microsoft 365). The item's rows then become what Graph listed, and
+// drive_items' sharing state is recomputed. A copy of a folder's grant on a uniquely shared
+// item is the item's own permission and is removed from the item alone. When the list cannot
+// be read, the DELETE's answers stand (204 and 404 remove the row) and the message says the
+// removal could not be confirmed.
 //
 // A repeated call is a no-op: the permission's row is gone, so there is nothing to remove; the
 // answer is empty and no audit event is written. A permission id that the database does not
@@ -41,6 +49,7 @@ import (
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
 )
 
 // Defaults.
@@ -233,7 +242,8 @@ func mergeItems(items []Item) []Item {
 	return out
 }
 
-// itemJob removes permissions of one item, one at a time.
+// itemJob removes permissions of one item, one at a time, then lists the item's permissions
+// once more to confirm.
 type itemJob struct {
 	s       *Service
 	gc      *msgraph.Client
@@ -243,75 +253,205 @@ type itemJob struct {
 	folders map[store.RowKey]*models.DriveItem
 }
 
+// attempt is what Graph answered to the DELETE of one permission (nil err: 204), or why it
+// was not sent (refused).
+type attempt struct {
+	p       *models.Permission
+	sent    bool
+	err     error
+	refused string // sent == false: the reason, in words
+}
+
 func (j *itemJob) run(ctx context.Context, ids []string) ([]Outcome, error) {
-	var targets []*models.Permission
-	if len(ids) == 0 {
-		for _, p := range j.perms {
-			if !p.Inherited && !isOwner(p) {
-				targets = append(targets, p)
-			}
-		}
-	} else {
-		byID := make(map[string]*models.Permission, len(j.perms))
-		for _, p := range j.perms {
-			byID[p.ID] = p
-		}
-		seen := map[string]bool{}
-		for _, id := range ids {
-			if p := byID[id]; p != nil && !seen[id] {
-				seen[id] = true
-				targets = append(targets, p)
-			}
-		}
+	targets := j.targets(ids)
+	if len(targets) == 0 {
+		return nil, nil
 	}
-	var out []Outcome
+	tries := make([]attempt, 0, len(targets))
 	for _, p := range targets {
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return nil, err
 		}
-		o, err := j.remove(ctx, p)
-		if err != nil {
-			return out, err
+		a := attempt{p: p}
+		switch {
+		case p.Inherited:
+			a.refused = j.inheritedMessage(ctx, p)
+		case isOwner(p):
+			a.refused = "This is the owner's access to their own file; Microsoft 365 does not let it be removed."
+		default:
+			a.sent = true
+			a.err = j.gc.DeletePermission(ctx, j.item.DriveID, j.item.ID, p.ID)
+			if a.err != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 		}
+		tries = append(tries, a)
+	}
+	// One read of the item's permissions says what is still there, whatever Graph answered.
+	listed, lerr := j.gc.ItemPermissions(ctx, j.item.DriveID, j.item.ID)
+	switch {
+	case lerr != nil && ctx.Err() != nil:
+		return nil, ctx.Err()
+	case msgraph.KindOf(lerr) == msgraph.NotFound:
+		listed, lerr = nil, nil // the item is gone, and every permission with it
+	}
+	out := make([]Outcome, 0, len(tries))
+	inheritedNow := map[string]*models.DriveItem{} // refused as inherited: the folder holding it
+	for _, a := range tries {
+		o := j.outcome(ctx, a, listed, lerr, inheritedNow)
 		out = append(out, o)
+	}
+	if err := j.updateFromList(ctx, out, listed, lerr, inheritedNow); err != nil {
+		return out, err
+	}
+	for k, a := range tries {
+		if err := j.s.audit(ctx, j.actor, models.AuditStopSharing, j.item, a.p, out[k]); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
 
-// remove stops one permission and records it.
-func (j *itemJob) remove(ctx context.Context, p *models.Permission) (Outcome, error) {
-	o := Outcome{ItemID: j.item.ID, PermissionID: p.ID, Result: models.AuditFailed}
-	switch {
-	case p.Inherited:
-		o.Message = j.inheritedMessage(ctx, p)
-	case isOwner(p):
-		o.Message = "This is the owner's access to their own file; Microsoft 365 does not let it be removed."
-	default:
-		err := j.gc.DeletePermission(ctx, j.item.DriveID, j.item.ID, p.ID)
-		switch kind := msgraph.KindOf(err); {
-		case err == nil:
-			o.Result, o.Message = models.AuditRemoved, "Removed in Microsoft 365."
-		case ctx.Err() != nil:
-			return o, ctx.Err()
-		case kind == msgraph.NotFound:
-			o.Result, o.Message = models.AuditAlreadyRemoved, "Microsoft 365 no longer had this permission; removed from Overshare too."
-		default:
-			o.Message = graphMessage(err)
+// targets are the permissions to remove: the listed ids the database holds for the item, or
+// with none, every permission of the item's own that is sharing.
+func (j *itemJob) targets(ids []string) []*models.Permission {
+	var targets []*models.Permission
+	if len(ids) == 0 {
+		for _, p := range j.perms {
+			if p.IsSharing() {
+				targets = append(targets, p)
+			}
 		}
-		if o.Result != models.AuditFailed {
-			if _, err := j.s.st.RemoveOwnPermission(ctx, j.item.IntegrationID, j.item.ID, p.ID); err != nil {
-				// Microsoft 365 changed; the next sync brings the database in line.
-				o.Message += " The database could not be updated yet; the next sync will."
-				j.s.log.Error("stop sharing: database not updated after Graph removed the permission",
-					"integration", j.item.IntegrationID, "item", j.item.ID, "permission", p.ID, "error", err)
-				if aerr := j.s.audit(ctx, j.actor, models.AuditStopSharing, j.item, p, o); aerr != nil {
-					return o, errors.Join(err, aerr)
-				}
-				return o, err
+		return targets
+	}
+	byID := make(map[string]*models.Permission, len(j.perms))
+	for _, p := range j.perms {
+		byID[p.ID] = p
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if p := byID[id]; p != nil && !seen[id] {
+			seen[id] = true
+			targets = append(targets, p)
+		}
+	}
+	return targets
+}
+
+// outcome judges one attempt by the permissions listed afterwards: gone is "confirmed
+// removed"; still listed names what is still there.
+func (j *itemJob) outcome(ctx context.Context, a attempt, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) Outcome {
+	o := Outcome{ItemID: j.item.ID, PermissionID: a.p.ID, Result: models.AuditFailed}
+	kind := msgraph.KindOf(a.err)
+	switch {
+	case !a.sent:
+		o.Message = a.refused
+		return o
+	case a.err != nil && kind != msgraph.NotFound && kind != msgraph.NotAllowed:
+		o.Message = graphMessage(a.err)
+		return o
+	}
+	var still *msgraph.Permission
+	if lerr == nil {
+		for k := range listed {
+			if listed[k].ID == a.p.ID {
+				still = &listed[k]
 			}
 		}
 	}
-	return o, j.s.audit(ctx, j.actor, models.AuditStopSharing, j.item, p, o)
+	switch {
+	case lerr != nil && a.err == nil:
+		o.Result, o.Message = models.AuditRemoved, "Removed in Microsoft 365, but it could not be confirmed: "+graphMessage(lerr)
+	case lerr != nil && kind == msgraph.NotFound:
+		o.Result, o.Message = models.AuditAlreadyRemoved, "Microsoft 365 no longer had this permission; removed from Overshare too."
+	case lerr != nil:
+		o.Message = graphMessage(a.err)
+	case still == nil && kind == msgraph.NotFound:
+		o.Result, o.Message = models.AuditAlreadyRemoved, "Confirmed removed: Microsoft 365 no longer had this permission and does not list it on the item."
+	case still == nil:
+		o.Result, o.Message = models.AuditRemoved, "Confirmed removed: Microsoft 365 no longer lists this permission on the item."
+	case kind == msgraph.NotAllowed || still.Inherited:
+		folder := j.folderOf(ctx, a.p, still)
+		inheritedNow[a.p.ID] = folder
+		o.Message = "Still there: " + InheritedMessage(folder)
+	default:
+		o.Message = "Still there: Microsoft 365 answered that it was removed but still lists it on the item " +
+			"(SharePoint keeps some access, such as the owner's and limited access, whatever is asked)."
+	}
+	return o
+}
+
+// folderOf is where a permission still listed on the item comes from: the item Graph names
+// in inheritedFrom, else the nearest stored ancestor that holds the same id.
+func (j *itemJob) folderOf(ctx context.Context, p *models.Permission, still *msgraph.Permission) *models.DriveItem {
+	if still.InheritedFromID != "" {
+		if f, err := j.s.st.DriveItem(ctx, j.item.IntegrationID, still.InheritedFromID); err == nil {
+			return f
+		}
+	}
+	f, err := j.s.st.AncestorHoldingPermission(ctx, j.item.IntegrationID, j.item.ID, p.ID)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// updateFromList makes the database match what Graph listed after the removals: the item's
+// rows become the listed permissions (an entry refused as inherited is stored as inherited
+// from the folder that holds it). When the list could not be read, the confirmed Graph answers
+// are applied row by row.
+func (j *itemJob) updateFromList(ctx context.Context, out []Outcome, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) error {
+	var err error
+	if lerr != nil {
+		for _, o := range out {
+			if o.Result != models.AuditFailed {
+				if _, e := j.s.st.RemoveOwnPermission(ctx, j.item.IntegrationID, j.item.ID, o.PermissionID); e != nil {
+					err = e
+				}
+			}
+		}
+	} else {
+		stored := make(map[string]*models.Permission, len(j.perms))
+		for _, p := range j.perms {
+			stored[p.ID] = p
+		}
+		// An item inherits all or nothing: one entry refused as inherited means every entry
+		// it lists comes from the same folder.
+		var from *models.DriveItem
+		inherits := len(inheritedNow) > 0
+		for _, f := range inheritedNow {
+			from = f
+		}
+		rows := make([]models.Permission, len(listed))
+		for k := range listed {
+			rows[k] = syncer.PermissionRow(j.item.IntegrationID, j.item.DriveID, j.item.ID, &listed[k])
+			switch {
+			case j.item.IsRoot:
+			case listed[k].InheritedFromID != "":
+				id := listed[k].InheritedFromID
+				rows[k].Inherited, rows[k].InheritedFromID = true, &id
+			case listed[k].Inherited || inherits:
+				rows[k].Inherited = true
+				if from != nil {
+					rows[k].InheritedFromID = &from.ID
+				}
+			case stored[listed[k].ID] != nil && stored[listed[k].ID].Inherited:
+				rows[k].Inherited, rows[k].InheritedFromID = true, stored[listed[k].ID].InheritedFromID
+			}
+		}
+		err = j.s.st.ReplaceItemPermissions(ctx, j.item.IntegrationID, j.item.DriveID, j.item.ID, rows)
+	}
+	if err != nil {
+		// Microsoft 365 changed; the next sync brings the database in line.
+		j.s.log.Error("stop sharing: database not updated after Graph changed the item",
+			"integration", j.item.IntegrationID, "item", j.item.ID, "error", err)
+		for k := range out {
+			if out[k].Result != models.AuditFailed {
+				out[k].Message += " The database could not be updated yet; the next sync will."
+			}
+		}
+	}
+	return err
 }
 
 // inheritedMessage names the folder where an inherited permission is set.
@@ -321,9 +461,7 @@ func (j *itemJob) inheritedMessage(ctx context.Context, p *models.Permission) st
 		folder = j.folders[store.RowKey{IntegrationID: j.item.IntegrationID, ID: *p.InheritedFromID}]
 	}
 	if folder == nil {
-		// Graph says inherited where the database had it as the item's own: look for the
-		// item that holds it.
-		if f, err := j.s.st.ItemHoldingPermission(ctx, j.item.IntegrationID, p.ID, j.item.ID); err == nil {
+		if f, err := j.s.st.AncestorHoldingPermission(ctx, j.item.IntegrationID, j.item.ID, p.ID); err == nil {
 			folder = f
 		}
 	}
@@ -429,6 +567,8 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 				return nil, derr
 			}
 			return fail(CodeNotFound, "Microsoft 365 no longer has this link; it was removed from Overshare too.", err)
+		case msgraph.NotAllowed:
+			return fail(CodeBadUserInput, "Microsoft 365 does not allow changing this link on this item (403 notAllowed): it may be inherited from a parent folder; set its expiry on that folder instead.", err)
 		}
 		return fail(CodeGraphError, graphMessage(err), err)
 	}

@@ -31,8 +31,11 @@ var admin = auth.Principal{Subject: "sub-admin-1", Name: "Ada Admin", Email: "ad
 
 // env is a simulator with a known nested sharing set up, synced into st:
 //
-//	/Projects            folder, anonymous edit link (anonID)
-//	/Projects/plan.docx  file, organisation view link (orgID); lists anonID as inherited
+//	/Projects            folder, anonymous edit link (anonID), direct grant to a member (userID)
+//	/Projects/plan.docx  file shared after the folder with an organisation view link (orgID):
+//	                     SharePoint copied the folder's entries onto it (owner, anonID, userID
+//	                     as its own, same ids), then added orgID
+//	/Projects/notes.txt  file that inherits everything from the folder
 type env struct {
 	srv      *graphsim.Server
 	st       *store.Store
@@ -42,8 +45,11 @@ type env struct {
 	drive    string
 	folder   string
 	file     string
+	notes    string
 	anonID   string
+	userID   string
 	orgID    string
+	member   string
 	defaults msgraph.Config
 }
 
@@ -80,7 +86,16 @@ func setup(t *testing.T, st *store.Store) *env {
 	}
 	e.folder = apply(tenant.Change{Op: "create", Name: "Projects", Folder: true}).ItemID
 	e.file = apply(tenant.Change{Op: "create", ParentID: e.folder, Name: "plan.docx"}).ItemID
+	e.notes = apply(tenant.Change{Op: "create", ParentID: e.folder, Name: "notes.txt"}).ItemID
 	e.anonID = apply(tenant.Change{Op: "share", ItemID: e.folder, Scope: "anonymous", LinkType: "edit"}).PermissionID
+	d, _ := tn.Drive(e.drive)
+	for _, u := range tn.UsersPage(0, tn.UserCount()) {
+		if u.UserType == "Member" && u.AccountEnabled && u.ID != d.OwnerUserID {
+			e.member = u.ID
+			break
+		}
+	}
+	e.userID = apply(tenant.Change{Op: "share", ItemID: e.folder, Scope: "direct", GranteeID: e.member}).PermissionID
 	e.orgID = apply(tenant.Change{Op: "share", ItemID: e.file, Scope: "organization", LinkType: "view"}).PermissionID
 
 	in := &models.Integration{Name: "Contoso", TenantID: info.TenantID, ClientID: info.ClientID}
@@ -92,12 +107,14 @@ func setup(t *testing.T, st *store.Store) *env {
 	e.sync(t, true)
 	e.svc = sharing.New(sharing.Config{Store: st, Logger: quiet(), GraphDefaults: e.defaults})
 
-	// The fixture is what the tests rely on.
-	if p := e.row(t, e.file, e.anonID); p == nil || !p.Inherited || p.InheritedFromID == nil || *p.InheritedFromID != e.folder {
-		t.Fatalf("after the sync, plan.docx should list the folder's anonymous link as inherited from the folder: %+v", p)
-	}
-	if p := e.row(t, e.folder, e.anonID); p == nil || p.Inherited || p.Scope() != models.LinkScopeAnonymous {
-		t.Fatalf("after the sync, the folder should hold its anonymous link: %+v", p)
+	// The fixture is what the tests rely on: the copies are plan.docx's own.
+	for _, id := range []string{e.anonID, e.userID} {
+		if p := e.row(t, e.file, id); p == nil || p.Inherited {
+			t.Fatalf("after the sync, plan.docx should hold the folder's %s as its own copy: %+v", id, p)
+		}
+		if p := e.row(t, e.folder, id); p == nil || p.Inherited {
+			t.Fatalf("after the sync, the folder should hold %s: %+v", id, p)
+		}
 	}
 	return e
 }
@@ -189,14 +206,18 @@ func TestStopOneAnonymousLink(t *testing.T) {
 		if len(out) != 1 || out[0].Result != models.AuditRemoved || out[0].PermissionID != e.anonID {
 			t.Fatalf("outcome %+v, want the anonymous link removed", out)
 		}
-		if e.simHas(t, e.folder, e.anonID) || e.simHas(t, e.file, e.anonID) {
-			t.Fatal("the simulator still lists the anonymous link")
+		if !strings.HasPrefix(out[0].Message, "Confirmed removed") {
+			t.Fatalf("message %q does not confirm the removal", out[0].Message)
+		}
+		if e.simHas(t, e.folder, e.anonID) || e.simHas(t, e.notes, e.anonID) {
+			t.Fatal("the simulator still lists the anonymous link on the folder or on what inherits from it")
 		}
 		if e.row(t, e.folder, e.anonID) != nil {
 			t.Fatal("the database still holds the folder's anonymous link")
 		}
-		if e.row(t, e.file, e.anonID) != nil {
-			t.Fatal("the database still holds the link as inherited on plan.docx")
+		// plan.docx broke inheritance before: its copy is its own and stays.
+		if !e.simHas(t, e.file, e.anonID) || e.row(t, e.file, e.anonID) == nil {
+			t.Fatal("plan.docx's own copy of the link went with the folder's")
 		}
 		if anonymous() {
 			t.Fatal("the folder is still listed among items with anonymous links")
@@ -206,7 +227,7 @@ func TestStopOneAnonymousLink(t *testing.T) {
 			t.Fatalf("%d audit events, want 1", len(evs))
 		}
 		ev := evs[0]
-		if ev.Action != models.AuditStopSharing || ev.Result != models.AuditRemoved || ev.PermissionID != e.anonID ||
+		if ev.Action != models.AuditStopSharing || ev.Result != models.AuditRemoved || ev.PermissionID != e.anonID || ev.Message != out[0].Message ||
 			ev.ItemID != e.folder || ev.ItemName != "Projects" || ev.ItemPath != "/Projects" ||
 			ev.LinkScope != models.LinkScopeAnonymous || ev.LinkType != "edit" || !strings.HasPrefix(ev.LinkWebURL, "https://") ||
 			ev.ActorSubject != admin.Subject || ev.ActorName != admin.Name || ev.GrantedTo != "anyone with the link" ||
@@ -228,71 +249,136 @@ func TestStopOneAnonymousLink(t *testing.T) {
 	})
 }
 
-func TestStopAllOwnKeepsInheritedAndOwner(t *testing.T) {
+func TestStopAllOwnKeepsOwner(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
-		before, err := st.ItemPermissions(context.Background(), e.integ, e.file)
-		if err != nil {
-			t.Fatal(err)
-		}
 		out := e.stop(t, sharing.Item{ItemID: e.file})
-		if len(out) != 1 || out[0].PermissionID != e.orgID || out[0].Result != models.AuditRemoved {
-			t.Fatalf("outcome %+v, want only the organisation link removed", out)
+		got := map[string]string{}
+		for _, o := range out {
+			got[o.PermissionID] = o.Result
+			if !strings.HasPrefix(o.Message, "Confirmed removed") {
+				t.Errorf("%s: message %q", o.PermissionID, o.Message)
+			}
 		}
-		if e.simHas(t, e.file, e.orgID) {
-			t.Fatal("the simulator still lists the organisation link")
+		want := map[string]string{e.orgID: models.AuditRemoved, e.anonID: models.AuditRemoved, e.userID: models.AuditRemoved}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("outcomes %v, want the link, the copied link and the copied grant removed", got)
 		}
-		if !e.simHas(t, e.file, e.anonID) {
-			t.Fatal("the inherited anonymous link was removed from the file")
+		for _, id := range []string{e.orgID, e.anonID, e.userID} {
+			if e.simHas(t, e.file, id) {
+				t.Fatalf("the simulator still lists %s on the file", id)
+			}
+		}
+		if !e.simHas(t, e.folder, e.anonID) || !e.simHas(t, e.folder, e.userID) {
+			t.Fatal("removing the file's copies removed the folder's")
 		}
 		after, err := st.ItemPermissions(context.Background(), e.integ, e.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var owner bool
-		for _, p := range after {
-			if !p.Inherited {
-				t.Fatalf("own permission %s left on the file", p.ID)
-			}
-			owner = owner || strings.Contains(p.Roles, "owner")
-		}
-		if len(after) != len(before)-1 || !owner {
-			t.Fatalf("file permissions %d → %d (owner kept: %v); want only the organisation link gone", len(before), len(after), owner)
+		if len(after) != 1 || !strings.Contains(after[0].Roles, "owner") || after[0].Inherited {
+			t.Fatalf("file permissions after: %+v, want the owner's own copy alone", after)
 		}
 		it, err := st.DriveItem(context.Background(), e.integ, e.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it.HasOwnPermissions {
-			t.Fatal("has_own_permissions still set on an item with no permission of its own")
+		if !it.HasOwnPermissions || it.SharingFlags != 0 {
+			t.Fatalf("file: has_own_permissions %v, flags %b; want a hierarchy root that shares nothing", it.HasOwnPermissions, it.SharingFlags)
 		}
-		if evs := e.audit(t); len(evs) != 1 || evs[0].GrantedTo != "everyone in the organisation with the link" {
+		if evs := e.audit(t); len(evs) != 3 {
 			t.Fatalf("audit events %+v", evs)
 		}
+		assertEqualToSimulator(t, e)
 	})
 }
 
-func TestInheritedPermissionRefused(t *testing.T) {
+// TestStopCopiedGrant: the grant SharePoint copied onto plan.docx from its folder is the
+// file's own: stop sharing removes it from the file alone, and the re-read confirms it.
+func TestStopCopiedGrant(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
-		before := e.deletes()
-		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.anonID}})
-		if len(out) != 1 || out[0].Result != models.AuditFailed {
-			t.Fatalf("outcome %+v, want a refusal", out)
+		reads := e.srv.Stats().ByEndpoint["GET /drives/{id}/items/{id}/permissions"]
+		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
+		if len(out) != 1 || out[0].Result != models.AuditRemoved || !strings.HasPrefix(out[0].Message, "Confirmed removed") {
+			t.Fatalf("outcome %+v, want confirmed removed", out)
 		}
-		if !strings.Contains(out[0].Message, `"Projects"`) || !strings.Contains(out[0].Message, "/Projects") {
-			t.Fatalf("message %q does not name the folder to change", out[0].Message)
+		if n := e.srv.Stats().ByEndpoint["GET /drives/{id}/items/{id}/permissions"] - reads; n != 1 {
+			t.Fatalf("%d permission reads after the DELETE, want 1", n)
 		}
-		if e.deletes() != before {
-			t.Fatal("Graph was called for an inherited permission")
+		if e.simHas(t, e.file, e.userID) || e.row(t, e.file, e.userID) != nil {
+			t.Fatal("the copied grant is still on the file")
 		}
-		if !e.simHas(t, e.folder, e.anonID) || !e.simHas(t, e.file, e.anonID) || e.row(t, e.file, e.anonID) == nil {
-			t.Fatal("the link changed somewhere")
+		if !e.simHas(t, e.folder, e.userID) || e.row(t, e.folder, e.userID) == nil {
+			t.Fatal("the folder lost its grant")
 		}
-		evs := e.audit(t)
-		if len(evs) != 1 || evs[0].Result != models.AuditFailed || evs[0].Message != out[0].Message {
+		if evs := e.audit(t); len(evs) != 1 || evs[0].Message != out[0].Message {
 			t.Fatalf("audit events %+v", evs)
 		}
+		assertEqualToSimulator(t, e)
+	})
+}
+
+// TestAccessRemainsReported: plan.docx's unique permissions were deleted in SharePoint since
+// the sync, so the user's grant (same id as the folder's) now comes from the folder. Graph
+// refuses the DELETE (403 notAllowed), the re-read still lists it, and the outcome says it is
+// still granted by the folder; the database then holds plan.docx as inheriting, and a second
+// attempt is refused without calling Graph.
+func TestAccessRemainsReported(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		if _, err := e.srv.Tenant().Apply(tenant.Change{Op: "inherit", DriveID: e.drive, ItemID: e.file}); err != nil {
+			t.Fatal(err)
+		}
+		before := e.deletes()
+		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
+		if len(out) != 1 || out[0].Result != models.AuditFailed {
+			t.Fatalf("outcome %+v, want failed", out)
+		}
+		if m := out[0].Message; !strings.HasPrefix(m, "Still there") || !strings.Contains(m, `"Projects"`) || !strings.Contains(m, "/Projects") {
+			t.Fatalf("message %q does not say the folder still grants it", m)
+		}
+		if e.deletes()-before != 1 || !e.simHas(t, e.file, e.userID) {
+			t.Fatal("want one refused DELETE and the grant still listed")
+		}
+		if p := e.row(t, e.file, e.userID); p == nil || !p.Inherited || p.InheritedFromID == nil || *p.InheritedFromID != e.folder {
+			t.Fatalf("database row after the re-read: %+v, want inherited from the folder", p)
+		}
+		if p := e.row(t, e.file, e.orgID); p != nil {
+			t.Fatal("the file's own link, gone from Graph, is still stored")
+		}
+		if evs := e.audit(t); len(evs) != 1 || evs[0].Result != models.AuditFailed || evs[0].Message != out[0].Message {
+			t.Fatalf("audit events %+v", evs)
+		}
+		again := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
+		if len(again) != 1 || again[0].Result != models.AuditFailed || !strings.Contains(again[0].Message, `"Projects"`) || e.deletes()-before != 1 {
+			t.Fatalf("second attempt %+v (DELETEs %d), want a refusal naming the folder without Graph", again, e.deletes()-before)
+		}
+		assertEqualToSimulator(t, e)
+	})
+}
+
+// TestKeptByMicrosoft365Reported: SharePoint answers 204 for limited access and keeps it; the
+// re-read shows it, and the outcome says so instead of "removed".
+func TestKeptByMicrosoft365Reported(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		limited, err := e.srv.Tenant().Apply(tenant.Change{Op: "share", DriveID: e.drive, ItemID: e.notes, Scope: "limitedAccess", GranteeID: e.member})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.sync(t, false)
+		if p := e.row(t, e.notes, limited.PermissionID); p == nil || p.IsSharing() {
+			t.Fatalf("limited access row %+v, want stored and not sharing", p)
+		}
+		out := e.stop(t, sharing.Item{ItemID: e.notes, PermissionIDs: []string{limited.PermissionID}})
+		if len(out) != 1 || out[0].Result != models.AuditFailed || !strings.HasPrefix(out[0].Message, "Still there") {
+			t.Fatalf("outcome %+v, want 'Still there'", out)
+		}
+		if e.row(t, e.notes, limited.PermissionID) == nil {
+			t.Fatal("the row of a permission Graph kept was removed")
+		}
+		assertEqualToSimulator(t, e)
 	})
 }
 
@@ -320,7 +406,7 @@ func TestGraphFailureKeepsRow(t *testing.T) {
 		e := setup(t, st)
 		// Tokens issued from now on lack every permission that allows writing files.
 		e.srv.SetAppPermissions([]string{"User.Read.All", "Files.Read.All", "Sites.Read.All"})
-		out := e.stop(t, sharing.Item{ItemID: e.folder})
+		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(out) != 1 || out[0].Result != models.AuditFailed || out[0].PermissionID != e.anonID {
 			t.Fatalf("outcome %+v, want the anonymous link failed", out)
 		}
@@ -371,8 +457,8 @@ func TestSetLinkExpiration(t *testing.T) {
 		if p := res.Permission; p.ExpiresAt == nil || !p.ExpiresAt.Equal(at) || res.Limited {
 			t.Fatalf("returned row expires %v (limited %v), want %v", p.ExpiresAt, res.Limited, at)
 		}
-		if got := e.row(t, e.file, e.anonID); got == nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) {
-			t.Fatalf("inherited copy on plan.docx expires %v, want %v", got, at)
+		if got := e.row(t, e.file, e.anonID); got == nil || got.ExpiresAt != nil {
+			t.Fatalf("plan.docx's own copy expires %v, want no change", got)
 		}
 		if simAt := e.simExpiry(t); !simAt.Equal(at) {
 			t.Fatalf("simulator expiry %v, want %v", simAt, at)
@@ -567,7 +653,9 @@ func assertEqualToSimulator(t *testing.T, e *env) {
 		}
 		found := false
 		for _, l := range listed {
-			if l.ID == p.ID && l.InheritedFrom != nil && p.InheritedFromID != nil && l.InheritedFrom.ID == *p.InheritedFromID {
+			// OneDrive for Business omits inheritedFrom: an inherited row matches the item's
+			// listing by id, the item having no permission of its own.
+			if l.ID == p.ID && !withOwn[p.ItemID] && (l.InheritedFrom == nil || p.InheritedFromID == nil || l.InheritedFrom.ID == *p.InheritedFromID) {
 				found = true
 				want := ""
 				if !l.ExpirationDateTime.IsZero() {

@@ -85,8 +85,28 @@ func (o ItemOrder) value(it *models.DriveItem) any {
 	return it.LastModifiedDateTime
 }
 
-// sharedPermission is the condition on a permission row p that makes its item shared.
-const sharedPermission = `p.inherited = false AND (',' || p.roles || ',') NOT LIKE '%,owner,%'`
+// sharedPermission is the condition on a permission row p that makes its item shared: set on
+// the item itself, and neither the owner's grant, nor limited access (a principal that may
+// reach something below, not the item), nor an existingAccess link (it grants nothing new).
+// Roles are stored lowercased.
+const sharedPermission = `p.inherited = false AND (',' || p.roles || ',') NOT LIKE '%,owner,%'` +
+	` AND (',' || p.roles || ',') NOT LIKE '%,` + limitedAccessRole + `,%'` +
+	` AND (p.link_scope IS NULL OR p.link_scope <> '` + existingAccessScope + `')`
+
+// What SharePoint lists but is not sharing.
+const (
+	limitedAccessRole   = models.RoleLimitedAccess
+	existingAccessScope = models.LinkScopeExistingAccess
+)
+
+// The scope conditions on a permission row p, shared by the sharing filters and the flags: a
+// grant to "Everyone except external users" (granted_to_kind organization) reaches the whole
+// organisation; every other grant without a link reaches specific people.
+const (
+	scopeAnonymous    = `p.link_scope = '` + models.LinkScopeAnonymous + `'`
+	scopeOrganization = `(p.link_scope = '` + models.LinkScopeOrganization + `' OR (p.link_scope IS NULL AND p.granted_to_kind = '` + models.GranteeOrganization + `'))`
+	scopeUsers        = `(p.link_scope = '` + models.LinkScopeUsers + `' OR (p.link_scope IS NULL AND p.granted_to_kind <> '` + models.GranteeOrganization + `'))`
+)
 
 // externalPermission is true for a grant to a guest or outsider, or a specific-people link
 // given to at least one of them (identities are stored as JSON; "external" is written only
@@ -149,20 +169,19 @@ func (f ItemFilter) permissionWhere(at time.Time) (*where, bool, error) {
 	sharing := f.SharedOnly || f.Expired
 	if len(f.Scopes) > 0 {
 		var alts []string
-		var scopes []any
 		for _, s := range f.Scopes {
 			switch s {
-			case models.LinkScopeAnonymous, models.LinkScopeOrganization, models.LinkScopeUsers:
-				scopes = append(scopes, s)
+			case models.LinkScopeAnonymous:
+				alts = append(alts, scopeAnonymous)
+			case models.LinkScopeOrganization:
+				alts = append(alts, scopeOrganization)
+			case models.LinkScopeUsers:
+				alts = append(alts, scopeUsers)
 			default:
 				return nil, false, fmt.Errorf("filter drive items by scope %q: unknown scope", s)
 			}
-			if s == models.LinkScopeUsers {
-				alts = append(alts, "p.link_scope IS NULL")
-			}
 		}
-		alts = append(alts, "p.link_scope IN ("+placeholders(len(scopes))+")")
-		p.add("("+strings.Join(alts, " OR ")+")", scopes...)
+		p.add("(" + strings.Join(alts, " OR ") + ")")
 		sharing = true
 	}
 	if f.External != nil {

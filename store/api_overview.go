@@ -90,10 +90,11 @@ FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission, at, at, at
 		Items       int
 		Permissions int
 	}
-	err = s.rdb.WithContext(ctx).Raw(`SELECT COALESCE(p.link_scope, 'users') AS scope,
+	scopeOf := `CASE WHEN ` + scopeOrganization + ` THEN 'organization' ELSE COALESCE(p.link_scope, 'users') END`
+	err = s.rdb.WithContext(ctx).Raw(`SELECT `+scopeOf+` AS scope,
 	COUNT(DISTINCT p.item_id) AS items, COUNT(*) AS permissions
 FROM permissions p WHERE p.integration_id = ? AND `+sharedPermission+` AND `+livePermission+`
-GROUP BY COALESCE(p.link_scope, 'users')`, integrationID, at).Scan(&scopes).Error
+GROUP BY `+scopeOf, integrationID, at).Scan(&scopes).Error
 	if err != nil {
 		return o, fmt.Errorf("overview scopes: %w", err)
 	}

@@ -307,6 +307,12 @@ CREATE INDEX drive_items_expired ON drive_items (integration_id, last_modified_d
 	WHERE is_root = false AND expired_links = true;
 `)
 	},
+	// 9: SharePoint's permission kinds (docs/graph-behaviour.md): limited access and
+	// existingAccess links are not sharing, and a grant to Everyone except external users is
+	// organisation-wide. Recompute the flags of the shared items (only they can change).
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `UPDATE drive_items SET sharing_flags = `+sharingFlagsOf()+` WHERE sharing_flags <> 0`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

@@ -53,9 +53,9 @@ var sharingFlagConditions = []struct {
 	cond string
 }{
 	{flagShared, "1 = 1"},
-	{flagAnonymous, "p.link_scope = '" + models.LinkScopeAnonymous + "'"},
-	{flagOrganization, "p.link_scope = '" + models.LinkScopeOrganization + "'"},
-	{flagUsers, "(p.link_scope IS NULL OR p.link_scope = '" + models.LinkScopeUsers + "')"},
+	{flagAnonymous, scopeAnonymous},
+	{flagOrganization, scopeOrganization},
+	{flagUsers, scopeUsers},
 	{flagExternal, externalPermission},
 	{flagInternal, "NOT " + externalPermission},
 	{flagLink, "p.link_scope IS NOT NULL"},
@@ -140,9 +140,6 @@ func sharingStateOf(perms []models.Permission, at time.Time) (hasOwn bool, flags
 			continue
 		}
 		hasOwn = true
-		if strings.Contains(","+p.Roles+",", ",owner,") {
-			continue // not sharedPermission
-		}
 		if p.LinkScope != nil && p.ExpiresAt != nil && !p.ExpiresAt.After(at) {
 			continue // expired: not livePermission
 		}
@@ -150,6 +147,11 @@ func sharingStateOf(perms []models.Permission, at time.Time) (hasOwn bool, flags
 		if link {
 			scope = *p.LinkScope
 		}
+		roles := "," + p.Roles + ","
+		if strings.Contains(roles, ",owner,") || strings.Contains(roles, ","+limitedAccessRole+",") || scope == existingAccessScope {
+			continue // not sharedPermission
+		}
+		everyone := !link && p.GrantedToKind == models.GranteeOrganization
 		external := p.GrantedToExternal
 		for _, g := range p.GrantedToIdentities {
 			external = external || g.External
@@ -161,8 +163,8 @@ func sharingStateOf(perms []models.Permission, at time.Time) (hasOwn bool, flags
 		}
 		set(flagShared, true)
 		set(flagAnonymous, link && scope == models.LinkScopeAnonymous)
-		set(flagOrganization, link && scope == models.LinkScopeOrganization)
-		set(flagUsers, !link || scope == models.LinkScopeUsers)
+		set(flagOrganization, link && scope == models.LinkScopeOrganization || everyone)
+		set(flagUsers, !link && !everyone || scope == models.LinkScopeUsers)
 		set(flagExternal, external)
 		set(flagInternal, !external)
 		set(flagLink, link)

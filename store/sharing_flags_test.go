@@ -205,3 +205,84 @@ func TestSharingStateInGoEqualsTheDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestSharingFlagsOfSharePointKinds: limited access and existingAccess links are stored but
+// are not sharing; a grant to Everyone except external users is organisation-wide; an
+// application grant is a grant to specific principals. The flags computed in Go and in SQL
+// agree, and the filters and the overview follow them.
+func TestSharingFlagsOfSharePointKinds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+			t.Fatal(err)
+		}
+		existing := perm("00000000-0000-0000-0000-000000000000", ptr(models.LinkScopeExistingAccess), "read")
+		existing.LinkType = "view"
+		limited := perm("p-limited", nil, models.RoleLimitedAccess)
+		limited.GrantedToID, limited.GrantedToKind = "u1", models.GranteeUser
+		everyone := perm("p-everyone", nil, "read")
+		everyone.GrantedToDisplayName, everyone.GrantedToKind = "Everyone except external users", models.GranteeOrganization
+		app := perm("p-app", nil, "write")
+		app.GrantedToID, app.GrantedToDisplayName, app.GrantedToKind = "a1", "Contoso Records Sync", models.GranteeApplication
+		owner := perm("p-owner", nil, "owner")
+		cases := map[string][]models.Permission{
+			"budget": {owner, existing},
+			"notes":  {owner, limited},
+			"readme": {owner, everyone},
+			"memo":   {owner, app},
+		}
+		err := st.CommitSyncPage(ctx, integ, "d1", store.SyncPage{
+			Items: []models.DriveItem{item("memo", "root", "memo.txt", false)}, Permissions: cases, DeltaLink: "delta-2",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scratch, err := store.RecomputedSharingFlags(ctx, st, integ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := mustItems(t, st, "d1")
+		for id, perms := range cases {
+			hasOwn, flags := store.SharingStateOf(perms, time.Now())
+			if it := items[id]; !it.HasOwnPermissions || it.SharingFlags != flags || scratch[id] != flags || hasOwn != it.HasOwnPermissions {
+				t.Errorf("item %s: stored flags %b, SQL %b, Go %b (has own: %v / %v)", id, it.SharingFlags, scratch[id], flags, it.HasOwnPermissions, hasOwn)
+			}
+		}
+		for name, want := range map[string][]string{
+			"shared":       {"memo", "readme"},
+			"organization": {"readme"},
+			"users":        {"memo"},
+			"anonymous":    nil,
+		} {
+			f := filters[name]
+			if name == "organization" {
+				f = store.ItemFilter{Scopes: []string{models.LinkScopeOrganization}}
+			}
+			page, err := st.ListDriveItems(ctx, integ, f, store.DefaultItemOrder, store.PageRequest{First: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range page.Rows {
+				got = append(got, it.ID)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("filter %s finds %v, want %v", name, got, want)
+			}
+		}
+		o, err := st.IntegrationOverview(ctx, integ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.SharedItems != 2 {
+			t.Errorf("overview: %d shared items, want 2 (Everyone and the application)", o.SharedItems)
+		}
+		for _, c := range o.ByScope {
+			want := map[string]int{models.LinkScopeOrganization: 1, models.LinkScopeUsers: 1}[c.Scope]
+			if c.Permissions != want {
+				t.Errorf("overview scope %s: %d permissions, want %d", c.Scope, c.Permissions, want)
+			}
+		}
+	})
+}

@@ -13,9 +13,9 @@ import (
 // sharing changed, never its descendants.
 
 // RemoveOwnPermission deletes the permission permID set on item itemID, and the rows that
-// repeat it as inherited on the item's descendants (an inherited entry keeps the ancestor's
-// id), then recomputes the item's has_own_permissions and sharing_flags as a sync page's
-// permissions do. It reports whether the item's own row existed.
+// repeat it as inherited from it on the item's descendants, then recomputes the item's
+// has_own_permissions and sharing_flags as a sync page's permissions do. It reports whether
+// the item's own row existed.
 func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, permID string) (bool, error) {
 	var removed bool
 	err := s.inTx(ctx, func(t *tx) error {
@@ -63,16 +63,43 @@ func (s *Store) SetOwnPermissionExpiry(ctx context.Context, integrationID, itemI
 	return nil
 }
 
-// ItemHoldingPermission returns the item other than exceptItemID on which permission permID is
-// set as its own (not inherited): the folder to change when Graph says an item only inherits
-// permID. ErrNotFound when no stored item holds it.
-func (s *Store) ItemHoldingPermission(ctx context.Context, integrationID, permID, exceptItemID string) (*models.DriveItem, error) {
-	var it models.DriveItem
-	err := s.db.WithContext(ctx).Where(`integration_id = ? AND id IN (
-	SELECT item_id FROM permissions WHERE integration_id = ? AND id = ? AND NOT inherited AND item_id <> ?)`,
-		integrationID, integrationID, permID, exceptItemID).Order("id").Take(&it).Error
+// ReplaceItemPermissions makes the stored permissions of one item what Graph listed after a
+// change, through the sync pages' own write (replacePermissionsTx), which also recomputes the
+// item's has_own_permissions and sharing_flags.
+func (s *Store) ReplaceItemPermissions(ctx context.Context, integrationID, driveID, itemID string, rows []models.Permission) error {
+	err := s.inTx(ctx, func(t *tx) error {
+		return s.replacePermissionsTx(ctx, t, integrationID, driveID, map[string][]models.Permission{itemID: rows})
+	})
 	if err != nil {
-		return nil, notFound(err, "item holding permission "+permID)
+		return fmt.Errorf("replace permissions of item %s: %w", itemID, err)
 	}
-	return &it, nil
+	return nil
+}
+
+// AncestorHoldingPermission returns the nearest ancestor of item itemID that holds permission
+// permID as its own: where a permission the item inherits is set. SharePoint names a grant
+// after its principal, so the folder's grant has the same id. ErrNotFound when no stored
+// ancestor holds it.
+func (s *Store) AncestorHoldingPermission(ctx context.Context, integrationID, itemID, permID string) (*models.DriveItem, error) {
+	cur := itemID
+	for range 1000 { // a parent cycle must not loop forever
+		it, err := s.DriveItem(ctx, integrationID, cur)
+		if err != nil {
+			return nil, err
+		}
+		if it.ParentID == "" {
+			break
+		}
+		var n int64
+		if err := s.db.WithContext(ctx).Model(&models.Permission{}).
+			Where("integration_id = ? AND item_id = ? AND id = ? AND NOT inherited", integrationID, it.ParentID, permID).
+			Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("permission %s of item %s: %w", permID, it.ParentID, err)
+		}
+		if n > 0 {
+			return s.DriveItem(ctx, integrationID, it.ParentID)
+		}
+		cur = it.ParentID
+	}
+	return nil, fmt.Errorf("ancestor holding permission %s: %w", permID, ErrNotFound)
 }

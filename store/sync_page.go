@@ -246,47 +246,6 @@ WHERE d.integration_id = ? AND d.id = tree.id AND (d.path <> tree.path OR d.web_
 	return res.RowsAffected, nil
 }
 
-// SyncItemParents returns the parent id of each listed item of a drive that
-// is stored (the root maps to "").
-func (s *Store) SyncItemParents(ctx context.Context, integrationID, driveID string, ids []string) (map[string]string, error) {
-	out := make(map[string]string, len(ids))
-	err := forChunks(ids, 500, func(chunk []string) error {
-		var rows []struct{ ID, ParentID string }
-		if err := s.db.WithContext(ctx).Raw(`SELECT id, parent_id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND id IN ?`,
-			integrationID, driveID, chunk).Scan(&rows).Error; err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out[r.ID] = r.ParentID
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read parents: %w", err)
-	}
-	return out, nil
-}
-
-// SyncPermissionIDs returns the stored permission ids of each listed item.
-func (s *Store) SyncPermissionIDs(ctx context.Context, integrationID string, itemIDs []string) (map[string][]string, error) {
-	out := map[string][]string{}
-	err := forChunks(itemIDs, 500, func(chunk []string) error {
-		var rows []struct{ ItemID, ID string }
-		if err := s.db.WithContext(ctx).Raw(`SELECT item_id, id FROM permissions WHERE integration_id = ? AND item_id IN ?`,
-			integrationID, chunk).Scan(&rows).Error; err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out[r.ItemID] = append(out[r.ItemID], r.ID)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read permission ids: %w", err)
-	}
-	return out, nil
-}
-
 // SyncUsersWithoutDriveLookup returns which of the listed users have never
 // had their drive looked up (has_drive is NULL).
 func (s *Store) SyncUsersWithoutDriveLookup(ctx context.Context, integrationID string, userIDs []string) ([]string, error) {

@@ -88,10 +88,17 @@ func itemModel(integrationID, driveID string, it *msgraph.DriveItem) models.Driv
 	return m
 }
 
-// permissionModel converts one listed permission; inherited and inheritedFrom
+// PermissionRow converts one listed permission (the sync and the sharing service store
+// Graph's answers the same way); inherited and inheritedFrom
 // are decided by the caller (see inherit.go).
-func permissionModel(integrationID, driveID, itemID string, p *msgraph.Permission) models.Permission {
-	roles := append([]string(nil), p.Roles...)
+func PermissionRow(integrationID, driveID, itemID string, p *msgraph.Permission) models.Permission {
+	// Roles are compared lowercased: SharePoint's own levels come as
+	// "SP.Limited Access" in the documentation and "sp.limited access" in
+	// the field.
+	roles := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		roles[i] = strings.ToLower(r)
+	}
 	sort.Strings(roles)
 	m := models.Permission{
 		IntegrationID:   integrationID,

@@ -103,13 +103,16 @@
 // an item deleted by retention should linger; larger tenants have larger
 // budgets, and the throttling pacer keeps any run inside its budget.
 //
-// Inherited or own: a listed permission with inheritedFrom is inherited from
-// that item. OneDrive for Business may omit inheritedFrom; when none of an
-// item's permissions carries it, a permission is inherited if its id is
-// listed on one of the item's ancestors (in the database or in the same
-// page) — Graph keeps the ancestor's permission id on inherited entries — and
-// inherited_from_id is the highest such ancestor (where it is set). The drive
-// root's permissions are always its own.
+// Inherited or own, by SharePoint's model (docs/graph-behaviour.md): an
+// entry with inheritedFrom is inherited, from the item it names, or from
+// somewhere unknown when Graph sent "inheritedFrom": {} (stored with no
+// source); otherwise what a permission-hierarchy root lists is its own, the
+// entries SharePoint copied from the parent when the item's inheritance was
+// broken included. The roots are the drive root and the items delta gives a
+// shared facet; a candidate without a facet (its unique permissions were
+// deleted) inherits everything it lists. OneDrive for Business omits
+// inheritedFrom, and permission ids do not tell either: a grant is named after
+// its principal, so a folder and its uniquely shared child hold the same id.
 //
 // # Cost: the lower bound a sync is measured against
 //

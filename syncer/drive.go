@@ -428,10 +428,7 @@ func (rd *round) commitReady(ctx context.Context) (bool, error) {
 					}
 				}
 			}
-			var err error
-			if perms, err = rd.r.classify(ctx, rd.driveID, byID, p.cands, rd.read); err != nil {
-				return false, err
-			}
+			perms = rd.r.classify(rd.driveID, byID, p.cands, rd.read)
 		}
 		t0 := time.Now()
 		err := rd.r.commit(ctx, rd.driveID, &rd.cur, p, perms)

@@ -386,16 +386,21 @@ func assertEqual(t *testing.T, st *store.Store, integID string, ex export) {
 		d.eq("permission", key, "hasPassword", p.HasPassword, w.HasPassword)
 		var g *tenant.ExportIdentity
 		kind := ""
-		if w.GrantedToUser != nil {
+		switch {
+		case w.GrantedToUser != nil:
 			g, kind = w.GrantedToUser, models.GranteeUser
-		} else if w.GrantedToGroup != nil {
+		case w.GrantedToGroup != nil:
 			g, kind = w.GrantedToGroup, models.GranteeGroup
+		case w.GrantedToApplication != nil:
+			g, kind = w.GrantedToApplication, models.GranteeApplication
+		case w.EveryoneExceptExternal:
+			g, kind = &tenant.ExportIdentity{DisplayName: tenant.EveryoneExceptExternalUsers}, models.GranteeOrganization
 		}
 		if g != nil {
 			d.eq("permission", key, "grantedTo", fmt.Sprint(p.GrantedToID, p.GrantedToDisplayName, p.GrantedToEmail, p.GrantedToKind),
 				fmt.Sprint(g.ID, g.DisplayName, g.Email, kind))
-		} else if p.GrantedToID != "" {
-			d.add("permission", "%s granted to %s in the database only", key, p.GrantedToID)
+		} else if p.GrantedToID != "" || p.GrantedToKind != "" {
+			d.add("permission", "%s granted to %s (%s) in the database only", key, p.GrantedToID, p.GrantedToKind)
 		}
 		var gotIDs, wantIDs []string
 		external := p.GrantedToExternal
@@ -417,6 +422,20 @@ func assertEqual(t *testing.T, st *store.Store, integID string, ex export) {
 	for key, w := range ex.perms {
 		if _, ok := closed[w.DriveID]; !ok && !seen[key] {
 			d.add("permission", "%s missing (or stored as inherited)", key)
+		}
+	}
+	// Inherited rows belong to items that inherit: the tenant gives them no own permission.
+	var inherited []models.Permission
+	if err := db.Where("integration_id = ? AND inherited", integID).Find(&inherited).Error; err != nil {
+		t.Fatal(err)
+	}
+	withOwnPerms := map[string]bool{}
+	for _, p := range ex.perms {
+		withOwnPerms[p.ItemID] = true
+	}
+	for _, p := range inherited {
+		if withOwnPerms[p.ItemID] {
+			d.add("permission", "%s|%s stored as inherited on an item with permissions of its own", p.ItemID, p.ID)
 		}
 	}
 	// Own permissions mark their items.
@@ -490,23 +509,28 @@ func assertCounts(t *testing.T, st *store.Store, integID string, sum tenant.Summ
 	// The drives stored as not readable are left out, as summaryOf does.
 	readable := "drive_id NOT IN (SELECT id FROM drives WHERE integration_id = ? AND access_state <> '')"
 	db.Model(&models.DriveItem{}).Where("integration_id = ? AND NOT is_root AND "+readable, integID, integID).Count(&items)
-	sharing := "integration_id = ? AND NOT inherited AND roles NOT LIKE '%owner%' AND item_id IN (SELECT id FROM drive_items WHERE integration_id = ? AND NOT is_root) AND " + readable
-	db.Model(&models.Permission{}).Where(sharing, integID, integID, integID).Count(&perms)
-	db.Model(&models.Permission{}).Where(sharing, integID, integID, integID).Distinct("item_id").Count(&shared)
+	var rows []models.Permission
+	db.Where("integration_id = ? AND item_id IN (SELECT id FROM drive_items WHERE integration_id = ? AND NOT is_root) AND "+readable,
+		integID, integID, integID).Find(&rows)
+	byScope := map[string]int{}
+	sharedItems := map[string]bool{}
+	for _, p := range rows {
+		if !p.IsSharing() {
+			continue
+		}
+		perms++
+		sharedItems[p.ItemID] = true
+		s := p.SharingScope()
+		if s == models.LinkScopeUsers && !p.IsLink() {
+			s = "direct"
+		}
+		byScope[s]++
+	}
+	shared = int64(len(sharedItems))
 	got := fmt.Sprint(users, drives, items, shared, perms)
 	want := fmt.Sprint(sum.Users, sum.Drives, sum.Items, sum.SharedItems, sum.Permissions)
 	if got != want {
 		t.Fatalf("counts users drives items sharedItems permissions: database %s, simulator summary %s", got, want)
-	}
-	byScope := map[string]int{}
-	var rows []models.Permission
-	db.Where(sharing, integID, integID, integID).Find(&rows)
-	for _, p := range rows {
-		s := p.Scope()
-		if s == "" {
-			s = "direct"
-		}
-		byScope[s]++
 	}
 	for k, v := range sum.PermissionsByScope {
 		if byScope[k] != v {

@@ -144,14 +144,13 @@ func (r *run) rereadRoots(ctx context.Context, drives []string, roots map[string
 			if !ok {
 				continue
 			}
-			byID[x.ID] = &msgraph.DriveItem{ID: x.ID, DriveID: driveID, ParentID: x.ParentID}
+			// A stored permission-hierarchy root: classify keeps what it lists as its
+			// own, as it would with the shared facet delta gave it.
+			byID[x.ID] = &msgraph.DriveItem{ID: x.ID, DriveID: driveID, ParentID: x.ParentID, Shared: &msgraph.Shared{Empty: true}}
 			read[x.ID] = perms
 			cands = append(cands, x.ID)
 		}
-		perms, err := r.classify(ctx, driveID, byID, cands, read)
-		if err != nil {
-			return err
-		}
+		perms := r.classify(driveID, byID, cands, read)
 		if err := r.st.RefreshPermissions(ctx, r.integ.ID, driveID, perms, at); err != nil {
 			return err
 		}

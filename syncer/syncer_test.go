@@ -204,31 +204,64 @@ func TestResyncAfterInvalidatedDelta(t *testing.T) {
 	})
 }
 
-// TestOmittedInheritedFrom: against a tenant that omits inheritedFrom (as
-// OneDrive for Business may), own and inherited permissions are still told
-// apart, after a full and after incremental syncs.
-func TestOmittedInheritedFrom(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		cfg := smallTenant(51)
-		cfg.OmitInheritedFrom = true
-		srv := startSim(t, graphsim.Options{Tenant: cfg})
-		info := srv.Info()
-		integID := createIntegration(t, st, info, info.ClientSecret)
-		c := newClock()
-		s := newSyncerAt(st, info, c)
-		runSync(t, st, s, integID, true)
-		assertEqualToExport(t, st, integID, srv)
-		var inherited int64
-		st.Gorm().Model(&models.Permission{}).Where("integration_id = ? AND inherited AND inherited_from_id IS NOT NULL", integID).Count(&inherited)
-		if inherited == 0 {
-			t.Fatal("no permission was recognised as inherited: the test proves nothing")
+// TestInheritedFromVariants: in the default mode (no inheritedFrom, as
+// OneDrive for Business) and in each variant Graph has shown ({} on every
+// inherited entry, on links only, full), full and incremental syncs equal
+// the export: copies made when an item is first shared are the item's own,
+// and an item whose unique permissions were deleted is stored as inheriting.
+func TestInheritedFromVariants(t *testing.T) {
+	for _, mode := range []string{"", tenant.InheritedFromEmpty, tenant.InheritedFromLinks, tenant.InheritedFromFull} {
+		t.Run("mode="+mode, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, st *store.Store) {
+				cfg := smallTenant(51)
+				cfg.InheritedFrom = mode
+				srv := startSim(t, graphsim.Options{Tenant: cfg})
+				info := srv.Info()
+				integID := createIntegration(t, st, info, info.ClientSecret)
+				s := newSyncer(st, info, nil)
+				runSync(t, st, s, integID, true)
+				assertEqualToExport(t, st, integID, srv)
+				assertSummary(t, st, integID, srv)
+
+				srv.Tenant().ApplyRandomChanges(3, 80)
+				reset := resetInheritance(t, srv, 3)
+				runSync(t, st, s, integID, false)
+				assertEqualToExport(t, st, integID, srv)
+				assertSummary(t, st, integID, srv)
+				var inherited int64
+				st.Gorm().Model(&models.Permission{}).Where("integration_id = ? AND inherited AND item_id IN ?", integID, reset).Count(&inherited)
+				if inherited == 0 {
+					t.Fatal("the items whose unique permissions were deleted hold no inherited rows: the test proves nothing")
+				}
+			})
+		})
+	}
+}
+
+// resetInheritance makes n shared files below a shared folder inherit again
+// ("delete unique permissions") and returns their ids.
+func resetInheritance(t *testing.T, srv *graphsim.Server, n int) []string {
+	t.Helper()
+	ex := readExport(t, srv)
+	own := map[string]bool{}
+	for _, p := range ex.perms {
+		own[p.ItemID] = true
+	}
+	var out []string
+	for id, it := range ex.items {
+		parent := ex.items[it.ParentID]
+		if len(out) == n || it.Folder || it.Root || !own[id] || parent.Root || !own[parent.ID] {
+			continue
 		}
-		srv.Tenant().ApplyRandomChanges(3, 80)
-		runSync(t, st, s, integID, false)
-		refreshRun(t, st, s, c, integID)
-		assertEqualToExport(t, st, integID, srv)
-		assertSummary(t, st, integID, srv)
-	})
+		if _, err := srv.Tenant().Apply(tenant.Change{Op: "inherit", DriveID: it.DriveID, ItemID: id}); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		t.Fatal("no shared file inside a shared folder")
+	}
+	return out
 }
 
 // TestFailuresLeaveNoTenantRows: wrong credentials, a missing application

@@ -29,7 +29,8 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		allDrives   = fs.Bool("all-drives-provisioned", false, "provision every OneDrive (by default a few members' OneDrives appear only when provisioned through /_sim/drives/provision)")
 		faultRate   = fs.Float64("fault-rate", 0, "fraction of Graph requests that fail (0..1)")
 		faultKinds  = fs.String("fault-kinds", "", "comma-separated fault kinds ("+strings.Join(graphsim.FaultKinds(), ",")+"); empty = all")
-		omitInh     = fs.Bool("omit-inherited-from", false, "drop inheritedFrom from listed permissions, as OneDrive for Business may")
+		inhFrom     = fs.String("inherited-from", tenant.InheritedFromAbsent, "how inherited permissions carry inheritedFrom: absent (OneDrive for Business), empty ({}), links (on links only) or full")
+		plainPerms  = fs.Bool("plain-permissions", false, "generate no permission kinds of the field (existingAccess links, limited access, Everyone except external users, applications)")
 		tokenTTL    = fs.Duration("token-ttl", time.Hour, "lifetime of issued access tokens")
 		lenient     = fs.String("lenient", "", "comma-separated field behaviours of Graph to switch off for focused tests ("+
 			strings.Join(tenant.LenientNames(), ",")+", or all); default none: the simulator is as harsh as Graph")
@@ -69,7 +70,7 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Addr: *addr,
 		Tenant: tenant.Config{
 			Seed: *seed, Users: *users, FilesPerUser: *filesPer, ShareRatio: *shareRatio,
-			OmitInheritedFrom: *omitInh, Lenient: lax, Now: genAt, ReportLinkPasswords: *reportPw,
+			InheritedFrom: *inhFrom, PlainPermissions: *plainPerms, Lenient: lax, Now: genAt, ReportLinkPasswords: *reportPw,
 			NoDriveLocks: *noLocks, AllDrivesProvisioned: *allDrives,
 			LinkPolicy: tenant.LinkPolicy{Off: *linkMaxDays == 0, MaxDays: *linkMaxDays},
 		},

@@ -67,6 +67,9 @@ func (i *DriveItem) ModifiedBy() *Identity {
 // Scope returns the link scope, or "" for a grant without a link.
 func (p *Permission) Scope() string { return (*models.Permission)(p).Scope() }
 
+// SharingScope is who the permission reaches (models.Permission.SharingScope).
+func (p *Permission) SharingScope() string { return (*models.Permission)(p).SharingScope() }
+
 func (p *Permission) GlobalID() string {
 	return EncodeID(TypePermission, p.IntegrationID, p.ItemID, p.ID)
 }

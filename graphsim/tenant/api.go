@@ -24,9 +24,15 @@ type Config struct {
 	Users        int     // number of directory users, members and guests together
 	FilesPerUser int     // average number of files (not folders) per OneDrive
 	ShareRatio   float64 // fraction of items that carry sharing of their own (0..1)
-	// OmitInheritedFrom drops inheritedFrom from listed permissions, as
-	// OneDrive for Business may; inherited entries are still listed.
-	OmitInheritedFrom bool
+	// InheritedFrom says how listed inherited entries carry inheritedFrom:
+	// "" or InheritedFromAbsent (OneDrive for Business: never), InheritedFromEmpty
+	// ("inheritedFrom": {}), InheritedFromLinks (full reference on links only)
+	// or InheritedFromFull (full reference on every inherited entry).
+	InheritedFrom string
+	// PlainPermissions generates no permission kinds of the field
+	// (existingAccess links, limited access, Everyone except external users,
+	// applications): only links, direct grants and the owner.
+	PlainPermissions bool
 	// Lenient switches off, one by one, the field behaviours of Graph that
 	// the simulator models by default (docs/graph-behaviour.md). The zero
 	// value is the harsh default.
@@ -74,6 +80,25 @@ func (p LinkPolicy) maxDays() int {
 	}
 	return p.MaxDays
 }
+
+// Values of Config.InheritedFrom.
+const (
+	InheritedFromAbsent = "absent"
+	InheritedFromEmpty  = "empty"
+	InheritedFromLinks  = "links"
+	InheritedFromFull   = "full"
+)
+
+// LimitedAccessRole is the role SharePoint lists for a principal that can
+// reach something below an item but not the item itself.
+const LimitedAccessRole = "sp.limited access"
+
+// ExistingAccessScope is the scope of a "people with existing access" link.
+const ExistingAccessScope = "existingAccess"
+
+// EveryoneExceptExternalUsers is the display name of the claims principal
+// spo-grid-all-users: every member of the organisation.
+const EveryoneExceptExternalUsers = "Everyone except external users"
 
 // Identity is the user/group part of a Graph identitySet.
 type Identity struct {
@@ -209,8 +234,17 @@ type Permission struct {
 	GrantedToIdentities []Identity
 	Guest               bool // the grantee is outside the tenant (guest or external address)
 	Invitation          *Invitation
-	InheritedFrom       *ItemReference // nil when set on the item itself
-	ShareID             string         // links only
+	// GrantedToApplication is the application of an application grant.
+	GrantedToApplication *Identity
+	// EveryoneExceptExternal marks a grant to the claims principal
+	// "Everyone except external users" (spo-grid-all-users).
+	EveryoneExceptExternal bool
+	// InheritedFrom is nil for the item's own entries and for inherited ones
+	// when the mode omits it; a zero ItemReference is Graph's "inheritedFrom": {}.
+	InheritedFrom *ItemReference
+	ShareID       string // links only
+	// LoginName is the claims login of a grant's principal ("" for links).
+	LoginName string
 }
 
 // PermissionPatch is the body of PATCH .../permissions/{id}. Nil fields are absent.
@@ -250,11 +284,13 @@ type Summary struct {
 	Items              int            `json:"items"`
 	SharedItems        int            `json:"sharedItems"`
 	Permissions        int            `json:"permissions"`
-	PermissionsByScope map[string]int `json:"permissionsByScope"` // anonymous, organization, users, direct
+	PermissionsByScope map[string]int `json:"permissionsByScope"` // anonymous, organization (links and Everyone except external users), users, direct (people, groups, applications)
 }
 
 // Change is one explicit change for Apply. Op is one of: create, rename, move,
-// delete, share, unshare, changeLink. Fields used depend on Op.
+// delete, share, unshare, changeLink, inherit. Fields used depend on Op.
+// inherit makes an item inherit its parent's sharing again (SharePoint's
+// "delete unique permissions"): its own entries are dropped.
 type Change struct {
 	Op       string `json:"op"`
 	DriveID  string `json:"driveId"`
@@ -263,9 +299,12 @@ type Change struct {
 	Name     string `json:"name,omitempty"`     // create, rename
 	Folder   bool   `json:"folder,omitempty"`   // create
 	// share: the sharing to add.
-	LinkType  string `json:"linkType,omitempty"`  // share with a link: view | edit | ...
-	Scope     string `json:"scope,omitempty"`     // share: anonymous | organization | users | direct
-	GranteeID string `json:"granteeId,omitempty"` // share with scope users|direct: a user id
+	LinkType string `json:"linkType,omitempty"` // share with a link: view | edit | ...
+	// Scope of a share: anonymous | organization | users | direct, or a kind
+	// of the field: existingAccess | everyone (Everyone except external
+	// users) | application | limitedAccess.
+	Scope     string `json:"scope,omitempty"`
+	GranteeID string `json:"granteeId,omitempty"` // share with scope users|direct|limitedAccess: a user id; application: an app id
 	// unshare / changeLink: the permission (unshare with empty PermissionID removes all own sharing).
 	PermissionID string     `json:"permissionId,omitempty"`
 	ExpiresAt    *time.Time `json:"expiresAt,omitempty"` // share (anonymous), changeLink; zero time clears
@@ -284,7 +323,7 @@ type ChangeResult struct {
 var (
 	// ErrNotFound: unknown user, drive, item or permission.
 	ErrNotFound = errors.New("not found")
-	// ErrInherited: DELETE on a permission the item inherits.
+	// ErrInherited: DELETE or PATCH of a permission the item inherits.
 	ErrInherited = errors.New("permission is inherited")
 	// ErrInvalid wraps a rejected request; its message is shown to the client.
 	ErrInvalid = errors.New("invalid request")

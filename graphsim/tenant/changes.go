@@ -248,9 +248,15 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 		if err != nil {
 			return ChangeResult{}, err
 		}
-		k := d.addPerm(p)
+		k, changed := d.addPerm(p)
+		if !changed {
+			return ChangeResult{}, fmt.Errorf("%w: the item already has this sharing", ErrInvalid)
+		}
 		d.sharingChanged(i)
-		return ChangeResult{ItemID: c.ItemID, PermissionID: t.ids.permID(d.idx, k)}, nil
+		if t.limitedAccess(d, &p) {
+			d.sharingChanged(0)
+		}
+		return ChangeResult{ItemID: c.ItemID, PermissionID: t.permIDOf(d, k)}, nil
 
 	case "unshare":
 		i, err := item()
@@ -258,13 +264,13 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 			return ChangeResult{}, err
 		}
 		if c.PermissionID != "" {
-			return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID},
-				t.deletePermLocked(d, c.ItemID, c.PermissionID)
+			_, err := t.deletePermLocked(d, c.ItemID, c.PermissionID)
+			return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, err
 		}
 		removed := 0
 		for p := d.items[i].perms; p >= 0; {
 			next := d.perms[p].next
-			if d.perms[p].kind != permOwner {
+			if k := d.perms[p].kind; k != permOwner && k != permLimited {
 				d.removePerm(p)
 				removed++
 			}
@@ -273,6 +279,18 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 		if removed == 0 {
 			return ChangeResult{}, fmt.Errorf("%w: the item has no sharing of its own", ErrInvalid)
 		}
+		d.sharingChanged(i)
+		return ChangeResult{ItemID: c.ItemID}, nil
+
+	case "inherit":
+		i, err := nonRoot("reset the sharing of")
+		if err != nil {
+			return ChangeResult{}, err
+		}
+		if d.items[i].flags&flagUnique == 0 {
+			return ChangeResult{}, fmt.Errorf("%w: the item already inherits its sharing", ErrInvalid)
+		}
+		d.inherit(i)
 		d.sharingChanged(i)
 		return ChangeResult{ItemID: c.ItemID}, nil
 
@@ -286,7 +304,7 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 			return ChangeResult{}, err
 		}
 		pr := &d.perms[p]
-		if linkScope(pr.kind) == "" {
+		if pr.kind != permAnon && pr.kind != permOrg && pr.kind != permUsers {
 			return ChangeResult{}, fmt.Errorf("%w: permission %s is not a sharing link", ErrInvalid, c.PermissionID)
 		}
 		if c.LinkType == "" && c.ExpiresAt == nil {
@@ -348,6 +366,9 @@ func (t *Tenant) permFromChange(c Change, i int32, now uint32) (perm, error) {
 		}
 		return u, nil
 	}
+	if p, ok, err := t.fieldKindFromChange(c, p); ok || err != nil {
+		return p, err
+	}
 	if c.ExpiresAt != nil && c.Scope != "anonymous" {
 		return perm{}, fmt.Errorf("%w: only anonymous links can expire", ErrInvalid)
 	}
@@ -398,6 +419,39 @@ func (t *Tenant) permFromChange(c Change, i int32, now uint32) (perm, error) {
 		return perm{}, fmt.Errorf("%w: scope must be anonymous, organization, users or direct", ErrInvalid)
 	}
 	return p, nil
+}
+
+// fieldKindFromChange builds a share of a kind seen in the field; false when
+// c.Scope is none of them.
+func (t *Tenant) fieldKindFromChange(c Change, p perm) (perm, bool, error) {
+	switch c.Scope {
+	case ExistingAccessScope:
+		p.kind = permExistingAccess
+	case "everyone":
+		p.kind = permEveryone
+	case "application":
+		k := slices.IndexFunc(t.apps, func(a Identity) bool { return strings.EqualFold(a.ID, c.GranteeID) })
+		if k < 0 {
+			return perm{}, true, fmt.Errorf("%w: grantee %q is not an application of the tenant", ErrInvalid, c.GranteeID)
+		}
+		p.kind, p.grantee = permApp, int32(k)
+	case "limitedAccess":
+		u, ok := t.userByID[strings.ToLower(c.GranteeID)]
+		if !ok {
+			return perm{}, true, fmt.Errorf("%w: grantee %q is not a user of the tenant", ErrInvalid, c.GranteeID)
+		}
+		p.kind, p.grantee = permLimited, u
+	default:
+		return p, false, nil
+	}
+	switch c.Role {
+	case "write":
+		p.flags |= pflagWrite
+	case "", "read":
+	default:
+		return perm{}, true, fmt.Errorf("%w: role must be read or write", ErrInvalid)
+	}
+	return p, true, nil
 }
 
 // ApplyRandomChanges applies count random valid changes across the drives
@@ -540,6 +594,10 @@ func (t *Tenant) randomChange(rng *rand.Rand, d *drive) (Change, bool) {
 			c.Scope, c.GranteeID, c.LinkType = "direct", t.users[p.grantee].ID, ""
 		case permDirectGroup:
 			c.Scope, c.GranteeID, c.LinkType = "direct", t.groups[p.grantee].ID, ""
+		case permEveryone:
+			c.Scope, c.LinkType, c.Role = "everyone", "", roleOf(&p)
+		case permApp:
+			c.Scope, c.GranteeID, c.LinkType, c.Role = "application", t.apps[p.grantee].ID, "", roleOf(&p)
 		}
 		if c.Scope == "direct" {
 			c.Role = roleOf(&p)
@@ -548,10 +606,10 @@ func (t *Tenant) randomChange(rng *rand.Rand, d *drive) (Change, bool) {
 		for range 30 {
 			k := int32(rng.IntN(len(d.perms)))
 			pr := &d.perms[k]
-			if pr.kind == permRemoved || pr.kind == permOwner || !d.live(pr.item) {
+			if !isSharing(pr.kind) || !d.live(pr.item) {
 				continue
 			}
-			c.ItemID, c.PermissionID = id(pr.item), t.ids.permID(d.idx, k)
+			c.ItemID, c.PermissionID = id(pr.item), t.permIDOf(d, k)
 			if r < 90 {
 				c.Op = "unshare"
 				if rng.IntN(2) == 0 {
@@ -559,7 +617,7 @@ func (t *Tenant) randomChange(rng *rand.Rand, d *drive) (Change, bool) {
 				}
 				return c, true
 			}
-			if linkScope(pr.kind) == "" {
+			if pr.kind != permAnon && pr.kind != permOrg && pr.kind != permUsers {
 				continue
 			}
 			c.Op = "changeLink"

@@ -58,6 +58,22 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// permByID is the entry with this id that item lists.
+func permByID(t *testing.T, f *fixture, item, id string) Permission {
+	t.Helper()
+	ps, err := f.tn.Permissions(f.drive.ID, item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.ID == id {
+			return p
+		}
+	}
+	t.Fatalf("item %s does not list permission %s", item, id)
+	return Permission{}
+}
+
 func TestApply(t *testing.T) {
 	// within the tenant's expiry policy (30 days), so that it is kept as asked
 	soon := time.Now().AddDate(0, 0, 10).Truncate(time.Second)
@@ -179,8 +195,7 @@ func TestApply(t *testing.T) {
 		{"share: anonymous edit link with expiry and password", func(f *fixture) Change {
 			return Change{Op: "share", ItemID: f.plan, Scope: "anonymous", LinkType: "edit", ExpiresAt: &soon, HasPassword: true}
 		}, nil, func(t *testing.T, f *fixture, r ChangeResult, ch []Item) {
-			ps, _ := f.tn.Permissions(f.drive.ID, f.plan)
-			p := ps[0]
+			p := permByID(t, f, f.plan, r.PermissionID)
 			if p.ID != r.PermissionID || p.Link == nil || p.Link.Scope != "anonymous" || p.Roles[0] != "write" || !p.PasswordSet || p.HasPassword || !p.ExpirationDateTime.Equal(soon) {
 				t.Errorf("permission %+v", p)
 			}
@@ -191,16 +206,14 @@ func TestApply(t *testing.T) {
 		{"share: people link to a guest", func(f *fixture) Change {
 			return Change{Op: "share", ItemID: f.plan, Scope: "users", GranteeID: f.guest}
 		}, nil, func(t *testing.T, f *fixture, r ChangeResult, ch []Item) {
-			ps, _ := f.tn.Permissions(f.drive.ID, f.plan)
-			if p := ps[0]; !p.Guest || p.Invitation == nil || len(p.GrantedToIdentities) != 1 || p.GrantedToIdentities[0].ID != f.guest {
+			if p := permByID(t, f, f.plan, r.PermissionID); !p.Guest || p.Invitation == nil || len(p.GrantedToIdentities) != 1 || p.GrantedToIdentities[0].ID != f.guest {
 				t.Errorf("permission %+v", p)
 			}
 		}},
 		{"share: direct write grant to a member", func(f *fixture) Change {
 			return Change{Op: "share", ItemID: f.loose, Scope: "direct", GranteeID: f.member, Role: "write"}
 		}, nil, func(t *testing.T, f *fixture, r ChangeResult, ch []Item) {
-			ps, _ := f.tn.Permissions(f.drive.ID, f.loose)
-			if p := ps[0]; p.Link != nil || p.GrantedToUser == nil || p.GrantedToUser.ID != f.member || p.Roles[0] != "write" || p.Guest {
+			if p := permByID(t, f, f.loose, r.PermissionID); p.Link != nil || p.GrantedToUser == nil || p.GrantedToUser.ID != f.member || p.Roles[0] != "write" || p.Guest {
 				t.Errorf("permission %+v", p)
 			}
 			if s := f.tn.Summary(); s.PermissionsByScope["direct"] != 1 || s.SharedItems != 2 {
@@ -210,8 +223,7 @@ func TestApply(t *testing.T) {
 		{"share: direct grant to a group", func(f *fixture) Change {
 			return Change{Op: "share", ItemID: f.loose, Scope: "direct", GranteeID: f.group}
 		}, nil, func(t *testing.T, f *fixture, r ChangeResult, ch []Item) {
-			ps, _ := f.tn.Permissions(f.drive.ID, f.loose)
-			if p := ps[0]; p.GrantedToGroup == nil || p.GrantedToGroup.ID != f.group {
+			if p := permByID(t, f, f.loose, r.PermissionID); p.GrantedToGroup == nil || p.GrantedToGroup.ID != f.group {
 				t.Errorf("permission %+v", p)
 			}
 		}},
@@ -236,9 +248,8 @@ func TestApply(t *testing.T) {
 		{"change a link to edit", func(f *fixture) Change {
 			return Change{Op: "changeLink", ItemID: f.team, PermissionID: f.link, LinkType: "edit"}
 		}, nil, func(t *testing.T, f *fixture, r ChangeResult, ch []Item) {
-			ps, _ := f.tn.Permissions(f.drive.ID, f.team)
-			if ps[0].Link.Type != "edit" || ps[0].Roles[0] != "write" {
-				t.Errorf("permission %+v", ps[0])
+			if p := permByID(t, f, f.team, f.link); p.Link.Type != "edit" || p.Roles[0] != "write" {
+				t.Errorf("permission %+v", p)
 			}
 		}},
 		{"change a link's expiry", func(f *fixture) Change {

@@ -216,15 +216,17 @@ func (t *Tenant) deltaItem(d *drive, i int32, base uint32, opt DeltaOptions, lax
 // InvalidateDelta makes every token issued so far answer *ResyncError.
 func (t *Tenant) InvalidateDelta() { t.InvalidateDeltaAs(ResyncApply) }
 
-// scopeRank orders sharing kinds by reach: anonymous > organization >
-// specific people and direct grants. The owner's grant is not sharing.
+// scopeRank orders sharing kinds by reach: anonymous > organization (links,
+// and grants to Everyone except external users) > specific people, direct
+// and application grants. The owner's grant, limited access and
+// existingAccess links are not sharing.
 func scopeRank(kind uint8) int {
 	switch kind {
 	case permAnon:
 		return 3
-	case permOrg:
+	case permOrg, permEveryone:
 		return 2
-	case permUsers, permDirectUser, permDirectGroup:
+	case permUsers, permDirectUser, permDirectGroup, permApp:
 		return 1
 	}
 	return 0
@@ -262,8 +264,8 @@ func (t *Tenant) sharedFacet(d *drive, i int32, hierarchical bool) *SharedFacet 
 			return nil
 		}
 	} else {
-		for a := d.items[i].parent; a >= 0; a = d.items[a].parent {
-			scan(a)
+		if h := d.holder(i); h != i {
+			scan(h)
 		}
 		if rank == 0 {
 			return nil

@@ -167,8 +167,10 @@ func TestSharedFacetFlat(t *testing.T) {
 			for _, p := range ps {
 				s := "users"
 				switch {
-				case p.Roles[0] == "owner":
+				case p.Roles[0] == "owner" || p.Roles[0] == LimitedAccessRole || p.Link != nil && p.Link.Scope == ExistingAccessScope:
 					continue
+				case p.EveryoneExceptExternal:
+					s = "organization"
 				case p.Link != nil:
 					s = p.Link.Scope
 				}

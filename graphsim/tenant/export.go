@@ -11,7 +11,10 @@ import (
 // Export writes the whole state as NDJSON, one object per line, in this
 // order: every user, every drive, every live item (drive roots included,
 // parents not necessarily before children), every own permission (the
-// root's owner grant included; inherited entries are not repeated).
+// root's owner grant included; inherited entries are not repeated). An item
+// with unique permissions owns its whole list, the entries copied from its
+// parent when its inheritance was broken included; an item that inherits
+// has no permission lines.
 // Times are RFC 3339 UTC with second precision. Shapes:
 //
 //	{"type":"user","id","displayName","userPrincipalName","mail","userType",
@@ -27,12 +30,19 @@ import (
 //	 "link":{"type","scope","webUrl","preventsDownload"}|null,
 //	 "expirationDateTime":"..."|null,"hasPassword","passwordSet",
 //	 "grantedToUser":{"id","displayName","email"}|null,"grantedToGroup":...|null,
-//	 "grantedToIdentities":[...],"guest","invitation":{"email","signInRequired"}|null}
+//	 "grantedToIdentities":[...],"guest","invitation":{"email","signInRequired"}|null,
+//	 "grantedToApplication":{"id","displayName","email"}|null,
+//	 "everyoneExceptExternalUsers":bool}
 //
 // parentId is "" for roots, managerId "" when the user has no manager, and
 // mimeType "" for folders. A OneDrive not provisioned yet is left out with
 // its items and permissions (its owner's hasDrive is false); a locked drive
-// is exported whole, with its lock.
+// is exported whole, with its lock. Kinds seen in the field: an existingAccess link
+// has link.scope "existingAccess" and id "00000000-0000-0000-0000-000000000000";
+// limited access is roles ["sp.limited access"] with grantedToUser; a grant to
+// "Everyone except external users" has everyoneExceptExternalUsers true and
+// no grantee; an application grant has grantedToApplication. Only links,
+// direct, group, Everyone and application grants are sharing.
 // hasPassword is what Graph reports (false on OneDrive for Business unless
 // Config.ReportLinkPasswords), passwordSet whether the link has a password.
 // An expired link stays listed with its past expirationDateTime until it is
@@ -129,6 +139,9 @@ type ExportPermission struct {
 	GrantedToIdentities []ExportIdentity  `json:"grantedToIdentities"`
 	Guest               bool              `json:"guest"`
 	Invitation          *ExportInvitation `json:"invitation"`
+	// Added with SharePoint's permission model.
+	GrantedToApplication   *ExportIdentity `json:"grantedToApplication"`
+	EveryoneExceptExternal bool            `json:"everyoneExceptExternalUsers"`
 }
 
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
@@ -175,6 +188,11 @@ func ExportPermissionOf(driveID, itemID string, p Permission) ExportPermission {
 	if p.Invitation != nil {
 		out.Invitation = &ExportInvitation{Email: p.Invitation.Email, SignInRequired: p.Invitation.SignInRequired}
 	}
+	if p.GrantedToApplication != nil {
+		x := exportIdentity(*p.GrantedToApplication)
+		out.GrantedToApplication = &x
+	}
+	out.EveryoneExceptExternal = p.EveryoneExceptExternal
 	return out
 }
 
@@ -280,14 +298,14 @@ func (t *Tenant) summary(readableOnly bool) Summary {
 				switch d.perms[p].kind {
 				case permAnon:
 					s.PermissionsByScope["anonymous"]++
-				case permOrg:
+				case permOrg, permEveryone:
 					s.PermissionsByScope["organization"]++
 				case permUsers:
 					s.PermissionsByScope["users"]++
-				case permDirectUser, permDirectGroup:
+				case permDirectUser, permDirectGroup, permApp:
 					s.PermissionsByScope["direct"]++
 				default:
-					continue
+					continue // the owner, limited access, existingAccess: not sharing
 				}
 				own++
 			}

@@ -37,6 +37,11 @@ func New(cfg Config) *Tenant {
 	t.host = company + "-my.sharepoint.com"
 	t.genUsers(rng)
 	t.genGroups()
+	t.genApps()
+	t.inheritedFrom = InheritedFromAbsent
+	if cfg.InheritedFrom != "" {
+		t.inheritedFrom = cfg.InheritedFrom
+	}
 	t.genDrives()
 	for _, d := range t.drives {
 		d.folderShared = t.folderSharingChanged
@@ -150,6 +155,16 @@ func (t *Tenant) genGroups() {
 		}
 		t.groups = append(t.groups, g)
 		t.groupByID[g.ID] = int32(k)
+	}
+}
+
+// appNames are applications that commonly hold grants on files
+// (Sites.Selected apps, sync and signing services).
+var appNames = []string{"Contoso Records Sync", "DocuSign for SharePoint", "Backup Service"}
+
+func (t *Tenant) genApps() {
+	for k, name := range appNames {
+		t.apps = append(t.apps, Identity{ID: t.ids.guid(4, uint64(k)), DisplayName: name})
 	}
 }
 
@@ -354,8 +369,7 @@ func (t *Tenant) genDrive(d *drive) {
 		d.items[i].seq = uint32(i + 1)
 	}
 	// The owner's grant on the root, then sharing.
-	d.perms = append(d.perms, perm{item: 0, next: -1, grantee: d.owner, kind: permOwner, created: toStamp(d.created)})
-	d.items[0].perms = 0
+	d.addPerm(perm{item: 0, next: -1, grantee: d.owner, kind: permOwner, created: toStamp(d.created)})
 	if t.cfg.ShareRatio > 0 {
 		for i := int32(1); i < int32(len(d.items)); i++ {
 			vendor := g.top[i] >= 0 && topFolders[g.top[i]] == "Shared with vendors" && d.items[i].parent == 0
@@ -375,6 +389,10 @@ func (t *Tenant) genDrive(d *drive) {
 					p.grantee = t.guests[rng.IntN(len(t.guests))]
 				}
 				d.addPerm(p)
+				t.limitedAccess(d, &p)
+			}
+			if !t.cfg.PlainPermissions && rng.Float64() < 0.04 {
+				d.addPerm(perm{item: i, next: -1, grantee: -1, kind: permExistingAccess, created: d.items[i].created})
 			}
 			d.items[i].sharingSeq = d.items[i].seq
 		}
@@ -449,6 +467,15 @@ func (t *Tenant) randomPerm(rng *rand.Rand, d *drive, i int32) perm {
 		if rng.Float64() < 0.3 {
 			p.flags |= pflagWrite
 		}
+		// Kinds of the field, in their rough share of what sharing reports
+		// show (see docs/graph-behaviour.md).
+		switch {
+		case t.cfg.PlainPermissions:
+		case r >= 0.975 && len(t.apps) > 0:
+			p.kind, p.grantee = permApp, p.grantee%int32(len(t.apps))
+		case r >= 0.95:
+			p.kind, p.grantee = permEveryone, -1
+		}
 	}
 	if (p.kind == permOrg || p.kind == permUsers) && p.linkType == 0 && rng.Float64() < 0.05 {
 		p.linkType = 2 // blocksDownload
@@ -457,12 +484,11 @@ func (t *Tenant) randomPerm(rng *rand.Rand, d *drive, i int32) perm {
 	return p
 }
 
-// addPerm appends p to the drive and to its item's own list (at the end,
-// so listing order is creation order). Returns its index.
-func (d *drive) addPerm(p perm) int32 {
+// appendPerm appends p at the end of its item's own list (listing order is
+// creation order) and returns its index.
+func (d *drive) appendPerm(p perm) int32 {
 	k := int32(len(d.perms))
 	p.next = -1
-	p.urlKind = linkKind(d.name(p.item), d.items[p.item].flags&flagFolder != 0)[0]
 	d.perms = append(d.perms, p)
 	n := &d.items[p.item]
 	if n.perms < 0 {
@@ -474,10 +500,61 @@ func (d *drive) addPerm(p perm) int32 {
 		}
 		d.perms[last].next = k
 	}
-	if p.kind != permOwner {
-		n.flags |= flagUnique
-	}
 	return k
+}
+
+// principalClass groups the kinds that name one principal: SharePoint keeps
+// one role assignment per principal and item. 0 for links.
+func principalClass(kind uint8) uint8 {
+	switch kind {
+	case permOwner, permDirectUser, permLimited:
+		return permDirectUser
+	case permDirectGroup, permEveryone, permApp:
+		return kind
+	}
+	return 0
+}
+
+// addPerm gives item p.item the permission p and returns its index and
+// whether the item's list changed. The item's inheritance is broken first
+// (ensureUnique). A grant to a principal the item already lists merges into
+// that entry (write wins; a real grant replaces limited access; the owner
+// stays the owner); a link is new.
+func (d *drive) addPerm(p perm) (int32, bool) {
+	i := p.item
+	copied := d.ensureUnique(i)
+	if c := principalClass(p.kind); c != 0 {
+		for q := d.items[i].perms; q >= 0; q = d.perms[q].next {
+			e := &d.perms[q]
+			if principalClass(e.kind) != c || (c != permEveryone && e.grantee != p.grantee) {
+				continue
+			}
+			was := *e
+			switch {
+			case e.kind == permOwner || p.kind == permLimited:
+			case e.kind == permLimited:
+				e.kind, e.flags, e.created = p.kind, p.flags, p.created
+			default:
+				e.flags |= p.flags & pflagWrite
+			}
+			return q, copied || *e != was
+		}
+	}
+	p.urlKind = linkKind(d.name(i), d.items[i].flags&flagFolder != 0)[0]
+	k := d.appendPerm(p)
+	d.perms[k].origin = k
+	return k, true
+}
+
+// limitedAccess gives the user a grant of p "sp.limited access" on the drive
+// root, as SharePoint does when something below is shared with a person;
+// true when the root's list changed.
+func (t *Tenant) limitedAccess(d *drive, p *perm) bool {
+	if t.cfg.PlainPermissions || p.item == 0 || (p.kind != permDirectUser && p.kind != permUsers) || p.grantee < 0 {
+		return false
+	}
+	_, changed := d.addPerm(perm{item: 0, kind: permLimited, grantee: p.grantee, created: p.created, next: -1})
+	return changed
 }
 
 func (g *driveGen) folderName(parent int32) string {

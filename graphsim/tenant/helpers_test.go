@@ -116,7 +116,9 @@ func enumerate(t *testing.T, tn *Tenant, driveID, token string, opt DeltaOptions
 // a change touched.
 type state map[string]view
 
-type view struct{ item, perms string }
+// view: perms is the item's own sharing (isSharing kinds), all every own
+// entry (copies, limited access and existingAccess links included).
+type view struct{ item, perms, all string }
 
 // project is the part of an item a delta replica can know: everything but
 // the path-derived fields (a folder rename does not return descendants)
@@ -136,14 +138,15 @@ func snapshot(tn *Tenant) state {
 				continue
 			}
 			it := tn.itemValue(d, i)
-			var perms string
+			var perms, all string
 			for p := d.items[i].perms; p >= 0; p = d.perms[p].next {
-				if d.perms[p].kind != permOwner {
-					b, _ := json.Marshal(ExportPermissionOf(d.id, it.ID, tn.permValue(d, p, nil)))
+				b, _ := json.Marshal(ExportPermissionOf(d.id, it.ID, tn.permValue(d, p, nil)))
+				all += "|" + string(b)
+				if isSharing(d.perms[p].kind) {
 					perms += "|" + string(b)
 				}
 			}
-			s[it.ID] = view{project(it), perms}
+			s[it.ID] = view{project(it), perms, all}
 		}
 	}
 	return s
@@ -158,7 +161,7 @@ func diff(a, b state) (changed, sharing map[string]bool) {
 		if !ok || x != y {
 			changed[id] = true
 		}
-		if ok && x.perms != y.perms {
+		if ok && x.all != y.all {
 			sharing[id] = true
 		}
 	}

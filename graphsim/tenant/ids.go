@@ -34,15 +34,7 @@ func (c idCodec) mask(h1 uint64, h2lo uint32) uint64 {
 	return mix(h1 ^ uint64(h2lo)<<17 ^ c.key ^ 0x5bd1e9955bd1e995)
 }
 
-// permMask depends only on the stored tag halves, so decoding can undo it.
-func (c idCodec) permMask(hi, lo uint32) uint64 {
-	return mix((uint64(hi)<<32 | uint64(lo)) ^ c.key ^ 0x3c6ef372fe94f82b)
-}
-
-const (
-	kindItem = 1
-	kindPerm = 2
-)
+const kindItem = 1
 
 // itemID formats like OneDrive for Business ids: "01" + 32 base32 characters.
 func (c idCodec) itemID(d, i int32) string {
@@ -78,39 +70,24 @@ func (c idCodec) parseItemID(s string) (d, i int32, ok bool) {
 	return d, i, true
 }
 
-// permPrefix is base64("i:0#.f|membership|"): SharePoint permission ids
-// commonly start with it.
-const permPrefix = "aTowIy5mfG1lbWJlcnNoaXB8"
+// Permission ids follow SharePoint: a grant to a principal (user, group,
+// claims principal, application) is named by the principal's claims login in
+// base64, so a user has the same permission id on every item of the drive; a
+// link is a GUID; an existingAccess link is all zeros.
 
-func (c idCodec) permID(d, p int32) string {
-	h1, h2 := c.tag(kindPerm, d, p)
-	var raw [16]byte
-	lo := uint32(h2 >> 32)
-	hi := uint32(h1 >> 32)
-	binary.BigEndian.PutUint64(raw[0:], (uint64(uint32(d))<<32|uint64(uint32(p)))^c.permMask(hi, lo))
-	binary.BigEndian.PutUint32(raw[8:], hi)
-	binary.BigEndian.PutUint32(raw[12:], lo)
-	return permPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+const (
+	kindLink         = 11
+	existingAccessID = "00000000-0000-0000-0000-000000000000"
+)
+
+// principalID is the permission id of the principal with this claims login.
+func principalID(login string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(login))
 }
 
-func (c idCodec) parsePermID(s string) (d, p int32, ok bool) {
-	if len(s) != len(permPrefix)+22 || s[:len(permPrefix)] != permPrefix {
-		return 0, 0, false
-	}
-	var raw [16]byte
-	n, err := base64.RawURLEncoding.Decode(raw[:], []byte(s[len(permPrefix):]))
-	if err != nil || n != 16 {
-		return 0, 0, false
-	}
-	hi := binary.BigEndian.Uint32(raw[8:])
-	lo := binary.BigEndian.Uint32(raw[12:])
-	v := binary.BigEndian.Uint64(raw[0:]) ^ c.permMask(hi, lo)
-	d, p = int32(uint32(v>>32)), int32(uint32(v))
-	e1, e2 := c.tag(kindPerm, d, p)
-	if uint32(e1>>32) != hi || uint32(e2>>32) != lo {
-		return 0, 0, false
-	}
-	return d, p, true
+// linkID is the GUID of the link created as perm origin of drive d.
+func (c idCodec) linkID(d, origin int32) string {
+	return c.guid(kindLink, uint64(uint32(d))<<32|uint64(uint32(origin)))
 }
 
 // guid returns a deterministic version-4-shaped GUID for (kind, n).

@@ -7,15 +7,21 @@ import (
 	"time"
 )
 
-// An item's permissions are its own (the list at node.perms) followed by
-// those of every ancestor that has own permissions, nearest first. The drive
-// root's own list starts with the owner's grant, so every item lists it as
-// inherited from the root. Inherited entries keep the ancestor's id.
+// SharePoint's model (docs/graph-behaviour.md, "Permissions: SharePoint's
+// model"): the drive root and every item that ever got sharing of its own
+// (flagUnique) hold their own list at node.perms; any other item lists the
+// entries of its nearest unique ancestor, as inherited. When an item first
+// gets sharing of its own, that ancestor's entries are copied onto it
+// (ensureUnique) and later changes of the ancestor no longer reach it.
 
 func roleOf(p *perm) string {
 	switch p.kind {
 	case permOwner:
 		return "owner"
+	case permLimited:
+		return LimitedAccessRole
+	case permExistingAccess:
+		return "read"
 	case permAnon, permOrg, permUsers:
 		if linkTypes[p.linkType] == "edit" {
 			return "write"
@@ -28,6 +34,21 @@ func roleOf(p *perm) string {
 	return "read"
 }
 
+// isLink reports a sharing link kind (existingAccess included).
+func isLink(kind uint8) bool {
+	return kind == permAnon || kind == permOrg || kind == permUsers || kind == permExistingAccess
+}
+
+// isSharing reports whether a kind gives someone access the owner chose to
+// give: not the owner's grant, not limited access, not existingAccess.
+func isSharing(kind uint8) bool {
+	switch kind {
+	case permAnon, permOrg, permUsers, permDirectUser, permDirectGroup, permEveryone, permApp:
+		return true
+	}
+	return false
+}
+
 func linkScope(kind uint8) string {
 	switch kind {
 	case permAnon:
@@ -36,6 +57,8 @@ func linkScope(kind uint8) string {
 		return "organization"
 	case permUsers:
 		return "users"
+	case permExistingAccess:
+		return ExistingAccessScope
 	}
 	return ""
 }
@@ -72,25 +95,57 @@ func (t *Tenant) isGuest(u int32) bool {
 	return u >= 0 && int(u) < len(t.users) && t.users[u].UserType == "Guest"
 }
 
+// loginOf is the claims login name of the principal of a grant, "" for links.
+func (t *Tenant) loginOf(pr *perm) string {
+	switch pr.kind {
+	case permOwner, permDirectUser, permLimited:
+		return "i:0#.f|membership|" + strings.ToLower(t.users[pr.grantee].UserPrincipalName)
+	case permDirectGroup:
+		return "c:0o.c|federateddirectoryclaimprovider|" + t.groups[pr.grantee].ID
+	case permEveryone:
+		return "c:0-.f|rolemanager|spo-grid-all-users/" + t.cfg.TenantID
+	case permApp:
+		return "i:0i.t|ms.sp.ext|" + t.apps[pr.grantee].ID + "@" + t.cfg.TenantID
+	}
+	return ""
+}
+
+// permIDOf is the id Graph gives perm p of drive d (see ids.go).
+func (t *Tenant) permIDOf(d *drive, p int32) string {
+	pr := &d.perms[p]
+	switch {
+	case pr.kind == permExistingAccess:
+		return existingAccessID
+	case isLink(pr.kind):
+		return t.ids.linkID(d.idx, pr.origin)
+	}
+	return principalID(t.loginOf(pr))
+}
+
 // permValue builds the Permission for own permission p of drive d. Caller
 // holds t.mu.
 func (t *Tenant) permValue(d *drive, p int32, from *ItemReference) Permission {
 	pr := &d.perms[p]
 	out := Permission{
-		ID:            t.ids.permID(d.idx, p),
+		ID:            t.permIDOf(d, p),
 		Roles:         []string{roleOf(pr)},
 		HasPassword:   pr.flags&pflagPassword != 0 && t.cfg.ReportLinkPasswords,
 		PasswordSet:   pr.flags&pflagPassword != 0,
 		InheritedFrom: from,
+		LoginName:     t.loginOf(pr),
 	}
 	if pr.expires != 0 {
 		out.ExpirationDateTime = time.Unix(pr.expires, 0).UTC()
 	}
+	personal := strings.TrimSuffix(strings.TrimPrefix(d.webURL, "https://"+t.host+"/"), "/Documents")
 	switch pr.kind {
+	case permExistingAccess:
+		// A link to the item for those who already have access.
+		web := "https://" + t.host + "/:" + string(rune(pr.urlKind)) + ":/g/" + personal + "/E" + t.ids.opaque(8, d.idx, pr.origin, 45)
+		out.Link = &Link{Type: "view", Scope: ExistingAccessScope, WebURL: web}
 	case permAnon, permOrg, permUsers:
-		personal := strings.TrimSuffix(strings.TrimPrefix(d.webURL, "https://"+t.host+"/"), "/Documents")
 		web := "https://" + t.host + "/:" + string(rune(pr.urlKind)) +
-			":/g/" + personal + "/E" + t.ids.opaque(7, d.idx, p, 45)
+			":/g/" + personal + "/E" + t.ids.opaque(7, d.idx, pr.origin, 45)
 		out.Link = &Link{
 			Type:             linkTypes[pr.linkType],
 			Scope:            linkScope(pr.kind),
@@ -102,18 +157,32 @@ func (t *Tenant) permValue(d *drive, p int32, from *ItemReference) Permission {
 			out.GrantedToIdentities = []Identity{t.identity(pr.grantee)}
 			out.Guest = t.isGuest(pr.grantee)
 		}
-	case permOwner, permDirectUser:
+	case permOwner, permDirectUser, permLimited:
 		id := t.identity(pr.grantee)
 		out.GrantedToUser = &id
 		out.Guest = t.isGuest(pr.grantee)
 	case permDirectGroup:
 		g := t.groups[pr.grantee]
 		out.GrantedToGroup = &g
+	case permEveryone:
+		out.EveryoneExceptExternal = true
+	case permApp:
+		a := t.apps[pr.grantee]
+		out.GrantedToApplication = &a
 	}
-	if out.Guest {
+	if out.Guest && pr.kind != permLimited {
 		out.Invitation = &Invitation{Email: t.users[pr.grantee].Mail, SignInRequired: true}
 	}
 	return out
+}
+
+// holder is the item whose own list item i shows: i itself when it has
+// unique permissions, else its nearest unique ancestor.
+func (d *drive) holder(i int32) int32 {
+	for i > 0 && d.items[i].flags&flagUnique == 0 {
+		i = d.items[i].parent
+	}
+	return max(i, 0)
 }
 
 func (t *Tenant) itemRef(d *drive, i int32) *ItemReference {
@@ -124,7 +193,24 @@ func (t *Tenant) itemRef(d *drive, i int32) *ItemReference {
 	return &ItemReference{DriveID: d.id, ID: t.ids.itemID(d.idx, i), Path: p}
 }
 
-// Permissions lists an item's own and inherited permissions.
+// inheritedRef is the inheritedFrom an entry inherited from holder h carries
+// in the current mode (nil: absent).
+func (t *Tenant) inheritedRef(d *drive, h int32, pr *perm) *ItemReference {
+	switch t.inheritedFrom {
+	case InheritedFromEmpty:
+		return &ItemReference{}
+	case InheritedFromLinks:
+		if isLink(pr.kind) {
+			return t.itemRef(d, h)
+		}
+	case InheritedFromFull:
+		return t.itemRef(d, h)
+	}
+	return nil
+}
+
+// Permissions lists an item's permissions: its own when it has unique
+// permissions, else its nearest unique ancestor's, as inherited.
 func (t *Tenant) Permissions(driveID, itemID string) ([]Permission, error) {
 	d, ok := t.drive(driveID)
 	if !ok {
@@ -136,38 +222,57 @@ func (t *Tenant) Permissions(driveID, itemID string) ([]Permission, error) {
 	if !ok || !d.live(i) {
 		return nil, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
 	}
+	h := d.holder(i)
 	out := []Permission{}
-	for p := d.items[i].perms; p >= 0; p = d.perms[p].next {
-		out = append(out, t.permValue(d, p, nil))
-	}
-	for a := d.items[i].parent; a >= 0; a = d.items[a].parent {
-		if d.items[a].perms < 0 {
-			continue
-		}
+	for p := d.items[h].perms; p >= 0; p = d.perms[p].next {
 		var ref *ItemReference
-		if !t.cfg.OmitInheritedFrom {
-			ref = t.itemRef(d, a)
+		if h != i {
+			ref = t.inheritedRef(d, h, &d.perms[p])
 		}
-		for p := d.items[a].perms; p >= 0; p = d.perms[p].next {
-			out = append(out, t.permValue(d, p, ref))
-		}
+		out = append(out, t.permValue(d, p, ref))
 	}
 	return out, nil
 }
 
-// findPerm resolves permID as seen from item i: its own permission, one it
+// SetInheritedFrom switches how inherited entries carry inheritedFrom (the
+// Config.InheritedFrom values).
+func (t *Tenant) SetInheritedFrom(mode string) error {
+	if mode == "" {
+		mode = InheritedFromAbsent
+	}
+	switch mode {
+	case InheritedFromAbsent, InheritedFromEmpty, InheritedFromLinks, InheritedFromFull:
+	default:
+		return fmt.Errorf("%w: inheritedFrom must be absent, empty, links or full, not %q", ErrInvalid, mode)
+	}
+	t.mu.Lock()
+	t.inheritedFrom = mode
+	t.mu.Unlock()
+	return nil
+}
+
+// InheritedFrom returns the current inheritedFrom mode.
+func (t *Tenant) InheritedFrom() string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.inheritedFrom
+}
+
+// Applications returns the applications that hold grants in the tenant.
+func (t *Tenant) Applications() []Identity { return append([]Identity(nil), t.apps...) }
+
+// findPerm resolves permID as item i lists it: its own permission, one it
 // inherits (ErrInherited), or unknown (ErrNotFound).
 func (t *Tenant) findPerm(d *drive, i int32, permID string) (int32, error) {
-	dd, p, ok := t.ids.parsePermID(permID)
-	if !ok || dd != d.idx || p < 0 || int(p) >= len(d.perms) || d.perms[p].kind == permRemoved {
-		return 0, fmt.Errorf("permission %s: %w", permID, ErrNotFound)
-	}
-	owner := d.perms[p].item
-	switch {
-	case owner == i:
+	h := d.holder(i)
+	for p := d.items[h].perms; p >= 0; p = d.perms[p].next {
+		if t.permIDOf(d, p) != permID {
+			continue
+		}
+		if h != i {
+			return 0, fmt.Errorf("permission %s is inherited: %w", permID, ErrInherited)
+		}
 		return p, nil
-	case d.live(owner) && d.isAncestor(owner, i):
-		return 0, fmt.Errorf("permission %s is inherited from a parent folder and can only be removed there: %w", permID, ErrInherited)
 	}
 	return 0, fmt.Errorf("permission %s: %w", permID, ErrNotFound)
 }
@@ -199,37 +304,75 @@ func (d *drive) sharingChanged(i int32) {
 	}
 }
 
-// DeletePermission removes a permission set on the item itself.
+// DeletePermission removes a permission set on the item itself. As Graph
+// does, it answers success but keeps the owner's grant and limited access
+// (SharePoint manages those), and answers not found for the id of an
+// existingAccess link (there is no permission behind it).
 func (t *Tenant) DeletePermission(driveID, itemID, permID string) error {
 	d, ok := t.drive(driveID)
 	if !ok {
 		return fmt.Errorf("drive %s: %w", driveID, ErrNotFound)
 	}
 	t.mu.Lock()
-	err := t.deletePermLocked(d, itemID, permID)
+	changed, err := t.deletePermLocked(d, itemID, permID)
 	t.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	t.notify(d.id)
+	if changed {
+		t.notify(d.id)
+	}
 	return nil
 }
 
-func (t *Tenant) deletePermLocked(d *drive, itemID, permID string) error {
+func (t *Tenant) deletePermLocked(d *drive, itemID, permID string) (bool, error) {
 	i, ok := t.resolveItem(d, itemID)
 	if !ok || !d.live(i) {
-		return fmt.Errorf("item %s: %w", itemID, ErrNotFound)
+		return false, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
 	}
 	p, err := t.findPerm(d, i, permID)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if d.perms[p].kind == permOwner {
-		return fmt.Errorf("%w: cannot remove owner permission", ErrInvalid)
+	switch d.perms[p].kind {
+	case permOwner, permLimited:
+		return false, nil
+	case permExistingAccess:
+		return false, fmt.Errorf("permission %s: %w", permID, ErrNotFound)
 	}
 	d.removePerm(p)
 	d.sharingChanged(i)
-	return nil
+	return true, nil
+}
+
+// ensureUnique breaks item i's inheritance the way sharing does in
+// SharePoint: the entries of its nearest unique ancestor are copied onto it
+// (links keep their id and URL; an existingAccess link grants nothing and is
+// not copied). It reports whether it broke inheritance. Caller holds t.mu
+// for writing.
+func (d *drive) ensureUnique(i int32) bool {
+	if i == 0 || d.items[i].flags&flagUnique != 0 {
+		return false
+	}
+	h := d.holder(i)
+	d.items[i].flags |= flagUnique
+	for q := d.items[h].perms; q >= 0; q = d.perms[q].next {
+		if d.perms[q].kind == permExistingAccess {
+			continue
+		}
+		c := d.perms[q]
+		c.item = i
+		d.appendPerm(c)
+	}
+	return true
+}
+
+// inherit makes item i inherit again: its own entries are dropped.
+func (d *drive) inherit(i int32) {
+	for d.items[i].perms >= 0 {
+		d.removePerm(d.items[i].perms)
+	}
+	d.items[i].flags &^= flagUnique
 }
 
 // UpdatePermission changes roles on a direct user grant or the expiry of an

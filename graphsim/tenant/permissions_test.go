@@ -32,111 +32,176 @@ func sharedFolderChild(t *testing.T, tn *Tenant, ex exported) (folder, child Exp
 	return fallback[0], fallback[1]
 }
 
-func TestPermissionsListInheritance(t *testing.T) {
-	for _, omit := range []bool{false, true} {
-		tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3, OmitInheritedFrom: omit, Lenient: classic})
+// inheritingChild finds a file that inherits from a non-root folder with
+// unique permissions.
+func inheritingChild(t *testing.T, ex exported) (folder, child ExportItem) {
+	t.Helper()
+	for _, it := range ex.items {
+		p := ex.items[it.ParentID]
+		if !it.Folder && !it.Root && !p.Root && len(ex.perms[it.ID]) == 0 && len(ex.perms[p.ID]) > 0 {
+			return p, it
+		}
+	}
+	t.Fatal("no file inherits from a shared folder")
+	return
+}
+
+func TestPermissionsSharePointModel(t *testing.T) {
+	for _, mode := range []string{"", InheritedFromEmpty, InheritedFromLinks, InheritedFromFull} {
+		tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3, InheritedFrom: mode})
 		ex := export(t, tn)
-		folder, child := sharedFolderChild(t, tn, ex)
+		folder, child := inheritingChild(t, ex)
 		ps, err := tn.Permissions(child.DriveID, child.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Expected: own, then each ancestor's own (nearest first), ending
-		// with the root's owner grant.
-		var want []string
-		var from []string
-		for id := child.ID; id != ""; id = ex.items[id].ParentID {
-			for _, p := range ex.perms[id] {
-				want = append(want, p.ID)
-				from = append(from, id)
-			}
-		}
-		var got []string
+		// An inheriting item lists its nearest unique ancestor's entries only.
+		var got, want []string
 		for _, p := range ps {
 			got = append(got, p.ID)
 		}
+		for _, p := range ex.perms[folder.ID] {
+			want = append(want, p.ID)
+		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("omit=%v: permission ids %v, want %v", omit, got, want)
+			t.Fatalf("mode %q: child lists %v, its folder has %v", mode, got, want)
 		}
-		for k, p := range ps {
-			own := from[k] == child.ID
-			switch {
-			case own && p.InheritedFrom != nil:
-				t.Errorf("own permission %s has inheritedFrom", p.ID)
-			case !own && omit && p.InheritedFrom != nil:
-				t.Errorf("omit: inherited permission %s has inheritedFrom", p.ID)
-			case !own && !omit:
-				ref := p.InheritedFrom
-				wantPath := "/drives/" + child.DriveID + "/root:"
-				if !ex.items[from[k]].Root {
-					wantPath += ex.items[from[k]].Path
-				}
-				if ref == nil || ref.ID != from[k] || ref.DriveID != child.DriveID || ref.Path != wantPath {
-					t.Errorf("inherited %s: inheritedFrom %+v, want id %s path %s", p.ID, ref, from[k], wantPath)
-				}
+		wantPath := "/drives/" + child.DriveID + "/root:" + folder.Path
+		for _, p := range ps {
+			full := p.InheritedFrom != nil && p.InheritedFrom.ID == folder.ID && p.InheritedFrom.Path == wantPath && p.InheritedFrom.DriveID == child.DriveID
+			empty := p.InheritedFrom != nil && *p.InheritedFrom == (ItemReference{})
+			var ok bool
+			switch mode {
+			case "":
+				ok = p.InheritedFrom == nil
+			case InheritedFromEmpty:
+				ok = empty
+			case InheritedFromLinks:
+				ok = full == (p.Link != nil) && (p.Link != nil || p.InheritedFrom == nil)
+			case InheritedFromFull:
+				ok = full
+			}
+			if !ok {
+				t.Errorf("mode %q: %s (link %v) has inheritedFrom %+v", mode, p.ID, p.Link != nil, p.InheritedFrom)
 			}
 		}
-		last := ps[len(ps)-1]
-		owner := ""
-		for _, d := range ex.drives {
-			if d.ID == child.DriveID {
-				owner = d.OwnerUserID
+		// The folder's own entries never carry inheritedFrom.
+		own, _ := tn.Permissions(folder.DriveID, folder.ID)
+		for _, p := range own {
+			if p.InheritedFrom != nil {
+				t.Errorf("mode %q: own entry %s of the folder has inheritedFrom", mode, p.ID)
 			}
 		}
-		if last.Roles[0] != "owner" || last.GrantedToUser == nil || last.GrantedToUser.ID != owner {
-			t.Errorf("last permission is not the owner grant: %+v", last)
+	}
+}
+
+func TestCopyOnFirstShare(t *testing.T) {
+	tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3})
+	ex := export(t, tn)
+	folder, child := inheritingChild(t, ex)
+	drv := child.DriveID
+	listed, _ := tn.Permissions(drv, folder.ID)
+	// Everything but an existingAccess link (it grants nothing, so nothing is copied) is copied.
+	var before []Permission
+	for _, p := range listed {
+		if p.Link == nil || p.Link.Scope != ExistingAccessScope {
+			before = append(before, p)
 		}
-		if !omit && !strings.HasSuffix(last.InheritedFrom.Path, "/root:") {
-			t.Errorf("owner grant path %q", last.InheritedFrom.Path)
+	}
+	res, err := tn.Apply(Change{Op: "share", DriveID: drv, ItemID: child.ID, Scope: "anonymous"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := tn.Permissions(drv, child.ID)
+	if len(after) != len(before)+1 || after[len(after)-1].ID != res.PermissionID {
+		t.Fatalf("after the first share the child lists %d entries, want the folder's %d and the new link", len(after), len(before))
+	}
+	for k, p := range before {
+		if after[k].ID != p.ID || after[k].InheritedFrom != nil {
+			t.Errorf("copied entry %d: %s (inheritedFrom %+v), want own %s", k, after[k].ID, after[k].InheritedFrom, p.ID)
 		}
-		if ps[len(ex.perms[child.ID])].InheritedFrom != nil && ps[len(ex.perms[child.ID])].InheritedFrom.ID != folder.ID {
-			t.Errorf("the nearest inherited permission does not come from the parent folder")
+	}
+	// A later grant on the folder does not reach the child.
+	var u string
+	for _, x := range ex.users {
+		if x.UserType == "Member" && x.AccountEnabled && !slices.ContainsFunc(before, func(p Permission) bool {
+			return p.GrantedToUser != nil && p.GrantedToUser.ID == x.ID
+		}) {
+			u = x.ID
+			break
 		}
+	}
+	g, err := tn.Apply(Change{Op: "share", DriveID: drv, ItemID: folder.ID, Scope: "direct", GranteeID: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, _ := tn.Permissions(drv, child.ID)
+	if slices.ContainsFunc(now, func(p Permission) bool { return p.ID == g.PermissionID }) {
+		t.Error("a grant made on the folder after the child got its own sharing reached the child")
+	}
+	// Removing a copied grant on the child leaves the folder's.
+	copied := before[len(before)-1].ID
+	if err := tn.DeletePermission(drv, child.ID, copied); err != nil && before[len(before)-1].Roles[0] != "owner" {
+		t.Fatal(err)
+	}
+	fp, _ := tn.Permissions(drv, folder.ID)
+	if !slices.ContainsFunc(fp, func(p Permission) bool { return p.ID == copied }) {
+		t.Error("removing the child's copy removed the folder's grant")
 	}
 }
 
 func TestDeletePermission(t *testing.T) {
 	tn := New(Config{Seed: 21, Users: 30, FilesPerUser: 60, ShareRatio: 0.3, Lenient: classic})
 	ex := export(t, tn)
-	folder, child := sharedFolderChild(t, tn, ex)
+	folder, child := inheritingChild(t, ex)
 	drv := child.DriveID
-	var ownerGrant string
+	var root ExportDrive
 	for _, d := range ex.drives {
 		if d.ID == drv {
-			ownerGrant = ex.perms[d.RootID][0].ID
+			root = d
 		}
 	}
 	otherDrive := ex.drives[0].ID
 	if otherDrive == drv {
 		otherDrive = ex.drives[1].ID
 	}
-	folderPerm := ex.perms[folder.ID][0].ID
-	var childPerm string
-	if ps := ex.perms[child.ID]; len(ps) > 0 {
-		childPerm = ps[0].ID
+	var folderPerm, limited string
+	for _, p := range ex.perms[folder.ID] {
+		if isSharingExport(p) && folderPerm == "" {
+			folderPerm = p.ID
+		}
 	}
+	for _, ps := range ex.perms {
+		for _, p := range ps {
+			if p.DriveID == drv && p.Roles[0] == "sp.limited access" {
+				limited = p.ItemID + "|" + p.ID
+			}
+		}
+	}
+	limItem, limID, _ := strings.Cut(limited, "|")
+	ownerGrant := ex.perms[root.RootID][0].ID
 	tests := []struct {
-		name          string
-		drive, item   string
-		perm          string
-		want          error
-		skipIfNoChild bool
+		name        string
+		drive, item string
+		perm        string
+		want        error
+		kept        bool // success answered, nothing removed
 	}{
 		{"inherited from the folder", drv, child.ID, folderPerm, ErrInherited, false},
 		{"inherited owner grant", drv, child.ID, ownerGrant, ErrInherited, false},
-		{"owner grant on the root", drv, "root", ownerGrant, ErrInvalid, false},
+		{"owner grant on the root is kept", drv, "root", ownerGrant, nil, true},
+		{"limited access is kept", drv, limItem, limID, nil, true},
 		{"unknown id", drv, child.ID, "aTowIy5mfG1lbWJlcnNoaXB8nothing", ErrNotFound, false},
 		{"made-up id", drv, child.ID, "xyz", ErrNotFound, false},
 		{"unknown drive", "b!nope", child.ID, folderPerm, ErrNotFound, false},
 		{"item of another drive", otherDrive, child.ID, folderPerm, ErrNotFound, false},
-		{"own permission of the child", drv, child.ID, childPerm, nil, true},
 		{"own permission of the folder", drv, folder.ID, folderPerm, nil, false},
 		{"already deleted", drv, folder.ID, folderPerm, ErrNotFound, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.skipIfNoChild && tc.perm == "" {
-				t.Skip("the child has no own sharing in this tenant")
+			if tc.perm == "" {
+				t.Skip("no such permission in this tenant")
 			}
 			_, latest := enumerate(t, tn, drv, "latest", DeltaOptions{})
 			err := tn.DeletePermission(tc.drive, tc.item, tc.perm)
@@ -144,17 +209,19 @@ func TestDeletePermission(t *testing.T) {
 				t.Fatalf("DeletePermission = %v, want %v", err, tc.want)
 			}
 			items, _ := enumerate(t, tn, drv, latest, DeltaOptions{ShowSharingChanges: true, HierarchicalSharing: true})
-			if tc.want != nil {
+			ps, _ := tn.Permissions(drv, tc.item)
+			listed := slices.ContainsFunc(ps, func(p Permission) bool { return p.ID == tc.perm })
+			if tc.want != nil || tc.kept {
 				if len(items) != 0 {
-					t.Errorf("a failed delete changed %d items", len(items))
+					t.Errorf("a delete that changed nothing changed %d items", len(items))
+				}
+				if tc.kept && !listed {
+					t.Errorf("permission %s is gone, SharePoint keeps it", tc.perm)
 				}
 				return
 			}
-			ps, _ := tn.Permissions(drv, tc.item)
-			for _, p := range ps {
-				if p.ID == tc.perm {
-					t.Errorf("permission %s still listed", tc.perm)
-				}
+			if listed {
+				t.Errorf("permission %s still listed", tc.perm)
 			}
 			if len(items) != 1 || items[0].ID != tc.item || !items[0].SharedChanged {
 				t.Errorf("delta after delete: %+v, want only %s with sharedChanged", items, tc.item)

@@ -24,7 +24,9 @@ func TestPropertyFullEnumerationEqualsExport(t *testing.T) {
 	for seed := int64(1); seed <= propertySeeds; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := newRand(seed)
-			tn := New(Config{Seed: seed, Users: 3 + rng.IntN(8), FilesPerUser: rng.IntN(80), ShareRatio: rng.Float64() * 0.4})
+			// Inherited entries carry inheritedFrom, so own ones can be told apart.
+			tn := New(Config{Seed: seed, Users: 3 + rng.IntN(8), FilesPerUser: rng.IntN(80), ShareRatio: rng.Float64() * 0.4,
+				InheritedFrom: InheritedFromFull})
 			tn.ApplyRandomChanges(seed, rng.IntN(400))
 			ex := export(t, tn)
 			total := 0

@@ -22,7 +22,7 @@ func fromStamp(s uint32) time.Time { return time.Unix(timeBase.Unix()+int64(s), 
 const (
 	flagFolder  = 1 << iota
 	flagDeleted // tombstone: kept so incremental rounds can report it
-	flagUnique  // root of a permission hierarchy: got sharing of its own once
+	flagUnique  // root of a permission hierarchy: got sharing of its own once (the drive root always is)
 	flagSilent  // deleted without a journal entry (RetentionDelete): never reported
 )
 
@@ -53,6 +53,11 @@ const (
 	permUsers
 	permDirectUser
 	permDirectGroup
+	// Kinds seen in the field (docs/graph-behaviour.md, "Permissions: SharePoint's model").
+	permLimited        // a user's "sp.limited access" grant: no access to the item itself
+	permEveryone       // the claims principal "Everyone except external users" (grantee unused)
+	permApp            // an application grant (grantee: index into Tenant.apps)
+	permExistingAccess // an "existingAccess" link: grants nothing new
 )
 
 const (
@@ -63,12 +68,15 @@ const (
 
 var linkTypes = []string{"view", "edit", "blocksDownload", "review"}
 
-// perm is one permission set on an item (own, not inherited).
+// perm is one permission set on an item (own, not inherited). Breaking
+// inheritance copies the nearest unique ancestor's perms onto the item; a
+// copied link keeps its origin, so it keeps the link's id and URL.
 type perm struct {
 	expires  int64 // unix seconds, 0 = no expiry
 	item     int32
 	next     int32 // next own permission of the same item, -1 none
-	grantee  int32 // user index (owner, users, direct user) or group index
+	origin   int32 // links: the perm where the link was created (itself unless copied)
+	grantee  int32 // user index (owner, users, direct user, limited), group index or app index
 	created  uint32
 	kind     uint8
 	linkType uint8 // index into linkTypes
@@ -213,10 +221,14 @@ type Tenant struct {
 	guests    []int32
 	groups    []Identity
 	groupByID map[string]int32
-	skus      []Sku
-	drives    []*drive
-	driveByID map[string]int32
-	drv       driveStates // locks and provisioning, see access.go
+	apps      []Identity // applications that get grants (Sites.Selected and the like)
+	// inheritedFrom is how listed inherited entries carry inheritedFrom
+	// (InheritedFrom* constants); guarded by mu.
+	inheritedFrom string
+	skus          []Sku
+	drives        []*drive
+	driveByID     map[string]int32
+	drv           driveStates // locks and provisioning, see access.go
 
 	listenMu  sync.Mutex
 	listeners []func(driveID string)

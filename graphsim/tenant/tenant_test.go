@@ -2,7 +2,9 @@ package tenant
 
 import (
 	"bytes"
+	"encoding/base64"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,7 +13,6 @@ var (
 	reGUID    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	reDriveID = regexp.MustCompile(`^b![A-Za-z0-9_-]{64}$`)
 	reItemID  = regexp.MustCompile(`^01[A-Z2-7]{32}$`)
-	rePermID  = regexp.MustCompile(`^aTowIy5mfG1lbWJlcnNoaXB8[A-Za-z0-9_-]+$`)
 )
 
 func TestGenerationIsDeterministic(t *testing.T) {
@@ -192,14 +193,41 @@ func TestSharingMix(t *testing.T) {
 	if ratio < 0.12 || ratio > 0.2 {
 		t.Errorf("shared items ratio %.3f, want about 0.15", ratio)
 	}
-	if s.Permissions+s.Drives != ex.nperm {
-		t.Errorf("summary permissions %d + %d owner grants != exported %d", s.Permissions, s.Drives, ex.nperm)
+	sharing := 0
+	for id, ps := range ex.perms {
+		for _, p := range ps {
+			if isSharingExport(p) && !ex.items[id].Root {
+				sharing++
+			}
+		}
 	}
-	var anonEdit, expiring, password, peopleGuest, directGuest, group, blocks int
+	if s.Permissions != sharing {
+		t.Errorf("summary permissions %d, exported sharing permissions of items %d", s.Permissions, sharing)
+	}
+	var anonEdit, expiring, password, peopleGuest, directGuest, group, blocks, limited, existing, everyone, apps int
 	for _, ps := range ex.perms {
 		for _, p := range ps {
-			if !rePermID.MatchString(p.ID) {
-				t.Fatalf("permission id %q", p.ID)
+			switch {
+			case p.ID == "00000000-0000-0000-0000-000000000000":
+				existing++
+				if p.Link == nil || p.Link.Scope != "existingAccess" || p.Roles[0] != "read" {
+					t.Errorf("existingAccess link %+v", p)
+				}
+				continue
+			case p.Link != nil:
+				if !reGUID.MatchString(p.ID) {
+					t.Fatalf("link permission id %q is not a GUID", p.ID)
+				}
+			case !isClaimsID(p.ID):
+				t.Fatalf("grant permission id %q is not a claims login in base64", p.ID)
+			}
+			switch {
+			case p.Roles[0] == "sp.limited access":
+				limited++
+			case p.EveryoneExceptExternal:
+				everyone++
+			case p.GrantedToApplication != nil:
+				apps++
 			}
 			if p.Link != nil {
 				if !regexp.MustCompile(`^https://[a-z]+-my\.sharepoint\.com/:[a-z]:/g/personal/[a-z0-9_]+/E`).MatchString(p.Link.WebURL) {
@@ -243,7 +271,8 @@ func TestSharingMix(t *testing.T) {
 		}
 	}
 	for name, n := range map[string]int{"anonymous edit": anonEdit, "expiring": expiring, "password": password,
-		"people link to guest": peopleGuest, "direct guest grant": directGuest, "group grant": group, "blocks download": blocks} {
+		"people link to guest": peopleGuest, "direct guest grant": directGuest, "group grant": group, "blocks download": blocks,
+		"limited access": limited, "existingAccess link": existing, "Everyone except external users": everyone, "application": apps} {
 		if n == 0 {
 			t.Errorf("no %s permission", name)
 		}
@@ -253,26 +282,52 @@ func TestSharingMix(t *testing.T) {
 			t.Errorf("no permission of scope %s", k)
 		}
 	}
-	// Shared folders pass their permissions on to what they contain.
+	// Files that inherit list what their shared folder lists.
 	inheritedFiles := 0
 	for id, it := range ex.items {
-		if it.Folder || it.Root || len(ex.perms[it.ParentID]) == 0 || ex.items[it.ParentID].Root {
+		if it.Folder || it.Root || len(ex.perms[id]) > 0 || len(ex.perms[it.ParentID]) == 0 || ex.items[it.ParentID].Root {
 			continue
 		}
 		ps, err := tn.Permissions(it.DriveID, id)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var got, want []string
 		for _, p := range ps {
-			if p.InheritedFrom != nil && p.InheritedFrom.ID == it.ParentID {
-				inheritedFiles++
-				break
-			}
+			got = append(got, p.ID)
 		}
+		for _, p := range ex.perms[it.ParentID] {
+			want = append(want, p.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("file %s inside a shared folder lists %v, the folder has %v", it.Path, got, want)
+		}
+		inheritedFiles++
 	}
 	if inheritedFiles == 0 {
 		t.Error("no file inherits from a shared folder")
 	}
+}
+
+// isClaimsID reports a permission id that is a SharePoint claims login in
+// base64 (users, groups, Everyone except external users, applications).
+func isClaimsID(id string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return false
+	}
+	for _, prefix := range []string{"i:0#.f|membership|", "c:0o.c|federateddirectoryclaimprovider|", "c:0-.f|rolemanager|spo-grid-all-users/", "i:0i.t|ms.sp.ext|"} {
+		if strings.HasPrefix(string(b), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSharingExport reports an exported permission that is sharing: not the
+// owner's grant, not limited access, not an existingAccess link.
+func isSharingExport(p ExportPermission) bool {
+	return p.Roles[0] != "owner" && p.Roles[0] != "sp.limited access" && (p.Link == nil || p.Link.Scope != "existingAccess")
 }
 
 func TestNoSharingAtRatioZero(t *testing.T) {
@@ -288,10 +343,6 @@ func TestIDsRoundTrip(t *testing.T) {
 		d, i, ok := c.parseItemID(c.itemID(x[0], x[1]))
 		if !ok || d != x[0] || i != x[1] {
 			t.Errorf("item id %v round trip: %d %d %v", x, d, i, ok)
-		}
-		d, p, ok := c.parsePermID(c.permID(x[0], x[1]))
-		if !ok || d != x[0] || p != x[1] {
-			t.Errorf("perm id %v round trip: %d %d %v", x, d, p, ok)
 		}
 		other := idCodec{key: 43}
 		if _, _, ok := other.parseItemID(c.itemID(x[0], x[1])); ok {
