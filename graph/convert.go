@@ -207,6 +207,8 @@ func (r *Resolver) permissionResult(integrationID string, res StopSharingResult)
 			ID:             encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
 			GraphID:        p.PermissionID,
 			AlreadyRemoved: p.AlreadyRemoved,
+			Confirmed:      p.Confirmed,
+			Message:        p.Message,
 		})
 	}
 	for _, p := range res.Failed {

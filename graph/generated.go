@@ -54,6 +54,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Application struct {
+		DisplayName func(childComplexity int) int
+		ID          func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action              func(childComplexity int) int
 		ActorNameOrNull     func(childComplexity int) int
@@ -232,6 +237,7 @@ type ComplexityRoot struct {
 	}
 
 	Permission struct {
+		Application           func(childComplexity int) int
 		ExpiresAt             func(childComplexity int) int
 		GlobalID              func(childComplexity int) int
 		GrantedTo             func(childComplexity int) int
@@ -239,9 +245,11 @@ type ComplexityRoot struct {
 		ID                    func(childComplexity int) int
 		Inherited             func(childComplexity int) int
 		InheritedFrom         func(childComplexity int) int
+		IsSharing             func(childComplexity int) int
 		Item                  func(childComplexity int) int
 		Link                  func(childComplexity int) int
 		RoleList              func(childComplexity int) int
+		ScopeEnum             func(childComplexity int) int
 	}
 
 	Query struct {
@@ -267,8 +275,10 @@ type ComplexityRoot struct {
 
 	RemovedPermission struct {
 		AlreadyRemoved func(childComplexity int) int
+		Confirmed      func(childComplexity int) int
 		GraphID        func(childComplexity int) int
 		ID             func(childComplexity int) int
+		Message        func(childComplexity int) int
 	}
 
 	ScopeCount struct {
@@ -501,6 +511,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Application.displayName":
+		if e.ComplexityRoot.Application.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.DisplayName(childComplexity), true
+	case "Application.id":
+		if e.ComplexityRoot.Application.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.ID(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -1301,6 +1324,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Permission.application":
+		if e.ComplexityRoot.Permission.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Permission.Application(childComplexity), true
 	case "Permission.expiresAt":
 		if e.ComplexityRoot.Permission.ExpiresAt == nil {
 			break
@@ -1343,6 +1372,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Permission.InheritedFrom(childComplexity), true
+	case "Permission.sharing":
+		if e.ComplexityRoot.Permission.IsSharing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Permission.IsSharing(childComplexity), true
 	case "Permission.item":
 		if e.ComplexityRoot.Permission.Item == nil {
 			break
@@ -1361,6 +1396,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Permission.RoleList(childComplexity), true
+	case "Permission.scope":
+		if e.ComplexityRoot.Permission.ScopeEnum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Permission.ScopeEnum(childComplexity), true
 
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
@@ -1501,6 +1542,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemovedPermission.AlreadyRemoved(childComplexity), true
+	case "RemovedPermission.confirmed":
+		if e.ComplexityRoot.RemovedPermission.Confirmed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedPermission.Confirmed(childComplexity), true
 	case "RemovedPermission.graphId":
 		if e.ComplexityRoot.RemovedPermission.GraphID == nil {
 			break
@@ -1513,6 +1560,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemovedPermission.ID(childComplexity), true
+	case "RemovedPermission.message":
+		if e.ComplexityRoot.RemovedPermission.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedPermission.Message(childComplexity), true
 
 	case "ScopeCount.items":
 		if e.ComplexityRoot.ScopeCount.Items == nil {
@@ -2204,6 +2257,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Application(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Application_id(ctx, field)
+	case "displayName":
+		return ec.fieldContext_Application_displayName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Application", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2552,6 +2615,12 @@ func (ec *executionContext) childFields_Permission(ctx context.Context, field gr
 		return ec.fieldContext_Permission_grantedTo(ctx, field)
 	case "grantedToIdentities":
 		return ec.fieldContext_Permission_grantedToIdentities(ctx, field)
+	case "application":
+		return ec.fieldContext_Permission_application(ctx, field)
+	case "sharing":
+		return ec.fieldContext_Permission_sharing(ctx, field)
+	case "scope":
+		return ec.fieldContext_Permission_scope(ctx, field)
 	case "item":
 		return ec.fieldContext_Permission_item(ctx, field)
 	}
@@ -2582,6 +2651,10 @@ func (ec *executionContext) childFields_RemovedPermission(ctx context.Context, f
 		return ec.fieldContext_RemovedPermission_graphId(ctx, field)
 	case "alreadyRemoved":
 		return ec.fieldContext_RemovedPermission_alreadyRemoved(ctx, field)
+	case "confirmed":
+		return ec.fieldContext_RemovedPermission_confirmed(ctx, field)
+	case "message":
+		return ec.fieldContext_RemovedPermission_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemovedPermission", field.Name)
 }
@@ -3509,6 +3582,52 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Application_id(ctx context.Context, field graphql.CollectedField, obj *model.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -7179,6 +7298,84 @@ func (ec *executionContext) fieldContext_Permission_grantedToIdentities(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Permission_application(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Permission_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Permission_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Permission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Permission_sharing(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Permission_sharing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsSharing(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Permission_sharing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Permission", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Permission_scope(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Permission_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScopeEnum(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SharingScope) graphql.Marshaler {
+			return ec.marshalOSharingScope2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingScope(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Permission_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Permission", field, true, false, "SharingScope")
+}
+
 func (ec *executionContext) _Permission_item(ctx context.Context, field graphql.CollectedField, obj *model.Permission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8065,6 +8262,52 @@ func (ec *executionContext) _RemovedPermission_alreadyRemoved(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_RemovedPermission_alreadyRemoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RemovedPermission", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RemovedPermission_confirmed(ctx context.Context, field graphql.CollectedField, obj *model.RemovedPermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedPermission_confirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confirmed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedPermission_confirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedPermission", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RemovedPermission_message(ctx context.Context, field graphql.CollectedField, obj *model.RemovedPermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedPermission_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedPermission_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedPermission", field, false, false, "String")
 }
 
 func (ec *executionContext) _ScopeCount_scope(ctx context.Context, field graphql.CollectedField, obj *model.ScopeCount) (ret graphql.Marshaler) {
@@ -11951,6 +12194,44 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var applicationImplementors = []string{"Application"}
+
+func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionSet, obj *model.Application) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Application")
+		case "id":
+			out.Values[i] = ec._Application_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._Application_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
@@ -13182,6 +13463,21 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "application":
+			out.Values[i] = ec._Permission_application(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sharing":
+			out.Values[i] = ec._Permission_sharing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._Permission_scope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "item":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -13391,6 +13687,16 @@ func (ec *executionContext) _RemovedPermission(ctx context.Context, sel ast.Sele
 			}
 		case "alreadyRemoved":
 			out.Values[i] = ec._RemovedPermission_alreadyRemoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmed":
+			out.Values[i] = ec._RemovedPermission_confirmed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._RemovedPermission_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15645,6 +15951,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOApplication2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐApplication(ctx context.Context, sel ast.SelectionSet, v *model.Application) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Application(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐAuditEventFilter(ctx context.Context, v any) (*model.AuditEventFilter, error) {

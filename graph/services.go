@@ -41,9 +41,11 @@ type CredentialChecker interface {
 // one audit event per permission.
 type Sharing interface {
 	// StopSharing removes permissions of items. For each item, PermissionIDs empty means every
-	// permission set on the item itself except the owner's. An inherited permission is not
-	// removed: it fails with a message naming the folder to change instead. A permission that
-	// Microsoft 365 no longer has counts as removed (AlreadyRemoved) and leaves the database.
+	// permission of the item's own that is sharing. An inherited permission is not removed: it
+	// fails with a message naming the folder to change instead. A permission that Microsoft 365
+	// no longer has counts as removed (AlreadyRemoved) and leaves the database. The item's
+	// permissions are read again afterwards: a permission still listed fails with a message
+	// saying what is still there.
 	// Per-permission failures go in the result; the error is for failures of the whole call.
 	StopSharing(ctx context.Context, actor auth.Principal, req StopSharingRequest) (StopSharingResult, error)
 	// SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link, in
@@ -92,6 +94,10 @@ type RemovedPermission struct {
 	PermissionID string
 	// AlreadyRemoved is true when Microsoft 365 no longer had it.
 	AlreadyRemoved bool
+	// Confirmed is true when the item's permissions, read again, no longer list it.
+	Confirmed bool
+	// Message says what happened, in words.
+	Message string
 }
 
 // FailedPermission is a permission that could not be removed, and why, in words.

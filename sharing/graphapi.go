@@ -32,7 +32,7 @@ func (a graphAPI) StopSharing(ctx context.Context, actor auth.Principal, req gra
 			res.Failed = append(res.Failed, graph.FailedPermission{ItemID: o.ItemID, PermissionID: o.PermissionID, Message: o.Message})
 		default:
 			res.Removed = append(res.Removed, graph.RemovedPermission{ItemID: o.ItemID, PermissionID: o.PermissionID,
-				AlreadyRemoved: o.Result == models.AuditAlreadyRemoved})
+				AlreadyRemoved: o.Result == models.AuditAlreadyRemoved, Confirmed: o.Confirmed, Message: o.Message})
 		}
 	}
 	return res, err

@@ -89,8 +89,9 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Removed) != 1 || res.Removed[0].PermissionID != e.orgID || res.Removed[0].AlreadyRemoved ||
-			len(res.Failed) != 1 || res.Failed[0].PermissionID != e.anonID || !strings.Contains(res.Failed[0].Message, "Projects") {
+		// Both are the file's own (the link was copied from the folder): both go, confirmed.
+		if len(res.Removed) != 2 || len(res.Failed) != 0 || res.Removed[0].AlreadyRemoved ||
+			!res.Removed[0].Confirmed || !strings.HasPrefix(res.Removed[1].Message, "Confirmed removed") {
 			t.Fatalf("result %+v", res)
 		}
 
@@ -102,7 +103,7 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Message, "client secret") {
+		if len(res.Failed) != 2 || len(res.Removed) != 0 || !strings.Contains(res.Failed[0].Message, "client secret") {
 			t.Fatalf("after rotating to a wrong secret: %+v", res)
 		}
 		if e.row(t, e.folder, e.anonID) == nil {
@@ -112,7 +113,7 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder}}})
-		if err != nil || len(res.Removed) != 1 {
+		if err != nil || len(res.Removed) != 2 {
 			t.Fatalf("after rotating back: %+v %v", res, err)
 		}
 
@@ -126,7 +127,7 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 		for _, ev := range evs {
 			results[ev.Result]++
 		}
-		if results[models.AuditRemoved] != 2 || results[models.AuditFailed] != 2 {
+		if results[models.AuditRemoved] != 4 || results[models.AuditFailed] != 2 {
 			t.Fatalf("audit results %v", results)
 		}
 	})

@@ -116,8 +116,12 @@ type Outcome struct {
 	PermissionID string
 	// Result is models.AuditRemoved, models.AuditAlreadyRemoved or models.AuditFailed.
 	Result string
-	// Message says why, in words, when Result is failed.
+	// Message says what happened, in words: "Confirmed removed: …", or why it failed and what
+	// is still there.
 	Message string
+	// Confirmed is true when the item's permissions, read again after the removal, no longer
+	// list the permission.
+	Confirmed bool
 }
 
 // Error is a failure shown to the caller as is: Message is written for people and holds no
@@ -367,9 +371,11 @@ func (j *itemJob) outcome(ctx context.Context, a attempt, listed []msgraph.Permi
 	case lerr != nil:
 		o.Message = graphMessage(a.err)
 	case still == nil && kind == msgraph.NotFound:
-		o.Result, o.Message = models.AuditAlreadyRemoved, "Confirmed removed: Microsoft 365 no longer had this permission and does not list it on the item."
+		o.Result, o.Confirmed = models.AuditAlreadyRemoved, true
+		o.Message = "Confirmed removed: Microsoft 365 no longer had this permission and does not list it on the item."
 	case still == nil:
-		o.Result, o.Message = models.AuditRemoved, "Confirmed removed: Microsoft 365 no longer lists this permission on the item."
+		o.Result, o.Confirmed = models.AuditRemoved, true
+		o.Message = "Confirmed removed: Microsoft 365 no longer lists this permission on the item."
 	case kind == msgraph.NotAllowed || still.Inherited:
 		folder := j.folderOf(ctx, a.p, still)
 		inheritedNow[a.p.ID] = folder

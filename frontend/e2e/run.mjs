@@ -255,6 +255,56 @@ test('stop sharing one item: gone from the table, in the audit log and in Micros
   await shot(admin, 'audit-log');
 });
 
+test('stopping a grant SharePoint copied from the folder ends with "confirmed removed"', async () => {
+  // When an item is first shared, SharePoint copies its folder's grants onto it with the same
+  // ids: find such a copy in the simulator's export, on an item with a unique name.
+  const rows = await simExport();
+  const nameCount = new Map();
+  const items = new Map();
+  for (const r of rows) {
+    if (r.type !== 'item') continue;
+    nameCount.set(r.name, (nameCount.get(r.name) ?? 0) + 1);
+    items.set(r.id, r);
+  }
+  const own = new Map();
+  for (const r of rows) if (r.type === 'permission') own.set(r.itemId, [...(own.get(r.itemId) ?? []), r]);
+  let item;
+  let perm;
+  for (const [itemId, ps] of own) {
+    const it = items.get(itemId);
+    if (!it || it.root || nameCount.get(it.name) !== 1) continue;
+    const parentIds = new Set((own.get(it.parentId) ?? []).map((p) => p.id));
+    const copy = ps.find((p) => !p.link && p.grantedToUser && ['read', 'write'].includes(p.roles[0]) && parentIds.has(p.id));
+    if (copy && !items.get(it.parentId)?.root) {
+      item = it;
+      perm = copy;
+      break;
+    }
+  }
+  assert(item && perm, 'the sample tenant has a grant copied from a folder onto an item');
+  await admin.goto(`${base}/files?${iq}&q=${encodeURIComponent(item.name)}`);
+  const row = admin.getByTestId('file-row').filter({ has: admin.getByTestId('file-name').getByText(item.name, { exact: true }) });
+  await row.waitFor({ timeout: 30_000 });
+  await row.getByTestId('file-name').click();
+  const drawer = admin.getByRole('dialog');
+  const card = drawer.locator(`[data-testid=permission][data-graph-id="${perm.id}"]`);
+  await card.waitFor({ timeout: 30_000 });
+  assert((await card.getAttribute('data-inherited')) === 'no', 'the copy is the item\'s own permission');
+  await card.getByRole('button', { name: 'Stop sharing' }).click();
+  const confirm = admin.getByRole('dialog').filter({ hasText: 'will lose' });
+  await confirm.waitFor();
+  await confirm.getByRole('button', { name: 'Stop sharing' }).click();
+  const result = drawer.getByTestId('stop-result');
+  await result.waitFor({ timeout: 30_000 });
+  const text = await result.innerText();
+  assert(/Confirmed removed/.test(text), `the drawer says the removal was confirmed: ${text}`);
+  await shot(admin, 'stop-sharing-confirmed');
+  const after = await simExport();
+  assert(!after.some((r) => r.type === 'permission' && r.itemId === item.id && r.id === perm.id), 'the copy is gone from the item');
+  assert(after.some((r) => r.type === 'permission' && r.itemId === item.parentId && r.id === perm.id), 'the folder keeps its grant');
+  await admin.keyboard.press('Escape');
+});
+
 test('set an expiry date on an anonymous link', async () => {
   await admin.goto(`${base}/files?${iq}&scope=ANONYMOUS&expiry=no`);
   await admin.getByTestId('file-row').first().waitFor({ timeout: 30_000 });

@@ -12,6 +12,12 @@ import (
 	"github.com/overshare/overshare/auth"
 )
 
+// An application (Entra ID app) a permission is granted to.
+type Application struct {
+	ID          *string `json:"id,omitempty"`
+	DisplayName string  `json:"displayName"`
+}
+
 type AuditEventEdge struct {
 	Cursor string      `json:"cursor"`
 	Node   *AuditEvent `json:"node"`
@@ -70,6 +76,9 @@ type DriveQuotaAlert struct {
 	State        string  `json:"state"`
 }
 
+// A permission that could not be removed, or that the item's permissions, read again afterwards,
+// still list: the message says what is still there (e.g. "Still there: … inherited from the
+// folder …").
 type FailedPermission struct {
 	PermissionID string `json:"permissionId"`
 	Message      string `json:"message"`
@@ -121,6 +130,11 @@ type RemovedPermission struct {
 	GraphID string `json:"graphId"`
 	// True when Microsoft 365 no longer had it (counted as done).
 	AlreadyRemoved bool `json:"alreadyRemoved"`
+	// True when the item's permissions, read again after the removal, no longer list it
+	// ("Confirmed removed"); false when they could not be read.
+	Confirmed bool `json:"confirmed"`
+	// What happened, in words (as written to the audit log).
+	Message string `json:"message"`
 }
 
 type ScopeCount struct {

@@ -70,6 +70,25 @@ func (p *Permission) Scope() string { return (*models.Permission)(p).Scope() }
 // SharingScope is who the permission reaches (models.Permission.SharingScope).
 func (p *Permission) SharingScope() string { return (*models.Permission)(p).SharingScope() }
 
+// IsSharing reports sharing of the item's own (models.Permission.IsSharing).
+func (p *Permission) IsSharing() bool { return (*models.Permission)(p).IsSharing() }
+
+// ScopeEnum is the API's scope: nil for an existingAccess link, which reaches nobody new.
+func (p *Permission) ScopeEnum() *SharingScope {
+	if p.Scope() == models.LinkScopeExistingAccess {
+		return nil
+	}
+	return ScopeOf(p.SharingScope())
+}
+
+// Application is the application of an application grant, nil otherwise.
+func (p *Permission) Application() *Application {
+	if p.GrantedToKind != models.GranteeApplication {
+		return nil
+	}
+	return &Application{ID: orNull(p.GrantedToID), DisplayName: p.GrantedToDisplayName}
+}
+
 func (p *Permission) GlobalID() string {
 	return EncodeID(TypePermission, p.IntegrationID, p.ItemID, p.ID)
 }

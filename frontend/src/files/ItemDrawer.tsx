@@ -34,6 +34,8 @@ export function ItemDrawer({
   const [confirm, setConfirm] = useState<Perm[] | null>(null);
   const [expiryFor, setExpiryFor] = useState<Perm | null>(null);
   const [expiryDay, setExpiryDay] = useState('');
+  // What the last stop sharing found when it read the item's permissions again.
+  const [result, setResult] = useState<{ itemId: string; ok: boolean; lines: string[] } | null>(null);
 
   const item = data?.node && 'permissions' in data.node ? data.node : null;
   const { removable } = splitRemovable(item?.permissions ?? []);
@@ -48,6 +50,7 @@ export function ItemDrawer({
     const r = res.data!.stopSharing;
     refetch({ requestPolicy: 'network-only' });
     onChanged();
+    setResult({ itemId: item.id, ok: !r.failed.length, lines: [...r.removed.map((x) => x.message), ...r.failed.map((f) => f.message)] });
     if (r.failed.length) {
       return `${r.removed.length} removed, ${r.failed.length} failed: ${r.failed.map((f) => f.message).join('; ')}`;
     }
@@ -116,6 +119,15 @@ export function ItemDrawer({
               Stop all sharing on this item
             </Button>
           </Group>
+          {result && result.itemId === item.id && (
+            <Alert color={result.ok ? 'green' : 'orange'} data-testid="stop-result" withCloseButton onClose={() => setResult(null)}>
+              <List size="sm" spacing={2}>
+                {result.lines.map((l, i) => (
+                  <List.Item key={i}>{l}</List.Item>
+                ))}
+              </List>
+            </Alert>
+          )}
           {inheritedNote(item.permissions) && (
             <Alert color="gray" role="note">
               {inheritedNote(item.permissions)}
@@ -133,6 +145,7 @@ export function ItemDrawer({
               data-scope={p.link?.scope ?? ''}
               data-link-type={p.link?.type ?? ''}
               data-inherited={p.inherited ? 'yes' : 'no'}
+              data-sharing={p.sharing ? 'yes' : 'no'}
             >
               <Stack gap={6}>
                 <Group gap="xs">
@@ -140,6 +153,7 @@ export function ItemDrawer({
                   {p.link?.scope && <ScopeBadge scope={p.link.scope} />}
                   <Text size="sm">{p.roles.join(', ')}</Text>
                   {p.inherited && <Badge color="gray">inherited</Badge>}
+                  {!p.inherited && !p.sharing && <Badge color="gray" variant="outline">not sharing</Badge>}
                   {p.link && (p.link.expired || isPast(p.link.expiresAt ?? p.expiresAt)) && (
                     <Badge color="gray" variant="light">
                       expired
@@ -149,6 +163,11 @@ export function ItemDrawer({
                   {p.link?.preventsDownload && <Badge color="teal" variant="light">no download</Badge>}
                 </Group>
                 <Text size="sm">{describePermission(p)}</Text>
+                {p.application && (
+                  <Text size="sm" data-testid="application">
+                    Application: {p.application.displayName}
+                  </Text>
+                )}
                 {p.link?.webUrl && (
                   <Text size="xs" c="dimmed" className="break-anywhere">
                     {p.link.webUrl}
@@ -177,7 +196,7 @@ export function ItemDrawer({
                   <Text size="xs" c="dimmed">
                     Inherited from {folderName(p.inheritedFrom)}: change it there.
                   </Text>
-                ) : (
+                ) : !p.sharing ? null : (
                   <Group gap="xs">
                     <Button className="wrap-button" size="xs" color="red" variant="outline" onClick={() => setConfirm([p])}>
                       Stop sharing

@@ -143,6 +143,12 @@ export const PermissionFields = graphql(`
     graphId
     roles
     inherited
+    sharing
+    scope
+    application {
+      id
+      displayName
+    }
     inheritedFrom {
       id
       name
@@ -452,6 +458,8 @@ export const StopSharingMutation = graphql(`
         id
         graphId
         alreadyRemoved
+        confirmed
+        message
       }
       failed {
         permissionId

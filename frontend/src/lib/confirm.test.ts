@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulkSummary, deleteIntegrationText, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from './confirm';
+import { bulkSummary, deleteIntegrationText, describePermission, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from './confirm';
 
 const link = (scope: 'ANONYMOUS' | 'ORGANIZATION' | 'USERS', type: string) => ({
   
@@ -45,6 +45,21 @@ describe('confirmation texts', () => {
         { roles: ['owner'], inherited: false, link: null, grantedTo: { displayName: 'Lynne', email: 'lynne@contoso.com', external: false }, grantedToIdentities: [] },
       ]),
     ).toEqual(['lynne@contoso.com will lose owner access to “a.txt”.']);
+  });
+
+  it('names applications, the whole organisation and limited access in words', () => {
+    const app = { roles: ['write'], inherited: false, sharing: true, link: null, application: { displayName: 'Contoso Records Sync' }, grantedTo: null, grantedToIdentities: [] };
+    const everyone = { roles: ['read'], inherited: false, sharing: true, link: null, grantedTo: { displayName: 'Everyone except external users', kind: 'organization', external: false }, grantedToIdentities: [] };
+    const limited = { roles: ['sp.limited access'], inherited: false, sharing: false, link: null, grantedTo: { displayName: 'Lynne', email: 'lynne@contoso.com', external: false }, grantedToIdentities: [] };
+    expect(describePermission(app)).toBe('edit access granted to the application Contoso Records Sync');
+    expect(describePermission(everyone)).toBe('view access granted to everyone in the organisation (Everyone except external users)');
+    expect(describePermission(limited)).toMatch(/^limited access for lynne@contoso.com: .*not access to this item$/);
+    expect(stopSharingLines('a.txt', [app, everyone])).toEqual([
+      'The application Contoso Records Sync will lose edit access to “a.txt”.',
+      'Everyone in the organisation will lose the view access granted to “a.txt”.',
+    ]);
+    // What is listed but is not sharing is not offered for removal.
+    expect(splitRemovable([app, limited]).removable).toEqual([app]);
   });
 
   it('titles single and whole-item stops', () => {

@@ -16,6 +16,10 @@ interface Ident {
 interface Perm {
   roles: readonly string[];
   inherited: boolean;
+  // False for what SharePoint lists but is not sharing (the owner, limited access,
+  // existingAccess links); absent in shapes that only carry sharing.
+  sharing?: boolean;
+  application?: { displayName: string } | null;
   link?: { type: string; scope?: SharingScope | null } | null;
   grantedTo?: Ident | null;
   grantedToIdentities: readonly Ident[];
@@ -52,6 +56,13 @@ export function describePermission(p: Perm): string {
           : `the specific-people ${level} link`;
     return extra ? `${base} used by ${extra}` : base;
   }
+  if (p.application) return `${access(p.roles)} access granted to the application ${p.application.displayName}`;
+  if (p.grantedTo?.kind === 'organization') {
+    return `${access(p.roles)} access granted to everyone in the organisation (${p.grantedTo.displayName ?? 'Everyone except external users'})`;
+  }
+  if (p.roles.some((r) => r.toLowerCase() === 'sp.limited access')) {
+    return `limited access for ${who(p) || 'someone'}: a way through to something shared below, not access to this item`;
+  }
   return `${access(p.roles)} access granted directly to ${who(p) || 'someone'}`;
 }
 
@@ -62,6 +73,10 @@ export function stopSharingLines(itemName: string, perms: readonly Perm[]): stri
     }
     if (p.link?.scope === 'ORGANIZATION') {
       return `The organisation-wide ${access(p.roles, p.link.type)} link to “${itemName}” will stop working for everyone in the tenant.`;
+    }
+    if (p.application) return `The application ${p.application.displayName} will lose ${access(p.roles)} access to “${itemName}”.`;
+    if (p.grantedTo?.kind === 'organization') {
+      return `Everyone in the organisation will lose the ${access(p.roles)} access granted to “${itemName}”.`;
     }
     const w = who(p);
     if (p.link) {
@@ -79,7 +94,7 @@ export function stopSharingTitle(itemName: string, count: number): string {
 // names the folder. The dialog says so before the person clicks.
 export function splitRemovable<T extends Perm>(perms: readonly T[]): { removable: T[]; inherited: T[] } {
   return {
-    removable: perms.filter((p) => !p.inherited),
+    removable: perms.filter((p) => !p.inherited && p.sharing !== false),
     inherited: perms.filter((p) => p.inherited),
   };
 }
