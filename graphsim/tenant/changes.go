@@ -254,7 +254,10 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 		}
 		d.sharingChanged(i)
 		if t.limitedAccess(d, &p) {
-			d.sharingChanged(0)
+			// The root's list changed, by SharePoint's own hand: journaled as a
+			// sharing change, without the folder-permission 410 (folderShared).
+			d.touch(0)
+			d.items[0].sharingSeq = d.items[0].seq
 		}
 		return ChangeResult{ItemID: c.ItemID, PermissionID: t.permIDOf(d, k)}, nil
 
