@@ -38,13 +38,18 @@ func (s *Store) SyncSharedScopes(ctx context.Context, integrationID, driveID str
 }
 
 // SyncRoot is a stored permission-hierarchy root.
-type SyncRoot struct{ ID, ParentID string }
+type SyncRoot struct {
+	ID, ParentID string
+	// SharedScope is the shared facet delta last gave the item (nil: none, so
+	// it no longer is a hierarchy root and what it lists is inherited).
+	SharedScope *string
+}
 
 // SyncHierarchyRoots lists a drive's stored permission-hierarchy roots other
 // than the drive root: items with permissions of their own or a shared facet.
 func (s *Store) SyncHierarchyRoots(ctx context.Context, integrationID, driveID string) ([]SyncRoot, error) {
 	var out []SyncRoot
-	err := s.db.WithContext(ctx).Raw(`SELECT id, parent_id FROM drive_items
+	err := s.db.WithContext(ctx).Raw(`SELECT id, parent_id, shared_scope FROM drive_items
 WHERE integration_id = ? AND drive_id = ? AND NOT is_root AND (has_own_permissions OR shared_scope IS NOT NULL)
 ORDER BY id`, integrationID, driveID).Scan(&out).Error
 	if err != nil {

@@ -144,9 +144,14 @@ func (r *run) rereadRoots(ctx context.Context, drives []string, roots map[string
 			if !ok {
 				continue
 			}
-			// A stored permission-hierarchy root: classify keeps what it lists as its
-			// own, as it would with the shared facet delta gave it.
-			byID[x.ID] = &msgraph.DriveItem{ID: x.ID, DriveID: driveID, ParentID: x.ParentID, Shared: &msgraph.Shared{Empty: true}}
+			// The facet delta last gave it decides, as in classify: with one, what it
+			// lists is its own; without (its unique permissions were deleted since),
+			// inherited.
+			it := &msgraph.DriveItem{ID: x.ID, DriveID: driveID, ParentID: x.ParentID}
+			if x.SharedScope != nil {
+				it.Shared = &msgraph.Shared{Scope: *x.SharedScope, Empty: *x.SharedScope == ""}
+			}
+			byID[x.ID] = it
 			read[x.ID] = perms
 			cands = append(cands, x.ID)
 		}

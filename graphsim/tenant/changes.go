@@ -253,12 +253,6 @@ func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, er
 			return ChangeResult{}, fmt.Errorf("%w: the item already has this sharing", ErrInvalid)
 		}
 		d.sharingChanged(i)
-		if t.limitedAccess(d, &p) {
-			// The root's list changed, by SharePoint's own hand: journaled as a
-			// sharing change, without the folder-permission 410 (folderShared).
-			d.touch(0)
-			d.items[0].sharingSeq = d.items[0].seq
-		}
 		return ChangeResult{ItemID: c.ItemID, PermissionID: t.permIDOf(d, k)}, nil
 
 	case "unshare":

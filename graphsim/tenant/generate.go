@@ -548,7 +548,9 @@ func (d *drive) addPerm(p perm) (int32, bool) {
 
 // limitedAccess gives the user a grant of p "sp.limited access" on the drive
 // root, as SharePoint does when something below is shared with a person;
-// true when the root's list changed.
+// true when the root's list changed. Generation only: a change made later
+// would reach the root's list without delta marking the root (folders get
+// no sharedChanged), and limited access is not sharing.
 func (t *Tenant) limitedAccess(d *drive, p *perm) bool {
 	if t.cfg.PlainPermissions || p.item == 0 || (p.kind != permDirectUser && p.kind != permUsers) || p.grantee < 0 {
 		return false
