@@ -347,6 +347,12 @@ func (j *itemJob) targets(ids []string) []*models.Permission {
 func (j *itemJob) outcome(ctx context.Context, a attempt, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) Outcome {
 	o := Outcome{ItemID: j.item.ID, PermissionID: a.p.ID, Result: models.AuditFailed}
 	kind := msgraph.KindOf(a.err)
+	var ge *msgraph.Error
+	if errors.As(a.err, &ge) && ge.Status == 403 && strings.EqualFold(ge.Code, "notAllowed") && lerr == nil {
+		// 403 notAllowed is also how a locked site answers; the item's permissions read
+		// fine, so here it is SharePoint refusing the change on this item.
+		kind = msgraph.NotAllowed
+	}
 	switch {
 	case !a.sent:
 		o.Message = a.refused
