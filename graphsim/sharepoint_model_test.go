@@ -29,9 +29,15 @@ func findSPCase(t testing.TB, ex export) spCase {
 	for _, it := range ex.items {
 		byID[it.ID] = it
 	}
+	// The cases write, so they need a OneDrive with no lock at all (graphsim
+	// locks some by default, as Microsoft 365 does).
+	unlocked := map[string]bool{}
+	for _, d := range ex.drives {
+		unlocked[d.ID] = d.Lock == tenant.LockNone
+	}
 	kids := map[string][]string{}
 	for _, it := range ex.items {
-		if p := byID[it.ParentID]; !it.Folder && !own[it.ID] && p.Folder && !p.Root && own[p.ID] {
+		if p := byID[it.ParentID]; unlocked[it.DriveID] && !it.Folder && !own[it.ID] && p.Folder && !p.Root && own[p.ID] {
 			kids[p.ID] = append(kids[p.ID], it.ID)
 		}
 	}

@@ -167,17 +167,20 @@ func (c *Client) classifyStatus(o op, status int, code, msg, location string, re
 	// Decisions key on the status and Graph's error code only: messages are
 	// for people and change without notice.
 	switch {
-	case o.drive && (status == 423 || status == 403 && strings.EqualFold(code, "notAllowed")):
+	case o.drive && (status == 423 || status == 403 && strings.EqualFold(code, "notAllowed") && !o.write):
+		// A change answered 403 notAllowed is ambiguous: a blocked site and an
+		// entry the item inherits both get it. It stays NotAllowed below; the
+		// caller tells them apart by reading the item (sharing does).
 		lockedDrive(e, o, status, code)
+	case status == 403 && strings.EqualFold(code, "notAllowed"):
+		e.Kind = NotAllowed
+		e.Message = fmt.Sprintf("Microsoft 365 does not allow this on this item (403 notAllowed) while trying to %s.", o.what)
 	case o.drive && status == 403 && !c.lacksPermission(o.permission):
 		// The app holds the permission (the token says so, or nothing said
 		// otherwise): this drive alone is closed to it. Graph answers the
 		// same 403 accessDenied in both cases, so the body cannot tell.
 		e.Kind = NoAccess
 		e.Message = "Microsoft 365 does not let the app open this OneDrive (403 Access denied): an administrator has restricted access to its SharePoint site. It is skipped, and tried again on the next sync."
-	case status == 403 && strings.EqualFold(code, "notAllowed"):
-		e.Kind = NotAllowed
-		e.Message = fmt.Sprintf("Microsoft 365 does not allow this on this item (403 notAllowed) while trying to %s.", o.what)
 	case status == 403 || strings.EqualFold(code, "accessDenied") || strings.EqualFold(code, "Authorization_RequestDenied"):
 		e.Kind, e.Permission = MissingPermission, o.permission
 		e.Message = fmt.Sprintf("The app is not allowed to %s: grant it the Microsoft Graph application permission %s (with admin consent) in Microsoft Entra ID.", o.what, o.permission)
@@ -207,9 +210,9 @@ func (c *Client) classifyStatus(o op, status int, code, msg, location string, re
 	return e
 }
 
-// lockedDrive fills e for a 423 (or a notAllowed) on one drive. SharePoint
-// answers a NoAccess site lock with notAllowed on every call, and a change on
-// a ReadOnly-locked site with 423 accessDenied.
+// lockedDrive fills e for a 423 on one drive, or a 403 notAllowed on a read.
+// SharePoint answers a NoAccess site lock with notAllowed on every call, and a
+// change on a ReadOnly-locked site with 423 accessDenied.
 func lockedDrive(e *Error, o op, status int, code string) {
 	e.Kind = Locked
 	switch {

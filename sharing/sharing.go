@@ -347,15 +347,14 @@ func (j *itemJob) targets(ids []string) []*models.Permission {
 func (j *itemJob) outcome(ctx context.Context, a attempt, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) Outcome {
 	o := Outcome{ItemID: j.item.ID, PermissionID: a.p.ID, Result: models.AuditFailed}
 	kind := msgraph.KindOf(a.err)
-	var ge *msgraph.Error
-	if errors.As(a.err, &ge) && ge.Status == 403 && strings.EqualFold(ge.Code, "notAllowed") && lerr == nil {
-		// 403 notAllowed is also how a locked site answers; the item's permissions read
-		// fine, so here it is SharePoint refusing the change on this item.
-		kind = msgraph.NotAllowed
-	}
 	switch {
 	case !a.sent:
 		o.Message = a.refused
+		return o
+	case kind == msgraph.NotAllowed && lerr != nil && msgraph.KindOf(lerr).DriveInaccessible():
+		// A blocked site answers a change 403 notAllowed too, as SharePoint refuses an entry
+		// the item inherits; the item cannot be read either, so it is the site.
+		o.Message = graphMessage(lerr)
 		return o
 	case a.err != nil && kind != msgraph.NotFound && kind != msgraph.NotAllowed:
 		o.Message = graphMessage(a.err)

@@ -164,16 +164,19 @@ func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
 
 // Counts are an integration's totals, with the simulator's /summary meaning:
 // Items leaves out drive roots; Permissions counts sharing set on the item
-// itself (not inherited, not the owner's); SharedItems counts items with at
-// least one such permission; ByScope splits Permissions by link scope, with
-// "direct" for grants without a link.
+// itself (sharedPermission: not inherited, not the owner's, not limited
+// access or an existingAccess link); SharedItems counts items with at least
+// one such permission; ByScope splits Permissions by link scope, with a grant
+// to Everyone except external users under "organization" and "direct" for
+// the other grants without a link.
 type Counts struct {
 	Users, Drives, Items, SharedItems, Permissions int64
 	ByScope                                        map[string]int64
 }
 
-// sharingPermission selects the permissions Counts counts.
-const sharingPermission = `integration_id = ? AND NOT inherited AND NOT (',' || roles || ',' LIKE '%,owner,%')`
+// sharingPermission selects the permissions Counts counts: an integration's
+// sharing, by the one definition the lists and flags use.
+const sharingPermission = `p.integration_id = ? AND ` + sharedPermission
 
 // CountsForIntegration returns the integration's totals.
 func (s *Store) CountsForIntegration(ctx context.Context, integrationID string) (Counts, error) {
@@ -186,8 +189,8 @@ func (s *Store) CountsForIntegration(ctx context.Context, integrationID string) 
 		{&c.Users, `SELECT COUNT(*) FROM users WHERE integration_id = ?`},
 		{&c.Drives, `SELECT COUNT(*) FROM drives WHERE integration_id = ?`},
 		{&c.Items, `SELECT COUNT(*) FROM drive_items WHERE integration_id = ? AND NOT is_root`},
-		{&c.SharedItems, `SELECT COUNT(DISTINCT item_id) FROM permissions WHERE ` + sharingPermission},
-		{&c.Permissions, `SELECT COUNT(*) FROM permissions WHERE ` + sharingPermission},
+		{&c.SharedItems, `SELECT COUNT(DISTINCT p.item_id) FROM permissions p WHERE ` + sharingPermission},
+		{&c.Permissions, `SELECT COUNT(*) FROM permissions p WHERE ` + sharingPermission},
 	} {
 		if err := db.Raw(q.sql, integrationID).Scan(q.dst).Error; err != nil {
 			return c, fmt.Errorf("count for integration %s: %w", integrationID, err)
@@ -197,7 +200,7 @@ func (s *Store) CountsForIntegration(ctx context.Context, integrationID string) 
 		Scope string
 		N     int64
 	}
-	err := db.Raw(`SELECT COALESCE(link_scope, 'direct') AS scope, COUNT(*) AS n FROM permissions WHERE `+sharingPermission+` GROUP BY COALESCE(link_scope, 'direct')`, integrationID).
+	err := db.Raw(`SELECT CASE WHEN `+scopeOrganization+` THEN 'organization' ELSE COALESCE(p.link_scope, 'direct') END AS scope, COUNT(*) AS n FROM permissions p WHERE `+sharingPermission+` GROUP BY 1`, integrationID).
 		Scan(&byScope).Error
 	if err != nil {
 		return c, fmt.Errorf("count permissions by scope: %w", err)

@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -485,12 +484,9 @@ func summaryOf(ex export) tenant.Summary {
 	}
 	shared := map[string]bool{}
 	for _, p := range ex.perms {
-		if closed(p.DriveID) || slices.Contains(p.Roles, "owner") || ex.items[p.ItemID].Root {
+		scope := p.SharingScope()
+		if closed(p.DriveID) || scope == "" || ex.items[p.ItemID].Root {
 			continue
-		}
-		scope := "direct"
-		if p.Link != nil {
-			scope = p.Link.Scope
 		}
 		sum.PermissionsByScope[scope]++
 		sum.Permissions++

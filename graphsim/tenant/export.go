@@ -144,6 +144,27 @@ type ExportPermission struct {
 	EveryoneExceptExternal bool            `json:"everyoneExceptExternalUsers"`
 }
 
+// SharingScope is the Summary's scope of an exported permission that is
+// sharing of the item's own ("anonymous", "organization", "users",
+// "direct"), or "" for what SharePoint lists but is not sharing: the owner's
+// grant, limited access and an existingAccess link.
+func (p ExportPermission) SharingScope() string {
+	for _, r := range p.Roles {
+		if r == "owner" || r == LimitedAccessRole {
+			return ""
+		}
+	}
+	switch {
+	case p.Link != nil && p.Link.Scope == "existingAccess":
+		return ""
+	case p.Link != nil:
+		return p.Link.Scope
+	case p.EveryoneExceptExternal:
+		return "organization"
+	}
+	return "direct"
+}
+
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
 
 func exportIdentity(i Identity) ExportIdentity {
