@@ -78,6 +78,8 @@ const (
 const UnknownDrivePrefix = "unknown-drive:"
 
 // IsUnknownDriveID reports a placeholder id (UnknownDrivePrefix).
-func IsUnknownDriveID(id string) bool { return len(id) > len(UnknownDrivePrefix) && id[:len(UnknownDrivePrefix)] == UnknownDrivePrefix }
+func IsUnknownDriveID(id string) bool {
+	return len(id) > len(UnknownDrivePrefix) && id[:len(UnknownDrivePrefix)] == UnknownDrivePrefix
+}
 
 func (Drive) TableName() string { return "drives" }

@@ -40,26 +40,26 @@ const (
 // SyncRun is one full or incremental sync of an integration, with the
 // progress counters the sync engine reports.
 type SyncRun struct {
-	ID              string        `gorm:"column:id;primaryKey"`
-	IntegrationID   string        `gorm:"column:integration_id"`
-	Full            bool          `gorm:"column:full"`
-	Status          SyncRunStatus `gorm:"column:status"`
-	Phase           string        `gorm:"column:phase"`
-	StartedAt       time.Time     `gorm:"column:started_at"`
-	FinishedAt      *time.Time    `gorm:"column:finished_at"`
-	DrivesTotal     int64         `gorm:"column:drives_total"`
-	DrivesDone      int64         `gorm:"column:drives_done"`
+	ID            string        `gorm:"column:id;primaryKey"`
+	IntegrationID string        `gorm:"column:integration_id"`
+	Full          bool          `gorm:"column:full"`
+	Status        SyncRunStatus `gorm:"column:status"`
+	Phase         string        `gorm:"column:phase"`
+	StartedAt     time.Time     `gorm:"column:started_at"`
+	FinishedAt    *time.Time    `gorm:"column:finished_at"`
+	DrivesTotal   int64         `gorm:"column:drives_total"`
+	DrivesDone    int64         `gorm:"column:drives_done"`
 	// DrivesSkipped counts drives this run could not read (locked, closed to
 	// the app); they are in DrivesDone too and are tried again next run.
-	DrivesSkipped int64 `gorm:"column:drives_skipped"`
-	ItemsSeen       int64         `gorm:"column:items_seen"`
-	SharedItems     int64         `gorm:"column:shared_items"`
-	PermissionsRead int64         `gorm:"column:permissions_read"`
-	Requests        int64         `gorm:"column:requests"`
-	ResourceUnits   int64         `gorm:"column:resource_units"`
-	ThrottledWaits  int64         `gorm:"column:throttled_waits"`
-	EtaSeconds      *int64        `gorm:"column:eta_seconds"`
-	Error           string        `gorm:"column:error"`
+	DrivesSkipped   int64  `gorm:"column:drives_skipped"`
+	ItemsSeen       int64  `gorm:"column:items_seen"`
+	SharedItems     int64  `gorm:"column:shared_items"`
+	PermissionsRead int64  `gorm:"column:permissions_read"`
+	Requests        int64  `gorm:"column:requests"`
+	ResourceUnits   int64  `gorm:"column:resource_units"`
+	ThrottledWaits  int64  `gorm:"column:throttled_waits"`
+	EtaSeconds      *int64 `gorm:"column:eta_seconds"`
+	Error           string `gorm:"column:error"`
 	// DrivesSwept counts drives whose full enumeration ended in mark and
 	// sweep in this run; RootsRefreshed the permission-hierarchy roots whose
 	// permissions the scheduled refresh re-read.
