@@ -85,9 +85,9 @@ func ParseBearer(header string) (string, bool) {
 }
 
 // Middleware verifies the request's bearer token, if any, and passes the request on with the
-// principal or the refusal recorded in its context. It never rejects: the GraphQL layer decides
-// per field with Require, so a public field (none today) or a clear per-field error stays
-// possible, and there is a single place where access is decided.
+// principal or the refusal recorded in its context. It never rejects itself: the server refuses
+// a request without a principal before parsing it (the API has no public field), and the
+// GraphQL layer decides each field's role with Require.
 func Middleware(v *Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

@@ -57,6 +57,13 @@ var publicCodes = map[string]bool{
 	CodeUnauthenticated: true, CodeInternal: true,
 }
 
+// PublicError is the GraphQL code and the message a caller may see for err, for answers made
+// outside the GraphQL handler (the server's 401 before a request is parsed).
+func PublicError(err error) (code, message string) {
+	code, message, _ = classify(err)
+	return code, message
+}
+
 // classify returns the code and public message of err. The message of an unexpected error is
 // never shown: it may quote SQL, a file path or worse.
 func classify(err error) (code, msg string, expected bool) {

@@ -44,6 +44,8 @@ const permissionsPerItem = 10
 type limitsExtension struct {
 	limits Limits
 	es     graphql.ExecutableSchema
+	// cache is gqlgen's cache of validated documents: one found there passed precheck before.
+	cache graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {

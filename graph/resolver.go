@@ -74,14 +74,16 @@ func New(cfg Options) (*handler.Server, error) {
 	})
 	srv := handler.New(es)
 	srv.SetParserTokenLimit(limits.MaxTokens)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	cache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(cache)
+	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(Recover(cfg.Logger))
 	srv.SetDisableSuggestion(true)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(&limitsExtension{limits: limits})
+	srv.Use(&limitsExtension{limits: limits, cache: cache})
 	srv.AroundOperations(r.withLoaders)
 	srv.AroundFields(markResolverErrors)
 	return srv, nil

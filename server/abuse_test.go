@@ -177,3 +177,76 @@ func next(ctx context.Context, c *coderws.Conn) (wsMsg, error) {
 		}
 	}
 }
+
+// Issue 19's findings 1 and 2: a query that repeats one response key for two fields made the
+// validator report every conflicting pair (1,660 fields: a 168 MB answer, 1.18 GB of RSS) and
+// identical fields by the thousand cost a second of CPU each, before authentication and before
+// the field limit. Now an anonymous request is refused before it is parsed, and a signed-in
+// one (a VIEWER here) is refused before validation with one error, on POST and on the
+// websocket alike; whatever reaches the validator gets at most 20 errors back.
+func TestHostileQueriesCostLittle(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, nil)
+		viewer := e.idp.Token(t, devidp.DemoViewerScriptClientID)
+		repeat := func(n int, f func(i int) string) string {
+			var b strings.Builder
+			for i := 0; i < n; i++ {
+				b.WriteString(f(i))
+				b.WriteByte(' ')
+			}
+			return b.String()
+		}
+		conflict := "{ viewer { " + repeat(1660, func(i int) string { return []string{"a:subject", "a:name"}[i%2] }) + "} }"
+		identical := "{ viewer { " + repeat(4990, func(int) string { return "subject" }) + "} }"
+		small := "{ viewer { " + repeat(400, func(i int) string { return []string{"a:subject", "a:name"}[i%2] }) + "} }"
+
+		// Anonymous: 401 before parsing, whatever the query.
+		for name, q := range map[string]string{"conflicting aliases": conflict, "identical fields": identical} {
+			r := e.do("", q, nil)
+			if r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) || r.size > 512 {
+				t.Errorf("anonymous %s: %d, %d bytes, %+v", name, r.status, r.size, r.codes())
+			}
+		}
+		r := e.do("not.a.token", small, nil)
+		if r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) {
+			t.Errorf("a forged token: %d %+v", r.status, r.Errors)
+		}
+
+		// Signed in: one error saying what is wrong, a small answer.
+		cases := []struct{ name, query, says string }{
+			{"1,660 fields under one alias", conflict, "more than 500 fields"},
+			{"4,990 identical fields", identical, "more than 500 fields"},
+			{"400 fields under one alias", small, `response key "a" names two different fields`},
+			{"through fragments", `{ viewer { ...A ...B } } fragment A on Viewer { a: subject } fragment B on Viewer { a: name }`, `response key "a"`},
+			{"through inline fragments", `{ viewer { ... on Viewer { a: subject } ... { a: name } } }`, `response key "a"`},
+			{"nested under repeated keys", `{ v: viewer { a: subject } v: viewer { a: name } }`, `response key "a"`},
+			{"arguments differ", `{ x: syncRuns(integrationId: "a", first: 1) { totalCount } x: syncRuns(integrationId: "b", first: 1) { totalCount } }`, `response key "x"`},
+			{"a fragment cycle", `{ viewer { ...A } } fragment A on Viewer { subject ...A }`, "Cannot spread fragment"},
+		}
+		for _, c := range cases {
+			r := e.do(viewer, c.query, nil)
+			if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, c.says) || r.size > 1024 {
+				t.Errorf("%s: %d, %d bytes, %+v", c.name, r.status, r.size, r.Errors)
+			}
+		}
+		// The same key for the same field, and one key per type of a fragment, are fine.
+		e.must(viewer, `{ viewer { a: subject a: subject ... on Viewer { a: subject } } }`, nil, nil)
+
+		// What reaches the validator answers at most 20 errors: 300 unknown fields.
+		r = e.do(viewer, "{ viewer { "+repeat(300, func(i int) string { return fmt.Sprintf("f%d", i) })+"} }", nil)
+		if len(r.Errors) != 20 || !strings.Contains(r.Errors[19].Message, "more errors left out") {
+			t.Errorf("300 unknown fields: %d errors, last %+v", len(r.Errors), r.Errors[len(r.Errors)-1])
+		}
+
+		// The websocket path: refused before validation too.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c := initWS(t, ctx, e, viewer)
+		send(t, ctx, c, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": small}})
+		m, err := next(ctx, c)
+		if err != nil || m.Type != "next" && m.Type != "error" || !strings.Contains(string(m.Payload), `response key \"a\"`) || len(m.Payload) > 1024 {
+			t.Errorf("over the websocket: %+v %v", m, err)
+		}
+		e.alive(viewer)
+	})
+}

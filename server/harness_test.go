@@ -128,6 +128,7 @@ type gqlError struct {
 
 type gqlResponse struct {
 	status int
+	size   int // bytes of the answer
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
 }
@@ -164,7 +165,7 @@ func (e *env) post(token string, body []byte, header http.Header) gqlResponse {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := gqlResponse{status: resp.StatusCode}
+	out := gqlResponse{status: resp.StatusCode, size: len(raw)}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		e.t.Fatalf("POST /graphql answered %d %q: %v", resp.StatusCode, raw, err)
 	}

@@ -45,7 +45,7 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 
 // graphqlHandler serves POST /graphql and the websocket upgrade on the same path.
 func (s *Server) graphqlHandler() http.Handler {
-	api := auth.Middleware(s.verifier, s.gql)
+	post := auth.Middleware(s.verifier, http.HandlerFunc(s.servePost))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.checkOrigin(w, r) {
 			return
@@ -70,24 +70,37 @@ func (s *Server) graphqlHandler() http.Handler {
 				"send queries with POST (application/json), subscriptions over a graphql-transport-ws websocket")
 			return
 		}
-		limit := s.cfg.MaxBodyBytes
-		tooLarge := fmt.Sprintf("the request body is larger than the %d-byte limit", limit)
-		if r.ContentLength > limit {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			writeGraphQLError(w, http.StatusBadRequest, graph.CodeBadUserInput, "the request body could not be read")
-			return
-		}
-		if int64(len(body)) > limit {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		api.ServeHTTP(w, r)
+		post.ServeHTTP(w, r)
 	})
+}
+
+// servePost answers a POST: 401 before the body is read when the caller is not authenticated
+// (an anonymous request is never parsed: graph/precheck.go says why), then the body within its
+// limit to the GraphQL handler.
+func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
+	if _, err := auth.PrincipalFrom(r.Context()); err != nil {
+		code, msg := graph.PublicError(err)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="overshare"`)
+		writeGraphQLError(w, http.StatusUnauthorized, code, msg)
+		return
+	}
+	limit := s.cfg.MaxBodyBytes
+	tooLarge := fmt.Sprintf("the request body is larger than the %d-byte limit", limit)
+	if r.ContentLength > limit {
+		writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		writeGraphQLError(w, http.StatusBadRequest, graph.CodeBadUserInput, "the request body could not be read")
+		return
+	}
+	if int64(len(body)) > limit {
+		writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.gql.ServeHTTP(w, r)
 }
 
 // checkOrigin allows requests without Origin (scripts), from the server's own host, and from
