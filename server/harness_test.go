@@ -128,7 +128,7 @@ type gqlError struct {
 
 type gqlResponse struct {
 	status int
-	size   int // bytes of the answer
+	size   int             // bytes of the answer
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
 }
