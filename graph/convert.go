@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/overshare/overshare/auth"
@@ -138,11 +139,8 @@ func (r *Resolver) itemFilter(integrationID string, f *model.DriveItemFilter) (s
 			return out, err
 		}
 	}
-	if f.Search != nil {
-		out.Search = strings.TrimSpace(*f.Search)
-		if len(out.Search) > 200 {
-			return out, badInput("search is limited to 200 characters")
-		}
+	if out.Search, err = searchText(f.Search); err != nil {
+		return out, err
 	}
 	out.ModifiedAfter, out.ModifiedBefore = f.ModifiedAfter, f.ModifiedBefore
 	return out, nil
@@ -281,4 +279,19 @@ func (r *Resolver) startFirstSync(ctx context.Context, integrationID string) {
 			r.log.ErrorContext(ctx, "record sync start failure", "integration", integrationID, "error", err)
 		}
 	}
+}
+
+// maxSearch bounds a search text, which becomes a pattern the database matches every row with.
+const maxSearch = 200
+
+// searchText is a filter's search, trimmed, or an error over maxSearch characters.
+func searchText(s *string) (string, error) {
+	if s == nil {
+		return "", nil
+	}
+	t := strings.TrimSpace(*s)
+	if utf8.RuneCountInString(t) > maxSearch {
+		return "", badInput("search is limited to %d characters", maxSearch)
+	}
+	return t, nil
 }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"strings"
 
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/store"
@@ -46,8 +45,8 @@ func (r *queryResolver) Users(ctx context.Context, integrationID string, filter 
 	var f store.UserFilter
 	if filter != nil {
 		f = store.UserFilter{Guest: filter.Guest, AccountEnabled: filter.AccountEnabled, HasDrive: filter.HasDrive}
-		if filter.Search != nil {
-			f.Search = strings.TrimSpace(*filter.Search)
+		if f.Search, err = searchText(filter.Search); err != nil {
+			return nil, err
 		}
 	}
 	page, err := r.store.ListUsers(ctx, in.ID, f, req)

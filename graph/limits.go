@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -46,6 +47,16 @@ type limitsExtension struct {
 	es     graphql.ExecutableSchema
 	// cache is gqlgen's cache of validated documents: one found there passed precheck before.
 	cache graphql.Cache[*ast.QueryDocument]
+	// introspection: __schema and __type answer (to an ADMIN); otherwise they are refused.
+	introspection bool
+}
+
+type overPOSTKey struct{}
+
+// OverPOST marks a request that came as a POST, which cannot carry a subscription's stream:
+// one is refused at once instead of holding the request until its first event.
+func OverPOST(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), overPOSTKey{}, true))
 }
 
 var _ interface {
@@ -68,7 +79,10 @@ func limitError(format string, args ...any) *gqlerror.Error {
 }
 
 func (e *limitsExtension) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if err := rootRules(ctx, opCtx); err != nil {
+	if opCtx.Operation.Operation == ast.Subscription && ctx.Value(overPOSTKey{}) != nil {
+		return limitError("a subscription needs the websocket at /graphql (graphql-transport-ws); POST answers queries and mutations")
+	}
+	if err := rootRules(ctx, opCtx, e.introspection); err != nil {
 		return err
 	}
 	w := walker{opCtx: opCtx, maxFields: e.limits.MaxFields, maxDepth: e.limits.MaxDepth}
@@ -129,14 +143,18 @@ func (w *walker) selections(set ast.SelectionSet, depth int) {
 // rootRules denies a root field that carries no role rule. The schema gives every root field
 // @hasRole, and a test walks the schema for it; this is the runtime half of default deny, for a
 // field added without one.
-func rootRules(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+func rootRules(ctx context.Context, opCtx *graphql.OperationContext, introspection bool) *gqlerror.Error {
 	for _, f := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil) {
 		if f.Name == "__typename" {
 			continue
 		}
 		if f.Name == "__schema" || f.Name == "__type" {
-			// Off unless enabled; then for anyone holding a role.
-			if _, err := auth.Require(ctx, auth.RoleViewer); err != nil {
+			// Off unless enabled; then for ADMINs. Refused in words either way: gqlgen's own
+			// answer is an error without a code, which reads as INTERNAL.
+			if !introspection {
+				return limitError("introspection is turned off on this server; the whole schema is schema.graphqls in Overshare's repository")
+			}
+			if _, err := auth.Require(ctx, auth.RoleAdmin); err != nil {
 				code, msg, _ := classify(err)
 				return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 			}

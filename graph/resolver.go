@@ -28,7 +28,7 @@ type Options struct {
 	Credentials CredentialChecker
 	Logger      *slog.Logger
 	Limits      Limits // zero fields take DefaultLimits
-	// Introspection enables __schema and __type (for the VIEWER role).
+	// Introspection enables __schema and __type (for the ADMIN role).
 	Introspection bool
 }
 
@@ -83,7 +83,7 @@ func New(cfg Options) (*handler.Server, error) {
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(&limitsExtension{limits: limits, cache: cache})
+	srv.Use(&limitsExtension{limits: limits, cache: cache, introspection: cfg.Introspection})
 	srv.AroundOperations(r.withLoaders)
 	srv.AroundFields(markResolverErrors)
 	return srv, nil

@@ -69,7 +69,7 @@ type Query { open: Int  guarded: Int @hasRole(role: "ADMIN") }`})
 			t.Fatal(errs)
 		}
 		opCtx := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
-		err := rootRules(context.Background(), opCtx)
+		err := rootRules(context.Background(), opCtx, false)
 		got := ""
 		if err != nil {
 			got = err.Extensions["code"].(string)

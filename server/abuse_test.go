@@ -1,20 +1,27 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	coderws "github.com/coder/websocket"
 
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/internal/testdb"
+	"github.com/overshare/overshare/server"
 	"github.com/overshare/overshare/store"
 )
 
@@ -249,4 +256,91 @@ func TestHostileQueriesCostLittle(t *testing.T) {
 		}
 		e.alive(viewer)
 	})
+}
+
+// Issue 19's smaller findings: a stalled body times out, a subscription over POST is refused
+// at once, introspection is refused in words (never INTERNAL, never an ERROR line), a long
+// search is refused, a body that is not JSON is refused without echoing it, and the dashboard
+// is served with a Content-Security-Policy.
+func TestQuietBoundedAnswers(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		var logs syncBuffer
+		e := newEnv(t, st, func(c *server.Config) {
+			c.BodyReadTimeout = 500 * time.Millisecond
+			c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			c.Frontend = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Overshare</title>")}}
+		})
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
+
+		// A body that stops half-way: answered 408 within the timeout, not held.
+		u, _ := url.Parse(e.srv.URL)
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\":", u.Host, admin)
+		_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("stalled body: %v %v", resp, err)
+		}
+
+		checks := []struct{ name, query, says string }{
+			{"subscription over POST", `subscription { syncProgress(integrationId: "x") { phase } }`, "needs the websocket"},
+			{"introspection", `{ __schema { types { name } } }`, "introspection is turned off"},
+			{"a 512 KB search", `query($s: String) { users(integrationId: "` + integrationID + `", filter: {search: $s}) { totalCount } }`, "limited to 200 characters"},
+		}
+		for _, c := range checks {
+			done := make(chan gqlResponse, 1)
+			go func() { done <- e.do(admin, c.query, map[string]any{"s": strings.Repeat("x", 512<<10)}) }()
+			select {
+			case r := <-done:
+				if !slices.Equal(r.codes(), []string{"BAD_USER_INPUT"}) || !strings.Contains(r.Errors[0].Message, c.says) {
+					t.Errorf("%s: %d %+v", c.name, r.status, r.Errors)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("%s: no answer after 10 s", c.name)
+			}
+		}
+		r := e.post(admin, []byte(`{"query": 42, "secret-looking": "hunter2"}`), nil)
+		if r.status != http.StatusBadRequest || len(r.Errors) != 1 || strings.Contains(r.Errors[0].Message, "hunter2") || strings.Contains(r.Errors[0].Message, "string") {
+			t.Errorf("a body that is not a GraphQL request: %d %+v", r.status, r.Errors)
+		}
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("client mistakes logged as errors:\n%s", logs.String())
+		}
+
+		resp, err = e.srv.Client().Get(e.srv.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		iss, _ := url.Parse(e.idp.Issuer())
+		for _, want := range []string{"script-src 'self';", "connect-src 'self' " + iss.Scheme + "://" + iss.Host + ";", "frame-ancestors 'none'", "object-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+			}
+		}
+		e.alive(admin)
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -51,6 +51,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// WebsocketInitTimeout is how long a websocket may stay without connection_init (default 10 s).
 	WebsocketInitTimeout time.Duration
+	// BodyReadTimeout is how long a POST body may take to arrive (default 20 s): a client that
+	// stalls mid-body holds a connection and a goroutine, and costs nothing to send.
+	BodyReadTimeout time.Duration
 	// Mount adds handlers by pattern, e.g. "/oidc/" for the demo's identity provider.
 	Mount map[string]http.Handler
 	// Registry receives the server's metrics; /metrics serves it together with the default
@@ -90,6 +93,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = 20 * time.Second
 	}
 	if cfg.WebsocketInitTimeout <= 0 {
 		cfg.WebsocketInitTimeout = 10 * time.Second
