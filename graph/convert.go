@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph/model"
