@@ -235,10 +235,13 @@ func TestStopOneAnonymousLink(t *testing.T) {
 			t.Fatalf("audit event %+v", ev)
 		}
 
-		// The same call again: nothing left to remove, nothing sent to Graph, nothing recorded.
+		// The same call again: already removed, as the audit log says; nothing sent to Graph,
+		// nothing recorded.
 		before := e.deletes()
-		if again := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}}); len(again) != 0 {
-			t.Fatalf("second call answered %+v, want nothing", again)
+		again := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		if len(again) != 1 || again[0].Result != models.AuditAlreadyRemoved || again[0].PermissionID != e.anonID || !again[0].Confirmed ||
+			!strings.HasPrefix(again[0].Message, "Already removed") || !strings.Contains(again[0].Message, admin.Name) {
+			t.Fatalf("second call answered %+v, want the link already removed by %s", again, admin.Name)
 		}
 		if e.deletes() != before {
 			t.Fatal("the second call sent a DELETE to Graph")
@@ -252,7 +255,7 @@ func TestStopOneAnonymousLink(t *testing.T) {
 func TestStopAllOwnKeepsOwner(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
-		out := e.stop(t, sharing.Item{ItemID: e.file})
+		out := e.stop(t, sharing.Item{ItemID: e.file, All: true})
 		got := map[string]string{}
 		for _, o := range out {
 			got[o.PermissionID] = o.Result
@@ -580,7 +583,7 @@ func TestIncrementalSyncAfterStopSharing(t *testing.T) {
 		var items []sharing.Item
 		for i, it := range page.Rows {
 			if i%2 == 0 {
-				items = append(items, sharing.Item{ItemID: it.ID})
+				items = append(items, sharing.Item{ItemID: it.ID, All: true})
 			}
 		}
 		out := e.stop(t, items...)
@@ -725,7 +728,7 @@ func TestDuplicateItemsRemovedOnce(t *testing.T) {
 		before := e.deletes()
 		out := e.stop(t,
 			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}},
-			sharing.Item{ItemID: e.folder},
+			sharing.Item{ItemID: e.folder, All: true},
 			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		// The entry without ids (everything of the folder's own: its link and its grant) wins.
 		if len(out) != 2 || out[0].Result != models.AuditRemoved || out[1].Result != models.AuditRemoved || out[0].PermissionID == out[1].PermissionID {
@@ -736,6 +739,71 @@ func TestDuplicateItemsRemovedOnce(t *testing.T) {
 		}
 		if n := len(e.audit(t)); n != 2 {
 			t.Fatalf("%d audit events, want 2", n)
+		}
+	})
+}
+
+// An explicit empty list removes nothing, alone or beside a list of ids for the same item;
+// only All means everything of the item's own.
+func TestExplicitEmptyListRemovesNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		if out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{}}); len(out) != 0 {
+			t.Fatalf("an empty list answered %+v, want nothing", out)
+		}
+		if n := e.deletes() - before; n != 0 {
+			t.Fatalf("an empty list sent %d DELETEs to Graph", n)
+		}
+		for _, id := range []string{e.anonID, e.userID} {
+			if e.row(t, e.folder, id) == nil || !e.simHas(t, e.folder, id) {
+				t.Fatalf("%s went from the folder", id)
+			}
+		}
+		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{}}, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		if len(out) != 1 || out[0].PermissionID != e.anonID || out[0].Result != models.AuditRemoved {
+			t.Fatalf("an empty list beside the link: %+v, want the link alone removed", out)
+		}
+		if e.row(t, e.folder, e.userID) == nil || !e.simHas(t, e.folder, e.userID) {
+			t.Fatal("the folder's grant went too")
+		}
+		if n := len(e.audit(t)); n != 1 {
+			t.Fatalf("%d audit events, want 1", n)
+		}
+	})
+}
+
+// A permission id the database does not hold for the item comes back failed, naming it; the
+// rest of the call is unchanged.
+func TestUnknownPermissionIDFails(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		// The organisation link is plan.docx's: unknown on the folder.
+		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.orgID, "no-such-permission"}},
+			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.orgID}})
+		got := map[string]sharing.Outcome{}
+		for _, o := range out {
+			got[o.ItemID+"/"+o.PermissionID] = o
+		}
+		if len(out) != 3 || got[e.file+"/"+e.orgID].Result != models.AuditRemoved {
+			t.Fatalf("outcomes %+v, want the link removed and two failures", out)
+		}
+		for _, k := range []string{e.file + "/no-such-permission", e.folder + "/" + e.orgID} {
+			o := got[k]
+			if o.Result != models.AuditFailed || !strings.Contains(o.Message, "does not know permission") ||
+				!strings.Contains(o.Message, o.PermissionID) || !strings.Contains(o.Message, "sync again") {
+				t.Errorf("%s: %+v, want a failure naming it", k, o)
+			}
+		}
+		if n := e.deletes() - before; n != 1 {
+			t.Fatalf("%d DELETEs sent to Graph, want 1", n)
+		}
+		if evs := e.audit(t); len(evs) != 1 || evs[0].PermissionID != e.orgID {
+			t.Fatalf("audit events %+v, want the removal alone", evs)
+		}
+		if !e.simHas(t, e.folder, e.anonID) || !e.simHas(t, e.folder, e.userID) {
+			t.Fatal("the folder lost sharing")
 		}
 	})
 }
