@@ -44,7 +44,7 @@ type Sharing interface {
 	// the item's own that is sharing; otherwise exactly PermissionIDs, so an empty list removes
 	// nothing. A listed id the database does not hold for the item fails, naming it (or, when
 	// Overshare removed it from the item before, counts as AlreadyRemoved); it is never sent to
-	// Microsoft 365. An inherited permission is not removed: it
+	// Microsoft 365. Calls on the same item are serialised. An inherited permission is not removed: it
 	// fails with a message naming the folder to change instead. A permission that Microsoft 365
 	// no longer has counts as removed (AlreadyRemoved) and leaves the database. The item's
 	// permissions are read again afterwards: a permission still listed fails with a message

@@ -29,6 +29,16 @@
 // otherwise it fails, naming it ("sync again if it was just created"). Neither writes an audit
 // event, since nothing was done; nor does a repeated All, which finds nothing left to remove.
 //
+// # One call at a time per item
+//
+// Calls on the same item (stop sharing, bulk or not, and link expiry) are serialised in the
+// process by a lock per integration and item held on the Service: from reading the item's
+// permissions in the database, through Graph and the re-read, to the last audit event. So two
+// concurrent calls send one DELETE per permission, and the one that waited answers from what
+// the first did. Across processes (several `serve` replicas) nothing is locked: both may send
+// the DELETE, and the second is answered 404, confirmed by its re-read and recorded as already
+// removed, which is true; the answers and the audit log still agree.
+//
 // # Graph clients
 //
 // One msgraph client per integration is kept (at most Config.MaxClients, least recently used
@@ -85,6 +95,8 @@ type Service struct {
 	mu      sync.Mutex
 	clients map[string]*cachedClient // by integration id
 	tick    uint64
+
+	locks itemLocks // one change of an item's sharing at a time, in this process
 }
 
 type cachedClient struct {
@@ -104,7 +116,8 @@ func New(cfg Config) *Service {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = DefaultMaxClients
 	}
-	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, clients: map[string]*cachedClient{}}
+	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, clients: map[string]*cachedClient{},
+		locks: itemLocks{held: map[store.RowKey]*itemLock{}}}
 }
 
 // Item names an item and which of its permissions to remove: with All, every permission of
@@ -275,10 +288,15 @@ func unknownItem(it Item) []Outcome {
 	return out
 }
 
-// runLocked works on the item: its permissions are read from the database, the targets
-// removed, the unknown ids answered.
+// runLocked works on the item under its lock: the item's permissions are read from the
+// database after the lock is taken, so a call that waited sees what the one before it did.
 func (j *itemJob) runLocked(ctx context.Context, it Item) ([]Outcome, error) {
 	key := store.RowKey{IntegrationID: j.item.IntegrationID, ID: j.item.ID}
+	unlock, err := j.s.locks.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	perms, err := j.s.st.PermissionsByItem(ctx, []store.RowKey{key})
 	if err != nil {
 		return nil, err
@@ -599,6 +617,11 @@ type LinkExpiry struct {
 // the updated row. Graph refuses an expiry on organisation and specific-people links, so those
 // are refused here in words without calling it; so is an inherited link (its folder is named).
 func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*LinkExpiry, error) {
+	unlock, err := s.locks.lock(ctx, store.RowKey{IntegrationID: integrationID, ID: itemID})
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	p, err := s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -804,6 +805,72 @@ func TestUnknownPermissionIDFails(t *testing.T) {
 		}
 		if !e.simHas(t, e.folder, e.anonID) || !e.simHas(t, e.folder, e.userID) {
 			t.Fatal("the folder lost sharing")
+		}
+	})
+}
+
+// Concurrent calls on one item are one removal per permission: the simulator sees one DELETE
+// each, the audit log one "removed" each, and no answer contradicts another (the calls that
+// waited find nothing left, or already removed).
+func TestConcurrentStopSharingOneItem(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		want := []string{e.anonID, e.userID} // the folder's own sharing
+		const calls = 4
+		outs := make([][]sharing.Outcome, calls)
+		errs := make([]error, calls)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				it := sharing.Item{ItemID: e.folder, All: true}
+				if i%2 == 1 {
+					it = sharing.Item{ItemID: e.folder, PermissionIDs: want}
+				}
+				<-start
+				outs[i], errs[i] = e.svc.StopSharing(context.Background(), admin, e.integ, []sharing.Item{it})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		removed := map[string]int{}
+		for i := range calls {
+			if errs[i] != nil {
+				t.Fatalf("call %d: %v", i, errs[i])
+			}
+			for _, o := range outs[i] {
+				switch o.Result {
+				case models.AuditRemoved:
+					removed[o.PermissionID]++
+				case models.AuditAlreadyRemoved:
+				default:
+					t.Errorf("call %d: %+v, want removed or already removed", i, o)
+				}
+			}
+			if i%2 == 1 && len(outs[i]) != len(want) {
+				t.Errorf("call %d with ids answered %+v, want each id answered", i, outs[i])
+			}
+		}
+		for _, id := range want {
+			if removed[id] != 1 {
+				t.Errorf("%s answered removed %d times, want once", id, removed[id])
+			}
+			if e.simHas(t, e.folder, id) || e.row(t, e.folder, id) != nil {
+				t.Errorf("%s is still on the folder", id)
+			}
+		}
+		if n := e.deletes() - before; n != int64(len(want)) {
+			t.Errorf("%d DELETEs sent to Graph, want %d", n, len(want))
+		}
+		results := map[string]int{}
+		for _, ev := range e.audit(t) {
+			results[ev.PermissionID+" "+ev.Result]++
+		}
+		if len(results) != 2 || results[e.anonID+" "+models.AuditRemoved] != 1 || results[e.userID+" "+models.AuditRemoved] != 1 {
+			t.Errorf("audit events %v, want one removed per permission", results)
 		}
 	})
 }
