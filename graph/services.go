@@ -40,8 +40,11 @@ type CredentialChecker interface {
 // Sharing changes sharing in Microsoft 365: first through Graph, then in the database, writing
 // one audit event per permission.
 type Sharing interface {
-	// StopSharing removes permissions of items. For each item, PermissionIDs empty means every
-	// permission of the item's own that is sharing. An inherited permission is not removed: it
+	// StopSharing removes permissions of items. For each item, All means every permission of
+	// the item's own that is sharing; otherwise exactly PermissionIDs, so an empty list removes
+	// nothing. A listed id the database does not hold for the item fails, naming it (or, when
+	// Overshare removed it from the item before, counts as AlreadyRemoved); it is never sent to
+	// Microsoft 365. Calls on the same item are serialised. An inherited permission is not removed: it
 	// fails with a message naming the folder to change instead. A permission that Microsoft 365
 	// no longer has counts as removed (AlreadyRemoved) and leaves the database. The item's
 	// permissions are read again afterwards: a permission still listed fails with a message
@@ -68,10 +71,12 @@ type StopSharingRequest struct {
 	Items         []ItemPermissions
 }
 
-// ItemPermissions names an item and which of its permissions to remove (Graph ids; none = every
-// permission set on the item itself).
+// ItemPermissions names an item and which of its permissions to remove: All for every
+// permission set on the item itself that is sharing (PermissionIDs ignored), else the listed
+// Graph ids (none: nothing).
 type ItemPermissions struct {
 	ItemID        string
+	All           bool
 	PermissionIDs []string
 }
 

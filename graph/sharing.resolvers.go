@@ -20,7 +20,12 @@ func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopShar
 		return nil, err
 	}
 	integrationID, itemID := parts[0], parts[1]
-	req := ItemPermissions{ItemID: itemID}
+	// Omitted (or null) means all of the item's sharing; an empty list, typically a script's
+	// filter that found nothing, must not mean the same.
+	if input.PermissionIds != nil && len(input.PermissionIds) == 0 {
+		return nil, badInput("permissionIds is empty: nothing to stop; omit it to stop all sharing of the item")
+	}
+	req := ItemPermissions{ItemID: itemID, All: input.PermissionIds == nil}
 	for _, pid := range input.PermissionIds {
 		pp, err := decodeID(pid, typePermission)
 		if err != nil {
@@ -87,7 +92,9 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 		}
 		out.Permissions += len(perms)
 		out.Preview = append(out.Preview, prev)
-		req.Items = append(req.Items, ip)
+		if len(ip.PermissionIDs) > 0 { // exactly the matching ones, never "all"
+			req.Items = append(req.Items, ip)
+		}
 	}
 	if out.Preview == nil {
 		out.Preview = []*model.BulkPreviewItem{}

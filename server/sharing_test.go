@@ -141,8 +141,41 @@ func TestStopSharingThroughTheAPI(t *testing.T) {
 		if !slices.ContainsFunc(dry.StopSharingBulk.Preview, func(p struct{ Item struct{ ID string } }) bool { return p.Item.ID == itemID }) {
 			t.Errorf("the dry run does not list the file: %+v", dry)
 		}
-		if !simHas(file, orgID) || sim.Stats().ByEndpoint["DELETE /drives/{id}/items/{id}/permissions/{id}"] != 0 {
+		deletes := func() int64 { return sim.Stats().ByEndpoint["DELETE /drives/{id}/items/{id}/permissions/{id}"] }
+		if !simHas(file, orgID) || deletes() != 0 {
 			t.Errorf("the dry run changed the simulator")
+		}
+
+		// An explicit empty list (a script's filter that found nothing) removes nothing and
+		// says so; omitting the list is what means "all".
+		simBefore, err := tn.Permissions(drive, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.do(admin, stop, map[string]any{"i": itemID, "p": []string{}})
+		if !slices.Equal(r.codes(), []string{"BAD_USER_INPUT"}) || !strings.Contains(r.Errors[0].Message, "permissionIds is empty") ||
+			!strings.Contains(r.Errors[0].Message, "omit it") {
+			t.Errorf("an empty permissionIds: %+v, want BAD_USER_INPUT saying it is empty", r.Errors)
+		}
+		simAfter, err := tn.Permissions(drive, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if deletes() != 0 || len(simAfter) != len(simBefore) || len(simBefore) < 2 {
+			t.Errorf("an empty permissionIds changed the simulator: %d DELETEs, %d permissions before, %d after", deletes(), len(simBefore), len(simAfter))
+		}
+
+		// An id Overshare does not hold for the item comes back failed, naming it, and is not
+		// sent to Microsoft 365.
+		unknownPerm := globalID("Permission", in.ID, file, "no-such-permission")
+		var unknown result
+		e.must(admin, stop, map[string]any{"i": itemID, "p": []string{unknownPerm}}, &unknown)
+		if len(unknown.StopSharing.Removed) != 0 || len(unknown.StopSharing.Failed) != 1 || unknown.StopSharing.Failed[0].PermissionID != unknownPerm ||
+			!strings.Contains(unknown.StopSharing.Failed[0].Message, `does not know permission "no-such-permission" on this item`) {
+			t.Errorf("an unknown permission id: %+v, want a failure naming it", unknown)
+		}
+		if deletes() != 0 {
+			t.Errorf("an unknown permission id sent %d DELETEs", deletes())
 		}
 
 		// Stop the organization link: gone from Microsoft 365 and from the database, audited.
@@ -180,15 +213,16 @@ func TestStopSharingThroughTheAPI(t *testing.T) {
 			t.Errorf("no audit event for the removal: %+v", audit)
 		}
 
-		// The same call again is a no-op.
+		// The same call again changes nothing and says the link is already removed.
 		var again result
 		e.must(admin, stop, ids, &again)
-		if len(again.StopSharing.Removed) != 0 || len(again.StopSharing.Failed) != 0 {
-			t.Errorf("a repeated stop: %+v", again)
+		if len(again.StopSharing.Removed) != 1 || !again.StopSharing.Removed[0].AlreadyRemoved || again.StopSharing.Removed[0].ID != orgPerm ||
+			len(again.StopSharing.Failed) != 0 || deletes() != 1 {
+			t.Errorf("a repeated stop: %+v, %d DELETEs", again, deletes())
 		}
 
 		// A viewer may not.
-		r := e.do(e.idp.Token(t, devidp.DemoViewerScriptClientID), stop, ids)
+		r = e.do(e.idp.Token(t, devidp.DemoViewerScriptClientID), stop, ids)
 		if !slices.Equal(r.codes(), []string{"FORBIDDEN"}) {
 			t.Errorf("viewer stop sharing: %+v", r.Errors)
 		}

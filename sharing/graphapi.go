@@ -22,7 +22,7 @@ var _ graph.Sharing = graphAPI{}
 func (a graphAPI) StopSharing(ctx context.Context, actor auth.Principal, req graph.StopSharingRequest) (graph.StopSharingResult, error) {
 	items := make([]Item, len(req.Items))
 	for i, it := range req.Items {
-		items[i] = Item{ItemID: it.ItemID, PermissionIDs: it.PermissionIDs}
+		items[i] = Item{ItemID: it.ItemID, All: it.All, PermissionIDs: it.PermissionIDs}
 	}
 	outcomes, err := a.s.StopSharing(ctx, actor, req.IntegrationID, items)
 	res := graph.StopSharingResult{Removed: []graph.RemovedPermission{}, Failed: []graph.FailedPermission{}}

@@ -99,7 +99,7 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 		if err := st.RotateSecret(ctx, e.integ, "a-wrong-secret"); err != nil {
 			t.Fatal(err)
 		}
-		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder}}})
+		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder, All: true}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,13 +112,13 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 		if err := st.RotateSecret(ctx, e.integ, e.srv.Info().ClientSecret); err != nil {
 			t.Fatal(err)
 		}
-		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder}}})
+		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder, All: true}}})
 		if err != nil || len(res.Removed) != 2 {
 			t.Fatalf("after rotating back: %+v %v", res, err)
 		}
 
 		// Unknown integration: the whole call fails as not found.
-		_, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: "nope", Items: []graph.ItemPermissions{{ItemID: e.folder}}})
+		_, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: "nope", Items: []graph.ItemPermissions{{ItemID: e.folder, All: true}}})
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown integration: %v", err)
 		}

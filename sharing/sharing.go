@@ -5,8 +5,10 @@
 //
 // # Stop sharing
 //
-// For each item, no permission ids means every permission of the item's own that is sharing
-// (not the owner's, not limited access, not an existingAccess link). A permission the
+// For each item, All means every permission of the item's own that is sharing (not the
+// owner's, not limited access, not an existingAccess link); otherwise exactly the listed
+// permission ids, so an empty list removes nothing (the GraphQL API refuses one: a script
+// whose filter found nothing must not unshare the whole item). A permission the
 // database holds as inherited, and the owner's, are refused without calling Graph. Otherwise
 // Graph's DELETE runs first. Then, whatever Graph answered, the item's permissions are read
 // once more (one request, 5 resource units) and each permission is judged by that list, not
@@ -20,10 +22,22 @@
 // be read, the DELETE's answers stand (204 and 404 remove the row) and the message says the
 // removal could not be confirmed.
 //
-// A repeated call is a no-op: the permission's row is gone, so there is nothing to remove; the
-// answer is empty and no audit event is written. A permission id that the database does not
-// hold for the item is treated the same way (it is not sent to Graph, so Overshare never acts
-// on sharing it has not shown to anyone).
+// A listed permission id that the database does not hold for the item is never sent to Graph
+// (Overshare does not act on sharing it has not shown to anyone) and never silently dropped:
+// when the audit log records that Overshare removed it from this item, it is already removed
+// (a repeated call, or a concurrent one that went first: the message says when and by whom);
+// otherwise it fails, naming it ("sync again if it was just created"). Neither writes an audit
+// event, since nothing was done; nor does a repeated All, which finds nothing left to remove.
+//
+// # One call at a time per item
+//
+// Calls on the same item (stop sharing, bulk or not, and link expiry) are serialised in the
+// process by a lock per integration and item held on the Service: from reading the item's
+// permissions in the database, through Graph and the re-read, to the last audit event. So two
+// concurrent calls send one DELETE per permission, and the one that waited answers from what
+// the first did. Across processes (several `serve` replicas) nothing is locked: both may send
+// the DELETE, and the second is answered 404, confirmed by its re-read and recorded as already
+// removed, which is true; the answers and the audit log still agree.
 //
 // # Graph clients
 //
@@ -81,6 +95,8 @@ type Service struct {
 	mu      sync.Mutex
 	clients map[string]*cachedClient // by integration id
 	tick    uint64
+
+	locks itemLocks // one change of an item's sharing at a time, in this process
 }
 
 type cachedClient struct {
@@ -100,13 +116,16 @@ func New(cfg Config) *Service {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = DefaultMaxClients
 	}
-	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, clients: map[string]*cachedClient{}}
+	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, clients: map[string]*cachedClient{},
+		locks: itemLocks{held: map[store.RowKey]*itemLock{}}}
 }
 
-// Item names an item and which of its permissions to remove (Graph ids; none = every
-// permission set on the item itself except the owner's).
+// Item names an item and which of its permissions to remove: with All, every permission of
+// the item's own that is sharing (PermissionIDs is ignored); otherwise exactly the listed Graph
+// ids, so an empty list removes nothing.
 type Item struct {
 	ItemID        string
+	All           bool
 	PermissionIDs []string
 }
 
@@ -164,23 +183,6 @@ func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integra
 	if err != nil {
 		return nil, err
 	}
-	perms, err := s.st.PermissionsByItem(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	// The folders inherited permissions come from, for the refusal message.
-	var fromKeys []store.RowKey
-	for _, ps := range perms {
-		for _, p := range ps {
-			if p.Inherited && p.InheritedFromID != nil {
-				fromKeys = append(fromKeys, store.RowKey{IntegrationID: integrationID, ID: *p.InheritedFromID})
-			}
-		}
-	}
-	folders, err := s.st.ItemsByKey(ctx, fromKeys)
-	if err != nil {
-		return nil, err
-	}
 
 	results := make([][]Outcome, len(items))
 	errs := make([]error, len(items))
@@ -194,10 +196,11 @@ func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integra
 				k := store.RowKey{IntegrationID: integrationID, ID: items[i].ItemID}
 				it := stored[k]
 				if it == nil {
-					continue // deleted since it was listed: nothing to remove
+					results[i] = unknownItem(items[i])
+					continue
 				}
-				job := itemJob{s: s, gc: gc, actor: actor, item: it, perms: perms[k], folders: folders}
-				results[i], errs[i] = job.run(ctx, items[i].PermissionIDs)
+				job := itemJob{s: s, gc: gc, actor: actor, item: it}
+				results[i], errs[i] = job.runLocked(ctx, items[i])
 			}
 		}()
 	}
@@ -226,19 +229,27 @@ feed:
 }
 
 // mergeItems makes one entry per item, so that no permission is sent to Graph twice: an entry
-// without permission ids (everything of the item's own) wins over lists of ids.
+// with All (everything of the item's own) wins over lists of ids. An entry asking for nothing
+// (no All, no ids) is dropped.
 func mergeItems(items []Item) []Item {
 	at := make(map[string]int, len(items))
 	var out []Item
 	for _, it := range items {
+		if !it.All && len(it.PermissionIDs) == 0 {
+			continue
+		}
 		i, ok := at[it.ItemID]
 		if !ok {
 			at[it.ItemID] = len(out)
-			out = append(out, Item{ItemID: it.ItemID, PermissionIDs: slices.Clone(it.PermissionIDs)})
+			e := Item{ItemID: it.ItemID, All: it.All}
+			if !it.All {
+				e.PermissionIDs = slices.Clone(it.PermissionIDs)
+			}
+			out = append(out, e)
 			continue
 		}
-		if len(out[i].PermissionIDs) == 0 || len(it.PermissionIDs) == 0 {
-			out[i].PermissionIDs = nil
+		if out[i].All || it.All {
+			out[i].All, out[i].PermissionIDs = true, nil
 			continue
 		}
 		out[i].PermissionIDs = append(out[i].PermissionIDs, it.PermissionIDs...)
@@ -266,8 +277,51 @@ type attempt struct {
 	refused string // sent == false: the reason, in words
 }
 
-func (j *itemJob) run(ctx context.Context, ids []string) ([]Outcome, error) {
-	targets := j.targets(ids)
+// unknownItem answers the listed ids of an item the database does not hold (deleted since
+// it was listed, or never synced): each fails, naming it; All finds nothing to remove.
+func unknownItem(it Item) []Outcome {
+	var out []Outcome
+	for _, id := range it.PermissionIDs {
+		out = append(out, Outcome{ItemID: it.ItemID, PermissionID: id, Result: models.AuditFailed,
+			Message: fmt.Sprintf("Overshare does not know permission %q on this item, nor the item (it may have been deleted since); sync again if it was just created. Nothing was sent to Microsoft 365.", id)})
+	}
+	return out
+}
+
+// runLocked works on the item under its lock: the item's permissions are read from the
+// database after the lock is taken, so a call that waited sees what the one before it did.
+func (j *itemJob) runLocked(ctx context.Context, it Item) ([]Outcome, error) {
+	key := store.RowKey{IntegrationID: j.item.IntegrationID, ID: j.item.ID}
+	unlock, err := j.s.locks.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	perms, err := j.s.st.PermissionsByItem(ctx, []store.RowKey{key})
+	if err != nil {
+		return nil, err
+	}
+	j.perms = perms[key]
+	// The folders inherited permissions come from, for the refusal message.
+	var fromKeys []store.RowKey
+	for _, p := range j.perms {
+		if p.Inherited && p.InheritedFromID != nil {
+			fromKeys = append(fromKeys, store.RowKey{IntegrationID: j.item.IntegrationID, ID: *p.InheritedFromID})
+		}
+	}
+	if j.folders, err = j.s.st.ItemsByKey(ctx, fromKeys); err != nil {
+		return nil, err
+	}
+	targets, unknown := j.targets(it)
+	out, err := j.run(ctx, targets)
+	if err != nil {
+		return out, err
+	}
+	unknownOut, err := j.unknown(ctx, unknown)
+	return append(out, unknownOut...), err
+}
+
+func (j *itemJob) run(ctx context.Context, targets []*models.Permission) ([]Outcome, error) {
 	if len(targets) == 0 {
 		return nil, nil
 	}
@@ -316,30 +370,67 @@ func (j *itemJob) run(ctx context.Context, ids []string) ([]Outcome, error) {
 	return out, nil
 }
 
-// targets are the permissions to remove: the listed ids the database holds for the item, or
-// with none, every permission of the item's own that is sharing.
-func (j *itemJob) targets(ids []string) []*models.Permission {
-	var targets []*models.Permission
-	if len(ids) == 0 {
+// targets are the permissions to remove: with All, every permission of the item's own that
+// is sharing; otherwise the listed ids the database holds for the item, each once. unknown are
+// the listed ids it does not hold, in the order asked.
+func (j *itemJob) targets(it Item) (targets []*models.Permission, unknown []string) {
+	if it.All {
 		for _, p := range j.perms {
 			if p.IsSharing() {
 				targets = append(targets, p)
 			}
 		}
-		return targets
+		return targets, nil
 	}
 	byID := make(map[string]*models.Permission, len(j.perms))
 	for _, p := range j.perms {
 		byID[p.ID] = p
 	}
 	seen := map[string]bool{}
-	for _, id := range ids {
-		if p := byID[id]; p != nil && !seen[id] {
-			seen[id] = true
+	for _, id := range it.PermissionIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if p := byID[id]; p != nil {
 			targets = append(targets, p)
+		} else {
+			unknown = append(unknown, id)
 		}
 	}
-	return targets
+	return targets, unknown
+}
+
+// unknown answers the listed ids the database does not hold for the item, without calling
+// Graph and without an audit event (nothing was done): an id that Overshare removed from this
+// item before (a repeated call, or a concurrent one that went first) is already removed, as
+// the audit log says; any other fails, naming it, so that a script learns that it asked for
+// something Overshare has never shown.
+func (j *itemJob) unknown(ctx context.Context, ids []string) ([]Outcome, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	removals, err := j.s.st.LastRemovals(ctx, j.item.IntegrationID, j.item.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, 0, len(ids))
+	for _, id := range ids {
+		o := Outcome{ItemID: j.item.ID, PermissionID: id, Result: models.AuditFailed,
+			Message: fmt.Sprintf("Overshare does not know permission %q on this item; sync again if it was just created. Nothing was sent to Microsoft 365.", id)}
+		if ev := removals[id]; ev != nil {
+			who := ev.ActorName
+			if who == "" {
+				who = ev.ActorSubject
+			}
+			o.Result = models.AuditAlreadyRemoved
+			o.Confirmed = strings.HasPrefix(ev.Message, "Confirmed removed")
+			o.Message = fmt.Sprintf("Already removed: Overshare removed it from this item on %s (by %s); nothing was sent to Microsoft 365 again.",
+				expiryWords(ev.At), who)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // outcome judges one attempt by the permissions listed afterwards: gone is "confirmed
@@ -526,6 +617,11 @@ type LinkExpiry struct {
 // the updated row. Graph refuses an expiry on organisation and specific-people links, so those
 // are refused here in words without calling it; so is an inherited link (its folder is named).
 func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*LinkExpiry, error) {
+	unlock, err := s.locks.lock(ctx, store.RowKey{IntegrationID: integrationID, ID: itemID})
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	p, err := s.st.PermissionByKey(ctx, store.PermissionKey{IntegrationID: integrationID, ItemID: itemID, ID: permID})
 	if err != nil {
 		return nil, err

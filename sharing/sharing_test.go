@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,10 +236,13 @@ func TestStopOneAnonymousLink(t *testing.T) {
 			t.Fatalf("audit event %+v", ev)
 		}
 
-		// The same call again: nothing left to remove, nothing sent to Graph, nothing recorded.
+		// The same call again: already removed, as the audit log says; nothing sent to Graph,
+		// nothing recorded.
 		before := e.deletes()
-		if again := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}}); len(again) != 0 {
-			t.Fatalf("second call answered %+v, want nothing", again)
+		again := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		if len(again) != 1 || again[0].Result != models.AuditAlreadyRemoved || again[0].PermissionID != e.anonID || !again[0].Confirmed ||
+			!strings.HasPrefix(again[0].Message, "Already removed") || !strings.Contains(again[0].Message, admin.Name) {
+			t.Fatalf("second call answered %+v, want the link already removed by %s", again, admin.Name)
 		}
 		if e.deletes() != before {
 			t.Fatal("the second call sent a DELETE to Graph")
@@ -252,7 +256,7 @@ func TestStopOneAnonymousLink(t *testing.T) {
 func TestStopAllOwnKeepsOwner(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
-		out := e.stop(t, sharing.Item{ItemID: e.file})
+		out := e.stop(t, sharing.Item{ItemID: e.file, All: true})
 		got := map[string]string{}
 		for _, o := range out {
 			got[o.PermissionID] = o.Result
@@ -580,7 +584,7 @@ func TestIncrementalSyncAfterStopSharing(t *testing.T) {
 		var items []sharing.Item
 		for i, it := range page.Rows {
 			if i%2 == 0 {
-				items = append(items, sharing.Item{ItemID: it.ID})
+				items = append(items, sharing.Item{ItemID: it.ID, All: true})
 			}
 		}
 		out := e.stop(t, items...)
@@ -725,7 +729,7 @@ func TestDuplicateItemsRemovedOnce(t *testing.T) {
 		before := e.deletes()
 		out := e.stop(t,
 			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}},
-			sharing.Item{ItemID: e.folder},
+			sharing.Item{ItemID: e.folder, All: true},
 			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		// The entry without ids (everything of the folder's own: its link and its grant) wins.
 		if len(out) != 2 || out[0].Result != models.AuditRemoved || out[1].Result != models.AuditRemoved || out[0].PermissionID == out[1].PermissionID {
@@ -736,6 +740,137 @@ func TestDuplicateItemsRemovedOnce(t *testing.T) {
 		}
 		if n := len(e.audit(t)); n != 2 {
 			t.Fatalf("%d audit events, want 2", n)
+		}
+	})
+}
+
+// An explicit empty list removes nothing, alone or beside a list of ids for the same item;
+// only All means everything of the item's own.
+func TestExplicitEmptyListRemovesNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		if out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{}}); len(out) != 0 {
+			t.Fatalf("an empty list answered %+v, want nothing", out)
+		}
+		if n := e.deletes() - before; n != 0 {
+			t.Fatalf("an empty list sent %d DELETEs to Graph", n)
+		}
+		for _, id := range []string{e.anonID, e.userID} {
+			if e.row(t, e.folder, id) == nil || !e.simHas(t, e.folder, id) {
+				t.Fatalf("%s went from the folder", id)
+			}
+		}
+		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{}}, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		if len(out) != 1 || out[0].PermissionID != e.anonID || out[0].Result != models.AuditRemoved {
+			t.Fatalf("an empty list beside the link: %+v, want the link alone removed", out)
+		}
+		if e.row(t, e.folder, e.userID) == nil || !e.simHas(t, e.folder, e.userID) {
+			t.Fatal("the folder's grant went too")
+		}
+		if n := len(e.audit(t)); n != 1 {
+			t.Fatalf("%d audit events, want 1", n)
+		}
+	})
+}
+
+// A permission id the database does not hold for the item comes back failed, naming it; the
+// rest of the call is unchanged.
+func TestUnknownPermissionIDFails(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		// The organisation link is plan.docx's: unknown on the folder.
+		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.orgID, "no-such-permission"}},
+			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.orgID}})
+		got := map[string]sharing.Outcome{}
+		for _, o := range out {
+			got[o.ItemID+"/"+o.PermissionID] = o
+		}
+		if len(out) != 3 || got[e.file+"/"+e.orgID].Result != models.AuditRemoved {
+			t.Fatalf("outcomes %+v, want the link removed and two failures", out)
+		}
+		for _, k := range []string{e.file + "/no-such-permission", e.folder + "/" + e.orgID} {
+			o := got[k]
+			if o.Result != models.AuditFailed || !strings.Contains(o.Message, "does not know permission") ||
+				!strings.Contains(o.Message, o.PermissionID) || !strings.Contains(o.Message, "sync again") {
+				t.Errorf("%s: %+v, want a failure naming it", k, o)
+			}
+		}
+		if n := e.deletes() - before; n != 1 {
+			t.Fatalf("%d DELETEs sent to Graph, want 1", n)
+		}
+		if evs := e.audit(t); len(evs) != 1 || evs[0].PermissionID != e.orgID {
+			t.Fatalf("audit events %+v, want the removal alone", evs)
+		}
+		if !e.simHas(t, e.folder, e.anonID) || !e.simHas(t, e.folder, e.userID) {
+			t.Fatal("the folder lost sharing")
+		}
+	})
+}
+
+// Concurrent calls on one item are one removal per permission: the simulator sees one DELETE
+// each, the audit log one "removed" each, and no answer contradicts another (the calls that
+// waited find nothing left, or already removed).
+func TestConcurrentStopSharingOneItem(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := setup(t, st)
+		before := e.deletes()
+		want := []string{e.anonID, e.userID} // the folder's own sharing
+		const calls = 4
+		outs := make([][]sharing.Outcome, calls)
+		errs := make([]error, calls)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				it := sharing.Item{ItemID: e.folder, All: true}
+				if i%2 == 1 {
+					it = sharing.Item{ItemID: e.folder, PermissionIDs: want}
+				}
+				<-start
+				outs[i], errs[i] = e.svc.StopSharing(context.Background(), admin, e.integ, []sharing.Item{it})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		removed := map[string]int{}
+		for i := range calls {
+			if errs[i] != nil {
+				t.Fatalf("call %d: %v", i, errs[i])
+			}
+			for _, o := range outs[i] {
+				switch o.Result {
+				case models.AuditRemoved:
+					removed[o.PermissionID]++
+				case models.AuditAlreadyRemoved:
+				default:
+					t.Errorf("call %d: %+v, want removed or already removed", i, o)
+				}
+			}
+			if i%2 == 1 && len(outs[i]) != len(want) {
+				t.Errorf("call %d with ids answered %+v, want each id answered", i, outs[i])
+			}
+		}
+		for _, id := range want {
+			if removed[id] != 1 {
+				t.Errorf("%s answered removed %d times, want once", id, removed[id])
+			}
+			if e.simHas(t, e.folder, id) || e.row(t, e.folder, id) != nil {
+				t.Errorf("%s is still on the folder", id)
+			}
+		}
+		if n := e.deletes() - before; n != int64(len(want)) {
+			t.Errorf("%d DELETEs sent to Graph, want %d", n, len(want))
+		}
+		results := map[string]int{}
+		for _, ev := range e.audit(t) {
+			results[ev.PermissionID+" "+ev.Result]++
+		}
+		if len(results) != 2 || results[e.anonID+" "+models.AuditRemoved] != 1 || results[e.userID+" "+models.AuditRemoved] != 1 {
+			t.Errorf("audit events %v, want one removed per permission", results)
 		}
 	})
 }

@@ -78,7 +78,7 @@ type DriveQuotaAlert struct {
 
 // A permission that could not be removed, or that the item's permissions, read again afterwards,
 // still list: the message says what is still there (e.g. "Still there: … inherited from the
-// folder …").
+// folder …"). An id Overshare does not know on the item fails too, naming it.
 type FailedPermission struct {
 	PermissionID string `json:"permissionId"`
 	Message      string `json:"message"`
@@ -128,7 +128,8 @@ type Quota struct {
 type RemovedPermission struct {
 	ID      string `json:"id"`
 	GraphID string `json:"graphId"`
-	// True when Microsoft 365 no longer had it (counted as done).
+	// True when Microsoft 365 no longer had it, or Overshare had removed it before (a repeated or
+	// concurrent call: the message says when and by whom); counted as done.
 	AlreadyRemoved bool `json:"alreadyRemoved"`
 	// True when the item's permissions, read again after the removal, no longer list it
 	// ("Confirmed removed"); false when they could not be read.
@@ -188,7 +189,11 @@ type StopSharingBulkResult struct {
 
 type StopSharingInput struct {
 	ItemID string `json:"itemId"`
-	// Permissions to remove; none = every permission set on the item itself.
+	// Exactly the permissions to remove. Omitted (or null): every permission set on the item
+	// itself that is sharing. An empty list is refused (BAD_USER_INPUT) and removes nothing, so a
+	// script whose filter found nothing does not unshare the whole item. An id Overshare does not
+	// hold for the item is never sent to Microsoft 365: it comes back in `failed`, naming it (or,
+	// when Overshare removed it from the item before, in `removed` as `alreadyRemoved`).
 	PermissionIds []string `json:"permissionIds,omitempty"`
 }
 

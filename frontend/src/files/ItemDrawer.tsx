@@ -7,7 +7,15 @@ import type { PermissionFieldsFragment } from '../gql/graphql';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorState, Loading } from '../components/States';
 import { LinkTypeBadge, ScopeBadge } from '../components/Badges';
-import { describePermission, folderName, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from '../lib/confirm';
+import {
+  describePermission,
+  folderName,
+  inheritedNote,
+  splitRemovable,
+  stopSharingInput,
+  stopSharingLines,
+  stopSharingTitle,
+} from '../lib/confirm';
 import { dayEndISO } from '../lib/filters';
 import { errorText } from '../lib/errors';
 import { formatBytes, formatDate, formatDateTime, isPast } from '../lib/format';
@@ -31,7 +39,8 @@ export function ItemDrawer({
   });
   const [, stopSharing] = useMutation(StopSharingMutation);
   const [, setExpiry] = useMutation(SetLinkExpirationMutation);
-  const [confirm, setConfirm] = useState<Perm[] | null>(null);
+  // What the confirmation is for: the chosen permissions, or (all) every sharing of the item.
+  const [confirm, setConfirm] = useState<{ perms: Perm[]; all: boolean } | null>(null);
   const [expiryFor, setExpiryFor] = useState<Perm | null>(null);
   const [expiryDay, setExpiryDay] = useState('');
   // What the last stop sharing found when it read the item's permissions again.
@@ -40,12 +49,9 @@ export function ItemDrawer({
   const item = data?.node && 'permissions' in data.node ? data.node : null;
   const { removable } = splitRemovable(item?.permissions ?? []);
 
-  const doStop = async (perms: Perm[]): Promise<string | null> => {
+  const doStop = async (perms: Perm[], all: boolean): Promise<string | null> => {
     if (!item) return 'The item is not loaded';
-    const all = perms.length === removable.length;
-    const res = await stopSharing({
-      input: { itemId: item.id, permissionIds: all ? null : perms.map((p) => p.id) },
-    });
+    const res = await stopSharing({ input: stopSharingInput(item.id, perms, all) });
     if (res.error) return errorText(res.error);
     const r = res.data!.stopSharing;
     refetch({ requestPolicy: 'network-only' });
@@ -115,7 +121,7 @@ export function ItemDrawer({
             <Title order={3} size="h5">
               Permissions ({item.permissions.length})
             </Title>
-            <Button className="wrap-button" color="red" variant="light" disabled={!removable.length} onClick={() => setConfirm(removable)}>
+            <Button className="wrap-button" color="red" variant="light" disabled={!removable.length} onClick={() => setConfirm({ perms: removable, all: true })}>
               Stop all sharing on this item
             </Button>
           </Group>
@@ -198,7 +204,7 @@ export function ItemDrawer({
                   </Text>
                 ) : !p.sharing ? null : (
                   <Group gap="xs">
-                    <Button className="wrap-button" size="xs" color="red" variant="outline" onClick={() => setConfirm([p])}>
+                    <Button className="wrap-button" size="xs" color="red" variant="outline" onClick={() => setConfirm({ perms: [p], all: false })}>
                       Stop sharing
                     </Button>
                     {p.link?.scope === 'ANONYMOUS' && (
@@ -224,14 +230,14 @@ export function ItemDrawer({
       {item && confirm && (
         <ConfirmDialog
           opened
-          title={stopSharingTitle(item.name, confirm.length)}
-          confirmLabel={confirm.length === 1 ? 'Stop sharing' : `Stop ${confirm.length} shares`}
-          onConfirm={() => doStop(confirm)}
+          title={stopSharingTitle(item.name, confirm.perms.length)}
+          confirmLabel={confirm.perms.length === 1 ? 'Stop sharing' : `Stop ${confirm.perms.length} shares`}
+          onConfirm={() => doStop(confirm.perms, confirm.all)}
           onClose={() => setConfirm(null)}
         >
           <Text size="sm">This removes the sharing in Microsoft 365 right away. What will stop working:</Text>
           <List size="sm" spacing={4}>
-            {stopSharingLines(item.name, confirm).map((l, i) => (
+            {stopSharingLines(item.name, confirm.perms).map((l, i) => (
               <List.Item key={i}>{l}</List.Item>
             ))}
           </List>

@@ -81,7 +81,13 @@ export type SharingScope =
 
 export type StopSharingInput = {
   itemId: string;
-  /** Permissions to remove; none = every permission set on the item itself. */
+  /**
+   * Exactly the permissions to remove. Omitted (or null): every permission set on the item
+   * itself that is sharing. An empty list is refused (BAD_USER_INPUT) and removes nothing, so a
+   * script whose filter found nothing does not unshare the whole item. An id Overshare does not
+   * hold for the item is never sent to Microsoft 365: it comes back in `failed`, naming it (or,
+   * when Overshare removed it from the item before, in `removed` as `alreadyRemoved`).
+   */
   permissionIds?: Array<string> | null | undefined;
 };
 

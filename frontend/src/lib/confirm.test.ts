@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bulkSummary, deleteIntegrationText, describePermission, inheritedNote, splitRemovable, stopSharingLines, stopSharingTitle } from './confirm';
+import {
+  bulkSummary,
+  deleteIntegrationText,
+  describePermission,
+  inheritedNote,
+  splitRemovable,
+  stopSharingInput,
+  stopSharingLines,
+  stopSharingTitle,
+} from './confirm';
 
 const link = (scope: 'ANONYMOUS' | 'ORGANIZATION' | 'USERS', type: string) => ({
   
@@ -99,5 +108,17 @@ describe('confirmation texts', () => {
   it('summarises a bulk dry run without claiming a change', () => {
     expect(bulkSummary(1, 1, true)).toBe('Stopping sharing for this filter would remove 1 permission on 1 item. Nothing has changed yet.');
     expect(bulkSummary(12, 30, false)).toBe('Removed sharing: 30 permissions on 12 items.');
+  });
+});
+
+describe('stopSharingInput', () => {
+  it('omits permissionIds for all sharing of the item, never sending an empty list', () => {
+    const all = stopSharingInput('item-1', [], true);
+    expect(all).toEqual({ itemId: 'item-1' });
+    expect('permissionIds' in all).toBe(false);
+    expect(stopSharingInput('item-1', [{ id: 'p1' }, { id: 'p2' }], true)).toEqual({ itemId: 'item-1' });
+  });
+  it('names exactly the chosen permissions, even when they are all there is', () => {
+    expect(stopSharingInput('item-1', [{ id: 'p1' }], false)).toEqual({ itemId: 'item-1', permissionIds: ['p1'] });
   });
 });

@@ -90,6 +90,16 @@ export function stopSharingTitle(itemName: string, count: number): string {
   return count === 1 ? `Stop this sharing of “${itemName}”?` : `Stop all ${count} shares of “${itemName}”?`;
 }
 
+// The stopSharing input: "all sharing of the item" omits permissionIds (the API refuses an
+// empty list rather than read it as all), anything else names exactly the chosen permissions.
+export function stopSharingInput(
+  itemId: string,
+  perms: readonly { id: string }[],
+  all: boolean,
+): { itemId: string; permissionIds?: string[] } {
+  return all ? { itemId } : { itemId, permissionIds: perms.map((p) => p.id) };
+}
+
 // Inherited permissions cannot be removed on the item: the API refuses them and
 // names the folder. The dialog says so before the person clicks.
 export function splitRemovable<T extends Perm>(perms: readonly T[]): { removable: T[]; inherited: T[] } {
