@@ -51,6 +51,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// WebsocketInitTimeout is how long a websocket may stay without connection_init (default 10 s).
 	WebsocketInitTimeout time.Duration
+	// MaxSubscriptionsPerSocket caps the subscriptions running on one websocket (default 20);
+	// MaxSocketsPerPrincipal the websockets one principal holds open (default 20). A subscribe
+	// over the first is answered with an error; a connection_init over the second is closed 4429.
+	MaxSubscriptionsPerSocket, MaxSocketsPerPrincipal int
 	// BodyReadTimeout is how long a POST body may take to arrive (default 20 s): a client that
 	// stalls mid-body holds a connection and a goroutine, and costs nothing to send.
 	BodyReadTimeout time.Duration
@@ -93,6 +97,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxSubscriptionsPerSocket <= 0 {
+		cfg.MaxSubscriptionsPerSocket = 20
+	}
+	if cfg.MaxSocketsPerPrincipal <= 0 {
+		cfg.MaxSocketsPerPrincipal = 20
 	}
 	if cfg.BodyReadTimeout <= 0 {
 		cfg.BodyReadTimeout = 20 * time.Second

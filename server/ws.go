@@ -111,6 +111,7 @@ type wsConn struct {
 	acked    bool
 	ids      map[string]bool // subscriptions in progress
 	timer    *time.Timer     // initialisation timeout, then token expiry
+	subject  string          // the principal, once connection_init is accepted; guarded by Server.wsMu
 }
 
 var errClosedByServer = errors.New("websocket closed by the server")
@@ -121,23 +122,34 @@ type wsMessage struct {
 	Raw  json.RawMessage `json:"payload,omitempty"`
 }
 
-// NextReader checks each client message against the protocol before gqlgen reads it.
+// NextReader checks each client message against the protocol before gqlgen reads it. A
+// subscribe over the connection's limit is answered with an error here and never reaches gqlgen.
 func (c *wsConn) NextReader() (int, io.Reader, error) {
+	for {
+		typ, r, refused, err := c.nextMessage()
+		if !refused {
+			return typ, r, err
+		}
+	}
+}
+
+// nextMessage reads and checks one client message; refused means it was answered here.
+func (c *wsConn) nextMessage() (int, io.Reader, bool, error) {
 	typ, data, err := c.c.Read(context.Background())
 	if err != nil {
 		switch coderws.CloseStatus(err) {
 		case coderws.StatusNormalClosure, coderws.StatusNoStatusRcvd:
-			return int(typ), nil, transport.ErrWebsocketClosed
+			return int(typ), nil, false, transport.ErrWebsocketClosed
 		}
-		return int(typ), nil, err
+		return int(typ), nil, false, err
 	}
 	var m wsMessage
 	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
 		c.closeWith(closeBadRequest, "Invalid message received")
-		return 0, nil, errClosedByServer
+		return 0, nil, false, errClosedByServer
 	}
 	c.mu.Lock()
-	code, reason := 0, ""
+	code, reason, tooMany := 0, "", false
 	switch m.Type {
 	case "connection_init":
 		if c.initSeen {
@@ -152,6 +164,8 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			code, reason = closeBadRequest, "Invalid message received: subscribe without an id"
 		case c.ids[m.ID]:
 			code, reason = closeSubscriberExists, fmt.Sprintf("Subscriber for %.64s already exists", m.ID)
+		case len(c.ids) >= c.s.cfg.MaxSubscriptionsPerSocket:
+			tooMany = true
 		default:
 			c.ids[m.ID] = true
 		}
@@ -162,11 +176,25 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 		code, reason = closeBadRequest, fmt.Sprintf("Invalid message type %.32q", m.Type)
 	}
 	c.mu.Unlock()
-	if code != 0 {
+	switch {
+	case code != 0:
 		c.closeWith(code, reason)
-		return 0, nil, errClosedByServer
+		return 0, nil, false, errClosedByServer
+	case tooMany:
+		msg := fmt.Sprintf("this connection already runs %d subscriptions, the limit; complete one first", c.s.cfg.MaxSubscriptionsPerSocket)
+		return 0, nil, true, c.writeError(m.ID, msg)
 	}
-	return int(typ), bytes.NewReader(data), nil
+	return int(typ), bytes.NewReader(data), false, nil
+}
+
+// writeError answers one subscribe with the protocol's error message.
+func (c *wsConn) writeError(id, msg string) error {
+	data, _ := json.Marshal(map[string]any{"id": id, "type": "error", "payload": []any{
+		map[string]any{"message": msg, "extensions": map[string]any{"code": "BAD_USER_INPUT"}},
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return c.c.Write(ctx, coderws.MessageText, data)
 }
 
 // WriteJSON notes what the server tells the client: the acknowledgement and ended subscriptions.
@@ -274,8 +302,31 @@ func (s *Server) wsInit(ctx context.Context, payload transport.InitPayload) (con
 	if !p.HasRole(auth.RoleViewer) {
 		return refuse("the token carries no Overshare role")
 	}
+	if !s.claimSocket(st.conn, p.Subject) {
+		ctx = transport.WithWebsocketCloseCode(ctx, closeTooManyInitialise)
+		msg := fmt.Sprintf("Too many connections: %s already holds %d websockets, the limit", p.Subject, s.cfg.MaxSocketsPerPrincipal)
+		ctx = transport.AppendCloseReason(ctx, msg)
+		return ctx, nil, errors.New(msg)
+	}
 	st.conn.expireAt(p.ExpiresAt)
 	return auth.WithPrincipal(ctx, p), nil, nil
+}
+
+// claimSocket records c as subject's, unless subject already holds MaxSocketsPerPrincipal.
+func (s *Server) claimSocket(c *wsConn, subject string) bool {
+	s.wsMu.Lock()
+	defer s.wsMu.Unlock()
+	n := 0
+	for o := range s.wsConns {
+		if o.subject == subject {
+			n++
+		}
+	}
+	if n >= s.cfg.MaxSocketsPerPrincipal {
+		return false
+	}
+	c.subject = subject
+	return true
 }
 
 // trackConn registers an open connection so that shutdown can close it; false once shutting down.

@@ -15,6 +15,7 @@ import (
 	"github.com/overshare/overshare/auth/devidp/devidptest"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/internal/testdb"
+	"github.com/overshare/overshare/server"
 	"github.com/overshare/overshare/store"
 )
 
@@ -267,5 +268,48 @@ func TestGracefulShutdownClosesWebsockets(t *testing.T) {
 		if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 			t.Error("still accepting connections after shutdown")
 		}
+	})
+}
+
+// Issue 19: 50,000 subscriptions on one socket made 115k goroutines (1.4 GB). A socket runs at
+// most MaxSubscriptionsPerSocket subscriptions (one over is answered with an error and the
+// socket goes on), and a principal holds at most MaxSocketsPerPrincipal sockets (4429).
+func TestWebsocketCaps(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, func(c *server.Config) { c.MaxSubscriptionsPerSocket, c.MaxSocketsPerPrincipal = 3, 2 })
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
+		c := initWS(t, ctx, e, admin)
+		for _, id := range []string{"1", "2", "3", "4"} {
+			subscribe(t, ctx, c, id)
+		}
+		m, err := next(ctx, c)
+		for err == nil && m.ID != "4" {
+			m, err = next(ctx, c) // the first snapshots of 1-3 may come first
+		}
+		if err != nil || m.Type != "error" || !strings.Contains(string(m.Payload), "already runs 3 subscriptions") {
+			t.Fatalf("the fourth subscribe: %+v %v", m, err)
+		}
+		// Completing one frees a place on the same socket.
+		send(t, ctx, c, map[string]any{"type": "complete", "id": "2"})
+		subscribe(t, ctx, c, "5")
+		subscribe(t, ctx, c, "6")
+		for err == nil && m.ID != "6" {
+			m, err = next(ctx, c)
+		}
+		if err != nil || m.Type != "error" {
+			t.Fatalf("after a complete, the sixth: %+v %v", m, err)
+		}
+
+		// Sockets: a second is fine, a third for the same principal is closed 4429; another
+		// principal is not affected.
+		initWS(t, ctx, e, admin)
+		third := dial(t, ctx, e, nil)
+		send(t, ctx, third, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + admin}})
+		if _, err := next(ctx, third); coderws.CloseStatus(err) != 4429 {
+			t.Errorf("a third socket of one principal: %v, want close 4429", err)
+		}
+		initWS(t, ctx, e, e.idp.Token(t, devidp.DemoViewerScriptClientID))
 	})
 }
