@@ -75,7 +75,12 @@ type Config struct {
 	// begin (default one minute).
 	StartTimeout time.Duration
 	// OrphanAfter is how long a sync job must have been running, with no
-	// live worker holding it, before it is retried (default one minute).
+	// live worker holding it, before it is retried (default 5 s). It only
+	// covers the moment between River marking a job running and its worker
+	// taking the integration's lock, milliseconds; misjudging is safe (the
+	// retry finds the lock held and comes back later), while a long one
+	// left a killed process's sync showing RUNNING for a minute or more
+	// after a restart: the periodic round that runs at start-up skipped it.
 	OrphanAfter time.Duration
 }
 
@@ -128,7 +133,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.StartTimeout = time.Minute
 	}
 	if cfg.OrphanAfter <= 0 {
-		cfg.OrphanAfter = time.Minute
+		cfg.OrphanAfter = 5 * time.Second
 	}
 	if _, err := Migrate(ctx, cfg.Store, cfg.Logger); err != nil {
 		return nil, err

@@ -483,8 +483,13 @@ func TestKilledProcessSyncResumes(t *testing.T) {
 		}
 
 		srv.SetFaults(0, nil)
+		// Only the round at start-up may retry it (the next is an hour away), with the default
+		// OrphanAfter: a restart must not leave the killed run RUNNING for minutes.
+		if wait := time.Until(killed.StartedAt.Add(6 * time.Second)); wait > 0 {
+			time.Sleep(wait)
+		}
 		s, err := New(context.Background(), Config{Store: st, Syncer: newSyncer(st, info), Logger: quiet(), Workers: 2,
-			PeriodicInterval: time.Second, OrphanAfter: time.Second})
+			PeriodicInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -495,7 +500,7 @@ func TestKilledProcessSyncResumes(t *testing.T) {
 
 		// No StartSync: the orphaned job is retried by itself.
 		var resumed *models.SyncRun
-		deadline := time.Now().Add(3 * time.Minute)
+		deadline := time.Now().Add(2 * time.Minute)
 		for resumed == nil {
 			runs, err := st.SyncRuns(context.Background(), in.ID, 5)
 			if err != nil {
@@ -583,7 +588,7 @@ func TestStopCancelsAndRestartResumes(t *testing.T) {
 		srv.SetFaults(0, nil)
 		newService(t, st, info, true)
 		var resumed *models.SyncRun
-		deadline := time.Now().Add(3 * time.Minute)
+		deadline := time.Now().Add(2 * time.Minute)
 		for resumed == nil {
 			runs, err := st.SyncRuns(ctx, in.ID, 5)
 			if err != nil {
