@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: bench-sync build demo test test-go vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui
+.PHONY: bench-sync build demo test test-go fuzz vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui
 
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
@@ -18,13 +18,22 @@ demo: build
 	./bin/overshare demo
 
 # Everything CI runs.
-test: pg-up check-generated vet test-go test-frontend test-e2e
+test: pg-up check-generated vet test-go fuzz test-frontend test-e2e
 
 vet: frontend
 	$(GO) vet ./...
 
 test-go: frontend
 	$(GO) test -race -count=1 -timeout 30m -json ./... | $(GO) run ./internal/testsummary
+
+# Go fuzz targets (package:Func) over what callers and the network send: a short run of each
+# (their seeds and testdata/fuzz corpora also run in test-go). A crash's input lands in the
+# package's testdata/fuzz: commit it with the fix.
+FUZZ := store:FuzzCursor msgraph:FuzzDecodeDeltaPage msgraph:FuzzDecodePermissions
+FUZZTIME ?= 8s
+fuzz:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t#*:}; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; done
 
 # The tests use the machine's PostgreSQL; start it when it is installed but stopped.
 pg-up:
