@@ -10,6 +10,7 @@ import (
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
 
@@ -181,8 +182,7 @@ func pageInfo[T any](p store.Page[T]) *model.PageInfo {
 // serviceError passes an error from a service through: coded errors keep their code and text,
 // store.ErrNotFound answers NOT_FOUND, anything else is INTERNAL (see classify).
 func serviceError(what string, err error) error {
-	var c coded
-	if errors.As(err, &c) || errors.Is(err, store.ErrNotFound) || errors.Is(err, auth.ErrForbidden) {
+	if explained(err) || errors.Is(err, store.ErrNotFound) || errors.Is(err, auth.ErrForbidden) {
 		return err
 	}
 	return &wrapped{what: what, err: err}
@@ -197,22 +197,19 @@ type wrapped struct {
 func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
 
-func (r *Resolver) permissionResult(integrationID string, res StopSharingResult) (removed []*model.RemovedPermission, failed []*model.FailedPermission) {
+// permissionResult splits the outcomes of stopping sharing into the permissions that are gone
+// and those that are not, in the order of the outcomes.
+func permissionResult(integrationID string, outcomes []change.Outcome) (removed []*model.RemovedPermission, failed []*model.FailedPermission) {
 	removed = []*model.RemovedPermission{}
 	failed = []*model.FailedPermission{}
-	for _, p := range res.Removed {
+	for _, o := range outcomes {
+		id := encodeID(typePermission, integrationID, o.ItemID, o.PermissionID)
+		if o.Failed() {
+			failed = append(failed, &model.FailedPermission{PermissionID: id, Message: o.Message})
+			continue
+		}
 		removed = append(removed, &model.RemovedPermission{
-			ID:             encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
-			GraphID:        p.PermissionID,
-			AlreadyRemoved: p.AlreadyRemoved,
-			Confirmed:      p.Confirmed,
-			Message:        p.Message,
-		})
-	}
-	for _, p := range res.Failed {
-		failed = append(failed, &model.FailedPermission{
-			PermissionID: encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
-			Message:      p.Message,
+			ID: id, GraphID: o.PermissionID, AlreadyRemoved: o.AlreadyRemoved(), Confirmed: o.Confirmed, Message: o.Message,
 		})
 	}
 	return removed, failed
@@ -252,7 +249,8 @@ func nilIfMissing[T any](v *T, err error) (model.Node, error) {
 // (which by contract name the problem and hold no secret), unless the checker gave a code.
 func credentialError(err error) error {
 	var c coded
-	if errors.As(err, &c) && publicCodes[c.ErrorCode()] {
+	var ce *change.Error
+	if (errors.As(err, &c) && publicCodes[c.ErrorCode()]) || (errors.As(err, &ce) && kindCodes[ce.Kind] != "") {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

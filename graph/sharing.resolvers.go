@@ -11,6 +11,7 @@ import (
 
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
 
@@ -25,7 +26,7 @@ func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopShar
 	if input.PermissionIds != nil && len(input.PermissionIds) == 0 {
 		return nil, badInput("permissionIds is empty: nothing to stop; omit it to stop all sharing of the item")
 	}
-	req := ItemPermissions{ItemID: itemID, All: input.PermissionIds == nil}
+	req := change.Item{ItemID: itemID, All: input.PermissionIds == nil}
 	for _, pid := range input.PermissionIds {
 		pp, err := decodeID(pid, typePermission)
 		if err != nil {
@@ -47,12 +48,12 @@ func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopShar
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.sharing.StopSharing(ctx, actor, StopSharingRequest{IntegrationID: integrationID, Items: []ItemPermissions{req}})
+	outcomes, err := r.sharing.StopSharing(ctx, actor, integrationID, []change.Item{req})
 	if err != nil {
 		return nil, serviceError("stop sharing "+item.ID, err)
 	}
 	out := &model.StopSharingResult{}
-	out.Removed, out.Failed = r.permissionResult(integrationID, res)
+	out.Removed, out.Failed = permissionResult(integrationID, outcomes)
 	return out, nil
 }
 
@@ -79,13 +80,12 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 		return nil, err
 	}
 	out := &model.StopSharingBulkResult{DryRun: dryRun, Items: len(page.Rows), Removed: []*model.RemovedPermission{}, Failed: []*model.FailedPermission{}}
-	var req StopSharingRequest
-	req.IntegrationID = in.ID
+	var req []change.Item
 	for i := range page.Rows {
 		it := &page.Rows[i]
 		perms := matching[it.ID]
 		prev := &model.BulkPreviewItem{Item: (*model.DriveItem)(it), Permissions: make([]*model.Permission, len(perms))}
-		ip := ItemPermissions{ItemID: it.ID}
+		ip := change.Item{ItemID: it.ID}
 		for j := range perms {
 			prev.Permissions[j] = (*model.Permission)(&perms[j])
 			ip.PermissionIDs = append(ip.PermissionIDs, perms[j].ID)
@@ -93,13 +93,13 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 		out.Permissions += len(perms)
 		out.Preview = append(out.Preview, prev)
 		if len(ip.PermissionIDs) > 0 { // exactly the matching ones, never "all"
-			req.Items = append(req.Items, ip)
+			req = append(req, ip)
 		}
 	}
 	if out.Preview == nil {
 		out.Preview = []*model.BulkPreviewItem{}
 	}
-	if !dryRun && len(req.Items) > 0 {
+	if !dryRun && len(req) > 0 {
 		if r.sharing == nil {
 			return nil, unavailable("changing sharing")
 		}
@@ -107,11 +107,11 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 		if err != nil {
 			return nil, err
 		}
-		res, err := r.sharing.StopSharing(ctx, actor, req)
+		outcomes, err := r.sharing.StopSharing(ctx, actor, in.ID, req)
 		if err != nil {
 			return nil, serviceError("stop sharing in bulk", err)
 		}
-		out.Removed, out.Failed = r.permissionResult(in.ID, res)
+		out.Removed, out.Failed = permissionResult(in.ID, outcomes)
 	}
 	total, err := r.store.CountDriveItems(ctx, in.ID, f)
 	if err != nil {
@@ -129,8 +129,8 @@ func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID s
 	if err != nil {
 		return nil, err
 	}
-	ref := PermissionRef{IntegrationID: parts[0], ItemID: parts[1], PermissionID: parts[2]}
-	p, err := r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: ref.IntegrationID, ItemID: ref.ItemID, ID: ref.PermissionID})
+	key := store.PermissionKey{IntegrationID: parts[0], ItemID: parts[1], ID: parts[2]}
+	p, err := r.store.PermissionByKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID s
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.sharing.SetLinkExpiration(ctx, actor, ref, timePtrUTC(expiresAt))
+	res, err := r.sharing.SetLinkExpiration(ctx, actor, key.IntegrationID, key.ItemID, key.ID, timePtrUTC(expiresAt))
 	if err != nil {
 		return nil, serviceError("set link expiration", err)
 	}

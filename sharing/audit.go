@@ -7,10 +7,11 @@ import (
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/sharing/change"
 )
 
 // audit records one event for one permission.
-func (s *Service) audit(ctx context.Context, actor auth.Principal, action string, item *models.DriveItem, p *models.Permission, o Outcome) error {
+func (s *Service) audit(ctx context.Context, actor auth.Principal, action string, item *models.DriveItem, p *models.Permission, o change.Outcome) error {
 	name := actor.Name
 	if name == "" {
 		name = actor.Email

@@ -8,25 +8,16 @@ import (
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
-
-// LinkExpiry is what SetLinkExpiration did: the updated row, and in words the expiry Microsoft
-// 365 applied, which a tenant's policy for Anyone links may have made earlier than the one asked
-// for without refusing it (Limited).
-type LinkExpiry struct {
-	Permission *models.Permission
-	Requested  *time.Time // nil: clear
-	Limited    bool
-	Message    string
-}
 
 // SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link set on
 // the item itself, in Microsoft 365 and then in the database with the expiry Graph answered,
 // records an audit event (set_link_expiration, updated or failed, with that date) and returns
 // the updated row. Graph refuses an expiry on organisation and specific-people links, so those
 // are refused here in words without calling it; so is an inherited link (its folder is named).
-func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*LinkExpiry, error) {
+func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permID string, expiresAt *time.Time) (*change.LinkExpiry, error) {
 	unlock, err := s.locks.lock(ctx, store.RowKey{IntegrationID: integrationID, ID: itemID})
 	if err != nil {
 		return nil, err
@@ -40,25 +31,25 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 	if err != nil {
 		return nil, err
 	}
-	fail := func(code, msg string, cause error) (*LinkExpiry, error) {
-		o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditFailed, Message: msg}
+	fail := func(kind change.Kind, msg string, cause error) (*change.LinkExpiry, error) {
+		o := change.Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditFailed, Message: msg}
 		if err := s.audit(ctx, actor, models.AuditSetLinkExpiration, item, p, o); err != nil {
 			return nil, err
 		}
-		return nil, &Error{Code: code, Message: msg, err: cause}
+		return nil, &change.Error{Kind: kind, Message: msg, Err: cause}
 	}
 	if p.Inherited {
 		var folder *models.DriveItem
 		if p.InheritedFromID != nil {
 			folder, _ = s.st.DriveItem(ctx, integrationID, *p.InheritedFromID)
 		}
-		return fail(CodeBadUserInput, strings.Replace(InheritedMessage(folder), "stop sharing on", "set its expiry on", 1), nil)
+		return fail(change.Invalid, strings.Replace(InheritedMessage(folder), "stop sharing on", "set its expiry on", 1), nil)
 	}
 	if p.Scope() != models.LinkScopeAnonymous {
-		return fail(CodeBadUserInput, notAnonymousMessage(p), nil)
+		return fail(change.Invalid, notAnonymousMessage(p), nil)
 	}
 	if expiresAt != nil && !expiresAt.After(time.Now()) {
-		return fail(CodeBadUserInput, "The expiry must be in the future.", nil)
+		return fail(change.Invalid, "The expiry must be in the future.", nil)
 	}
 	gc, _, err := s.client(ctx, integrationID)
 	if err != nil {
@@ -76,24 +67,24 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 		switch msgraph.KindOf(err) {
 		case msgraph.Rejected:
 			if expiresAt == nil {
-				return fail(CodeBadUserInput, clearRefusedMessage(err), err)
+				return fail(change.Invalid, clearRefusedMessage(err), err)
 			}
-			return fail(CodeBadUserInput, graphMessage(err), err)
+			return fail(change.Invalid, graphMessage(err), err)
 		case msgraph.NotFound:
 			if _, derr := s.st.RemoveOwnPermission(ctx, integrationID, itemID, permID); derr != nil {
 				return nil, derr
 			}
-			return fail(CodeNotFound, "Microsoft 365 no longer has this link; it was removed from Overshare too.", err)
+			return fail(change.NotFound, "Microsoft 365 no longer has this link; it was removed from Overshare too.", err)
 		case msgraph.NotAllowed:
-			return fail(CodeBadUserInput, "Microsoft 365 does not allow changing this link on this item (403 notAllowed): it may be inherited from a parent folder; set its expiry on that folder instead.", err)
+			return fail(change.Invalid, "Microsoft 365 does not allow changing this link on this item (403 notAllowed): it may be inherited from a parent folder; set its expiry on that folder instead.", err)
 		}
-		return fail(CodeGraphError, graphMessage(err), err)
+		return fail(change.GraphFailed, graphMessage(err), err)
 	}
 	if err := s.st.SetOwnPermissionExpiry(ctx, integrationID, itemID, permID, answer.ExpiresAt); err != nil {
 		return nil, err
 	}
 	res := expiryOutcome(expiresAt, answer.ExpiresAt)
-	o := Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditUpdated, Message: res.Message}
+	o := change.Outcome{ItemID: itemID, PermissionID: permID, Result: models.AuditUpdated, Message: res.Message}
 	if err := s.audit(ctx, actor, models.AuditSetLinkExpiration, item, p, o); err != nil {
 		return nil, err
 	}
@@ -106,8 +97,8 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 // expiryOutcome compares the expiry asked for with the one Microsoft Graph answered: a tenant
 // that requires Anyone links to expire within some days shortens a later date to its maximum
 // and answers 200 (docs/graph-behaviour.md, "Links: expiry, passwords and tenant policy").
-func expiryOutcome(requested, applied *time.Time) *LinkExpiry {
-	res := &LinkExpiry{Requested: requested}
+func expiryOutcome(requested, applied *time.Time) *change.LinkExpiry {
+	res := &change.LinkExpiry{Requested: requested}
 	switch {
 	case applied == nil && requested == nil:
 		res.Message = "Expiry cleared: the link no longer expires."

@@ -8,14 +8,15 @@ import (
 
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
 
 // outcome judges one attempt by the permissions listed afterwards: gone is "confirmed
 // removed"; still listed names what is still there.
-func (j *itemJob) outcome(ctx context.Context, a attempt, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) Outcome {
-	o := Outcome{ItemID: j.item.ID, PermissionID: a.p.ID, Result: models.AuditFailed}
+func (j *itemJob) outcome(ctx context.Context, a attempt, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) change.Outcome {
+	o := change.Outcome{ItemID: j.item.ID, PermissionID: a.p.ID, Result: models.AuditFailed}
 	kind := msgraph.KindOf(a.err)
 	switch {
 	case !a.sent:
@@ -81,7 +82,7 @@ func (j *itemJob) folderOf(ctx context.Context, p *models.Permission, still *msg
 // rows become the listed permissions (an entry refused as inherited is stored as inherited
 // from the folder that holds it). When the list could not be read, the confirmed Graph answers
 // are applied row by row.
-func (j *itemJob) updateFromList(ctx context.Context, out []Outcome, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) error {
+func (j *itemJob) updateFromList(ctx context.Context, out []change.Outcome, listed []msgraph.Permission, lerr error, inheritedNow map[string]*models.DriveItem) error {
 	var err error
 	if lerr != nil {
 		for _, o := range out {

@@ -114,25 +114,6 @@ func New(cfg Config) *Service {
 		locks: itemLocks{held: map[store.RowKey]*itemLock{}}}
 }
 
-// Error is a failure shown to the caller as is: Message is written for people and holds no
-// secret. Code is a GraphQL error code (BAD_USER_INPUT, NOT_FOUND, GRAPH_ERROR).
-type Error struct {
-	Code    string
-	Message string
-	err     error
-}
-
-// Error codes.
-const (
-	CodeBadUserInput = "BAD_USER_INPUT"
-	CodeNotFound     = "NOT_FOUND"
-	CodeGraphError   = "GRAPH_ERROR"
-)
-
-func (e *Error) Error() string     { return e.Message }
-func (e *Error) ErrorCode() string { return e.Code }
-func (e *Error) Unwrap() error     { return e.err }
-
 // client returns the integration's Graph client, building it when the integration is new to
 // the cache or its credentials changed.
 func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Client, *models.Integration, error) {

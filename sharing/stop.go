@@ -11,37 +11,15 @@ import (
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
-
-// Item names an item and which of its permissions to remove: with All, every permission of
-// the item's own that is sharing (PermissionIDs is ignored); otherwise exactly the listed Graph
-// ids, so an empty list removes nothing.
-type Item struct {
-	ItemID        string
-	All           bool
-	PermissionIDs []string
-}
-
-// Outcome is what happened to one permission.
-type Outcome struct {
-	ItemID       string
-	PermissionID string
-	// Result is models.AuditRemoved, models.AuditAlreadyRemoved or models.AuditFailed.
-	Result string
-	// Message says what happened, in words: "Confirmed removed: …", or why it failed and what
-	// is still there.
-	Message string
-	// Confirmed is true when the item's permissions, read again after the removal, no longer
-	// list the permission.
-	Confirmed bool
-}
 
 // StopSharing removes permissions of items of one integration, Concurrency items at a time,
 // and returns one outcome per permission attempted, in the order of items. Per-permission
 // failures are outcomes; the error is for failures of the whole call (the integration is
 // unknown, the database failed, ctx ended).
-func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integrationID string, items []Item) ([]Outcome, error) {
+func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integrationID string, items []change.Item) ([]change.Outcome, error) {
 	items = mergeItems(items)
 	if len(items) == 0 {
 		return nil, nil
@@ -59,7 +37,7 @@ func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integra
 		return nil, err
 	}
 
-	results := make([][]Outcome, len(items))
+	results := make([][]change.Outcome, len(items))
 	errs := make([]error, len(items))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -90,7 +68,7 @@ feed:
 	close(work)
 	wg.Wait()
 
-	var out []Outcome
+	var out []change.Outcome
 	for i := range items {
 		out = append(out, results[i]...)
 	}
@@ -106,9 +84,9 @@ feed:
 // mergeItems makes one entry per item, so that no permission is sent to Graph twice: an entry
 // with All (everything of the item's own) wins over lists of ids. An entry asking for nothing
 // (no All, no ids) is dropped.
-func mergeItems(items []Item) []Item {
+func mergeItems(items []change.Item) []change.Item {
 	at := make(map[string]int, len(items))
-	var out []Item
+	var out []change.Item
 	for _, it := range items {
 		if !it.All && len(it.PermissionIDs) == 0 {
 			continue
@@ -116,7 +94,7 @@ func mergeItems(items []Item) []Item {
 		i, ok := at[it.ItemID]
 		if !ok {
 			at[it.ItemID] = len(out)
-			e := Item{ItemID: it.ItemID, All: it.All}
+			e := change.Item{ItemID: it.ItemID, All: it.All}
 			if !it.All {
 				e.PermissionIDs = slices.Clone(it.PermissionIDs)
 			}
@@ -154,10 +132,10 @@ type attempt struct {
 
 // unknownItem answers the listed ids of an item the database does not hold (deleted since
 // it was listed, or never synced): each fails, naming it; All finds nothing to remove.
-func unknownItem(it Item) []Outcome {
-	var out []Outcome
+func unknownItem(it change.Item) []change.Outcome {
+	var out []change.Outcome
 	for _, id := range it.PermissionIDs {
-		out = append(out, Outcome{ItemID: it.ItemID, PermissionID: id, Result: models.AuditFailed,
+		out = append(out, change.Outcome{ItemID: it.ItemID, PermissionID: id, Result: models.AuditFailed,
 			Message: fmt.Sprintf("Overshare does not know permission %q on this item, nor the item (it may have been deleted since); sync again if it was just created. Nothing was sent to Microsoft 365.", id)})
 	}
 	return out
@@ -165,7 +143,7 @@ func unknownItem(it Item) []Outcome {
 
 // runLocked works on the item under its lock: the item's permissions are read from the
 // database after the lock is taken, so a call that waited sees what the one before it did.
-func (j *itemJob) runLocked(ctx context.Context, it Item) ([]Outcome, error) {
+func (j *itemJob) runLocked(ctx context.Context, it change.Item) ([]change.Outcome, error) {
 	key := store.RowKey{IntegrationID: j.item.IntegrationID, ID: j.item.ID}
 	unlock, err := j.s.locks.lock(ctx, key)
 	if err != nil {
@@ -196,7 +174,7 @@ func (j *itemJob) runLocked(ctx context.Context, it Item) ([]Outcome, error) {
 	return append(out, unknownOut...), err
 }
 
-func (j *itemJob) run(ctx context.Context, targets []*models.Permission) ([]Outcome, error) {
+func (j *itemJob) run(ctx context.Context, targets []*models.Permission) ([]change.Outcome, error) {
 	if len(targets) == 0 {
 		return nil, nil
 	}
@@ -228,7 +206,7 @@ func (j *itemJob) run(ctx context.Context, targets []*models.Permission) ([]Outc
 	case msgraph.KindOf(lerr) == msgraph.NotFound:
 		listed, lerr = nil, nil // the item is gone, and every permission with it
 	}
-	out := make([]Outcome, 0, len(tries))
+	out := make([]change.Outcome, 0, len(tries))
 	inheritedNow := map[string]*models.DriveItem{} // refused as inherited: the folder holding it
 	for _, a := range tries {
 		o := j.outcome(ctx, a, listed, lerr, inheritedNow)
@@ -248,7 +226,7 @@ func (j *itemJob) run(ctx context.Context, targets []*models.Permission) ([]Outc
 // targets are the permissions to remove: with All, every permission of the item's own that
 // is sharing; otherwise the listed ids the database holds for the item, each once. unknown are
 // the listed ids it does not hold, in the order asked.
-func (j *itemJob) targets(it Item) (targets []*models.Permission, unknown []string) {
+func (j *itemJob) targets(it change.Item) (targets []*models.Permission, unknown []string) {
 	if it.All {
 		for _, p := range j.perms {
 			if p.IsSharing() {
@@ -281,7 +259,7 @@ func (j *itemJob) targets(it Item) (targets []*models.Permission, unknown []stri
 // item before (a repeated call, or a concurrent one that went first) is already removed, as
 // the audit log says; any other fails, naming it, so that a script learns that it asked for
 // something Overshare has never shown.
-func (j *itemJob) unknown(ctx context.Context, ids []string) ([]Outcome, error) {
+func (j *itemJob) unknown(ctx context.Context, ids []string) ([]change.Outcome, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -289,9 +267,9 @@ func (j *itemJob) unknown(ctx context.Context, ids []string) ([]Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Outcome, 0, len(ids))
+	out := make([]change.Outcome, 0, len(ids))
 	for _, id := range ids {
-		o := Outcome{ItemID: j.item.ID, PermissionID: id, Result: models.AuditFailed,
+		o := change.Outcome{ItemID: j.item.ID, PermissionID: id, Result: models.AuditFailed,
 			Message: fmt.Sprintf("Overshare does not know permission %q on this item; sync again if it was just created. Nothing was sent to Microsoft 365.", id)}
 		if ev := removals[id]; ev != nil {
 			who := ev.ActorName
