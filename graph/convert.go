@@ -197,6 +197,24 @@ type wrapped struct {
 func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
 
+// bulkPreview is the answer to a bulk stop sharing before anything is removed: the selected
+// items with the permissions that would go.
+func bulkPreview(sel *store.StopSelection, dryRun bool) *model.StopSharingBulkResult {
+	out := &model.StopSharingBulkResult{DryRun: dryRun, Items: len(sel.Items), Preview: make([]*model.BulkPreviewItem, len(sel.Items)),
+		Removed: []*model.RemovedPermission{}, Failed: []*model.FailedPermission{}}
+	for i := range sel.Items {
+		it := &sel.Items[i]
+		perms := sel.Matching[it.ID]
+		prev := &model.BulkPreviewItem{Item: (*model.DriveItem)(it), Permissions: make([]*model.Permission, len(perms))}
+		for j := range perms {
+			prev.Permissions[j] = (*model.Permission)(&perms[j])
+		}
+		out.Permissions += len(perms)
+		out.Preview[i] = prev
+	}
+	return out
+}
+
 // permissionResult splits the outcomes of stopping sharing into the permissions that are gone
 // and those that are not, in the order of the outcomes.
 func permissionResult(integrationID string, outcomes []change.Outcome) (removed []*model.RemovedPermission, failed []*model.FailedPermission) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/sharing/change"
+	"github.com/overshare/overshare/store"
 )
 
 // The mutations that reach Microsoft Graph or the sync engine go through these interfaces,
@@ -54,6 +55,9 @@ type Sharing interface {
 	// It returns one outcome per permission attempted; the error is for failures of the whole
 	// call.
 	StopSharing(ctx context.Context, actor auth.Principal, integrationID string, items []change.Item) ([]change.Outcome, error)
+	// StopSelected stops exactly the permissions of a bulk selection (store.SelectToStop), as
+	// StopSharing does, never all of an item's.
+	StopSelected(ctx context.Context, actor auth.Principal, sel *store.StopSelection) ([]change.Outcome, error)
 	// SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link, in
 	// Microsoft 365 and in the database, writes an audit event, and returns the updated row with
 	// what Microsoft 365 did in words.

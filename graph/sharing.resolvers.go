@@ -66,40 +66,12 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 	if err != nil {
 		return nil, err
 	}
-	f.SharedOnly = true
-	page, err := r.store.ListDriveItems(ctx, in.ID, f, store.ItemOrder{Field: store.ItemOrderName}, store.PageRequest{First: MaxFirst})
+	sel, err := r.store.SelectToStop(ctx, in.ID, f, MaxFirst)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(page.Rows))
-	for i := range page.Rows {
-		ids[i] = page.Rows[i].ID
-	}
-	matching, err := r.store.MatchingPermissions(ctx, in.ID, f, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.StopSharingBulkResult{DryRun: dryRun, Items: len(page.Rows), Removed: []*model.RemovedPermission{}, Failed: []*model.FailedPermission{}}
-	var req []change.Item
-	for i := range page.Rows {
-		it := &page.Rows[i]
-		perms := matching[it.ID]
-		prev := &model.BulkPreviewItem{Item: (*model.DriveItem)(it), Permissions: make([]*model.Permission, len(perms))}
-		ip := change.Item{ItemID: it.ID}
-		for j := range perms {
-			prev.Permissions[j] = (*model.Permission)(&perms[j])
-			ip.PermissionIDs = append(ip.PermissionIDs, perms[j].ID)
-		}
-		out.Permissions += len(perms)
-		out.Preview = append(out.Preview, prev)
-		if len(ip.PermissionIDs) > 0 { // exactly the matching ones, never "all"
-			req = append(req, ip)
-		}
-	}
-	if out.Preview == nil {
-		out.Preview = []*model.BulkPreviewItem{}
-	}
-	if !dryRun && len(req) > 0 {
+	out := bulkPreview(sel, dryRun)
+	if !dryRun && out.Permissions > 0 {
 		if r.sharing == nil {
 			return nil, unavailable("changing sharing")
 		}
@@ -107,19 +79,20 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 		if err != nil {
 			return nil, err
 		}
-		outcomes, err := r.sharing.StopSharing(ctx, actor, in.ID, req)
+		outcomes, err := r.sharing.StopSelected(ctx, actor, sel)
 		if err != nil {
 			return nil, serviceError("stop sharing in bulk", err)
 		}
 		out.Removed, out.Failed = permissionResult(in.ID, outcomes)
 	}
-	total, err := r.store.CountDriveItems(ctx, in.ID, f)
+	// What the filter still matches: after a dry run, the items beyond this page.
+	total, err := r.store.CountDriveItems(ctx, in.ID, sel.Filter)
 	if err != nil {
 		return nil, err
 	}
 	out.Remaining = total
 	if dryRun {
-		out.Remaining = max(total-len(page.Rows), 0)
+		out.Remaining = max(total-len(sel.Items), 0)
 	}
 	return out, nil
 }
