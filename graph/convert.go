@@ -16,25 +16,12 @@ import (
 
 // Conversions between the stored rows and the API's shapes, and argument checks.
 
-// str returns nil for "", so that empty stored text reads as null.
-func str(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // scopeRank orders scopes from the widest audience.
 var scopeRank = map[model.SharingScope]int{
 	model.SharingScopeAnonymous:    3,
 	model.SharingScopeOrganization: 2,
 	model.SharingScopeUsers:        1,
 }
-
-func scopeEnum(s string) *model.SharingScope { return model.ScopeOf(s) }
-
-// isSharing reports whether p is sharing of the item's own (models.Permission.IsSharing).
-func isSharing(p *model.Permission) bool { return (*models.Permission)(p).IsSharing() }
 
 // The stored rows convert to graph/model's types over them (see graph/model/nodes.go) for free:
 // these take a store call's results as they come.
@@ -108,7 +95,7 @@ func (r *Resolver) integration(ctx context.Context, idArg string) (*model.Integr
 		return nil, err
 	}
 	if in == nil {
-		return nil, notFound("no integration %q", clip(idArg))
+		return nil, notFound("no integration %q", model.Clip(idArg))
 	}
 	return in, nil
 }
@@ -131,12 +118,12 @@ func (r *Resolver) itemFilter(integrationID string, f *model.DriveItemFilter) (s
 	}
 	var err error
 	if f.OwnerID != nil {
-		if out.OwnerUserID, err = keyIn(*f.OwnerID, typeUser, integrationID); err != nil {
+		if out.OwnerUserID, err = keyIn(*f.OwnerID, model.TypeUser, integrationID); err != nil {
 			return out, err
 		}
 	}
 	if f.DriveID != nil {
-		if out.DriveID, err = keyIn(*f.DriveID, typeDrive, integrationID); err != nil {
+		if out.DriveID, err = keyIn(*f.DriveID, model.TypeDrive, integrationID); err != nil {
 			return out, err
 		}
 	}
@@ -176,7 +163,7 @@ func pageRequest(first *int, after *string) (store.PageRequest, error) {
 }
 
 func pageInfo[T any](p store.Page[T]) *model.PageInfo {
-	return &model.PageInfo{HasNextPage: p.HasNext, EndCursor: str(p.EndCursor())}
+	return &model.PageInfo{HasNextPage: p.HasNext, EndCursor: model.OrNull(p.EndCursor())}
 }
 
 // serviceError passes an error from a service through: coded errors keep their code and text,
@@ -221,7 +208,7 @@ func permissionResult(integrationID string, outcomes []change.Outcome) (removed 
 	removed = []*model.RemovedPermission{}
 	failed = []*model.FailedPermission{}
 	for _, o := range outcomes {
-		id := encodeID(typePermission, integrationID, o.ItemID, o.PermissionID)
+		id := model.EncodeID(model.TypePermission, integrationID, o.ItemID, o.PermissionID)
 		if o.Failed() {
 			failed = append(failed, &model.FailedPermission{PermissionID: id, Message: o.Message})
 			continue
@@ -295,6 +282,33 @@ func (r *Resolver) startFirstSync(ctx context.Context, integrationID string) {
 			r.log.ErrorContext(ctx, "record sync start failure", "integration", integrationID, "error", err)
 		}
 	}
+}
+
+// integrationIDArg accepts an Integration's global ID, or its plain id as printed by the command
+// line (`overshare integrate`) and the demo, so that scripts can use either.
+func integrationIDArg(id string) (string, error) {
+	if typ, parts, err := model.DecodeAnyID(id); err == nil {
+		if typ != model.TypeIntegration {
+			return "", badInput("ID %q names a %s, not an Integration", model.Clip(id), typ)
+		}
+		return parts[0], nil
+	}
+	if id == "" || len(id) > 100 || strings.ContainsAny(id, " \t\r\n") {
+		return "", badInput("%q is not an integration ID", model.Clip(id))
+	}
+	return id, nil
+}
+
+// keyIn decodes a global ID of type typ and checks it belongs to integrationID.
+func keyIn(id, typ, integrationID string) (string, error) {
+	parts, err := model.DecodeID(id, typ)
+	if err != nil {
+		return "", err
+	}
+	if parts[0] != integrationID {
+		return "", badInput("%s %q belongs to another integration", typ, model.Clip(id))
+	}
+	return parts[1], nil
 }
 
 // maxSearch bounds a search text, which becomes a pattern the database matches every row with.

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
@@ -85,6 +86,7 @@ func PublicError(err error) (code, message string) {
 func classify(err error) (code, msg string, expected bool) {
 	var c coded
 	var ce *change.Error
+	var idErr *model.IDError
 	var tokenErr *auth.TokenError
 	switch {
 	case errors.As(err, &tokenErr):
@@ -97,6 +99,8 @@ func classify(err error) (code, msg string, expected bool) {
 		return c.ErrorCode(), c.Error(), c.ErrorCode() != CodeInternal
 	case errors.As(err, &ce) && kindCodes[ce.Kind] != "":
 		return kindCodes[ce.Kind], ce.Message, true
+	case errors.As(err, &idErr):
+		return CodeBadUserInput, idErr.Error(), true
 	case errors.Is(err, store.ErrBadCursor):
 		return CodeBadUserInput, "the cursor is not valid for this list and ordering", true
 	case errors.Is(err, store.ErrNotFound):

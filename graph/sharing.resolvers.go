@@ -16,7 +16,7 @@ import (
 )
 
 func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error) {
-	parts, err := decodeID(input.ItemID, typeDriveItem)
+	parts, err := model.DecodeID(input.ItemID, model.TypeDriveItem)
 	if err != nil {
 		return nil, err
 	}
@@ -28,12 +28,12 @@ func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopShar
 	}
 	req := change.Item{ItemID: itemID, All: input.PermissionIds == nil}
 	for _, pid := range input.PermissionIds {
-		pp, err := decodeID(pid, typePermission)
+		pp, err := model.DecodeID(pid, model.TypePermission)
 		if err != nil {
 			return nil, err
 		}
 		if pp[0] != integrationID || pp[1] != itemID {
-			return nil, badInput("permission %q is not a permission of item %q", clip(pid), clip(input.ItemID))
+			return nil, badInput("permission %q is not a permission of item %q", model.Clip(pid), model.Clip(input.ItemID))
 		}
 		req.PermissionIDs = append(req.PermissionIDs, pp[2])
 	}
@@ -98,7 +98,7 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 }
 
 func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.SetLinkExpirationResult, error) {
-	parts, err := decodeID(permissionID, typePermission)
+	parts, err := model.DecodeID(permissionID, model.TypePermission)
 	if err != nil {
 		return nil, err
 	}
