@@ -37,12 +37,12 @@ func (r *queryResolver) AuditEvents(ctx context.Context, integrationID *string, 
 			f.Result = *filter.Result
 		}
 		if filter.ItemID != nil {
-			parts, err := decodeID(*filter.ItemID, typeDriveItem)
+			parts, err := model.DecodeID(*filter.ItemID, model.TypeDriveItem)
 			if err != nil {
 				return nil, err
 			}
 			if f.IntegrationID != "" && f.IntegrationID != parts[0] {
-				return nil, badInput("item %q belongs to another integration", clip(*filter.ItemID))
+				return nil, badInput("item %q belongs to another integration", model.Clip(*filter.ItemID))
 			}
 			f.IntegrationID, f.ItemID = parts[0], parts[1]
 		}

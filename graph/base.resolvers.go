@@ -28,32 +28,32 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	}
 	ids := make([]string, 0, len(ints))
 	for _, in := range ints {
-		ids = append(ids, encodeID(typeIntegration, in.ID))
+		ids = append(ids, model.EncodeID(model.TypeIntegration, in.ID))
 	}
-	return &model.Viewer{Subject: p.Subject, Name: str(p.Name), Email: str(p.Email), Roles: roles, IntegrationIds: ids}, nil
+	return &model.Viewer{Subject: p.Subject, Name: model.OrNull(p.Name), Email: model.OrNull(p.Email), Roles: roles, IntegrationIds: ids}, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	typ, parts, err := decodeAnyID(id)
+	typ, parts, err := model.DecodeAnyID(id)
 	if err != nil {
 		return nil, err
 	}
 	l := r.loaders(ctx)
 	var node model.Node
 	switch typ {
-	case typeIntegration:
+	case model.TypeIntegration:
 		node, err = nilIfMissing(l.integrations.load(ctx, parts[0]))
-	case typeUser:
+	case model.TypeUser:
 		node, err = nilIfMissing(l.users.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
-	case typeDrive:
+	case model.TypeDrive:
 		node, err = nilIfMissing(l.drives.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
-	case typeDriveItem:
+	case model.TypeDriveItem:
 		node, err = nilIfMissing(l.items.load(ctx, store.RowKey{IntegrationID: parts[0], ID: parts[1]}))
-	case typePermission:
+	case model.TypePermission:
 		node, err = nilIfMissing(apiPermission(r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: parts[0], ItemID: parts[1], ID: parts[2]})))
-	case typeSyncRun:
+	case model.TypeSyncRun:
 		node, err = nilIfMissing(apiSyncRun(r.store.SyncRun(ctx, parts[0])))
-	case typeAuditEvent:
+	case model.TypeAuditEvent:
 		node, err = nilIfMissing(apiAuditEvent(r.store.AuditEventByID(ctx, parts[0])))
 	}
 	return node, err

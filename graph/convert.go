@@ -10,18 +10,11 @@ import (
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
 
 // Conversions between the stored rows and the API's shapes, and argument checks.
-
-// str returns nil for "", so that empty stored text reads as null.
-func str(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
 
 // scopeRank orders scopes from the widest audience.
 var scopeRank = map[model.SharingScope]int{
@@ -29,11 +22,6 @@ var scopeRank = map[model.SharingScope]int{
 	model.SharingScopeOrganization: 2,
 	model.SharingScopeUsers:        1,
 }
-
-func scopeEnum(s string) *model.SharingScope { return model.ScopeOf(s) }
-
-// isSharing reports whether p is sharing of the item's own (models.Permission.IsSharing).
-func isSharing(p *model.Permission) bool { return (*models.Permission)(p).IsSharing() }
 
 // The stored rows convert to graph/model's types over them (see graph/model/nodes.go) for free:
 // these take a store call's results as they come.
@@ -107,7 +95,7 @@ func (r *Resolver) integration(ctx context.Context, idArg string) (*model.Integr
 		return nil, err
 	}
 	if in == nil {
-		return nil, notFound("no integration %q", clip(idArg))
+		return nil, notFound("no integration %q", model.Clip(idArg))
 	}
 	return in, nil
 }
@@ -130,12 +118,12 @@ func (r *Resolver) itemFilter(integrationID string, f *model.DriveItemFilter) (s
 	}
 	var err error
 	if f.OwnerID != nil {
-		if out.OwnerUserID, err = keyIn(*f.OwnerID, typeUser, integrationID); err != nil {
+		if out.OwnerUserID, err = keyIn(*f.OwnerID, model.TypeUser, integrationID); err != nil {
 			return out, err
 		}
 	}
 	if f.DriveID != nil {
-		if out.DriveID, err = keyIn(*f.DriveID, typeDrive, integrationID); err != nil {
+		if out.DriveID, err = keyIn(*f.DriveID, model.TypeDrive, integrationID); err != nil {
 			return out, err
 		}
 	}
@@ -175,14 +163,13 @@ func pageRequest(first *int, after *string) (store.PageRequest, error) {
 }
 
 func pageInfo[T any](p store.Page[T]) *model.PageInfo {
-	return &model.PageInfo{HasNextPage: p.HasNext, EndCursor: str(p.EndCursor())}
+	return &model.PageInfo{HasNextPage: p.HasNext, EndCursor: model.OrNull(p.EndCursor())}
 }
 
 // serviceError passes an error from a service through: coded errors keep their code and text,
 // store.ErrNotFound answers NOT_FOUND, anything else is INTERNAL (see classify).
 func serviceError(what string, err error) error {
-	var c coded
-	if errors.As(err, &c) || errors.Is(err, store.ErrNotFound) || errors.Is(err, auth.ErrForbidden) {
+	if explained(err) || errors.Is(err, store.ErrNotFound) || errors.Is(err, auth.ErrForbidden) {
 		return err
 	}
 	return &wrapped{what: what, err: err}
@@ -197,22 +184,37 @@ type wrapped struct {
 func (w *wrapped) Error() string { return w.what + ": " + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
 
-func (r *Resolver) permissionResult(integrationID string, res StopSharingResult) (removed []*model.RemovedPermission, failed []*model.FailedPermission) {
+// bulkPreview is the answer to a bulk stop sharing before anything is removed: the selected
+// items with the permissions that would go.
+func bulkPreview(sel *store.StopSelection, dryRun bool) *model.StopSharingBulkResult {
+	out := &model.StopSharingBulkResult{DryRun: dryRun, Items: len(sel.Items), Preview: make([]*model.BulkPreviewItem, len(sel.Items)),
+		Removed: []*model.RemovedPermission{}, Failed: []*model.FailedPermission{}}
+	for i := range sel.Items {
+		it := &sel.Items[i]
+		perms := sel.Matching[it.ID]
+		prev := &model.BulkPreviewItem{Item: (*model.DriveItem)(it), Permissions: make([]*model.Permission, len(perms))}
+		for j := range perms {
+			prev.Permissions[j] = (*model.Permission)(&perms[j])
+		}
+		out.Permissions += len(perms)
+		out.Preview[i] = prev
+	}
+	return out
+}
+
+// permissionResult splits the outcomes of stopping sharing into the permissions that are gone
+// and those that are not, in the order of the outcomes.
+func permissionResult(integrationID string, outcomes []change.Outcome) (removed []*model.RemovedPermission, failed []*model.FailedPermission) {
 	removed = []*model.RemovedPermission{}
 	failed = []*model.FailedPermission{}
-	for _, p := range res.Removed {
+	for _, o := range outcomes {
+		id := model.EncodeID(model.TypePermission, integrationID, o.ItemID, o.PermissionID)
+		if o.Failed() {
+			failed = append(failed, &model.FailedPermission{PermissionID: id, Message: o.Message})
+			continue
+		}
 		removed = append(removed, &model.RemovedPermission{
-			ID:             encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
-			GraphID:        p.PermissionID,
-			AlreadyRemoved: p.AlreadyRemoved,
-			Confirmed:      p.Confirmed,
-			Message:        p.Message,
-		})
-	}
-	for _, p := range res.Failed {
-		failed = append(failed, &model.FailedPermission{
-			PermissionID: encodeID(typePermission, integrationID, p.ItemID, p.PermissionID),
-			Message:      p.Message,
+			ID: id, GraphID: o.PermissionID, AlreadyRemoved: o.AlreadyRemoved(), Confirmed: o.Confirmed, Message: o.Message,
 		})
 	}
 	return removed, failed
@@ -252,7 +254,8 @@ func nilIfMissing[T any](v *T, err error) (model.Node, error) {
 // (which by contract name the problem and hold no secret), unless the checker gave a code.
 func credentialError(err error) error {
 	var c coded
-	if errors.As(err, &c) && publicCodes[c.ErrorCode()] {
+	var ce *change.Error
+	if (errors.As(err, &c) && publicCodes[c.ErrorCode()]) || (errors.As(err, &ce) && kindCodes[ce.Kind] != "") {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -279,6 +282,33 @@ func (r *Resolver) startFirstSync(ctx context.Context, integrationID string) {
 			r.log.ErrorContext(ctx, "record sync start failure", "integration", integrationID, "error", err)
 		}
 	}
+}
+
+// integrationIDArg accepts an Integration's global ID, or its plain id as printed by the command
+// line (`overshare integrate`) and the demo, so that scripts can use either.
+func integrationIDArg(id string) (string, error) {
+	if typ, parts, err := model.DecodeAnyID(id); err == nil {
+		if typ != model.TypeIntegration {
+			return "", badInput("ID %q names a %s, not an Integration", model.Clip(id), typ)
+		}
+		return parts[0], nil
+	}
+	if id == "" || len(id) > 100 || strings.ContainsAny(id, " \t\r\n") {
+		return "", badInput("%q is not an integration ID", model.Clip(id))
+	}
+	return id, nil
+}
+
+// keyIn decodes a global ID of type typ and checks it belongs to integrationID.
+func keyIn(id, typ, integrationID string) (string, error) {
+	parts, err := model.DecodeID(id, typ)
+	if err != nil {
+		return "", err
+	}
+	if parts[0] != integrationID {
+		return "", badInput("%s %q belongs to another integration", typ, model.Clip(id))
+	}
+	return parts[1], nil
 }
 
 // maxSearch bounds a search text, which becomes a pattern the database matches every row with.

@@ -83,7 +83,7 @@ func (r *queryResolver) Drives(ctx context.Context, integrationID string, filter
 	if filter != nil {
 		f.QuotaStates = filter.QuotaState
 		if filter.OwnerID != nil {
-			if f.OwnerUserID, err = keyIn(*filter.OwnerID, typeUser, in.ID); err != nil {
+			if f.OwnerUserID, err = keyIn(*filter.OwnerID, model.TypeUser, in.ID); err != nil {
 				return nil, err
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graph/model"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
 
@@ -52,6 +54,21 @@ type coded interface {
 	ErrorCode() string
 }
 
+// kindCodes is the code of each kind of failure of a change of sharing.
+var kindCodes = map[change.Kind]string{
+	change.Invalid:     CodeBadUserInput,
+	change.NotFound:    CodeNotFound,
+	change.GraphFailed: CodeGraphError,
+}
+
+// explained reports whether err carries its own answer for the caller: a *change.Error of a
+// known kind, or a coded error.
+func explained(err error) bool {
+	var c coded
+	var ce *change.Error
+	return errors.As(err, &c) || (errors.As(err, &ce) && kindCodes[ce.Kind] != "")
+}
+
 var publicCodes = map[string]bool{
 	CodeBadUserInput: true, CodeNotFound: true, CodeForbidden: true, CodeGraphError: true,
 	CodeUnauthenticated: true, CodeInternal: true,
@@ -68,6 +85,8 @@ func PublicError(err error) (code, message string) {
 // never shown: it may quote SQL, a file path or worse.
 func classify(err error) (code, msg string, expected bool) {
 	var c coded
+	var ce *change.Error
+	var idErr *model.IDError
 	var tokenErr *auth.TokenError
 	switch {
 	case errors.As(err, &tokenErr):
@@ -78,6 +97,10 @@ func classify(err error) (code, msg string, expected bool) {
 		return CodeForbidden, err.Error(), true
 	case errors.As(err, &c) && publicCodes[c.ErrorCode()]:
 		return c.ErrorCode(), c.Error(), c.ErrorCode() != CodeInternal
+	case errors.As(err, &ce) && kindCodes[ce.Kind] != "":
+		return kindCodes[ce.Kind], ce.Message, true
+	case errors.As(err, &idErr):
+		return CodeBadUserInput, idErr.Error(), true
 	case errors.Is(err, store.ErrBadCursor):
 		return CodeBadUserInput, "the cursor is not valid for this list and ordering", true
 	case errors.Is(err, store.ErrNotFound):

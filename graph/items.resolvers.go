@@ -35,11 +35,11 @@ func (r *driveItemResolver) SharedScope(ctx context.Context, obj *model.DriveIte
 	}
 	var widest *model.SharingScope
 	for _, p := range perms {
-		if !isSharing(p) {
+		if !p.IsSharing() {
 			continue
 		}
 		s := model.SharingScopeUsers
-		if e := scopeEnum(p.SharingScope()); e != nil {
+		if e := model.ScopeOf(p.SharingScope()); e != nil {
 			s = *e
 		}
 		if widest == nil || scopeRank[s] > scopeRank[*widest] {

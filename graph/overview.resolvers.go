@@ -88,7 +88,7 @@ func (r *queryResolver) Overview(ctx context.Context, integrationID string) (*mo
 		ExpiredLinks: o.ExpiredLinks, ExpiredItems: o.ExpiredItems,
 	}
 	for _, c := range o.ByScope {
-		if s := scopeEnum(c.Scope); s != nil {
+		if s := model.ScopeOf(c.Scope); s != nil {
 			out.ByScope = append(out.ByScope, &model.ScopeCount{Scope: *s, Items: c.Items, Permissions: c.Permissions})
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/store"
 )
 
@@ -120,17 +121,17 @@ func TestErrorPresenter(t *testing.T) {
 
 func TestGlobalIDsRoundTrip(t *testing.T) {
 	for _, parts := range [][]string{{"it1", "b!abc:def%x"}, {"00000000-0000-0000-0000-000000000001", "01ABC!123"}} {
-		id := encodeID(typeDriveItem, parts...)
-		got, err := decodeID(id, typeDriveItem)
+		id := model.EncodeID(model.TypeDriveItem, parts...)
+		got, err := model.DecodeID(id, model.TypeDriveItem)
 		if err != nil || got[0] != parts[0] || got[1] != parts[1] {
 			t.Errorf("%v: round trip gave %v, %v", parts, got, err)
 		}
-		if _, err := decodeID(id, typeUser); err == nil {
+		if _, err := model.DecodeID(id, model.TypeUser); err == nil {
 			t.Errorf("%v: a DriveItem ID passed as a User ID", parts)
 		}
 	}
-	for _, bad := range []string{"", "!!!", encodeID("Secret", "x"), encodeID(typeDriveItem, "only-one-part")} {
-		if _, _, err := decodeAnyID(bad); err == nil {
+	for _, bad := range []string{"", "!!!", model.EncodeID("Secret", "x"), model.EncodeID(model.TypeDriveItem, "only-one-part")} {
+		if _, _, err := model.DecodeAnyID(bad); err == nil {
 			t.Errorf("%q decoded", bad)
 		}
 	}

@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/overshare/overshare/auth"
-	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/sharing/change"
+	"github.com/overshare/overshare/store"
 )
 
 // The mutations that reach Microsoft Graph or the sync engine go through these interfaces,
@@ -13,11 +14,12 @@ import (
 // wired in by cmd/overshare. A nil service makes its mutations answer INTERNAL ("not available
 // on this server") rather than pretend.
 //
-// Errors: an implementation's error is shown to the caller only when its chain holds an error
-// with a method `ErrorCode() string` returning BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or
-// GRAPH_ERROR; its Error() text is then shown as is, so it must be written for people and never
-// hold a secret. A chain holding store.ErrNotFound answers NOT_FOUND. Anything else is logged
-// and answered INTERNAL without its text.
+// Errors: an implementation's error is shown to the caller only when its chain holds a
+// *change.Error (whose Kind picks the code, in classify: graph/errors.go) or an error with a
+// method `ErrorCode() string` returning BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or GRAPH_ERROR
+// (jobs.Error); its Error() text is then shown as is, so it must be written for people and
+// never hold a secret. A chain holding store.ErrNotFound answers NOT_FOUND. Anything else is
+// logged and answered INTERNAL without its text.
 
 // Syncer starts and cancels sync runs.
 type Syncer interface {
@@ -38,76 +40,26 @@ type CredentialChecker interface {
 }
 
 // Sharing changes sharing in Microsoft 365: first through Graph, then in the database, writing
-// one audit event per permission.
+// one audit event per permission. It is written in the types of package sharing/change, which
+// *sharing.Service answers in, so that cmd/overshare wires the service in as it is.
 type Sharing interface {
-	// StopSharing removes permissions of items. For each item, All means every permission of
-	// the item's own that is sharing; otherwise exactly PermissionIDs, so an empty list removes
-	// nothing. A listed id the database does not hold for the item fails, naming it (or, when
-	// Overshare removed it from the item before, counts as AlreadyRemoved); it is never sent to
-	// Microsoft 365. Calls on the same item are serialised. An inherited permission is not removed: it
-	// fails with a message naming the folder to change instead. A permission that Microsoft 365
-	// no longer has counts as removed (AlreadyRemoved) and leaves the database. The item's
-	// permissions are read again afterwards: a permission still listed fails with a message
-	// saying what is still there.
-	// Per-permission failures go in the result; the error is for failures of the whole call.
-	StopSharing(ctx context.Context, actor auth.Principal, req StopSharingRequest) (StopSharingResult, error)
+	// StopSharing removes permissions of items of one integration. For each item, All means
+	// every permission of the item's own that is sharing; otherwise exactly PermissionIDs, so an
+	// empty list removes nothing. A listed id the database does not hold for the item fails,
+	// naming it (or, when Overshare removed it from the item before, is already removed); it is
+	// never sent to Microsoft 365. Calls on the same item are serialised. An inherited
+	// permission is not removed: it fails with a message naming the folder to change instead. A
+	// permission that Microsoft 365 no longer has is already removed and leaves the database.
+	// The item's permissions are read again afterwards: a permission still listed fails with a
+	// message saying what is still there.
+	// It returns one outcome per permission attempted; the error is for failures of the whole
+	// call.
+	StopSharing(ctx context.Context, actor auth.Principal, integrationID string, items []change.Item) ([]change.Outcome, error)
+	// StopSelected stops exactly the permissions of a bulk selection (store.SelectToStop), as
+	// StopSharing does, never all of an item's.
+	StopSelected(ctx context.Context, actor auth.Principal, sel *store.StopSelection) ([]change.Outcome, error)
 	// SetLinkExpiration sets (or with nil clears) the expiry of an anonymous sharing link, in
 	// Microsoft 365 and in the database, writes an audit event, and returns the updated row with
 	// what Microsoft 365 did in words.
-	SetLinkExpiration(ctx context.Context, actor auth.Principal, p PermissionRef, expiresAt *time.Time) (LinkExpiryResult, error)
-}
-
-// LinkExpiryResult is what setting a link's expiry did: Limited when Microsoft 365 applied an
-// earlier expiry than the one asked for (a tenant's maximum for Anyone links), Message in words.
-type LinkExpiryResult struct {
-	Permission *models.Permission
-	Limited    bool
-	Message    string
-}
-
-// StopSharingRequest lists the permissions to remove, by item, within one integration.
-type StopSharingRequest struct {
-	IntegrationID string
-	Items         []ItemPermissions
-}
-
-// ItemPermissions names an item and which of its permissions to remove: All for every
-// permission set on the item itself that is sharing (PermissionIDs ignored), else the listed
-// Graph ids (none: nothing).
-type ItemPermissions struct {
-	ItemID        string
-	All           bool
-	PermissionIDs []string
-}
-
-// PermissionRef names one permission of one item.
-type PermissionRef struct {
-	IntegrationID string
-	ItemID        string
-	PermissionID  string
-}
-
-// StopSharingResult is what happened to each permission.
-type StopSharingResult struct {
-	Removed []RemovedPermission
-	Failed  []FailedPermission
-}
-
-// RemovedPermission is a permission that is gone.
-type RemovedPermission struct {
-	ItemID       string
-	PermissionID string
-	// AlreadyRemoved is true when Microsoft 365 no longer had it.
-	AlreadyRemoved bool
-	// Confirmed is true when the item's permissions, read again, no longer list it.
-	Confirmed bool
-	// Message says what happened, in words.
-	Message string
-}
-
-// FailedPermission is a permission that could not be removed, and why, in words.
-type FailedPermission struct {
-	ItemID       string
-	PermissionID string
-	Message      string
+	SetLinkExpiration(ctx context.Context, actor auth.Principal, integrationID, itemID, permissionID string, expiresAt *time.Time) (*change.LinkExpiry, error)
 }

@@ -11,11 +11,12 @@ import (
 
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
 
 func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopSharingInput) (*model.StopSharingResult, error) {
-	parts, err := decodeID(input.ItemID, typeDriveItem)
+	parts, err := model.DecodeID(input.ItemID, model.TypeDriveItem)
 	if err != nil {
 		return nil, err
 	}
@@ -25,14 +26,14 @@ func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopShar
 	if input.PermissionIds != nil && len(input.PermissionIds) == 0 {
 		return nil, badInput("permissionIds is empty: nothing to stop; omit it to stop all sharing of the item")
 	}
-	req := ItemPermissions{ItemID: itemID, All: input.PermissionIds == nil}
+	req := change.Item{ItemID: itemID, All: input.PermissionIds == nil}
 	for _, pid := range input.PermissionIds {
-		pp, err := decodeID(pid, typePermission)
+		pp, err := model.DecodeID(pid, model.TypePermission)
 		if err != nil {
 			return nil, err
 		}
 		if pp[0] != integrationID || pp[1] != itemID {
-			return nil, badInput("permission %q is not a permission of item %q", clip(pid), clip(input.ItemID))
+			return nil, badInput("permission %q is not a permission of item %q", model.Clip(pid), model.Clip(input.ItemID))
 		}
 		req.PermissionIDs = append(req.PermissionIDs, pp[2])
 	}
@@ -47,12 +48,12 @@ func (r *mutationResolver) StopSharing(ctx context.Context, input model.StopShar
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.sharing.StopSharing(ctx, actor, StopSharingRequest{IntegrationID: integrationID, Items: []ItemPermissions{req}})
+	outcomes, err := r.sharing.StopSharing(ctx, actor, integrationID, []change.Item{req})
 	if err != nil {
 		return nil, serviceError("stop sharing "+item.ID, err)
 	}
 	out := &model.StopSharingResult{}
-	out.Removed, out.Failed = r.permissionResult(integrationID, res)
+	out.Removed, out.Failed = permissionResult(integrationID, outcomes)
 	return out, nil
 }
 
@@ -65,41 +66,12 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 	if err != nil {
 		return nil, err
 	}
-	f.SharedOnly = true
-	page, err := r.store.ListDriveItems(ctx, in.ID, f, store.ItemOrder{Field: store.ItemOrderName}, store.PageRequest{First: MaxFirst})
+	sel, err := r.store.SelectToStop(ctx, in.ID, f, MaxFirst)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(page.Rows))
-	for i := range page.Rows {
-		ids[i] = page.Rows[i].ID
-	}
-	matching, err := r.store.MatchingPermissions(ctx, in.ID, f, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.StopSharingBulkResult{DryRun: dryRun, Items: len(page.Rows), Removed: []*model.RemovedPermission{}, Failed: []*model.FailedPermission{}}
-	var req StopSharingRequest
-	req.IntegrationID = in.ID
-	for i := range page.Rows {
-		it := &page.Rows[i]
-		perms := matching[it.ID]
-		prev := &model.BulkPreviewItem{Item: (*model.DriveItem)(it), Permissions: make([]*model.Permission, len(perms))}
-		ip := ItemPermissions{ItemID: it.ID}
-		for j := range perms {
-			prev.Permissions[j] = (*model.Permission)(&perms[j])
-			ip.PermissionIDs = append(ip.PermissionIDs, perms[j].ID)
-		}
-		out.Permissions += len(perms)
-		out.Preview = append(out.Preview, prev)
-		if len(ip.PermissionIDs) > 0 { // exactly the matching ones, never "all"
-			req.Items = append(req.Items, ip)
-		}
-	}
-	if out.Preview == nil {
-		out.Preview = []*model.BulkPreviewItem{}
-	}
-	if !dryRun && len(req.Items) > 0 {
+	out := bulkPreview(sel, dryRun)
+	if !dryRun && out.Permissions > 0 {
 		if r.sharing == nil {
 			return nil, unavailable("changing sharing")
 		}
@@ -107,30 +79,31 @@ func (r *mutationResolver) StopSharingBulk(ctx context.Context, integrationID st
 		if err != nil {
 			return nil, err
 		}
-		res, err := r.sharing.StopSharing(ctx, actor, req)
+		outcomes, err := r.sharing.StopSelected(ctx, actor, sel)
 		if err != nil {
 			return nil, serviceError("stop sharing in bulk", err)
 		}
-		out.Removed, out.Failed = r.permissionResult(in.ID, res)
+		out.Removed, out.Failed = permissionResult(in.ID, outcomes)
 	}
-	total, err := r.store.CountDriveItems(ctx, in.ID, f)
+	// What the filter still matches: after a dry run, the items beyond this page.
+	total, err := r.store.CountDriveItems(ctx, in.ID, sel.Filter)
 	if err != nil {
 		return nil, err
 	}
 	out.Remaining = total
 	if dryRun {
-		out.Remaining = max(total-len(page.Rows), 0)
+		out.Remaining = max(total-len(sel.Items), 0)
 	}
 	return out, nil
 }
 
 func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID string, expiresAt *time.Time) (*model.SetLinkExpirationResult, error) {
-	parts, err := decodeID(permissionID, typePermission)
+	parts, err := model.DecodeID(permissionID, model.TypePermission)
 	if err != nil {
 		return nil, err
 	}
-	ref := PermissionRef{IntegrationID: parts[0], ItemID: parts[1], PermissionID: parts[2]}
-	p, err := r.store.PermissionByKey(ctx, store.PermissionKey{IntegrationID: ref.IntegrationID, ItemID: ref.ItemID, ID: ref.PermissionID})
+	key := store.PermissionKey{IntegrationID: parts[0], ItemID: parts[1], ID: parts[2]}
+	p, err := r.store.PermissionByKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +127,7 @@ func (r *mutationResolver) SetLinkExpiration(ctx context.Context, permissionID s
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.sharing.SetLinkExpiration(ctx, actor, ref, timePtrUTC(expiresAt))
+	res, err := r.sharing.SetLinkExpiration(ctx, actor, key.IntegrationID, key.ItemID, key.ID, timePtrUTC(expiresAt))
 	if err != nil {
 		return nil, serviceError("set link expiration", err)
 	}

@@ -31,7 +31,7 @@ func (r *mutationResolver) StartSync(ctx context.Context, integrationID string, 
 }
 
 func (r *mutationResolver) CancelSync(ctx context.Context, runID string) (*model.SyncRun, error) {
-	parts, err := decodeID(runID, typeSyncRun)
+	parts, err := model.DecodeID(runID, model.TypeSyncRun)
 	if err != nil {
 		return nil, err
 	}

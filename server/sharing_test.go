@@ -80,7 +80,7 @@ func TestStopSharingThroughTheAPI(t *testing.T) {
 		}
 		svc := sharing.New(sharing.Config{Store: st, GraphDefaults: defaults})
 		e := newEnv(t, st, func(c *server.Config) {
-			c.GraphQL.Sharing = svc.GraphAPI()
+			c.GraphQL.Sharing = svc
 			c.GraphQL.Credentials = sharing.CredentialChecker{Defaults: defaults}
 		})
 		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)

@@ -22,6 +22,7 @@ import (
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/sharing"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
@@ -175,7 +176,7 @@ func (e *env) audit(t *testing.T) []models.AuditEvent {
 	return evs
 }
 
-func (e *env) stop(t *testing.T, items ...sharing.Item) []sharing.Outcome {
+func (e *env) stop(t *testing.T, items ...change.Item) []change.Outcome {
 	t.Helper()
 	out, err := e.svc.StopSharing(context.Background(), admin, e.integ, items)
 	if err != nil {
@@ -203,7 +204,7 @@ func TestStopOneAnonymousLink(t *testing.T) {
 		if !anonymous() {
 			t.Fatal("the folder is not listed among items with anonymous links before")
 		}
-		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		out := e.stop(t, change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(out) != 1 || out[0].Result != models.AuditRemoved || out[0].PermissionID != e.anonID {
 			t.Fatalf("outcome %+v, want the anonymous link removed", out)
 		}
@@ -239,7 +240,7 @@ func TestStopOneAnonymousLink(t *testing.T) {
 		// The same call again: already removed, as the audit log says; nothing sent to Graph,
 		// nothing recorded.
 		before := e.deletes()
-		again := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		again := e.stop(t, change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(again) != 1 || again[0].Result != models.AuditAlreadyRemoved || again[0].PermissionID != e.anonID || !again[0].Confirmed ||
 			!strings.HasPrefix(again[0].Message, "Already removed") || !strings.Contains(again[0].Message, admin.Name) {
 			t.Fatalf("second call answered %+v, want the link already removed by %s", again, admin.Name)
@@ -256,7 +257,7 @@ func TestStopOneAnonymousLink(t *testing.T) {
 func TestStopAllOwnKeepsOwner(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
-		out := e.stop(t, sharing.Item{ItemID: e.file, All: true})
+		out := e.stop(t, change.Item{ItemID: e.file, All: true})
 		got := map[string]string{}
 		for _, o := range out {
 			got[o.PermissionID] = o.Result
@@ -303,7 +304,7 @@ func TestStopCopiedGrant(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
 		reads := e.srv.Stats().ByEndpoint["GET /drives/{id}/items/{id}/permissions"]
-		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
+		out := e.stop(t, change.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
 		if len(out) != 1 || out[0].Result != models.AuditRemoved || !strings.HasPrefix(out[0].Message, "Confirmed removed") {
 			t.Fatalf("outcome %+v, want confirmed removed", out)
 		}
@@ -335,7 +336,7 @@ func TestAccessRemainsReported(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := e.deletes()
-		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
+		out := e.stop(t, change.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
 		if len(out) != 1 || out[0].Result != models.AuditFailed {
 			t.Fatalf("outcome %+v, want failed", out)
 		}
@@ -354,7 +355,7 @@ func TestAccessRemainsReported(t *testing.T) {
 		if evs := e.audit(t); len(evs) != 1 || evs[0].Result != models.AuditFailed || evs[0].Message != out[0].Message {
 			t.Fatalf("audit events %+v", evs)
 		}
-		again := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
+		again := e.stop(t, change.Item{ItemID: e.file, PermissionIDs: []string{e.userID}})
 		if len(again) != 1 || again[0].Result != models.AuditFailed || !strings.Contains(again[0].Message, `"Projects"`) || e.deletes()-before != 1 {
 			t.Fatalf("second attempt %+v (DELETEs %d), want a refusal naming the folder without Graph", again, e.deletes()-before)
 		}
@@ -384,7 +385,7 @@ func TestKeptByMicrosoft365Reported(t *testing.T) {
 		if p := e.row(t, e.notes, limited.PermissionID); p == nil || p.IsSharing() {
 			t.Fatalf("limited access row %+v, want stored and not sharing", p)
 		}
-		out := e.stop(t, sharing.Item{ItemID: e.notes, PermissionIDs: []string{limited.PermissionID}})
+		out := e.stop(t, change.Item{ItemID: e.notes, PermissionIDs: []string{limited.PermissionID}})
 		if len(out) != 1 || out[0].Result != models.AuditFailed || !strings.HasPrefix(out[0].Message, "Still there") {
 			t.Fatalf("outcome %+v, want 'Still there'", out)
 		}
@@ -401,7 +402,7 @@ func TestAlreadyRemovedInMicrosoft365(t *testing.T) {
 		if err := e.srv.Tenant().DeletePermission(e.drive, e.file, e.orgID); err != nil {
 			t.Fatal(err)
 		}
-		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.orgID}})
+		out := e.stop(t, change.Item{ItemID: e.file, PermissionIDs: []string{e.orgID}})
 		if len(out) != 1 || out[0].Result != models.AuditAlreadyRemoved {
 			t.Fatalf("outcome %+v, want already removed", out)
 		}
@@ -419,7 +420,7 @@ func TestGraphFailureKeepsRow(t *testing.T) {
 		e := setup(t, st)
 		// Tokens issued from now on lack every permission that allows writing files.
 		e.srv.SetAppPermissions([]string{"User.Read.All", "Files.Read.All", "Sites.Read.All"})
-		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		out := e.stop(t, change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(out) != 1 || out[0].Result != models.AuditFailed || out[0].PermissionID != e.anonID {
 			t.Fatalf("outcome %+v, want the anonymous link failed", out)
 		}
@@ -445,7 +446,7 @@ func TestReadOnlyDriveRefusesInWords(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.sync(t, false) // a read-only drive reads normally
-		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		out := e.stop(t, change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(out) != 1 || out[0].Result != models.AuditFailed {
 			t.Fatalf("outcome %+v, want the anonymous link failed", out)
 		}
@@ -478,8 +479,8 @@ func TestSetLinkExpiration(t *testing.T) {
 		}
 
 		_, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.file, e.orgID, &at)
-		var se *sharing.Error
-		if !errors.As(err, &se) || se.ErrorCode() != "BAD_USER_INPUT" || !strings.Contains(se.Message, "organisation link") ||
+		var se *change.Error
+		if !errors.As(err, &se) || se.Kind != change.Invalid || !strings.Contains(se.Message, "organisation link") ||
 			!strings.Contains(se.Message, "anonymous") {
 			t.Fatalf("organisation link: error %v, want a refusal in words", err)
 		}
@@ -489,7 +490,7 @@ func TestSetLinkExpiration(t *testing.T) {
 
 		// Clearing is refused under the tenant's policy for Anyone links (on by default).
 		_, err = e.svc.SetLinkExpiration(ctx, admin, e.integ, e.folder, e.anonID, nil)
-		if !errors.As(err, &se) || se.ErrorCode() != "BAD_USER_INPUT" || !strings.Contains(se.Message, "refused to remove the expiry") {
+		if !errors.As(err, &se) || se.Kind != change.Invalid || !strings.Contains(se.Message, "refused to remove the expiry") {
 			t.Fatalf("clear under the policy: error %v, want a refusal in words", err)
 		}
 		if got := e.row(t, e.folder, e.anonID); got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) || !e.simExpiry(t).Equal(at) {
@@ -581,10 +582,10 @@ func TestIncrementalSyncAfterStopSharing(t *testing.T) {
 		if len(page.Rows) < 5 {
 			t.Fatalf("only %d shared items; the tenant is too small for this test", len(page.Rows))
 		}
-		var items []sharing.Item
+		var items []change.Item
 		for i, it := range page.Rows {
 			if i%2 == 0 {
-				items = append(items, sharing.Item{ItemID: it.ID, All: true})
+				items = append(items, change.Item{ItemID: it.ID, All: true})
 			}
 		}
 		out := e.stop(t, items...)
@@ -728,9 +729,9 @@ func TestDuplicateItemsRemovedOnce(t *testing.T) {
 		e := setup(t, st)
 		before := e.deletes()
 		out := e.stop(t,
-			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}},
-			sharing.Item{ItemID: e.folder, All: true},
-			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+			change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}},
+			change.Item{ItemID: e.folder, All: true},
+			change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		// The entry without ids (everything of the folder's own: its link and its grant) wins.
 		if len(out) != 2 || out[0].Result != models.AuditRemoved || out[1].Result != models.AuditRemoved || out[0].PermissionID == out[1].PermissionID {
 			t.Fatalf("outcomes %+v, want each of the folder's two permissions removed once", out)
@@ -750,7 +751,7 @@ func TestExplicitEmptyListRemovesNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
 		before := e.deletes()
-		if out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{}}); len(out) != 0 {
+		if out := e.stop(t, change.Item{ItemID: e.folder, PermissionIDs: []string{}}); len(out) != 0 {
 			t.Fatalf("an empty list answered %+v, want nothing", out)
 		}
 		if n := e.deletes() - before; n != 0 {
@@ -761,7 +762,7 @@ func TestExplicitEmptyListRemovesNothing(t *testing.T) {
 				t.Fatalf("%s went from the folder", id)
 			}
 		}
-		out := e.stop(t, sharing.Item{ItemID: e.folder, PermissionIDs: []string{}}, sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
+		out := e.stop(t, change.Item{ItemID: e.folder, PermissionIDs: []string{}}, change.Item{ItemID: e.folder, PermissionIDs: []string{e.anonID}})
 		if len(out) != 1 || out[0].PermissionID != e.anonID || out[0].Result != models.AuditRemoved {
 			t.Fatalf("an empty list beside the link: %+v, want the link alone removed", out)
 		}
@@ -781,9 +782,9 @@ func TestUnknownPermissionIDFails(t *testing.T) {
 		e := setup(t, st)
 		before := e.deletes()
 		// The organisation link is plan.docx's: unknown on the folder.
-		out := e.stop(t, sharing.Item{ItemID: e.file, PermissionIDs: []string{e.orgID, "no-such-permission"}},
-			sharing.Item{ItemID: e.folder, PermissionIDs: []string{e.orgID}})
-		got := map[string]sharing.Outcome{}
+		out := e.stop(t, change.Item{ItemID: e.file, PermissionIDs: []string{e.orgID, "no-such-permission"}},
+			change.Item{ItemID: e.folder, PermissionIDs: []string{e.orgID}})
+		got := map[string]change.Outcome{}
 		for _, o := range out {
 			got[o.ItemID+"/"+o.PermissionID] = o
 		}
@@ -818,7 +819,7 @@ func TestConcurrentStopSharingOneItem(t *testing.T) {
 		before := e.deletes()
 		want := []string{e.anonID, e.userID} // the folder's own sharing
 		const calls = 4
-		outs := make([][]sharing.Outcome, calls)
+		outs := make([][]change.Outcome, calls)
 		errs := make([]error, calls)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
@@ -826,12 +827,12 @@ func TestConcurrentStopSharingOneItem(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				it := sharing.Item{ItemID: e.folder, All: true}
+				it := change.Item{ItemID: e.folder, All: true}
 				if i%2 == 1 {
-					it = sharing.Item{ItemID: e.folder, PermissionIDs: want}
+					it = change.Item{ItemID: e.folder, PermissionIDs: want}
 				}
 				<-start
-				outs[i], errs[i] = e.svc.StopSharing(context.Background(), admin, e.integ, []sharing.Item{it})
+				outs[i], errs[i] = e.svc.StopSharing(context.Background(), admin, e.integ, []change.Item{it})
 			}()
 		}
 		close(start)

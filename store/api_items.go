@@ -401,3 +401,42 @@ func (s *Store) MatchingPermissions(ctx context.Context, integrationID string, f
 	}
 	return out, nil
 }
+
+// StopSelection is what one bulk stop sharing takes: the first items with sharing that a
+// filter matches, by name, and of each exactly the permissions that make it match (never
+// "all of the item's": a filter on links must not remove grants).
+type StopSelection struct {
+	IntegrationID string
+	// Filter is the filter as applied (SharedOnly set), for counting what it still matches.
+	Filter   ItemFilter
+	Items    []models.DriveItem
+	Matching map[string][]models.Permission // by item id, as MatchingPermissions
+}
+
+// PermissionCount is the number of permissions selected.
+func (sel *StopSelection) PermissionCount() int {
+	n := 0
+	for _, ps := range sel.Matching {
+		n += len(ps)
+	}
+	return n
+}
+
+// SelectToStop returns the first limit items with sharing that f matches, by name, with the
+// permissions that make each match.
+func (s *Store) SelectToStop(ctx context.Context, integrationID string, f ItemFilter, limit int) (*StopSelection, error) {
+	f.SharedOnly = true
+	page, err := s.ListDriveItems(ctx, integrationID, f, ItemOrder{Field: ItemOrderName}, PageRequest{First: limit})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(page.Rows))
+	for i := range page.Rows {
+		ids[i] = page.Rows[i].ID
+	}
+	matching, err := s.MatchingPermissions(ctx, integrationID, f, ids)
+	if err != nil {
+		return nil, err
+	}
+	return &StopSelection{IntegrationID: integrationID, Filter: f, Items: page.Rows, Matching: matching}, nil
+}

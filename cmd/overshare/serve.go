@@ -177,7 +177,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		GraphQL: graph.Options{
 			Events:      a.bus,
 			Syncer:      a.jobs.Syncs(),
-			Sharing:     sharing.New(sharing.Config{Store: a.store, Logger: log, GraphDefaults: graphDefaults}).GraphAPI(),
+			Sharing:     sharing.New(sharing.Config{Store: a.store, Logger: log, GraphDefaults: graphDefaults}),
 			Credentials: sharing.CredentialChecker{Defaults: graphDefaults, Logger: log},
 			Logger:      log,
 		},

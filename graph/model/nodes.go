@@ -24,8 +24,8 @@ type (
 	SyncProgress events.Progress
 )
 
-// orNull returns nil for "", so that empty stored text reads as null.
-func orNull(s string) *string {
+// OrNull returns nil for "", so that empty stored text reads as null.
+func OrNull(s string) *string {
 	if s == "" {
 		return nil
 	}
@@ -51,12 +51,12 @@ func NewIdentity(id, name, email string, external bool, kind string) *Identity {
 	if id == "" && name == "" && email == "" {
 		return nil
 	}
-	return &Identity{ID: orNull(id), DisplayName: orNull(name), Email: orNull(email), External: external, Kind: orNull(kind)}
+	return &Identity{ID: OrNull(id), DisplayName: OrNull(name), Email: OrNull(email), External: external, Kind: OrNull(kind)}
 }
 
 func (i *DriveItem) GlobalID() string        { return EncodeID(TypeDriveItem, i.IntegrationID, i.ID) }
-func (i *DriveItem) WebURLOrNull() *string   { return orNull(i.WebURL) }
-func (i *DriveItem) MimeTypeOrNull() *string { return orNull(i.MimeType) }
+func (i *DriveItem) WebURLOrNull() *string   { return OrNull(i.WebURL) }
+func (i *DriveItem) MimeTypeOrNull() *string { return OrNull(i.MimeType) }
 func (i *DriveItem) CreatedBy() *Identity {
 	return NewIdentity(i.CreatedByID, i.CreatedByName, i.CreatedByEmail, false, "")
 }
@@ -86,7 +86,7 @@ func (p *Permission) Application() *Application {
 	if p.GrantedToKind != models.GranteeApplication {
 		return nil
 	}
-	return &Application{ID: orNull(p.GrantedToID), DisplayName: p.GrantedToDisplayName}
+	return &Application{ID: OrNull(p.GrantedToID), DisplayName: p.GrantedToDisplayName}
 }
 
 func (p *Permission) GlobalID() string {
@@ -110,7 +110,7 @@ func (p *Permission) Link() *SharingLink {
 		return nil
 	}
 	l := &SharingLink{
-		Type: p.LinkType, Scope: ScopeOf(*p.LinkScope), WebURL: orNull(p.LinkWebURL), ExpiresAt: p.ExpiresAt,
+		Type: p.LinkType, Scope: ScopeOf(*p.LinkScope), WebURL: OrNull(p.LinkWebURL), ExpiresAt: p.ExpiresAt,
 		Expired: p.ExpiresAt != nil && !p.ExpiresAt.After(time.Now()), PreventsDownload: p.LinkPreventsDownload,
 	}
 	// Graph answers hasPassword false on OneDrive for Business whatever the link has: false
@@ -137,19 +137,19 @@ func (p *Permission) GrantedToIdentityList() []*Identity {
 }
 
 func (d *Drive) GlobalID() string      { return EncodeID(TypeDrive, d.IntegrationID, d.ID) }
-func (d *Drive) WebURLOrNull() *string { return orNull(d.WebURL) }
+func (d *Drive) WebURLOrNull() *string { return OrNull(d.WebURL) }
 
 // AccessReasonOrNull is why the last sync could not read the drive; nil when it could.
-func (d *Drive) AccessReasonOrNull() *string { return orNull(d.AccessReason) }
+func (d *Drive) AccessReasonOrNull() *string { return OrNull(d.AccessReason) }
 func (d *Drive) Quota() *Quota {
 	return &Quota{Total: d.QuotaTotal, Used: d.QuotaUsed, Remaining: d.QuotaRemaining, Deleted: d.QuotaDeleted, State: d.QuotaState}
 }
 
 func (u *User) GlobalID() string          { return EncodeID(TypeUser, u.IntegrationID, u.ID) }
-func (u *User) MailOrNull() *string       { return orNull(u.Mail) }
+func (u *User) MailOrNull() *string       { return OrNull(u.Mail) }
 func (u *User) Guest() bool               { return u.UserType == models.UserTypeGuest }
-func (u *User) JobTitleOrNull() *string   { return orNull(u.JobTitle) }
-func (u *User) DepartmentOrNull() *string { return orNull(u.Department) }
+func (u *User) JobTitleOrNull() *string   { return OrNull(u.JobTitle) }
+func (u *User) DepartmentOrNull() *string { return OrNull(u.Department) }
 func (u *User) Licenses() []*License {
 	out := make([]*License, len(u.LicenseSkuIDs))
 	for i, sku := range u.LicenseSkuIDs {
@@ -159,26 +159,26 @@ func (u *User) Licenses() []*License {
 }
 
 func (i *Integration) GlobalID() string         { return EncodeID(TypeIntegration, i.ID) }
-func (i *Integration) LastErrorOrNull() *string { return orNull(i.LastError) }
+func (i *Integration) LastErrorOrNull() *string { return OrNull(i.LastError) }
 
 func (r *SyncRun) GlobalID() string     { return EncodeID(TypeSyncRun, r.ID) }
-func (r *SyncRun) ErrorOrNull() *string { return orNull(r.Error) }
+func (r *SyncRun) ErrorOrNull() *string { return OrNull(r.Error) }
 
 func (e *AuditEvent) GlobalID() string            { return EncodeID(TypeAuditEvent, e.ID) }
 func (e *AuditEvent) IntegrationGlobalID() string { return EncodeID(TypeIntegration, e.IntegrationID) }
-func (e *AuditEvent) ActorNameOrNull() *string    { return orNull(e.ActorName) }
-func (e *AuditEvent) ItemIDOrNull() *string       { return orNull(e.ItemID) }
-func (e *AuditEvent) ItemNameOrNull() *string     { return orNull(e.ItemName) }
-func (e *AuditEvent) ItemPathOrNull() *string     { return orNull(e.ItemPath) }
-func (e *AuditEvent) PermissionIDOrNull() *string { return orNull(e.PermissionID) }
-func (e *AuditEvent) LinkTypeOrNull() *string     { return orNull(e.LinkType) }
-func (e *AuditEvent) LinkScopeOrNull() *string    { return orNull(e.LinkScope) }
-func (e *AuditEvent) LinkWebURLOrNull() *string   { return orNull(e.LinkWebURL) }
-func (e *AuditEvent) GrantedToOrNull() *string    { return orNull(e.GrantedTo) }
-func (e *AuditEvent) MessageOrNull() *string      { return orNull(e.Message) }
+func (e *AuditEvent) ActorNameOrNull() *string    { return OrNull(e.ActorName) }
+func (e *AuditEvent) ItemIDOrNull() *string       { return OrNull(e.ItemID) }
+func (e *AuditEvent) ItemNameOrNull() *string     { return OrNull(e.ItemName) }
+func (e *AuditEvent) ItemPathOrNull() *string     { return OrNull(e.ItemPath) }
+func (e *AuditEvent) PermissionIDOrNull() *string { return OrNull(e.PermissionID) }
+func (e *AuditEvent) LinkTypeOrNull() *string     { return OrNull(e.LinkType) }
+func (e *AuditEvent) LinkScopeOrNull() *string    { return OrNull(e.LinkScope) }
+func (e *AuditEvent) LinkWebURLOrNull() *string   { return OrNull(e.LinkWebURL) }
+func (e *AuditEvent) GrantedToOrNull() *string    { return OrNull(e.GrantedTo) }
+func (e *AuditEvent) MessageOrNull() *string      { return OrNull(e.Message) }
 
 func (p *SyncProgress) RunGlobalID() string { return EncodeID(TypeSyncRun, p.RunID) }
 func (p *SyncProgress) IntegrationGlobalID() string {
 	return EncodeID(TypeIntegration, p.IntegrationID)
 }
-func (p *SyncProgress) ErrorOrNull() *string { return orNull(p.Error) }
+func (p *SyncProgress) ErrorOrNull() *string { return OrNull(p.Error) }

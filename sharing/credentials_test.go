@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/overshare/overshare/graph"
 	"github.com/overshare/overshare/graphsim"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/sharing"
+	"github.com/overshare/overshare/sharing/change"
 	"github.com/overshare/overshare/store"
 )
 
@@ -40,15 +40,15 @@ func TestCredentialChecker(t *testing.T) {
 		checker  sharing.CredentialChecker
 		secret   string
 		roles    []string
-		wantCode string
+		wantKind change.Kind
 		wantText string
 	}{
 		{name: "right credentials", checker: check, secret: info.ClientSecret},
-		{name: "wrong secret", checker: check, secret: "not-the-secret", wantCode: "BAD_USER_INPUT", wantText: "AADSTS7000215"},
+		{name: "wrong secret", checker: check, secret: "not-the-secret", wantKind: change.Invalid, wantText: "AADSTS7000215"},
 		{name: "missing consent", checker: check, secret: info.ClientSecret, roles: []string{"Files.Read.All"},
-			wantCode: "BAD_USER_INPUT", wantText: "User.Read.All"},
+			wantKind: change.Invalid, wantText: "User.Read.All"},
 		{name: "Graph unreachable", checker: sharing.CredentialChecker{Defaults: msgraph.Config{AuthorityURL: info.AuthorityHost,
-			GraphURL: deadURL, CAFile: info.CAFile}}, secret: info.ClientSecret, wantCode: "GRAPH_ERROR", wantText: "refused"},
+			GraphURL: deadURL, CAFile: info.CAFile}}, secret: info.ClientSecret, wantKind: change.GraphFailed, wantText: "refused"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,15 +58,15 @@ func TestCredentialChecker(t *testing.T) {
 			}
 			srv.SetAppPermissions(roles)
 			err := tc.checker.Check(context.Background(), info.TenantID, info.ClientID, tc.secret)
-			if tc.wantCode == "" {
+			if tc.wantKind == 0 {
 				if err != nil {
 					t.Fatalf("Check: %v", err)
 				}
 				return
 			}
-			var coded interface{ ErrorCode() string }
-			if !errors.As(err, &coded) || coded.ErrorCode() != tc.wantCode {
-				t.Fatalf("error %v, want code %s", err, tc.wantCode)
+			var ce *change.Error
+			if !errors.As(err, &ce) || ce.Kind != tc.wantKind {
+				t.Fatalf("error %v, want kind %s", err, tc.wantKind)
 			}
 			if !strings.Contains(err.Error(), tc.wantText) {
 				t.Fatalf("message %q does not say %q", err, tc.wantText)
@@ -78,33 +78,47 @@ func TestCredentialChecker(t *testing.T) {
 	}
 }
 
-func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
+// removedAndFailed splits outcomes the way the API answers them.
+func removedAndFailed(outcomes []change.Outcome) (removed, failed []change.Outcome) {
+	for _, o := range outcomes {
+		if o.Failed() {
+			failed = append(failed, o)
+		} else {
+			removed = append(removed, o)
+		}
+	}
+	return removed, failed
+}
+
+func TestStopSharingAfterSecretRotation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		e := setup(t, st)
 		ctx := context.Background()
-		api := e.svc.GraphAPI()
-		res, err := api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{
+		api := e.svc
+		out, err := api.StopSharing(ctx, admin, e.integ, []change.Item{
 			{ItemID: e.file, PermissionIDs: []string{e.orgID, e.anonID}},
-		}})
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Both are the file's own (the link was copied from the folder): both go, confirmed.
-		if len(res.Removed) != 2 || len(res.Failed) != 0 || res.Removed[0].AlreadyRemoved ||
-			!res.Removed[0].Confirmed || !strings.HasPrefix(res.Removed[1].Message, "Confirmed removed") {
-			t.Fatalf("result %+v", res)
+		removed, failed := removedAndFailed(out)
+		if len(removed) != 2 || len(failed) != 0 || removed[0].AlreadyRemoved() ||
+			!removed[0].Confirmed || !strings.HasPrefix(removed[1].Message, "Confirmed removed") {
+			t.Fatalf("result %+v", out)
 		}
 
 		// A rotated secret is used from the next call on: here a wrong one, so Graph refuses.
 		if err := st.RotateSecret(ctx, e.integ, "a-wrong-secret"); err != nil {
 			t.Fatal(err)
 		}
-		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder, All: true}}})
+		out, err = api.StopSharing(ctx, admin, e.integ, []change.Item{{ItemID: e.folder, All: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Failed) != 2 || len(res.Removed) != 0 || !strings.Contains(res.Failed[0].Message, "client secret") {
-			t.Fatalf("after rotating to a wrong secret: %+v", res)
+		removed, failed = removedAndFailed(out)
+		if len(failed) != 2 || len(removed) != 0 || !strings.Contains(failed[0].Message, "client secret") {
+			t.Fatalf("after rotating to a wrong secret: %+v", out)
 		}
 		if e.row(t, e.folder, e.anonID) == nil {
 			t.Fatal("the row went although Graph refused")
@@ -112,13 +126,13 @@ func TestGraphAPIAdapterAndSecretRotation(t *testing.T) {
 		if err := st.RotateSecret(ctx, e.integ, e.srv.Info().ClientSecret); err != nil {
 			t.Fatal(err)
 		}
-		res, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: e.integ, Items: []graph.ItemPermissions{{ItemID: e.folder, All: true}}})
-		if err != nil || len(res.Removed) != 2 {
-			t.Fatalf("after rotating back: %+v %v", res, err)
+		out, err = api.StopSharing(ctx, admin, e.integ, []change.Item{{ItemID: e.folder, All: true}})
+		if removed, _ = removedAndFailed(out); err != nil || len(removed) != 2 {
+			t.Fatalf("after rotating back: %+v %v", out, err)
 		}
 
 		// Unknown integration: the whole call fails as not found.
-		_, err = api.StopSharing(ctx, admin, graph.StopSharingRequest{IntegrationID: "nope", Items: []graph.ItemPermissions{{ItemID: e.folder, All: true}}})
+		_, err = api.StopSharing(ctx, admin, "nope", []change.Item{{ItemID: e.folder, All: true}})
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown integration: %v", err)
 		}
