@@ -158,6 +158,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		lastPage:  map[string]pageMark{},
 	}
 
+	if !validTenantID(cfg.TenantID) {
+		return nil, &Error{Kind: TenantNotFound, Message: notATenant(cfg.TenantID, "")}
+	}
 	c.cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityURL},

@@ -247,8 +247,7 @@ func (c *Client) classifySignIn(err error, authErr *azidentity.AuthenticationFai
 		e.Kind = ClientNotFound
 		e.Message = fmt.Sprintf("No application with client ID %s exists in tenant %s (AADSTS700016): check the Application (client) ID, and that the app is registered in or consented to by this tenant.", c.cfg.ClientID, c.cfg.TenantID)
 	case "AADSTS900023":
-		e.Kind = TenantNotFound
-		e.Message = fmt.Sprintf("%q is not a tenant identifier (AADSTS900023): the Directory (tenant) ID is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain of the tenant such as contoso.onmicrosoft.com.", c.cfg.TenantID)
+		e.Kind, e.Message = TenantNotFound, notATenant(c.cfg.TenantID, "AADSTS900023")
 	case "AADSTS90002", "AADSTS90023":
 		e.Kind = TenantNotFound
 		e.Message = fmt.Sprintf("Tenant %s was not found (%s): check the Directory (tenant) ID.", c.cfg.TenantID, e.Code)
@@ -368,4 +367,24 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// notATenant says what a tenant identifier looks like, for one that is not (code: Entra ID's, or
+// "" when refused before any request).
+func notATenant(id, code string) string {
+	if code != "" {
+		code = " (" + code + ")"
+	}
+	return fmt.Sprintf("%q is not a tenant identifier%s: the Directory (tenant) ID is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain of the tenant such as contoso.onmicrosoft.com.", id, code)
+}
+
+// validTenantID is azidentity's own check, made first so that its refusal is the caller's
+// input in words, not a failure of this server's settings: letters, digits, '.' and '-'.
+func validTenantID(id string) bool {
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return id != ""
 }

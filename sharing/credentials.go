@@ -30,6 +30,9 @@ func (c CredentialChecker) Check(ctx context.Context, tenantID, clientID, client
 		return &change.Error{Kind: change.Invalid, Message: "The tenant ID, client ID and client secret are all required."}
 	}
 	gc, err := msgraph.New(ctx, cfg)
+	if msgraph.KindOf(err) == msgraph.TenantNotFound {
+		return &change.Error{Kind: change.Invalid, Message: graphMessage(err), Err: err}
+	}
 	if err != nil {
 		// The endpoints are this server's configuration, not the caller's input.
 		return &change.Error{Kind: change.GraphFailed, Message: "This server's Microsoft Graph settings are not usable: " + err.Error(), Err: err}

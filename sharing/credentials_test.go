@@ -38,11 +38,15 @@ func TestCredentialChecker(t *testing.T) {
 	tests := []struct {
 		name     string
 		checker  sharing.CredentialChecker
+		tenant   string // "" for the simulator's
 		secret   string
 		roles    []string
 		wantKind change.Kind
 		wantText string
 	}{
+		// Issue 19: a tenant ID no tenant can have was blamed on this server's Graph settings.
+		{name: "malformed tenant ID", checker: check, tenant: "contoso corp/../x", secret: info.ClientSecret,
+			wantKind: change.Invalid, wantText: `"contoso corp/../x" is not a tenant identifier`},
 		{name: "right credentials", checker: check, secret: info.ClientSecret},
 		{name: "wrong secret", checker: check, secret: "not-the-secret", wantKind: change.Invalid, wantText: "AADSTS7000215"},
 		{name: "missing consent", checker: check, secret: info.ClientSecret, roles: []string{"Files.Read.All"},
@@ -57,7 +61,11 @@ func TestCredentialChecker(t *testing.T) {
 				roles = []string{"User.Read.All", "Files.ReadWrite.All", "Sites.FullControl.All"}
 			}
 			srv.SetAppPermissions(roles)
-			err := tc.checker.Check(context.Background(), info.TenantID, info.ClientID, tc.secret)
+			tenantID := info.TenantID
+			if tc.tenant != "" {
+				tenantID = tc.tenant
+			}
+			err := tc.checker.Check(context.Background(), tenantID, info.ClientID, tc.secret)
 			if tc.wantKind == 0 {
 				if err != nil {
 					t.Fatalf("Check: %v", err)
