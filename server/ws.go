@@ -206,16 +206,25 @@ func (c *wsConn) WriteJSON(v any) error {
 	var m wsMessage
 	_ = json.Unmarshal(data, &m)
 	c.mu.Lock()
+	dropped := false
 	switch m.Type {
 	case "connection_ack":
 		c.acked = true
-	case "complete", "error":
-		delete(c.ids, m.ID)
+	case "next", "complete", "error":
+		// After the client's complete the server sends nothing more for that id (the protocol
+		// says so); gqlgen would send what the cancelled resolver ended with, an INTERNAL error.
+		dropped = !c.ids[m.ID]
+		if m.Type != "next" {
+			delete(c.ids, m.ID)
+		}
 	}
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return errClosedByServer
+	}
+	if dropped {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

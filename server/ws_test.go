@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -311,5 +312,33 @@ func TestWebsocketCaps(t *testing.T) {
 			t.Errorf("a third socket of one principal: %v, want close 4429", err)
 		}
 		initWS(t, ctx, e, e.idp.Token(t, devidp.DemoViewerScriptClientID))
+	})
+}
+
+// Issue 19: a complete right after subscribe drew a next carrying INTERNAL (the cancelled
+// resolver's error). After the client's complete the server sends nothing more for that id.
+func TestCompleteRightAfterSubscribe(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c := initWS(t, ctx, e, e.idp.Token(t, devidp.DemoAdminScriptClientID))
+		for i := 0; i < 20; i++ {
+			id := fmt.Sprint("s", i)
+			subscribe(t, ctx, c, id)
+			send(t, ctx, c, map[string]any{"type": "complete", "id": id})
+		}
+		// A query over the socket answers; nothing about the completed ids comes before it.
+		send(t, ctx, c, map[string]any{"type": "subscribe", "id": "q", "payload": map[string]any{"query": "{ viewer { subject } }"}})
+		for {
+			m, err := next(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ID == "q" {
+				break
+			}
+			t.Errorf("after its complete, %s got %s %s", m.ID, m.Type, m.Payload)
+		}
 	})
 }
