@@ -150,6 +150,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if !expected {
 				log.ErrorContext(ctx, "GraphQL request failed", "path", out.Path.String(), "error", err)
 			}
+		case strings.HasPrefix(located.Message, "json request body could not be decoded"):
+			// gqlgen's POST transport quotes the body and Go's type names here.
+			code, msg = CodeBadUserInput, `the request body is not a GraphQL request: send a JSON object {"query": "…", "variables": {…}}`
 		case strings.Contains(located.Message, "must not be null"):
 			// A resolver returned nothing for a non-null field: the server's fault.
 			log.ErrorContext(ctx, "GraphQL request failed", "path", out.Path.String(), "error", err)

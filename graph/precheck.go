@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -125,20 +126,20 @@ func (c *precheck) sets(sets []scoped, depth int) {
 			}
 			switch s := sel.(type) {
 			case *ast.Field:
-				k := nonEmpty(s.Alias, s.Name)
+				k := cmp.Or(s.Alias, s.Name)
 				if _, seen := byKey[k]; !seen {
 					order = append(order, k)
 				}
 				byKey[k] = append(byKey[k], condField{s, cond})
 			case *ast.InlineFragment:
-				collect(s.SelectionSet, nonEmpty(s.TypeCondition, cond))
+				collect(s.SelectionSet, cmp.Or(s.TypeCondition, cond))
 			case *ast.FragmentSpread:
 				f := c.doc.Fragments.ForName(s.Name)
 				if f == nil || c.path[s.Name] {
 					continue
 				}
 				c.path[s.Name] = true
-				collect(f.SelectionSet, nonEmpty(f.TypeCondition, cond))
+				collect(f.SelectionSet, cmp.Or(f.TypeCondition, cond))
 				delete(c.path, s.Name)
 			}
 		}
@@ -188,13 +189,6 @@ func describe(f *ast.Field) string {
 		return f.Name
 	}
 	return f.Name + "(" + strings.TrimSuffix(arguments(f), ",") + ")"
-}
-
-func nonEmpty(s, otherwise string) string {
-	if s != "" {
-		return s
-	}
-	return otherwise
 }
 
 // validationRules are gqlparser's default rules, each reporting through one counter that stops

@@ -106,18 +106,6 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
 		return
 	}
-	// gqlgen's own message for a body it cannot decode quotes the body and Go's type names.
-	var probe struct {
-		Query         string                     `json:"query"`
-		OperationName string                     `json:"operationName"`
-		Variables     map[string]json.RawMessage `json:"variables"`
-		Extensions    map[string]json.RawMessage `json:"extensions"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
-		writeGraphQLError(w, http.StatusBadRequest, graph.CodeBadUserInput,
-			`the request body is not a GraphQL request: send a JSON object {"query": "…", "variables": {…}}`)
-		return
-	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.gql.ServeHTTP(w, graph.OverPOST(r))
 }
@@ -154,9 +142,12 @@ func (s *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
-	})
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": errorList(code, msg)})
+}
+
+// errorList is one GraphQL error as answers carry it, over HTTP and in a websocket's error.
+func errorList(code, msg string) []any {
+	return []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"github.com/overshare/overshare/auth"
+	"github.com/overshare/overshare/graph"
 )
 
 // Websockets speak graphql-transport-ws (the protocol of the graphql-ws library). gqlgen runs
@@ -189,9 +190,7 @@ func (c *wsConn) nextMessage() (int, io.Reader, bool, error) {
 
 // writeError answers one subscribe with the protocol's error message.
 func (c *wsConn) writeError(id, msg string) error {
-	data, _ := json.Marshal(map[string]any{"id": id, "type": "error", "payload": []any{
-		map[string]any{"message": msg, "extensions": map[string]any{"code": "BAD_USER_INPUT"}},
-	}})
+	data, _ := json.Marshal(map[string]any{"id": id, "type": "error", "payload": errorList(graph.CodeBadUserInput, msg)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.c.Write(ctx, coderws.MessageText, data)
