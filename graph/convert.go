@@ -325,3 +325,20 @@ func searchText(s *string) (string, error) {
 	}
 	return t, nil
 }
+
+// cancelRunningSync cancels the integration's running sync, if any, wherever it runs.
+func (r *Resolver) cancelRunningSync(ctx context.Context, integrationID string) error {
+	if r.syncer == nil {
+		return nil
+	}
+	runs, err := r.store.RunningSyncRuns(ctx, []string{integrationID})
+	if err != nil {
+		return err
+	}
+	if run := runs[integrationID]; run != nil {
+		if err := r.syncer.Cancel(ctx, run.ID); err != nil {
+			return serviceError("cancel the running sync", err)
+		}
+	}
+	return nil
+}

@@ -110,6 +110,10 @@ func (r *mutationResolver) PauseIntegration(ctx context.Context, id string) (*mo
 	if err := r.store.SetIntegrationStatus(ctx, in.ID, models.IntegrationPaused, ""); err != nil {
 		return nil, err
 	}
+	// The sync also stops on its own when it reads the pause; this is at once.
+	if err := r.cancelRunningSync(ctx, in.ID); err != nil {
+		return nil, err
+	}
 	return apiIntegration(r.store.Integration(ctx, in.ID))
 }
 
@@ -129,16 +133,8 @@ func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (bo
 	if err != nil {
 		return false, err
 	}
-	if r.syncer != nil {
-		runs, err := r.store.RunningSyncRuns(ctx, []string{in.ID})
-		if err != nil {
-			return false, err
-		}
-		if run := runs[in.ID]; run != nil {
-			if err := r.syncer.Cancel(ctx, run.ID); err != nil {
-				return false, serviceError("cancel the running sync", err)
-			}
-		}
+	if err := r.cancelRunningSync(ctx, in.ID); err != nil {
+		return false, err
 	}
 	if err := r.store.DeleteIntegration(ctx, in.ID); err != nil {
 		return false, err

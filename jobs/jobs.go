@@ -45,8 +45,8 @@ const (
 	// DefaultRescueAfter is how long a sync job may stay "running" before
 	// River assumes its process died and runs it again. Syncs have no
 	// timeout and may take hours on a big tenant within its Graph budget,
-	// so this is long; on PostgreSQL an advisory lock also guards against
-	// a rescued job running beside the original (see lockIntegration).
+	// so this is long; the integration's sync lock (store.LockSync) also
+	// guards against a rescued job running beside the original.
 	DefaultRescueAfter = 24 * time.Hour
 )
 

@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/overshare/overshare/store"
 )
 
 // A process killed during a sync leaves its River job "running". River
@@ -18,9 +17,7 @@ import (
 // hours), and until then the unique job blocks every sync of the
 // integration. rescueOrphans finds them sooner: a running sync job that no
 // live worker holds is made retryable at once, and the retry resumes from
-// the checkpoints. "Held" is the integration's advisory lock on PostgreSQL
-// (released by the database when the holder's connection dies) and this
-// process's own set of running syncs on SQLite, which one process uses.
+// the checkpoints. "Held" is the integration's sync lock (syncHeld).
 func (s *Service) rescueOrphans(ctx context.Context) (int, error) {
 	res, err := s.q.JobList(ctx, river.NewJobListParams().Kinds(SyncArgs{}.Kind()).
 		States(rivertype.JobStateRunning).First(1000))
@@ -65,15 +62,17 @@ func (s *Service) rescueOrphans(ctx context.Context) (int, error) {
 	return len(p.ID), nil
 }
 
-// syncHeld reports whether a live worker is syncing the integration.
+// syncHeld reports whether a live holder is syncing the integration: this
+// process's own set of running syncs, or the integration's sync lock
+// (store.LockSync, released when its holder dies) held elsewhere.
 func (s *Service) syncHeld(ctx context.Context, integrationID string) (bool, error) {
 	s.mu.Lock()
 	here := s.running[integrationID]
 	s.mu.Unlock()
-	if here || s.st.Dialect() != store.Postgres {
-		return here, nil
+	if here {
+		return true, nil
 	}
-	unlock, ok, err := s.lockIntegration(ctx, integrationID)
+	unlock, ok, err := s.st.LockSync(ctx, integrationID)
 	if err != nil {
 		return false, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
 )
 
 type (
@@ -87,6 +88,21 @@ func (s *Service) StartSync(ctx context.Context, integrationID string, full bool
 	}
 	if integ.Status == models.IntegrationPaused {
 		return "", &Error{Code: "BAD_USER_INPUT", Msg: "The integration is paused; resume it to sync."}
+	}
+	// A sync outside River (`overshare sync`) holds the integration: its run
+	// is the answer, as a queued or running job's would be.
+	runs, err := s.st.RunningSyncRuns(ctx, []string{integrationID})
+	if err != nil {
+		return "", err
+	}
+	if run := runs[integrationID]; run != nil {
+		held, err := s.syncHeld(ctx, integrationID)
+		if err != nil {
+			return "", err
+		}
+		if held {
+			return run.ID, nil
+		}
 	}
 	return s.startAndWait(ctx, integrationID, full)
 }
@@ -178,11 +194,7 @@ func (s *Service) CancelSync(ctx context.Context, runID string) error {
 		return fmt.Errorf("cancel sync run %s: list jobs: %w", runID, err)
 	}
 	if len(res.Jobs) == 0 {
-		// No job carries the run: its process died. Record the end.
-		if err := s.st.FinishSyncRun(ctx, run, models.SyncCancelled, "The sync was cancelled."); err != nil {
-			return fmt.Errorf("cancel sync run %s: %w", runID, err)
-		}
-		return nil
+		return s.cancelWithoutJob(ctx, run)
 	}
 	for _, j := range res.Jobs {
 		if _, err := s.q.JobCancel(ctx, j.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
@@ -190,6 +202,28 @@ func (s *Service) CancelSync(ctx context.Context, runID string) error {
 		}
 	}
 	s.log.Info("sync cancel requested", "run", runID, "integration", run.IntegrationID)
+	return nil
+}
+
+// cancelWithoutJob cancels a run no River job carries: one in `overshare
+// sync`, which stops when its watch reads the request, or one whose process
+// died (nobody holds the integration's sync lock), whose end is recorded here.
+func (s *Service) cancelWithoutJob(ctx context.Context, run *models.SyncRun) error {
+	if err := s.st.RequestSyncCancel(ctx, run.ID); err != nil {
+		return err
+	}
+	unlock, free, err := s.st.LockSync(ctx, run.IntegrationID)
+	if err != nil {
+		return fmt.Errorf("cancel sync run %s: %w", run.ID, err)
+	}
+	if !free {
+		s.log.Info("sync cancel requested of another process", "run", run.ID, "integration", run.IntegrationID)
+		return nil
+	}
+	defer unlock()
+	if err := s.st.FinishSyncRun(ctx, run, models.SyncCancelled, "The sync was cancelled."); err != nil {
+		return fmt.Errorf("cancel sync run %s: %w", run.ID, err)
+	}
 	return nil
 }
 
@@ -222,17 +256,6 @@ func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return -1 }
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	s, id := w.s, job.Args.IntegrationID
 	log := s.log.With("integration", id, "job", job.ID, "attempt", job.Attempt)
-	unlock, ok, err := s.lockIntegration(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		// A sync of this integration still runs elsewhere (a job River
-		// rescued while its first process lives on). Come back later.
-		log.Warn("integration is being synced by another process; snoozing")
-		return river.JobSnooze(time.Minute)
-	}
-	defer unlock()
 	s.mu.Lock()
 	s.running[id] = true
 	s.mu.Unlock()
@@ -249,13 +272,18 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if err != nil {
 		return err
 	}
-	if integ.Status == models.IntegrationPaused {
+	runID, runErr := s.cfg.Syncer.Run(ctx, id, job.Args.Full)
+	switch {
+	case runErr == nil:
+		return nil
+	case errors.Is(runErr, syncer.ErrPaused):
 		log.Info("integration paused; sync skipped")
 		return nil
-	}
-	runID, runErr := s.cfg.Syncer.Run(ctx, id, job.Args.Full)
-	if runErr == nil {
-		return nil
+	case errors.Is(runErr, syncer.ErrBusy):
+		// A sync of this integration runs elsewhere: `overshare sync`, or a
+		// job River rescued while its first process lives on. Come back later.
+		log.Warn("integration is being synced by another process; snoozing")
+		return river.JobSnooze(time.Minute)
 	}
 	log = log.With("run", runID)
 	// Not synced: the next periodic attempt waits one interval, so a
@@ -267,6 +295,11 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		// Cancelled by CancelSync (River then records the job cancelled) or
 		// by Stop (River retries the job after a restart).
 		return runErr
+	case errors.Is(runErr, context.Canceled):
+		// The sync stopped itself: the integration was paused or deleted, or
+		// a cancel was asked of its run. Nothing to retry.
+		log.Info("sync stopped", "reason", runErr)
+		return nil
 	case permanent(runErr):
 		log.Warn("sync failed; not retrying until the credentials or permissions change", "error", syncerMessage(runErr))
 		return river.JobCancel(runErr)

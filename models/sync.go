@@ -65,6 +65,9 @@ type SyncRun struct {
 	// permissions the scheduled refresh re-read.
 	DrivesSwept    int64 `gorm:"column:drives_swept"`
 	RootsRefreshed int64 `gorm:"column:roots_refreshed"`
+	// CancelRequestedAt is when someone asked the run to stop; the process that runs it
+	// watches for it (a run in `overshare sync` has no River job to cancel).
+	CancelRequestedAt *time.Time `gorm:"column:cancel_requested_at"`
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }

@@ -116,6 +116,18 @@ func (s *Store) SetIntegrationStatus(ctx context.Context, id string, status mode
 	return s.updateIntegration(ctx, id, map[string]any{"status": status, "last_error": lastError})
 }
 
+// SetIntegrationSyncStatus is SetIntegrationStatus for the syncer: it never overwrites PAUSED,
+// so that a sync which ends (or starts, forced) after an administrator paused the integration
+// leaves it paused. A paused or deleted integration is not an error.
+func (s *Store) SetIntegrationSyncStatus(ctx context.Context, id string, status models.IntegrationStatus, lastError string) error {
+	err := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ? AND status <> ?", id, models.IntegrationPaused).
+		Updates(map[string]any{"status": status, "last_error": lastError, "updated_at": now()}).Error
+	if err != nil {
+		return fmt.Errorf("update integration %s: %w", id, err)
+	}
+	return nil
+}
+
 // SetIntegrationSyncTimes records when the last sync finished and when the
 // next one is due; a nil time is stored as NULL.
 func (s *Store) SetIntegrationSyncTimes(ctx context.Context, id string, lastSyncAt, nextSyncAt *time.Time) error {

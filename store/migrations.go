@@ -313,6 +313,11 @@ CREATE INDEX drive_items_expired ON drive_items (integration_id, last_modified_d
 	func(ctx context.Context, tx *sql.Tx, d dialect) error {
 		return d.exec(ctx, tx, `UPDATE drive_items SET sharing_flags = `+sharingFlagsOf()+` WHERE sharing_flags <> 0`)
 	},
+	// 10: a cancel asked of a run that no River job carries (`overshare sync` in another
+	// process) is recorded on the run, and the syncer that holds it stops when it sees it.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `ALTER TABLE sync_runs ADD COLUMN cancel_requested_at {{ts}}`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

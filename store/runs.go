@@ -91,3 +91,40 @@ func (s *Store) SyncRuns(ctx context.Context, integrationID string, limit int) (
 	}
 	return out, nil
 }
+
+// RequestSyncCancel records that a running run should stop; the syncer that holds it sees it
+// within its watch interval. A run that has ended is left as it is.
+func (s *Store) RequestSyncCancel(ctx context.Context, runID string) error {
+	err := s.db.WithContext(ctx).Model(&models.SyncRun{}).
+		Where("id = ? AND status = ? AND cancel_requested_at IS NULL", runID, models.SyncRunning).
+		Update("cancel_requested_at", now()).Error
+	if err != nil {
+		return fmt.Errorf("request cancel of sync run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// SyncSignals is what a running sync learns from the database about whether to go on.
+type SyncSignals struct {
+	Paused          bool // the integration was paused
+	Deleted         bool // the integration is gone
+	CancelRequested bool // someone asked this run to stop
+}
+
+// SyncSignals reads, in one statement, whether the run should stop.
+func (s *Store) SyncSignals(ctx context.Context, integrationID, runID string) (SyncSignals, error) {
+	var row struct {
+		Status    *string
+		Requested *bool
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT (SELECT status FROM integrations WHERE id = ?) AS status,
+	(SELECT cancel_requested_at IS NOT NULL FROM sync_runs WHERE id = ?) AS requested`, integrationID, runID).Scan(&row).Error
+	if err != nil {
+		return SyncSignals{}, fmt.Errorf("read the signals of sync run %s: %w", runID, err)
+	}
+	return SyncSignals{
+		Deleted:         row.Status == nil,
+		Paused:          row.Status != nil && models.IntegrationStatus(*row.Status) == models.IntegrationPaused,
+		CancelRequested: row.Requested != nil && *row.Requested,
+	}, nil
+}

@@ -68,6 +68,8 @@ type Store struct {
 	native nativeMethod
 	// clock is Config.Clock, returning times as stored (see now).
 	clock func() time.Time
+	// lockDir holds the files of SQLite's sync locks (locks.go); empty on PostgreSQL.
+	lockDir string
 }
 
 // Open connects to the database and applies pending migrations.
@@ -199,6 +201,7 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 	}
 	s.sqlDB = db
 	s.dialect = SQLite
+	s.lockDir = filepath.Join(dataDir, "locks")
 	s.db, err = gorm.Open(sqlite.Dialector{Conn: db}, gcfg)
 	if err != nil {
 		db.Close()

@@ -57,6 +57,9 @@ type Config struct {
 	// when it is provisioned, on first use or by an administrator); one RU
 	// per user, in $batch. Default DefaultDriveRecheckInterval.
 	DriveRecheckInterval time.Duration
+	// WatchInterval is how often a running sync reads whether it was paused or cancelled
+	// from elsewhere (default DefaultWatchInterval).
+	WatchInterval time.Duration
 }
 
 // Defaults of the scheduled refreshes; doc.go gives the figures behind them.
@@ -68,8 +71,8 @@ const (
 // DefaultDriveRecheckInterval is Config.DriveRecheckInterval's default.
 const DefaultDriveRecheckInterval = 24 * time.Hour
 
-// Syncer runs syncs. It is safe for concurrent use; one integration should
-// run one sync at a time (package jobs ensures that).
+// Syncer runs syncs. It is safe for concurrent use; one integration runs
+// one sync at a time, in every process (RunWith takes its lock).
 type Syncer struct {
 	cfg Config
 	log *slog.Logger
@@ -95,6 +98,9 @@ func New(cfg Config) *Syncer {
 	if cfg.DriveRecheckInterval <= 0 {
 		cfg.DriveRecheckInterval = DefaultDriveRecheckInterval
 	}
+	if cfg.WatchInterval <= 0 {
+		cfg.WatchInterval = DefaultWatchInterval
+	}
 	return &Syncer{cfg: cfg, log: cfg.Logger}
 }
 
@@ -102,15 +108,35 @@ func New(cfg Config) *Syncer {
 // else an incremental one (drives never synced are enumerated in full
 // anyway). It returns the sync run's id, also when the run failed.
 func (s *Syncer) Run(ctx context.Context, integrationID string, full bool) (string, error) {
+	return s.RunWith(ctx, integrationID, Options{Full: full})
+}
+
+// RunWith is Run with all the options. A sync of an integration that another sync holds
+// answers ErrBusy, of a paused one ErrPaused, both without a run. A running sync stops,
+// cancelled with its checkpoints kept, when the integration is paused or deleted or its run's
+// cancel is asked for, from any process.
+func (s *Syncer) RunWith(ctx context.Context, integrationID string, opts Options) (string, error) {
 	st := s.cfg.Store
+	unlock, ok, err := st.LockSync(ctx, integrationID)
+	if err != nil {
+		return "", fmt.Errorf("sync: %w", err)
+	}
+	if !ok {
+		return "", ErrBusy
+	}
+	defer unlock()
 	integ, err := st.Integration(ctx, integrationID)
 	if err != nil {
 		return "", fmt.Errorf("sync: %w", err)
 	}
-	// A run left "running" by a process that died is over.
+	if integ.Status == models.IntegrationPaused && !opts.EvenIfPaused {
+		return "", ErrPaused
+	}
+	// Holding the lock, a run left "running" is one whose process died.
 	if _, err := st.FailRunningSyncRuns(ctx, integrationID, "The sync process stopped before the run finished."); err != nil {
 		return "", fmt.Errorf("sync: %w", err)
 	}
+	full := opts.Full
 	r := &run{
 		s: s, st: st, integ: integ, full: full, started: time.Now(),
 		row: &models.SyncRun{IntegrationID: integrationID, Full: full, Phase: PhaseUsers},
@@ -120,12 +146,15 @@ func (s *Syncer) Run(ctx context.Context, integrationID string, full bool) (stri
 		return "", fmt.Errorf("sync: %w", err)
 	}
 	r.log = r.log.With("run", r.row.ID)
-	if err := st.SetIntegrationStatus(ctx, integrationID, models.IntegrationSyncing, integ.LastError); err != nil {
+	if err := st.SetIntegrationSyncStatus(ctx, integrationID, models.IntegrationSyncing, integ.LastError); err != nil {
 		return r.row.ID, fmt.Errorf("sync: %w", err)
 	}
 	r.log.Info("sync started", "full", full)
-
-	return r.row.ID, r.finish(r.execute(ctx))
+	wctx, stop := r.watch(ctx, opts.EvenIfPaused)
+	err = r.execute(wctx)
+	r.stopped = r.stopReason(wctx, err, opts.EvenIfPaused)
+	stop()
+	return r.row.ID, r.finish(err)
 }
 
 // run is the state of one Run.
@@ -137,6 +166,8 @@ type run struct {
 	started time.Time
 	log     *slog.Logger
 	gc      *msgraph.Client
+	// stopped is why the run's watch stopped it (paused, deleted, cancel asked), nil otherwise.
+	stopped error
 	// unknownDrives counts OneDrives known only by their owner (their
 	// lookup answered locked or closed): skipped without a request.
 	unknownDrives int
@@ -188,7 +219,9 @@ func (r *run) finish(runErr error) error {
 	case runErr == nil:
 	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded):
 		status, msg = models.SyncCancelled, "The sync was cancelled."
-		integStatus = models.IntegrationActive
+		if r.stopped != nil {
+			msg = r.stopped.Error()
+		}
 	default:
 		status, msg = models.SyncFailed, Message(runErr)
 		integStatus = models.IntegrationError
@@ -208,7 +241,7 @@ func (r *run) finish(runErr error) error {
 	if status == models.SyncCancelled {
 		lastErr = r.integ.LastError
 	}
-	if err := r.st.SetIntegrationStatus(ctx, r.integ.ID, integStatus, lastErr); err != nil {
+	if err := r.st.SetIntegrationSyncStatus(ctx, r.integ.ID, integStatus, lastErr); err != nil {
 		errs = append(errs, err)
 	}
 	if runErr == nil {

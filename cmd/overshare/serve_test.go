@@ -21,26 +21,32 @@ import (
 	"github.com/overshare/overshare/internal/testdb"
 )
 
-// TestServeCommand runs `overshare serve` as a process on PostgreSQL,
-// configured only by the environment, with an OIDC provider and the Graph
-// simulator outside it: it logs JSON, answers /healthz and /readyz, an admin
-// script connects the simulated tenant with the integrate mutation and its
-// first sync finishes (River on PostgreSQL), and SIGTERM ends it cleanly.
-func TestServeCommand(t *testing.T) {
+// serveChild makes this test binary `overshare serve` when started by startServe.
+func serveChild() {
 	if os.Getenv("OVERSHARE_SERVE_CHILD") == "1" {
 		args := os.Args[slices.Index(os.Args, "--")+1:]
 		os.Exit(run(args, os.Stdout, os.Stderr))
 	}
-	ctx := context.Background()
+}
+
+// serveWorld is what `overshare serve` runs against in these tests: PostgreSQL, the Graph
+// simulator and an OIDC provider served by the test process. Its settings are in the
+// environment (t.Setenv), so that serve processes and in-process commands read the same.
+type serveWorld struct {
+	sim *graphsim.Server
+	df  demoFile
+}
+
+func newServeWorld(t *testing.T, tc tenant.Config) *serveWorld {
+	t.Helper()
 	db := testdb.PostgresConfig(t)
-	sim, err := graphsim.Start(ctx, graphsim.Options{Tenant: tenant.Config{Seed: 21, Users: 6, FilesPerUser: 30, ShareRatio: 0.1}})
+	sim, err := graphsim.Start(context.Background(), graphsim.Options{Tenant: tc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.Close()
+	t.Cleanup(func() { sim.Close() })
 	info := sim.Info()
 
-	// The identity provider, served by this test process.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,28 +61,46 @@ func TestServeCommand(t *testing.T) {
 	mux.Handle("/oidc/", idp)
 	idpSrv := &http.Server{Handler: mux}
 	go idpSrv.Serve(ln)
-	defer idpSrv.Close()
+	t.Cleanup(func() { idpSrv.Close() })
 	df := demoFile{TokenURL: idp.TokenURL(), ScriptClients: map[string]demoScriptClient{}}
 	for _, c := range opts.Clients {
 		if role := scriptRole(c.ID); role != "" {
 			df.ScriptClients[role] = demoScriptClient{ClientID: c.ID, ClientSecret: c.Secret}
 		}
 	}
+	for k, v := range map[string]string{
+		"OVERSHARE_DATABASE_URL":      db.DatabaseURL,
+		"OVERSHARE_DATA_DIR":          db.DataDir,
+		"OVERSHARE_SECRET_KEY":        "",
+		"OVERSHARE_OIDC_ISSUER":       issuer,
+		"OVERSHARE_OIDC_AUDIENCE":     devidp.DemoAudience,
+		"OVERSHARE_OIDC_ADMIN_ROLES":  devidp.DemoAdminRole,
+		"OVERSHARE_OIDC_VIEWER_ROLES": devidp.DemoViewerRole,
+		"OVERSHARE_AUTHORITY_URL":     info.AuthorityHost,
+		"OVERSHARE_GRAPH_URL":         info.GraphBaseURL,
+		"OVERSHARE_GRAPH_CA_FILE":     info.CAFile,
+	} {
+		t.Setenv(k, v)
+	}
+	return &serveWorld{sim: sim, df: df}
+}
 
+// serveProcess is one `overshare serve` process.
+type serveProcess struct {
+	cmd        *exec.Cmd
+	base       string // http://127.0.0.1:port
+	logged     *syncBuffer
+	readDone   chan struct{}
+	badLines   []string
+	sawStopped bool
+}
+
+// startServe starts `overshare serve` as a process (this test binary, see serveChild) on the
+// environment and a free port, and waits until it serves.
+func startServe(t *testing.T) *serveProcess {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeCommand$", "--", "serve")
-	cmd.Env = append(os.Environ(), "OVERSHARE_SERVE_CHILD=1",
-		"OVERSHARE_ADDR=127.0.0.1:0",
-		"OVERSHARE_DATABASE_URL="+db.DatabaseURL,
-		"OVERSHARE_DATA_DIR="+db.DataDir,
-		"OVERSHARE_SECRET_KEY=",
-		"OVERSHARE_OIDC_ISSUER="+issuer,
-		"OVERSHARE_OIDC_AUDIENCE="+devidp.DemoAudience,
-		"OVERSHARE_OIDC_ADMIN_ROLES="+devidp.DemoAdminRole,
-		"OVERSHARE_OIDC_VIEWER_ROLES="+devidp.DemoViewerRole,
-		"OVERSHARE_AUTHORITY_URL="+info.AuthorityHost,
-		"OVERSHARE_GRAPH_URL="+info.GraphBaseURL,
-		"OVERSHARE_GRAPH_CA_FILE="+info.CAFile,
-	)
+	cmd.Env = append(os.Environ(), "OVERSHARE_SERVE_CHILD=1", "OVERSHARE_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -84,25 +108,19 @@ func TestServeCommand(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p := &serveProcess{cmd: cmd, logged: &syncBuffer{}, readDone: make(chan struct{})}
+	addrc := make(chan string, 1)
 	// Every log line is JSON; the start line names the address.
-	var (
-		logged     = &syncBuffer{}
-		addrc      = make(chan string, 1)
-		readDone   = make(chan struct{})
-		badLines   []string
-		sawStopped bool
-	)
 	go func() {
-		defer close(readDone)
+		defer close(p.readDone)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			logged.Write(append(sc.Bytes(), '\n'))
+			p.logged.Write(append(sc.Bytes(), '\n'))
 			var m map[string]any
 			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				badLines = append(badLines, sc.Text())
+				p.badLines = append(p.badLines, sc.Text())
 				continue
 			}
 			switch m["msg"] {
@@ -110,33 +128,44 @@ func TestServeCommand(t *testing.T) {
 				a, _ := m["addr"].(string)
 				addrc <- a
 			case "overshare stopped":
-				sawStopped = true
+				p.sawStopped = true
 			}
 		}
 	}()
-	var addr string
 	select {
-	case addr = <-addrc:
-	case <-readDone:
-		t.Fatalf("overshare serve exited before serving:\n%s", logged.String())
+	case addr := <-addrc:
+		p.base = "http://" + addr
+	case <-p.readDone:
+		t.Fatalf("overshare serve exited before serving:\n%s", p.logged.String())
 	case <-time.After(2 * time.Minute):
 		t.Fatal("overshare serve did not start within 2 minutes")
 	}
-	base := "http://" + addr
-	for _, p := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(base + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %d", p, resp.StatusCode)
-		}
-	}
+	return p
+}
 
-	df.GraphQLURL = base + "/graphql"
-	admin := token(t, df, "admin")
+// stop sends SIGTERM and waits for a clean exit.
+func (p *serveProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.readDone // the process closed stderr: it is exiting
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logged.String())
+	}
+}
+
+// api is the world's demo file pointed at one process's GraphQL endpoint.
+func (w *serveWorld) api(p *serveProcess) demoFile {
+	df := w.df
+	df.GraphQLURL = p.base + "/graphql"
+	return df
+}
+
+// integrate connects the simulated tenant through the API and waits for its first sync.
+func (w *serveWorld) integrate(t *testing.T, df demoFile, admin string) string {
+	t.Helper()
+	info := w.sim.Info()
 	var created struct{ Integrate struct{ ID, Status string } }
 	query(t, df, admin, `mutation($in: IntegrateInput!) { integrate(input: $in) { id status } }`,
 		map[string]any{"in": map[string]any{"name": "Contoso", "tenantId": info.TenantID, "clientId": info.ClientID, "clientSecret": info.ClientSecret}},
@@ -164,21 +193,41 @@ func TestServeCommand(t *testing.T) {
 	if one.Integration.Status != "ACTIVE" {
 		t.Errorf("after the first sync: %+v", one.Integration)
 	}
+	return created.Integrate.ID
+}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+// TestServeCommand runs `overshare serve` as a process on PostgreSQL,
+// configured only by the environment, with an OIDC provider and the Graph
+// simulator outside it: it logs JSON, answers /healthz and /readyz, an admin
+// script connects the simulated tenant with the integrate mutation and its
+// first sync finishes (River on PostgreSQL), and SIGTERM ends it cleanly.
+func TestServeCommand(t *testing.T) {
+	serveChild()
+	w := newServeWorld(t, tenant.Config{Seed: 21, Users: 6, FilesPerUser: 30, ShareRatio: 0.1})
+	p := startServe(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(p.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
 	}
-	<-readDone // the process closed stderr: it is exiting
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, logged.String())
+	df := w.api(p)
+	admin := token(t, df, "admin")
+	w.integrate(t, df, admin)
+
+	p.stop(t)
+	if len(p.badLines) > 0 {
+		t.Errorf("%d log lines are not JSON, e.g. %q", len(p.badLines), p.badLines[0])
 	}
-	if len(badLines) > 0 {
-		t.Errorf("%d log lines are not JSON, e.g. %q", len(badLines), badLines[0])
-	}
-	if !sawStopped {
+	if !p.sawStopped {
 		t.Error("no \"overshare stopped\" log line")
 	}
-	if logs := logged.String(); strings.Contains(logs, info.ClientSecret) || strings.Contains(logs, admin) {
+	if logs := p.logged.String(); strings.Contains(logs, w.sim.Info().ClientSecret) || strings.Contains(logs, admin) {
 		t.Error("the logs hold the tenant's client secret or a bearer token")
 	}
 }

@@ -26,6 +26,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var (
 		integrationID = fs.String("integration", "", "id of the integration to sync (printed by overshare integrate)")
 		full          = fs.Bool("full", false, "enumerate every drive again instead of reading changes")
+		evenIfPaused  = fs.Bool("even-if-paused", false, "sync a paused integration (it stays paused)")
 		concurrency   = fs.Int("concurrency", syncer.DefaultConcurrency, "drives synced at the same time")
 		every         = fs.Duration("progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
 		cpuProfile    = fs.String("cpuprofile", "", "write a CPU profile of the sync to this file (diagnostics)")
@@ -82,11 +83,19 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: version, Logger: log,
 		GraphDefaults: graphEndpoints(env), RootRefreshInterval: env.RootRefreshInterval, SweepInterval: env.SweepInterval})
-	runID, err := s.Run(ctx, *integrationID, *full)
+	runID, err := s.RunWith(ctx, *integrationID, syncer.Options{Full: *full, EvenIfPaused: *evenIfPaused})
 	unsubscribe()
 	<-shown
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, syncer.ErrPaused):
+			return errors.New("the integration is paused; resume it (overshare resume, or the dashboard) or pass --even-if-paused")
+		case errors.Is(err, syncer.ErrBusy):
+			return err
+		case errors.Is(err, context.Canceled):
+			if run, rerr := st.SyncRun(context.WithoutCancel(ctx), runID); rerr == nil && run.Error != "" {
+				return errors.New(run.Error)
+			}
 			return errors.New("cancelled; the next sync resumes where this one stopped")
 		}
 		return errors.New(syncer.Message(err))
