@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/graph"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/server"
@@ -33,7 +35,8 @@ func TestHealthConfigMetricsAndSPA(t *testing.T) {
 			"index.html":         {Data: []byte("<!doctype html><title>Overshare</title>")},
 			"assets/app-1a2b.js": {Data: []byte("console.log(1)")},
 		}
-		e := newEnv(t, st, func(c *server.Config) { c.Frontend = spa })
+		const metricsToken = "metrics-token-for-the-test"
+		e := newEnv(t, st, func(c *server.Config) { c.Frontend = spa; c.MetricsToken = metricsToken })
 		e.alive(e.idp.Token(t, devidp.DemoAdminScriptClientID))
 
 		if code, _, body := get(t, e, "/healthz"); code != 200 || body != "ok\n" {
@@ -55,11 +58,36 @@ func TestHealthConfigMetricsAndSPA(t *testing.T) {
 				t.Errorf("/api/config %s = %q, want %q", k, cfg[k], v)
 			}
 		}
-		code, _, body = get(t, e, "/metrics")
-		for _, m := range []string{"overshare_graphql_operation_duration_seconds_bucket", `overshare_http_request_duration_seconds_count{method="POST",route="/graphql",status="200"}`, "go_goroutines"} {
-			if code != 200 || !strings.Contains(body, m) {
+		// /metrics on the public address needs the metrics token.
+		if code, h, _ := get(t, e, "/metrics"); code != 401 || h.Get("WWW-Authenticate") == "" {
+			t.Errorf("/metrics without the token: %d", code)
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer wrong-token")
+		if resp, err := e.srv.Client().Do(req); err != nil || resp.StatusCode != 401 {
+			t.Errorf("/metrics with a wrong token: %v %v", resp.StatusCode, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+metricsToken)
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range []string{"overshare_graphql_operation_duration_seconds_bucket", `overshare_http_request_duration_seconds_count{method="POST",route="/graphql",status="200"}`, "go_goroutines", "process_resident_memory_bytes"} {
+			if resp.StatusCode != 200 || !strings.Contains(string(b), m) {
 				t.Errorf("/metrics lacks %s", m)
 			}
+		}
+		// Without a token configured, /metrics is not on the public address at all.
+		plain, err := server.New(server.Config{Store: st, Verifier: e.ver, GraphQL: graph.Options{Events: e.bus}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		plain.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if rec.Code != 404 {
+			t.Errorf("/metrics with no token configured: %d, want 404", rec.Code)
 		}
 		for path, want := range map[string]string{"/": "Overshare", "/items/abc": "Overshare", "/assets/app-1a2b.js": "console.log"} {
 			code, h, body := get(t, e, path)

@@ -16,14 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph"
 )
 
-func (s *Server) routes(reg *prometheus.Registry) http.Handler {
+func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.graphqlHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +28,9 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, prometheus.DefaultGatherer}, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", s.metricsBehindToken(s.MetricsHandler()))
+	}
 	mux.HandleFunc("GET /api/config", s.serveConfig)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	for pattern, h := range s.cfg.Mount {

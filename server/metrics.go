@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -43,8 +47,30 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "GraphQL websocket connections closed by the server, by close code.",
 		}, []string{"code"}),
 	}
-	reg.MustRegister(m.httpDuration, m.gqlDuration, m.gqlErrors, m.wsOpen, m.wsClosed)
+	reg.MustRegister(m.httpDuration, m.gqlDuration, m.gqlErrors, m.wsOpen, m.wsClosed,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// MetricsHandler serves the registry in Prometheus' format, with no check of its own: for an
+// address only the operator's network reaches (OVERSHARE_METRICS_ADDR).
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+}
+
+// metricsBehindToken admits requests that carry Config.MetricsToken as a bearer token,
+// compared in constant time; the series name integrations and the deployment's load, which
+// is nobody else's business.
+func (s *Server) metricsBehindToken(next http.Handler) http.Handler {
+	want := []byte("Bearer " + s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token set by OVERSHARE_METRICS_TOKEN", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // countErrors counts each response's errors by code.

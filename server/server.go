@@ -60,10 +60,14 @@ type Config struct {
 	BodyReadTimeout time.Duration
 	// Mount adds handlers by pattern, e.g. "/oidc/" for the demo's identity provider.
 	Mount map[string]http.Handler
-	// Registry receives the server's metrics; /metrics serves it together with the default
-	// registry (where other packages register theirs). Nil: a private registry.
+	// Registry receives the server's metrics and holds the others' (package metrics, the Go
+	// runtime's); /metrics serves it. Nil: a private registry.
 	Registry *prometheus.Registry
-	Logger   *slog.Logger
+	// MetricsToken, when set, serves /metrics on the public address to requests that carry
+	// it as a bearer token. Empty: /metrics is not on the public address (404), and an
+	// operator serves MetricsHandler on an address of their own (OVERSHARE_METRICS_ADDR).
+	MetricsToken string
+	Logger       *slog.Logger
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -76,6 +80,7 @@ type Server struct {
 	verifier *auth.Verifier
 	gql      *handler.Server
 	metrics  *metrics
+	registry *prometheus.Registry
 	handler  http.Handler
 	origins  map[string]bool
 
@@ -138,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg)
+	s.registry = reg
 
 	gql, err := graph.New(cfg.GraphQL)
 	if err != nil {
@@ -165,7 +171,7 @@ func New(cfg Config) (*Server, error) {
 	gql.AroundOperations(s.metrics.timeOperations)
 	s.gql = gql
 
-	s.handler = s.routes(reg)
+	s.handler = s.routes()
 	return s, nil
 }
 

@@ -57,9 +57,16 @@ type Config struct {
 	// when it is provisioned, on first use or by an administrator); one RU
 	// per user, in $batch. Default DefaultDriveRecheckInterval.
 	DriveRecheckInterval time.Duration
+	// Observer, when set, hears of every run that ends (package metrics counts them).
+	Observer Observer
 	// WatchInterval is how often a running sync reads whether it was paused or cancelled
 	// from elsewhere (default DefaultWatchInterval).
 	WatchInterval time.Duration
+}
+
+// Observer hears of every finished run: its final row and how long it took.
+type Observer interface {
+	SyncFinished(run models.SyncRun, took time.Duration)
 }
 
 // Defaults of the scheduled refreshes; doc.go gives the figures behind them.
@@ -250,6 +257,10 @@ func (r *run) finish(runErr error) error {
 		if err := r.st.SetIntegrationSyncTimes(ctx, r.integ.ID, &at, &next); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if o := r.s.cfg.Observer; o != nil {
+		row.Status = status
+		o.SyncFinished(row, time.Since(r.started))
 	}
 	r.publish(ctx, true, msg)
 	r.log.Info("sync finished", "status", status, "items", row.ItemsSeen, "requests", row.Requests,

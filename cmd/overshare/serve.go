@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/frontend"
@@ -19,6 +21,7 @@ import (
 	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/internal/gctune"
 	"github.com/overshare/overshare/jobs"
+	"github.com/overshare/overshare/metrics"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/server"
 	"github.com/overshare/overshare/sharing"
@@ -74,10 +77,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Interval:       env.ScheduleInterval,
 		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
 		DriveRecheck:   env.DriveRecheckInterval,
+		MetricsToken:   env.MetricsToken,
 		Logger:         log,
 	})
 	if err != nil {
 		return err
+	}
+	if env.MetricsAddr != "" {
+		if err := a.serveMetrics(ctx, env.MetricsAddr); err != nil {
+			a.close()
+			return err
+		}
+	} else if env.MetricsToken == "" {
+		log.Info("metrics off: set OVERSHARE_METRICS_ADDR or OVERSHARE_METRICS_TOKEN to serve /metrics")
 	}
 	log.Info("overshare serving", "addr", ln.Addr().String(), "version", version, "database", a.store.Dialect())
 	return a.serve(ctx, ln)
@@ -97,6 +109,7 @@ type appConfig struct {
 	Interval       time.Duration
 	Refresh        refreshConfig
 	DriveRecheck   time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
+	MetricsToken   string        // serves /metrics on the public address to its bearers
 	Logger         *slog.Logger
 }
 
@@ -142,11 +155,14 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	} else {
 		a.bus = events.NewLocal()
 	}
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, a.store, log)
 	graphDefaults := cfg.Graph
 	graphDefaults.Version = version
+	graphDefaults.OnRequest = m.GraphRequest
 	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: graphDefaults,
 		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep,
-		DriveRecheckInterval: cfg.DriveRecheck})
+		DriveRecheckInterval: cfg.DriveRecheck, Observer: m})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
 		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
 	if err != nil {
@@ -188,12 +204,30 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		PublicURL:      cfg.PublicURL,
 		Version:        version,
 		Mount:          cfg.Mount,
+		Registry:       reg,
+		MetricsToken:   cfg.MetricsToken,
 		Logger:         log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// serveMetrics serves /metrics on an address of its own until ctx ends.
+func (a *app) serveMetrics(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("OVERSHARE_METRICS_ADDR: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.server.MetricsHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	context.AfterFunc(ctx, func() { srv.Close() })
+	a.closer = append(a.closer, func() { srv.Close() })
+	a.log.Info("metrics serving", "addr", ln.Addr().String())
+	return nil
 }
 
 // serve serves HTTP on ln until ctx ends, then stops everything.

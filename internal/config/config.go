@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,10 @@ type Config struct {
 	// DriveRecheckInterval: how long a member without a OneDrive waits before a sync looks again.
 	DriveRecheckInterval time.Duration
 	LogLevel             slog.Level
+	// MetricsAddr is the operator's own address for /metrics; MetricsToken serves it on the
+	// public address to bearers of the token. Neither: no metrics.
+	MetricsAddr  string
+	MetricsToken string
 
 	ClientSecret string
 }
@@ -130,6 +135,12 @@ func Options() []Option {
 			parse: positiveDuration(func(c *Config) *time.Duration { return &c.DriveRecheckInterval })},
 		{Name: "OVERSHARE_LOG_LEVEL", Default: "info", Usage: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr", Commands: serve,
 			parse: logLevel},
+		{Name: "OVERSHARE_METRICS_ADDR", DefaultText: "none", Commands: serve,
+			Usage: "address of a listener of its own that serves Prometheus `/metrics` with no check, e.g. `127.0.0.1:9464` or an address only the monitoring network reaches",
+			parse: hostPort(func(c *Config) *string { return &c.MetricsAddr })},
+		{Name: "OVERSHARE_METRICS_TOKEN", DefaultText: "none: `/metrics` is not on the public address", Commands: serve,
+			Usage: "serves `/metrics` on the public address to requests with `Authorization: Bearer <token>` (at least 16 characters)",
+			parse: secretText(16, func(c *Config) *string { return &c.MetricsToken })},
 		{Name: "OVERSHARE_CLIENT_SECRET", DefaultText: "none", Usage: "the client secret `overshare integrate` connects with, unless `--client-secret-file` is given", Commands: []string{Integrate},
 			parse: text(func(c *Config) *string { return &c.ClientSecret })},
 		{Name: "GOGC", DefaultText: "`400`", Commands: serve,
@@ -239,4 +250,28 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return d.String()
+}
+
+// hostPort is an optional listen address, host:port.
+func hostPort(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "" {
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return fmt.Errorf("must be a listen address such as 127.0.0.1:9464, not %q", v)
+			}
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+// secretText is an optional secret of at least min characters; the error never repeats it.
+func secretText(min int, field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "" && len(v) < min {
+			return fmt.Errorf("must be at least %d characters (it is a password); generate one with: openssl rand -hex 24", min)
+		}
+		*field(c) = v
+		return nil
+	}
 }
