@@ -27,6 +27,10 @@ type Config struct {
 	// exactly. Defaults ["Overshare.Admin", "admin"] and ["Overshare.Viewer", "viewer"].
 	AdminValues  []string
 	ViewerValues []string
+	// Scopes are the scopes the dashboard requests (OVERSHARE_OIDC_SCOPES). The verifier does not
+	// check them; a refusal for the wrong audience names the API's scope among them, because
+	// the cure for a token meant for another API (Microsoft Graph, above all) is to ask for it.
+	Scopes []string
 	// SupportedAlgs are the accepted signature algorithms. Default RS256 and ES256. Symmetric
 	// algorithms and "none" make no sense for a verifier holding only public keys; they are
 	// refused whatever this says.
