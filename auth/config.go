@@ -39,6 +39,12 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
+// DefaultScopes are what the dashboard requests when nothing is configured: OpenID Connect's
+// own and a refresh token. Enough for providers whose audience comes from the client (the
+// demo's, Dex, Keycloak with an audience mapper and users allowed offline tokens), not for
+// Entra ID, which needs a scope of the API.
+func DefaultScopes() []string { return []string{"openid", "profile", "email", "offline_access"} }
+
 // DefaultRolesClaim is the claim Entra ID puts app roles in.
 const DefaultRolesClaim = "roles"
 

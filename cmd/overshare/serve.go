@@ -185,6 +185,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		Frontend:       spa,
 		OIDCIssuer:     cfg.Auth.Issuer,
 		OIDCClientID:   cfg.SPAClientID,
+		OIDCScopes:     cfg.Auth.Scopes,
 		PublicURL:      cfg.PublicURL,
 		Version:        version,
 		Mount:          cfg.Mount,
