@@ -27,6 +27,10 @@ type Config struct {
 	// exactly. Defaults ["Overshare.Admin", "admin"] and ["Overshare.Viewer", "viewer"].
 	AdminValues  []string
 	ViewerValues []string
+	// Scopes are the scopes the dashboard requests (OVERSHARE_OIDC_SCOPES). The verifier does not
+	// check them; a refusal for the wrong audience names the API's scope among them, because
+	// the cure for a token meant for another API (Microsoft Graph, above all) is to ask for it.
+	Scopes []string
 	// SupportedAlgs are the accepted signature algorithms. Default RS256 and ES256. Symmetric
 	// algorithms and "none" make no sense for a verifier holding only public keys; they are
 	// refused whatever this says.
@@ -34,6 +38,12 @@ type Config struct {
 	// HTTPClient fetches discovery and keys, e.g. one that trusts a development CA.
 	HTTPClient *http.Client
 }
+
+// DefaultScopes are what the dashboard requests when nothing is configured: OpenID Connect's
+// own and a refresh token. Enough for providers whose audience comes from the client (the
+// demo's, Dex, Keycloak with an audience mapper and users allowed offline tokens), not for
+// Entra ID, which needs a scope of the API.
+func DefaultScopes() []string { return []string{"openid", "profile", "email", "offline_access"} }
 
 // DefaultRolesClaim is the claim Entra ID puts app roles in.
 const DefaultRolesClaim = "roles"

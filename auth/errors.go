@@ -33,7 +33,10 @@ const (
 type TokenError struct {
 	Reason  Reason
 	Message string // a sentence for people, e.g. "the token expired at 2026-11-29T12:00:00Z"
-	cause   error  // go-oidc's error, for logs; it may quote claim values, so Error() leaves it out
+	// Scope is the scope to request for a token this API accepts, when the refusal is about the
+	// audience and the scope is known: RFC 6750 §3 lets the WWW-Authenticate answer name it.
+	Scope string
+	cause error // go-oidc's error, for logs; it may quote claim values, so Error() leaves it out
 }
 
 func (e *TokenError) Error() string { return "invalid token: " + e.Message }

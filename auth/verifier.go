@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,14 +93,27 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Principal, err
 		return nil, &TokenError{Reason: ReasonMalformed, cause: err, Message: "the token is not a well-formed signed JWT"}
 	}
 	var unverified struct {
-		Issuer string `json:"iss"`
+		Issuer   string          `json:"iss"`
+		Audience json.RawMessage `json:"aud"`
+		Version  string          `json:"ver"`
 	}
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified); err != nil {
 		return nil, &TokenError{Reason: ReasonMalformed, cause: err, Message: "the token's claims are not a JSON object"}
 	}
+	// A token for Microsoft Graph is what Entra ID gives a sign-in that asked for no scope of
+	// this API. Entra issues it as a v1.0 token (another issuer), so it is told apart before the
+	// issuer: "wrong issuer" would send an operator to the wrong setting.
+	if auds := audiences(unverified.Audience); isGraph(auds) && !slices.Contains(auds, v.cfg.Audience) {
+		return nil, v.wrongAudience(nil, true)
+	}
 	if unverified.Issuer != v.cfg.Issuer {
-		return nil, &TokenError{Reason: ReasonIssuer,
-			Message: fmt.Sprintf("the token was not issued by %s", v.cfg.Issuer)}
+		msg := fmt.Sprintf("the token was not issued by %s", v.cfg.Issuer)
+		if unverified.Version == "1.0" && strings.HasSuffix(v.cfg.Issuer, "/v2.0") {
+			// Entra ID issues v1.0 access tokens (issuer https://sts.windows.net/<tenant>/) for
+			// an API app until its manifest asks for version 2.
+			msg += "; it is an Entra ID v1.0 token: set accessTokenAcceptedVersion to 2 in the API app's manifest"
+		}
+		return nil, &TokenError{Reason: ReasonIssuer, Message: msg}
 	}
 
 	tok, err := v.idv.Verify(ctx, rawToken)
@@ -139,8 +153,7 @@ func (v *Verifier) classify(err error) *TokenError {
 		return &TokenError{Reason: ReasonExpired, cause: err,
 			Message: "the token expired at " + expired.Expiry.UTC().Format(time.RFC3339)}
 	case strings.Contains(msg, "expected audience"):
-		return &TokenError{Reason: ReasonAudience, cause: err,
-			Message: fmt.Sprintf("the token is not meant for this API (audience %q expected)", v.cfg.Audience)}
+		return v.wrongAudience(err, false)
 	case strings.Contains(msg, "issued by a different provider"):
 		return &TokenError{Reason: ReasonIssuer, cause: err,
 			Message: fmt.Sprintf("the token was not issued by %s", v.cfg.Issuer)}

@@ -366,3 +366,65 @@ func TestVerifierReachesAnInProcessProviderBeforeAnyServerListens(t *testing.T) 
 		t.Error("the in-process client reached another host")
 	}
 }
+
+// A token for another API, above all the Microsoft Graph token Entra ID issues to a sign-in
+// that asked for no scope of Overshare, is refused with the scope to request named.
+func TestTokenForAnotherAPINamesTheScope(t *testing.T) {
+	const graphClient, graphURIClient = "graph-script", "graph-uri-script"
+	addGraph := func(o *devidp.Options) {
+		o.Clients = append(o.Clients,
+			devidp.Client{ID: graphClient, Secret: devidptest.ClientSecret, Roles: []string{devidp.DemoAdminRole}, Audience: auth.GraphAppID},
+			devidp.Client{ID: graphURIClient, Secret: devidptest.ClientSecret, Audience: auth.GraphResourceURI})
+	}
+	p := startIDP(t, addGraph)
+	// Entra's Graph tokens are v1.0 tokens from another issuer (https://sts.windows.net/<tenant>/).
+	elsewhere := startIDP(t, addGraph)
+	const scope = "api://overshare/Overshare.Access"
+	v := verifierOf(t, p, auth.Config{Scopes: []string{"openid", "profile", "offline_access", scope}})
+
+	for name, tok := range map[string]string{
+		"Graph (application id)":  p.Token(t, graphClient),
+		"Graph (resource URI)":    p.Token(t, graphURIClient),
+		"Graph, another issuer":   elsewhere.Token(t, graphClient),
+		"another API of the same": p.Token(t, devidptest.OtherAPIClient),
+	} {
+		_, err := v.Verify(context.Background(), tok)
+		var te *auth.TokenError
+		if !errors.As(err, &te) || te.Reason != auth.ReasonAudience {
+			t.Fatalf("%s: %v, want a refusal for the audience", name, err)
+		}
+		if !strings.Contains(te.Message, "request the scope "+scope) || te.Scope != scope {
+			t.Errorf("%s: %q (scope %q) does not name the scope to request", name, te.Message, te.Scope)
+		}
+		if strings.HasPrefix(name, "Graph") != strings.Contains(te.Message, "Microsoft Graph") {
+			t.Errorf("%s: %q", name, te.Message)
+		}
+	}
+
+	// Without a configured API scope, an Entra application id as the audience tells it.
+	const appID = "8f0e5c1a-4b2d-4e6f-9a7b-0c1d2e3f4a5b"
+	entra := verifierOf(t, p, auth.Config{Audience: appID})
+	_, err := entra.Verify(context.Background(), p.Token(t, graphClient))
+	if err == nil || !strings.Contains(err.Error(), "api://"+appID+"/.default") {
+		t.Errorf("Graph token with an Entra audience: %v, want the .default scope named", err)
+	}
+	// Neither: the message says what the provider must do instead.
+	_, err = verifierOf(t, p, auth.Config{Audience: "overshare-api"}).Verify(context.Background(), p.Token(t, devidp.DemoAdminScriptClientID))
+	if err == nil || !strings.Contains(err.Error(), `put "overshare-api" in the access token's aud`) {
+		t.Errorf("wrong audience without a scope to name: %v", err)
+	}
+}
+
+// An Entra ID v1.0 token (the API app's manifest still says accessTokenAcceptedVersion null)
+// carries the sts.windows.net issuer: the refusal says which setting fixes it.
+func TestEntraV1TokenNamesTheManifestSetting(t *testing.T) {
+	p := startIDP(t, func(o *devidp.Options) { o.Issuer += "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" })
+	v := verifierOf(t, p, auth.Config{})
+	v1 := withClaims(t, p.Token(t, devidp.DemoAdminScriptClientID), map[string]any{
+		"iss": "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/", "ver": "1.0"})
+	_, err := v.Verify(context.Background(), v1)
+	var te *auth.TokenError
+	if !errors.As(err, &te) || te.Reason != auth.ReasonIssuer || !strings.Contains(te.Message, "accessTokenAcceptedVersion to 2") {
+		t.Errorf("v1.0 token: %v, want the issuer refusal naming accessTokenAcceptedVersion", err)
+	}
+}

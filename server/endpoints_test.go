@@ -52,7 +52,8 @@ func TestHealthConfigMetricsAndSPA(t *testing.T) {
 		}
 		host := strings.TrimPrefix(e.srv.URL, "http://")
 		want := map[string]string{"oidcIssuer": e.idp.Issuer(), "oidcClientId": devidp.DemoSPAClientID,
-			"graphqlUrl": "http://" + host + "/graphql", "graphqlWsUrl": "ws://" + host + "/graphql", "version": "test"}
+			"graphqlUrl": "http://" + host + "/graphql", "graphqlWsUrl": "ws://" + host + "/graphql", "version": "test",
+			"oidcScopes": "openid profile email offline_access"}
 		for k, v := range want {
 			if cfg[k] != v {
 				t.Errorf("/api/config %s = %q, want %q", k, cfg[k], v)

@@ -81,7 +81,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout))
 	if _, err := auth.PrincipalFrom(r.Context()); err != nil {
 		code, msg := graph.PublicError(err)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="overshare"`)
+		w.Header().Set("WWW-Authenticate", bearerChallenge(err))
 		writeGraphQLError(w, http.StatusUnauthorized, code, msg)
 		return
 	}
@@ -107,6 +107,21 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.gql.ServeHTTP(w, graph.OverPOST(r))
+}
+
+// bearerChallenge is the WWW-Authenticate answer to a refused token (RFC 6750 §3): with the
+// scope to request when the token was meant for another API, so that a script's author sees
+// the cure without reading the body.
+func bearerChallenge(err error) string {
+	challenge := `Bearer realm="overshare"`
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		challenge += `, error="invalid_token"`
+		if te.Scope != "" {
+			challenge += `, scope="` + strings.NewReplacer(`"`, "", `\`, "").Replace(te.Scope) + `"`
+		}
+	}
+	return challenge
 }
 
 // checkOrigin allows requests without Origin (scripts), from the server's own host, and from
@@ -166,6 +181,7 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 type RuntimeConfig struct {
 	OIDCIssuer   string `json:"oidcIssuer"`
 	OIDCClientID string `json:"oidcClientId"`
+	OIDCScopes   string `json:"oidcScopes"` // space-separated, as OAuth writes them
 	GraphQLURL   string `json:"graphqlUrl"`
 	GraphQLWsURL string `json:"graphqlWsUrl"`
 	Version      string `json:"version"`
@@ -184,9 +200,16 @@ func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(RuntimeConfig{
-		OIDCIssuer: s.cfg.OIDCIssuer, OIDCClientID: s.cfg.OIDCClientID,
+		OIDCIssuer: s.cfg.OIDCIssuer, OIDCClientID: s.cfg.OIDCClientID, OIDCScopes: strings.Join(s.scopes(), " "),
 		GraphQLURL: base + "/graphql", GraphQLWsURL: ws + "/graphql", Version: s.cfg.Version,
 	})
+}
+
+func (s *Server) scopes() []string {
+	if len(s.cfg.OIDCScopes) == 0 {
+		return auth.DefaultScopes()
+	}
+	return s.cfg.OIDCScopes
 }
 
 // spa serves the built frontend: files as they are, and index.html for any other path without

@@ -42,6 +42,9 @@ type Config struct {
 	// OIDCIssuer and OIDCClientID are what the SPA logs in with, told by /api/config.
 	OIDCIssuer   string
 	OIDCClientID string
+	// OIDCScopes are the scopes the SPA requests, told by /api/config (default
+	// auth.DefaultScopes): with Entra ID, one of them must be the API's.
+	OIDCScopes []string
 	// PublicURL is the server's external base URL ("https://overshare.example.com"); its origin
 	// is allowed like AllowedOrigins. Empty derives the GraphQL URLs in /api/config from each
 	// request's Host.

@@ -73,8 +73,13 @@ type Options struct {
 	// Audience is the "aud" of access tokens: the API's identifier.
 	Audience string
 	// RolesClaim is where roles go in tokens: "roles" by default, a dotted path such as
-	// "realm_access.roles" nests them the way Keycloak does, "groups" imitates Dex.
+	// "realm_access.roles" nests them the way Keycloak does, "groups" imitates Dex. The Entra
+	// and Keycloak profiles fix it ("roles", "realm_access.roles").
 	RolesClaim string
+	// Profile shapes tokens like Entra ID's or Keycloak's and refuses what they refuse.
+	Profile Profile
+	// TenantID is the Entra profile's tenant ("tid"); default DemoTenantID.
+	TenantID string
 }
 
 // Names used by DemoOptions, for callers that wire the demo.
@@ -110,6 +115,58 @@ func DemoOptions(issuer string, spaRedirectURIs []string) Options {
 	}
 }
 
+// Demo is a demo provider for a profile, and what the server must be told to accept its
+// tokens and the dashboard to request.
+type Demo struct {
+	Options                 Options
+	SPAClientID             string
+	Audience                string
+	RolesClaim              string
+	AdminRoles, ViewerRoles []string
+	// Scopes are what the dashboard requests from this provider.
+	Scopes []string
+}
+
+// The Entra profile's demo applications: the API app and the dashboard's app registration.
+const (
+	DemoEntraAPIAppID = "6b1f0f0e-2c4d-4c8e-9f21-5a7d3e9b0c11"
+	DemoEntraSPAAppID = "0d5c3b2a-8e7f-4a6b-b9c8-1e2f3a4b5c6d"
+)
+
+// DemoFor returns the demo's users and clients (DemoOptions) in a profile's shape, with the
+// issuer under mountURL as the real provider names it: "<mountURL>/<tenant>/v2.0" for Entra
+// ID, "<mountURL>/realms/overshare" for Keycloak, mountURL itself by default. Keycloak's users
+// hold no offline_access role, as users imported with deploy/keycloak's realm do not, so its
+// dashboard asks for none.
+func DemoFor(profile Profile, mountURL string, spaRedirectURIs []string) (Demo, error) {
+	mountURL = strings.TrimSuffix(mountURL, "/")
+	oidc := []string{"openid", "profile", "email"}
+	switch profile {
+	case ProfileDefault:
+		return Demo{Options: DemoOptions(mountURL, spaRedirectURIs), SPAClientID: DemoSPAClientID,
+			Audience: DemoAudience, RolesClaim: "roles", AdminRoles: []string{DemoAdminRole},
+			ViewerRoles: []string{DemoViewerRole}, Scopes: append(oidc, "offline_access")}, nil
+	case ProfileEntra:
+		o := DemoOptions(mountURL+"/"+DemoTenantID+"/v2.0", spaRedirectURIs)
+		o.Profile, o.TenantID, o.Audience = ProfileEntra, DemoTenantID, DemoEntraAPIAppID
+		o.Clients[0].ID = DemoEntraSPAAppID
+		return Demo{Options: o, SPAClientID: DemoEntraSPAAppID, Audience: DemoEntraAPIAppID, RolesClaim: "roles",
+			AdminRoles: []string{DemoAdminRole}, ViewerRoles: []string{DemoViewerRole},
+			Scopes: []string{"openid", "profile", "offline_access", "api://" + DemoEntraAPIAppID + "/" + EntraAPIScope}}, nil
+	case ProfileKeycloak:
+		const admin, viewer = "overshare-admin", "overshare-viewer"
+		o := DemoOptions(mountURL+"/realms/overshare", spaRedirectURIs)
+		o.Profile, o.Audience = ProfileKeycloak, "overshare-api"
+		for i := range o.Users {
+			o.Users[i].Roles = []string{map[string]string{"admin": admin, "viewer": viewer}[o.Users[i].Username]}
+		}
+		o.Clients[1].Roles, o.Clients[2].Roles = []string{admin}, []string{viewer}
+		return Demo{Options: o, SPAClientID: DemoSPAClientID, Audience: "overshare-api", RolesClaim: "realm_access.roles",
+			AdminRoles: []string{admin}, ViewerRoles: []string{viewer}, Scopes: oidc}, nil
+	}
+	return Demo{}, fmt.Errorf("devidp: unknown profile %q", profile)
+}
+
 // demoPassword is random but typeable: three groups of four from an alphabet without look-alikes
 // (about 58 bits).
 func demoPassword() string {
@@ -143,6 +200,8 @@ type Provider struct {
 	ttl        time.Duration
 	audience   string
 	rolesClaim string
+	profile    Profile
+	tenant     string
 	cookieName string
 
 	key    *rsa.PrivateKey
@@ -188,6 +247,18 @@ func New(opts Options) (*Provider, error) {
 	}
 	if p.rolesClaim == "" {
 		p.rolesClaim = "roles"
+	}
+	switch opts.Profile {
+	case ProfileDefault:
+	case ProfileEntra:
+		p.profile, p.rolesClaim, p.tenant = ProfileEntra, "roles", opts.TenantID
+		if p.tenant == "" {
+			p.tenant = DemoTenantID
+		}
+	case ProfileKeycloak:
+		p.profile, p.rolesClaim = ProfileKeycloak, "realm_access.roles"
+	default:
+		return nil, fmt.Errorf("devidp: unknown profile %q", opts.Profile)
 	}
 	// Two providers on one host (tests) must not overwrite each other's session cookie: cookies
 	// ignore ports.

@@ -64,7 +64,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		resp, oerr = p.grantRefreshToken(r, client)
 	case "client_credentials":
-		resp, oerr = p.grantClientCredentials(client)
+		resp, oerr = p.grantClientCredentials(client, r.PostForm.Get("scope"))
 	case "":
 		oerr = &oauthError{http.StatusBadRequest, "invalid_request", "grant_type is missing"}
 	default:
@@ -160,6 +160,9 @@ func (p *Provider) grantAuthorizationCode(r *http.Request, client Client) (map[s
 	if !ok {
 		return nil, invalid("the user no longer exists")
 	}
+	if oerr := p.checkUserScope(user, ac.scope); oerr != nil {
+		return nil, oerr
+	}
 	resp, refresh, err := p.userTokens(now, client, user, ac.scope, ac.nonce, ac.authTime)
 	if err != nil {
 		return nil, &oauthError{http.StatusInternalServerError, "server_error", err.Error()}
@@ -186,6 +189,9 @@ func (p *Provider) grantRefreshToken(r *http.Request, client Client) (map[string
 	if !ok {
 		return nil, &oauthError{http.StatusBadRequest, "invalid_grant", "the user no longer exists"}
 	}
+	if oerr := p.checkUserScope(user, g.scope); oerr != nil {
+		return nil, oerr // a role taken away since, as Keycloak checks again
+	}
 	resp, _, err := p.userTokens(now, client, user, g.scope, "", g.authTime)
 	if err != nil {
 		return nil, &oauthError{http.StatusInternalServerError, "server_error", err.Error()}
@@ -193,17 +199,13 @@ func (p *Provider) grantRefreshToken(r *http.Request, client Client) (map[string
 	return resp, nil
 }
 
-func (p *Provider) grantClientCredentials(client Client) (map[string]any, *oauthError) {
+func (p *Provider) grantClientCredentials(client Client, scope string) (map[string]any, *oauthError) {
 	if client.Secret == "" {
 		return nil, &oauthError{http.StatusBadRequest, "unauthorized_client", "a public client cannot use client_credentials"}
 	}
-	now := time.Now()
-	claims := p.baseClaims(now, client, client.ID, p.audienceFor(client))
-	claims["client_id"] = client.ID
-	claims["azp"] = client.ID
-	claims["idtyp"] = "app" // as Entra ID marks app-only tokens
-	if len(client.Roles) > 0 {
-		setPath(claims, p.rolesClaim, client.Roles)
+	claims, oerr := p.appAccessClaims(time.Now(), client, scope)
+	if oerr != nil {
+		return nil, oerr
 	}
 	at, err := p.sign(claims)
 	if err != nil {
@@ -215,27 +217,20 @@ func (p *Provider) grantClientCredentials(client Client) (map[string]any, *oauth
 // userTokens mints the access token, the ID token (scope openid) and a refresh token (scope
 // offline_access) for a user, and stores the refresh grant.
 func (p *Provider) userTokens(now time.Time, client Client, user User, scope, nonce string, authTime time.Time) (map[string]any, string, error) {
-	access := p.baseClaims(now, client, user.Username, p.audienceFor(client))
-	access["client_id"] = client.ID
-	access["azp"] = client.ID
-	access["scope"] = scope
-	p.addUserClaims(access, user)
-	at, err := p.sign(access)
+	at, err := p.sign(p.userAccessClaims(now, client, user, scope))
 	if err != nil {
 		return nil, "", err
 	}
 	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int(p.ttlFor(client).Seconds()), "scope": scope}
 	scopes := strings.Fields(scope)
 	if slices.Contains(scopes, "openid") {
-		id := p.baseClaims(now, client, user.Username, client.ID)
-		id["azp"] = client.ID
+		id := p.idClaims(now, client, user, scope)
 		id["auth_time"] = authTime.Unix()
 		if nonce != "" {
 			id["nonce"] = nonce
 		}
 		sum := sha256.Sum256([]byte(at))
 		id["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-		p.addUserClaims(id, user)
 		idt, err := p.sign(id)
 		if err != nil {
 			return nil, "", err
@@ -243,7 +238,7 @@ func (p *Provider) userTokens(now time.Time, client Client, user User, scope, no
 		resp["id_token"] = idt
 	}
 	var refresh string
-	if slices.Contains(scopes, "offline_access") {
+	if slices.Contains(scopes, "offline_access") || p.refreshWithoutOfflineAccess() {
 		refresh = randomToken()
 		p.mu.Lock()
 		p.pruneLocked(now)
@@ -357,10 +352,11 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		fail(err.Error())
 		return
 	}
-	user, ok := p.users[claims.Subject]
+	user, ok := p.userBySubject(claims.Subject)
+	idToken := slices.ContainsFunc(claims.audiences(), func(a string) bool { _, ok := p.clients[a]; return ok })
 	switch {
-	case claims.ClientID == "":
-		fail("an access token is required") // ID tokens carry no client_id
+	case idToken:
+		fail("an access token is required") // an ID token's audience is the client
 		return
 	case !ok || claims.IDType == "app":
 		fail("the token does not belong to a user")
@@ -369,6 +365,24 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	info := map[string]any{"sub": user.Username}
 	p.addUserClaims(info, user)
 	writeJSON(w, http.StatusOK, info)
+}
+
+// userBySubject finds the user a token's "sub" names, in any profile's shape.
+func (p *Provider) userBySubject(sub string) (User, bool) {
+	if u, ok := p.users[sub]; ok && p.profile == ProfileDefault {
+		return u, true
+	}
+	for _, u := range p.users {
+		if sub == uuidOf("user", u.Username) || sub == uuidOf("sub", p.tenant, GraphAppID, u.Username) {
+			return u, true
+		}
+		for _, c := range p.clients {
+			if sub == p.subject(u, c) {
+				return u, true
+			}
+		}
+	}
+	return User{}, false
 }
 
 type ownClaims struct {

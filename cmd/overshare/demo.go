@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/overshare/overshare/auth"
@@ -28,18 +30,22 @@ import (
 // people and scripts, and reads back on the next start so that passwords,
 // secrets and the integration survive a restart. It holds secrets: mode 0600.
 type demoFile struct {
-	URL                 string                      `json:"url"`
-	GraphQLURL          string                      `json:"graphqlUrl"`
-	Issuer              string                      `json:"issuer"`
-	TokenURL            string                      `json:"tokenUrl"`
-	Users               map[string]demoUser         `json:"users"`
-	ScriptClients       map[string]demoScriptClient `json:"scriptClients"`
-	IntegrationID       string                      `json:"integrationId"`
-	SimulatorControlURL string                      `json:"simulatorControlUrl"`
-	SimulatorSecret     string                      `json:"simulatorSecret"`
-	SimulatorClientID   string                      `json:"simulatorClientId"`
-	SimulatorCAFile     string                      `json:"simulatorCaFile"`
-	TenantSeed          int64                       `json:"tenantSeed"`
+	URL           string                      `json:"url"`
+	GraphQLURL    string                      `json:"graphqlUrl"`
+	Issuer        string                      `json:"issuer"`
+	TokenURL      string                      `json:"tokenUrl"`
+	Users         map[string]demoUser         `json:"users"`
+	ScriptClients map[string]demoScriptClient `json:"scriptClients"`
+	// IDPProfile and Scopes say which provider the development one imitates and what the
+	// dashboard asks it for (`--idp-profile`).
+	IDPProfile          string `json:"idpProfile"`
+	Scopes              string `json:"scopes"`
+	IntegrationID       string `json:"integrationId"`
+	SimulatorControlURL string `json:"simulatorControlUrl"`
+	SimulatorSecret     string `json:"simulatorSecret"`
+	SimulatorClientID   string `json:"simulatorClientId"`
+	SimulatorCAFile     string `json:"simulatorCaFile"`
+	TenantSeed          int64  `json:"tenantSeed"`
 	// TenantNow is when the tenant was first generated: with the seed it gives the same tenant
 	// again (its dates and link expiries), so the stored data still matches after a restart.
 	TenantNow time.Time `json:"tenantNow"`
@@ -70,12 +76,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		budget   = fs.Int("ru-per-minute", graphsim.RUByLicenceBand, "the simulated app's resource units per minute: -1 = SharePoint's budget for the tenant's licences, 0 = unlimited")
 		interval = fs.Duration("schedule-interval", time.Minute, "how often due syncs are looked for")
 		verbose  = fs.Bool("verbose", false, "log at info level (default: warnings only)")
+		profile  = fs.String("idp-profile", "default", "shape of the development identity provider's tokens: default, entra (Entra ID v2.0) or keycloak")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	idpProfile, err := devidp.ParseProfile(*profile)
+	if err != nil {
+		return fmt.Errorf("--idp-profile: %w", err)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -122,7 +133,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer sim.Close()
 	info := sim.Info()
 
-	opts := devidp.DemoOptions(base+"/oidc", []string{base + "/auth/callback", base + "/auth/silent"})
+	setup, err := devidp.DemoFor(idpProfile, base+"/oidc", []string{base + "/auth/callback", base + "/auth/silent"})
+	if err != nil {
+		return err
+	}
+	opts := setup.Options
 	reuseDemoSecrets(&opts, prev)
 	idp, err := devidp.New(opts)
 	if err != nil {
@@ -132,10 +147,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	a, err := startApp(ctx, appConfig{
 		Store: store.Config{DataDir: *dataDir, Logger: log},
 		Graph: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile},
-		Auth: auth.Config{Issuer: idp.Issuer(), Audience: devidp.DemoAudience,
+		Auth: auth.Config{Issuer: idp.Issuer(), Audience: setup.Audience, RolesClaim: setup.RolesClaim,
+			AdminValues: setup.AdminRoles, ViewerValues: setup.ViewerRoles, Scopes: setup.Scopes,
 			// The verifier discovers the provider before the server listens.
 			HTTPClient: idp.HTTPClient()},
-		SPAClientID: devidp.DemoSPAClientID,
+		SPAClientID: setup.SPAClientID,
 		PublicURL:   base,
 		Mount:       map[string]http.Handler{"/oidc/": idp},
 		Workers:     1,
@@ -166,6 +182,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	df := demoFile{
 		URL: base + "/", GraphQLURL: base + "/graphql", Issuer: idp.Issuer(), TokenURL: idp.TokenURL(),
 		Users: map[string]demoUser{}, ScriptClients: map[string]demoScriptClient{},
+		IDPProfile: cmp.Or(string(idpProfile), "default"), Scopes: strings.Join(setup.Scopes, " "),
 		IntegrationID: integ.ID, SimulatorControlURL: info.ControlURL, SimulatorSecret: info.ClientSecret,
 		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, TenantSeed: seed,
 		TenantNow: genAt,
@@ -292,6 +309,8 @@ func printDemo(w io.Writer, df demoFile, path string) {
   GraphQL     %s
   Token URL   %s (client credentials: jq .scriptClients %s)
 
+  Provider    %s (the dashboard asks for: %s)
+
 The simulated tenant is syncing now. Press Ctrl+C to stop; the data stays in %s.
-`, df.URL, path, df.GraphQLURL, df.TokenURL, path, filepath.Dir(path))
+`, df.URL, path, df.GraphQLURL, df.TokenURL, path, df.IDPProfile, df.Scopes, filepath.Dir(path))
 }

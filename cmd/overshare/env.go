@@ -24,7 +24,7 @@ func graphEndpoints(env config.Config) msgraph.Config {
 
 func authConfig(env config.Config) auth.Config {
 	return auth.Config{Issuer: env.OIDCIssuer, Audience: env.OIDCAudience, RolesClaim: env.OIDCRolesClaim,
-		AdminValues: env.OIDCAdminRoles, ViewerValues: env.OIDCViewerRoles}
+		AdminValues: env.OIDCAdminRoles, ViewerValues: env.OIDCViewerRoles, Scopes: env.OIDCScopes}
 }
 
 // printEnvironment lists the variables a command reads, with their defaults, for --help.

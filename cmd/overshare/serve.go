@@ -201,6 +201,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		Frontend:       spa,
 		OIDCIssuer:     cfg.Auth.Issuer,
 		OIDCClientID:   cfg.SPAClientID,
+		OIDCScopes:     cfg.Auth.Scopes,
 		PublicURL:      cfg.PublicURL,
 		Version:        version,
 		Mount:          cfg.Mount,

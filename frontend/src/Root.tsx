@@ -22,10 +22,12 @@ export function Root({ config }: { config: RuntimeConfig }) {
       post_logout_redirect_uri: `${origin}/`,
       // Authorization Code with PKCE is oidc-client-ts's only flow for public clients.
       response_type: 'code',
-      // offline_access asks for a refresh token, so silent renew works without a
-      // hidden iframe (third-party cookies are often blocked); the iframe page
-      // /auth/silent remains the fallback.
-      scope: 'openid profile email offline_access',
+      // The server's OVERSHARE_OIDC_SCOPES: with Entra ID a scope of Overshare's API
+      // (without one the access token is for Microsoft Graph, which the server refuses).
+      // offline_access, where configured, asks for a refresh token so silent renew works
+      // without the hidden iframe (third-party cookies are often blocked); Keycloak gives
+      // a session-bound refresh token without it. /auth/silent remains the fallback.
+      scope: config.oidcScopes,
       automaticSilentRenew: true,
       userStore: new WebStorageStateStore({ store: window.sessionStorage }),
       onSigninCallback: (user: User | void) => {

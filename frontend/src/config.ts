@@ -3,10 +3,16 @@
 export interface RuntimeConfig {
   oidcIssuer: string;
   oidcClientId: string;
+  // Space-separated, as OAuth writes them (OVERSHARE_OIDC_SCOPES): Entra ID needs a scope of
+  // Overshare's API here, and offline_access only where the provider grants it.
+  oidcScopes: string;
   graphqlUrl: string;
   graphqlWsUrl: string;
   version: string;
 }
+
+// What a server that names no scopes (one older than the setting) always had the SPA request.
+export const DEFAULT_SCOPES = 'openid profile email offline_access';
 
 function absolute(url: string, base: string, ws: boolean): string {
   const u = new URL(url, base);
@@ -29,6 +35,7 @@ export function parseConfig(raw: unknown, base: string): RuntimeConfig {
   return {
     oidcIssuer: str('oidcIssuer'),
     oidcClientId: str('oidcClientId'),
+    oidcScopes: typeof r.oidcScopes === 'string' && r.oidcScopes.trim() ? r.oidcScopes.trim() : DEFAULT_SCOPES,
     graphqlUrl,
     graphqlWsUrl: absolute(ws, base, true),
     version: typeof r.version === 'string' ? r.version : 'dev',

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ type Config struct {
 	OIDCIssuer      string
 	OIDCAudience    string
 	OIDCClientID    string
+	OIDCScopes      []string
 	OIDCRolesClaim  string
 	OIDCAdminRoles  []string
 	OIDCViewerRoles []string
@@ -104,6 +106,9 @@ func Options() []Option {
 			parse: text(func(c *Config) *string { return &c.OIDCAudience })},
 		{Name: "OVERSHARE_OIDC_CLIENT_ID", DefaultText: "none", Usage: "the dashboard's (public) client id", Commands: serve,
 			parse: text(func(c *Config) *string { return &c.OIDCClientID })},
+		{Name: "OVERSHARE_OIDC_SCOPES", Default: strings.Join(auth.DefaultScopes(), " "), Commands: serve,
+			Usage: "scopes the dashboard requests, space-separated, `openid` included; Entra ID needs one of the API (`openid profile offline_access api://<API app id>/Overshare.Access`), or its tokens are for Microsoft Graph; `offline_access` only where users may have offline tokens (deploy/README.md, \"Identity providers\")",
+			parse: oidcScopes},
 		{Name: "OVERSHARE_OIDC_ROLES_CLAIM", Default: auth.DefaultRolesClaim, Commands: serve,
 			Usage: "claim path holding roles (`realm_access.roles` for Keycloak, `groups` for Dex)",
 			parse: text(func(c *Config) *string { return &c.OIDCRolesClaim })},
@@ -209,6 +214,41 @@ func list(field func(*Config) *[]string) func(*Config, string) error {
 		*field(c) = out
 		return nil
 	}
+}
+
+// oidcScopes parses OVERSHARE_OIDC_SCOPES: OAuth scopes separated by spaces (RFC 6749 §3.3;
+// commas are taken too, as every other list here uses them). It refuses at start what a
+// provider would refuse only after the person typed a password.
+func oidcScopes(c *Config, v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+	resources := map[string]string{} // resource → the first scope naming it
+	for i, f := range fields {
+		for _, r := range f {
+			// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+			if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
+				return fmt.Errorf("holds %q, which is not a scope (printable ASCII without quotes or backslashes)", f)
+			}
+		}
+		if slices.Contains(fields[:i], f) {
+			return fmt.Errorf("names %q twice", f)
+		}
+		// A URI-shaped scope names its API before the last slash (api://<app id>/Overshare.Access).
+		// Entra ID refuses a request naming two (AADSTS28000), after the sign-in form.
+		if cut := strings.LastIndex(f, "/"); cut > 0 {
+			res := f[:cut]
+			for other, first := range resources {
+				if other != res {
+					return fmt.Errorf("names scopes of two APIs (%s and %s); Entra ID refuses that (AADSTS28000): keep the one of Overshare's API", first, f)
+				}
+			}
+			resources[res] = f
+		}
+	}
+	if !slices.Contains(fields, "openid") {
+		return errors.New("must include openid: the dashboard signs in with OpenID Connect")
+	}
+	c.OIDCScopes = fields
+	return nil
 }
 
 func positiveInt(field func(*Config) *int) func(*Config, string) error {

@@ -111,3 +111,31 @@ func TestDeployREADMEListsTheEnvironment(t *testing.T) {
 		seen[o.Name] = true
 	}
 }
+
+func TestOIDCScopes(t *testing.T) {
+	c, err := Load(Serve, env(nil))
+	if err != nil || !slices.Equal(c.OIDCScopes, []string{"openid", "profile", "email", "offline_access"}) {
+		t.Errorf("default scopes = %q, %v", c.OIDCScopes, err)
+	}
+	const entra = " openid profile,offline_access  api://8f0e5c1a-4b2d-4e6f-9a7b-0c1d2e3f4a5b/Overshare.Access "
+	c, err = Load(Serve, env(map[string]string{"OVERSHARE_OIDC_SCOPES": entra}))
+	if err != nil || !slices.Equal(c.OIDCScopes, []string{"openid", "profile", "offline_access", "api://8f0e5c1a-4b2d-4e6f-9a7b-0c1d2e3f4a5b/Overshare.Access"}) {
+		t.Errorf("Entra scopes = %q, %v", c.OIDCScopes, err)
+	}
+	for value, want := range map[string]string{
+		"profile email": "must include openid",
+		"openid api://a/Overshare.Access https://graph.microsoft.com/User.Read": "two APIs",
+		`openid "profile"`:     "not a scope",
+		"openid openid":        "twice",
+		"openid profile\u00e9": "not a scope",
+	} {
+		_, err := Load(Serve, env(map[string]string{"OVERSHARE_OIDC_SCOPES": value}))
+		if err == nil || !strings.HasPrefix(err.Error(), "OVERSHARE_OIDC_SCOPES ") || !strings.Contains(err.Error(), want) {
+			t.Errorf("OVERSHARE_OIDC_SCOPES=%q: %v, want an error naming the variable and %q", value, err, want)
+		}
+	}
+	// Two scopes of one API are one resource.
+	if _, err := Load(Serve, env(map[string]string{"OVERSHARE_OIDC_SCOPES": "openid api://a/Read api://a/Write"})); err != nil {
+		t.Errorf("two scopes of one API: %v", err)
+	}
+}

@@ -208,8 +208,18 @@ func CallbackParams(location string) (url.Values, error) {
 // Login runs the whole Authorization Code + PKCE flow as a browser: authorize, sign in (unless
 // a session cookie already signs the browser in), check the state, redeem the code.
 func (b *Browser) Login(ctx context.Context, issuer, clientID, redirectURI, username, password string) (*Tokens, error) {
+	return b.LoginScope(ctx, issuer, clientID, redirectURI, username, password, "")
+}
+
+// LoginScope is Login asking for scope (empty: AuthorizeURL's "openid profile email
+// offline_access"), the way a dashboard configured with OVERSHARE_OIDC_SCOPES asks.
+func (b *Browser) LoginScope(ctx context.Context, issuer, clientID, redirectURI, username, password, scope string) (*Tokens, error) {
 	pkce, state, nonce := NewPKCE(), RandomString(), RandomString()
-	page, err := b.Get(ctx, AuthorizeURL(issuer, clientID, redirectURI, state, nonce, pkce, nil))
+	var extra url.Values
+	if scope != "" {
+		extra = url.Values{"scope": {scope}}
+	}
+	page, err := b.Get(ctx, AuthorizeURL(issuer, clientID, redirectURI, state, nonce, pkce, extra))
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,10 @@ export function AuthGate() {
               Check that the identity provider at {config.oidcIssuer} is reachable and that the client “
               {config.oidcClientId}” allows this address as a redirect URI.
             </Text>
+            <Text size="sm" c="dimmed" data-testid="signin-scopes">
+              The dashboard asked for the scopes “{config.oidcScopes}” (OVERSHARE_OIDC_SCOPES); a provider refuses
+              scopes of two APIs, or offline_access for users without offline tokens.
+            </Text>
             <Button onClick={signIn}>Sign in again</Button>
           </Stack>
         </Paper>
