@@ -22,7 +22,8 @@ import (
 // runSync runs one sync of an integration in the foreground: a live
 // progress line on a terminal, a progress line every few seconds otherwise.
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sync", stderr)
+	fs := newFlagSet("sync", "--integration ID [flags]", "Runs one sync of an integration in the foreground: a live progress line on a terminal, a\n"+
+		"progress line every --progress-every otherwise.", config.Sync, stdout)
 	var (
 		integrationID = fs.String("integration", "", "id of the integration to sync (printed by overshare integrate)")
 		full          = fs.Bool("full", false, "enumerate every drive again instead of reading changes")
@@ -31,14 +32,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cpuProfile    = fs.String("cpuprofile", "", "write a CPU profile of the sync to this file (diagnostics)")
 		verbose       = fs.Bool("v", false, "log the engine's progress and timings to stderr")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
 	if *integrationID == "" {
-		return errors.New("missing --integration")
+		return usageErrorf("missing --integration")
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -80,7 +78,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		showProgress(stdout, updates, tty, *every)
 	}()
 
-	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: version, Logger: log,
+	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: currentVersion(), Logger: log,
 		GraphDefaults: graphEndpoints(env), RootRefreshInterval: env.RootRefreshInterval, SweepInterval: env.SweepInterval})
 	runID, err := s.Run(ctx, *integrationID, *full)
 	unsubscribe()
