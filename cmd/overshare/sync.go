@@ -15,17 +15,16 @@ import (
 
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/internal/config"
-	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
 
 // runSync runs one sync of an integration in the foreground: a live
 // progress line on a terminal, a progress line every few seconds otherwise.
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sync", "--integration ID [flags]", "Runs one sync of an integration in the foreground: a live progress line on a terminal, a\n"+
-		"progress line every --progress-every otherwise.", config.Sync, stdout)
+	fs := newFlagSet("sync", "--integration ID [flags]", "Runs one sync of an integration in the foreground, on the existing database: a live progress\n"+
+		"line on a terminal, a progress line every --progress-every otherwise.", config.Sync, stdout)
 	var (
-		integrationID = fs.String("integration", "", "id of the integration to sync (printed by overshare integrate)")
+		integrationID = fs.String("integration", "", "the integration to sync: its id (printed by overshare integrate) or its global ID (shown by the API and the dashboard)")
 		full          = fs.Bool("full", false, "enumerate every drive again instead of reading changes")
 		concurrency   = fs.Int("concurrency", syncer.DefaultConcurrency, "drives synced at the same time")
 		every         = fs.Duration("progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
@@ -58,16 +57,19 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	cfg := storeConfig(env)
-	cfg.Logger = log
-	st, err := store.Open(ctx, cfg)
+	st, err := openExisting(ctx, env, log, stderr, "", false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	integration, err := integrationByArg(ctx, st, *integrationID)
+	if err != nil {
+		return err
+	}
+	id := integration.ID
 
 	bus := events.NewLocal()
-	updates, unsubscribe := bus.Subscribe(*integrationID)
+	updates, unsubscribe := bus.Subscribe(id)
 	tty := false
 	if f, ok := stdout.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
@@ -80,7 +82,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: currentVersion(), Logger: log,
 		GraphDefaults: graphEndpoints(env), RootRefreshInterval: env.RootRefreshInterval, SweepInterval: env.SweepInterval})
-	runID, err := s.Run(ctx, *integrationID, *full)
+	runID, err := s.Run(ctx, id, *full)
 	unsubscribe()
 	<-shown
 	if err != nil {
