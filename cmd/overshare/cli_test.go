@@ -5,7 +5,10 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
+	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/internal/config"
 )
 
@@ -113,5 +116,68 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	out, errOut, code := runCLI(t, "version")
 	if code != 0 || errOut != "" || out != currentVersion()+"\n" {
 		t.Errorf("version: exit %d, stderr %q, stdout %q", code, errOut, out)
+	}
+}
+
+// On a terminal the progress line never reaches the right margin, whatever the width; it keeps
+// the bar when there is room; off a terminal it is the full line, without a bar.
+func TestProgressLineFitsTheTerminal(t *testing.T) {
+	eta := 3725
+	p := events.Progress{RunID: "r", Phase: "drives", DrivesDone: 123, DrivesTotal: 4567, ItemsSeen: 12345678, SharedItems: 234567,
+		PermissionsRead: 345678, Requests: 456789, ResourceUnits: 1234567, ThrottledWaits: 12, ETASeconds: &eta}
+	full := progressLine(p, 0)
+	for _, want := range []string{"drives 123/4567", "items 12345678", "shared 234567", "permissions 345678", "requests 456789", "RU 1234567", "throttled 12", "ETA 1h2m5s"} {
+		if !strings.Contains(full, want) {
+			t.Errorf("the full line %q lacks %q", full, want)
+		}
+	}
+	if strings.Contains(full, "[") {
+		t.Errorf("the line off a terminal has a bar: %q", full)
+	}
+	prev := 0
+	for width := 10; width <= 240; width++ {
+		l := progressLine(p, width)
+		n := utf8.RuneCountInString(l)
+		if n >= width {
+			t.Fatalf("width %d: the line has %d columns: %q", width, n, l)
+		}
+		if n < prev {
+			t.Errorf("width %d: the line got shorter (%d < %d) on a wider terminal: %q", width, n, prev, l)
+		}
+		prev = n
+		if width >= 80 && !strings.Contains(l, "drives 123/4567") {
+			t.Errorf("width %d: %q lost the drive count", width, l)
+		}
+	}
+	if l := progressLine(p, 80); !strings.Contains(l, "ETA") {
+		t.Errorf("at 80 columns the ETA is gone: %q", l)
+	}
+	if l := progressLine(p, 240); !strings.HasPrefix(l, "[") || !strings.Contains(l, "requests 456789") {
+		t.Errorf("a wide terminal shows no bar or not every field: %q", l)
+	}
+
+	// As showProgress draws it: redrawn in place on a terminal of 50 columns, whole lines
+	// otherwise.
+	updates := func() <-chan events.Progress {
+		ch := make(chan events.Progress, 3)
+		ch <- p
+		ch <- p
+		close(ch)
+		return ch
+	}
+	var tty, plain bytes.Buffer
+	showProgress(&tty, updates(), func() int { return 50 }, time.Hour)
+	draws := strings.Split(strings.TrimSuffix(tty.String(), "\n"), "\r\033[K")
+	if len(draws) != 3 || draws[0] != "" {
+		t.Fatalf("the terminal got %q", tty.String())
+	}
+	for _, d := range draws[1:] {
+		if utf8.RuneCountInString(d) >= 50 {
+			t.Errorf("a redraw of %d columns on a terminal of 50: %q", utf8.RuneCountInString(d), d)
+		}
+	}
+	showProgress(&plain, updates(), nil, time.Hour)
+	if plain.String() != full+"\n" {
+		t.Errorf("off a terminal: %q, want the full line once", plain.String())
 	}
 }

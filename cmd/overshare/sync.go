@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -70,14 +71,10 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	bus := events.NewLocal()
 	updates, unsubscribe := bus.Subscribe(id)
-	tty := false
-	if f, ok := stdout.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
 	shown := make(chan struct{})
 	go func() {
 		defer close(shown)
-		showProgress(stdout, updates, tty, *every)
+		showProgress(stdout, updates, terminalColumns(stdout), *every)
 	}()
 
 	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: currentVersion(), Logger: log,
@@ -104,41 +101,95 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return err
 }
 
-// showProgress prints progress until the channel closes: a redrawn line on
-// a terminal, a plain line every `every` otherwise.
-func showProgress(w io.Writer, updates <-chan events.Progress, tty bool, every time.Duration) {
+// showProgress prints progress until the channel closes: on a terminal (columns is not nil) a
+// line redrawn in place, shortened to the terminal's width so it never wraps; otherwise a
+// plain line every `every`.
+func showProgress(w io.Writer, updates <-chan events.Progress, columns func() int, every time.Duration) {
 	var last events.Progress
 	var printed time.Time
 	for p := range updates {
 		last = p
-		if tty {
-			fmt.Fprintf(w, "\r\033[K%s", progressLine(p, true))
+		if columns != nil {
+			fmt.Fprintf(w, "\r\033[K%s", progressLine(p, columns()))
 			continue
 		}
 		if time.Since(printed) >= every {
 			printed = time.Now()
-			fmt.Fprintln(w, progressLine(p, false))
+			fmt.Fprintln(w, progressLine(p, 0))
 		}
 	}
-	if tty && last.RunID != "" {
+	if columns != nil && last.RunID != "" {
 		fmt.Fprintln(w)
 	}
 }
 
-func progressLine(p events.Progress, bar bool) string {
-	var b strings.Builder
-	if bar && p.DrivesTotal > 0 {
-		const width = 24
-		n := p.DrivesDone * width / p.DrivesTotal
-		b.WriteString("[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "] ")
+// terminalColumns returns, when w is a terminal, a function measuring its width now (80
+// when it cannot be measured); nil otherwise.
+func terminalColumns(w io.Writer) func() int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
 	}
-	fmt.Fprintf(&b, "%s: drives %d/%d, items %d, shared %d, permissions %d, requests %d, RU %d",
-		p.Phase, p.DrivesDone, p.DrivesTotal, p.ItemsSeen, p.SharedItems, p.PermissionsRead, p.Requests, p.ResourceUnits)
+	return func() int {
+		if n, _, err := term.GetSize(int(f.Fd())); err == nil && n > 0 {
+			return n
+		}
+		return 80
+	}
+}
+
+// progressLine is one line of progress. With width 0 (not a terminal) it has every field and no
+// bar. Otherwise it has a bar when everything fits, and is shortened to fewer than width
+// columns, so the terminal never wraps it: the bar goes first, then the fields that matter
+// least (requests, resource units, permission lists, throttled waits, shared items, items,
+// ETA), then the line is cut.
+func progressLine(p events.Progress, width int) string {
+	type field struct {
+		text string
+		rank int // the lower, the longer it stays
+	}
+	fields := []field{{fmt.Sprintf("drives %d/%d", p.DrivesDone, p.DrivesTotal), 0},
+		{fmt.Sprintf("items %d", p.ItemsSeen), 2}, {fmt.Sprintf("shared %d", p.SharedItems), 3},
+		{fmt.Sprintf("permissions %d", p.PermissionsRead), 5}, {fmt.Sprintf("requests %d", p.Requests), 7},
+		{fmt.Sprintf("RU %d", p.ResourceUnits), 6}}
 	if p.ThrottledWaits > 0 {
-		fmt.Fprintf(&b, ", throttled %d", p.ThrottledWaits)
+		fields = append(fields, field{fmt.Sprintf("throttled %d", p.ThrottledWaits), 4})
 	}
 	if p.ETASeconds != nil {
-		fmt.Fprintf(&b, ", ETA %s", (time.Duration(*p.ETASeconds) * time.Second).String())
+		fields = append(fields, field{"ETA " + (time.Duration(*p.ETASeconds) * time.Second).String(), 1})
 	}
-	return b.String()
+	line := func(bar bool, maxRank int) string {
+		var b strings.Builder
+		if bar && p.DrivesTotal > 0 {
+			const barWidth = 24
+			n := p.DrivesDone * barWidth / p.DrivesTotal
+			b.WriteString("[" + strings.Repeat("#", n) + strings.Repeat(".", barWidth-n) + "] ")
+		}
+		b.WriteString(string(p.Phase) + ":")
+		sep := " "
+		for _, f := range fields {
+			if f.rank <= maxRank {
+				b.WriteString(sep + f.text)
+				sep = ", "
+			}
+		}
+		return b.String()
+	}
+	const all = 7
+	if width <= 0 {
+		return line(false, all)
+	}
+	if l := line(true, all); utf8.RuneCountInString(l) < width {
+		return l
+	}
+	for rank := all; rank >= 0; rank-- {
+		if l := line(false, rank); utf8.RuneCountInString(l) < width {
+			return l
+		}
+	}
+	l := []rune(line(false, 0))
+	if width < 2 {
+		return ""
+	}
+	return string(l[:width-2]) + "…"
 }
