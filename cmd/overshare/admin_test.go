@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/graphsim"
 	"github.com/overshare/overshare/graphsim/tenant"
+	"github.com/overshare/overshare/internal/apiseed"
 	"github.com/overshare/overshare/internal/testdb"
+	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/store"
 )
 
@@ -19,6 +22,31 @@ func useDatabase(t *testing.T, cfg store.Config) {
 	t.Setenv("OVERSHARE_DATABASE_URL", cfg.DatabaseURL)
 	t.Setenv("OVERSHARE_DATA_DIR", cfg.DataDir)
 	t.Setenv("OVERSHARE_SECRET_KEY", "")
+}
+
+// seed writes apiseed's small tenant through the store, as a sync would have, and points the
+// commands at that database.
+func seed(t *testing.T, cfg store.Config) apiseed.Data {
+	t.Helper()
+	d := apiseed.Build("seeded-1", 6, 12)
+	st := testdb.Open(t, cfg)
+	if err := apiseed.Write(context.Background(), st, d); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	useDatabase(t, cfg)
+	return d
+}
+
+func integrationStatus(t *testing.T, cfg store.Config, id string) models.IntegrationStatus {
+	t.Helper()
+	st := testdb.Open(t, cfg)
+	defer st.Close()
+	in, err := st.Integration(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.Status
 }
 
 // Commands that work on an existing database refuse one that was never created, naming it and
@@ -35,7 +63,8 @@ func TestNoSilentNewDatabase(t *testing.T) {
 			where = store.Describe(cfg)[len("PostgreSQL "):]
 		}
 		for _, args := range [][]string{
-			{"sync", "--integration", "x"}, {"integrate", "--name", "n", "--tenant-id", "t", "--client-id", "c"},
+			{"sync", "--integration", "x"}, {"integrations", "list"}, {"pause", "x"}, {"resume", "x"},
+			{"integrate", "--name", "n", "--tenant-id", "t", "--client-id", "c"},
 		} {
 			out, errOut, code := runCLI(t, args...)
 			if code != 1 || out != "" || !strings.Contains(errOut, "overshare migrate") || !strings.Contains(errOut, where) {
@@ -54,6 +83,9 @@ func TestNoSilentNewDatabase(t *testing.T) {
 		if _, errOut, code := runCLI(t, "sync", "--integration", "x"); code != 1 || !strings.Contains(errOut, "neither the id nor the global ID") {
 			t.Errorf("sync on the new database: exit %d, stderr %q", code, errOut)
 		}
+		if out, errOut, code := runCLI(t, "integrations", "list"); code != 0 || out != "" || !strings.Contains(errOut, "no integrations yet") {
+			t.Errorf("integrations list on the new database: exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
 	})
 }
 
@@ -67,6 +99,73 @@ func TestDatabaseNamedWithoutSecret(t *testing.T) {
 	if !strings.Contains(errOut, "database: PostgreSQL postgres://postgres@") || strings.Contains(errOut, "hunter2") {
 		t.Errorf("stderr %q: want the database named, without the password", errOut)
 	}
+}
+
+// integrations list shows each integration with both forms of its id; --json gives the same to
+// scripts; pause and resume take either form, say what they did, and pausing twice is fine.
+func TestIntegrationsListPauseResume(t *testing.T) {
+	testdb.EachConfig(t, func(t *testing.T, cfg store.Config) {
+		d := seed(t, cfg)
+		raw := d.Integration.ID
+		global := model.EncodeID(model.TypeIntegration, raw)
+
+		out, errOut, code := runCLI(t, "integrations", "list")
+		if code != 0 || !strings.Contains(errOut, "database: ") {
+			t.Fatalf("integrations list: exit %d, stderr %q", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "ID ") {
+			t.Fatalf("want a header and one row:\n%s", out)
+		}
+		for _, want := range []string{global, raw, d.Integration.Name, d.Integration.TenantID, string(models.IntegrationActive)} {
+			if !strings.Contains(lines[1], want) {
+				t.Errorf("the row lacks %q:\n%s", want, out)
+			}
+		}
+		var list []integrationJSON
+		out, _, code = runCLI(t, "integrations", "list", "--json")
+		if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
+			t.Fatalf("integrations list --json: exit %d, %v:\n%s", code, err, out)
+		}
+		if list[0].ID != global || list[0].RawID != raw || list[0].Name != d.Integration.Name {
+			t.Errorf("--json = %+v", list[0])
+		}
+
+		out, _, code = runCLI(t, "pause", global)
+		if code != 0 || !strings.HasPrefix(out, "paused ") || integrationStatus(t, cfg, raw) != models.IntegrationPaused {
+			t.Errorf("pause by global ID: exit %d, %q", code, out)
+		}
+		out, _, code = runCLI(t, "pause", raw)
+		if code != 0 || !strings.Contains(out, "already paused") || integrationStatus(t, cfg, raw) != models.IntegrationPaused {
+			t.Errorf("pause again: exit %d, %q", code, out)
+		}
+		if out, _, _ := runCLI(t, "integrations", "list"); !strings.Contains(out, string(models.IntegrationPaused)) {
+			t.Errorf("the list does not show the pause:\n%s", out)
+		}
+		out, _, code = runCLI(t, "resume", raw)
+		if code != 0 || !strings.HasPrefix(out, "resumed ") || integrationStatus(t, cfg, raw) != models.IntegrationActive {
+			t.Errorf("resume by raw id: exit %d, %q", code, out)
+		}
+		out, _, code = runCLI(t, "resume", global)
+		if code != 0 || !strings.Contains(out, "not paused") {
+			t.Errorf("resume an active one: exit %d, %q", code, out)
+		}
+
+		// Neither form, and the ID of something else, are said in words.
+		drive := model.EncodeID(model.TypeDrive, raw, d.Drives[0].ID)
+		for arg, want := range map[string]string{
+			"no-such-integration": "neither the id nor the global ID of an integration",
+			drive:                 "is the ID of a Drive, not of an integration",
+			model.EncodeID(model.TypeIntegration, "gone"): "no integration gone",
+		} {
+			for _, args := range [][]string{{"pause", arg}, {"sync", "--integration", arg}} {
+				out, errOut, code := runCLI(t, args...)
+				if code != 1 || out != "" || !strings.Contains(errOut, want) {
+					t.Errorf("%v: exit %d, stdout %q, stderr %q; want %q", args, code, out, errOut, want)
+				}
+			}
+		}
+	})
 }
 
 // integrate refuses to create a database unless asked; sync takes the integration's id in

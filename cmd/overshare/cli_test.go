@@ -38,7 +38,8 @@ func TestHelpGoesToStdout(t *testing.T) {
 			}
 		}
 	}
-	readers := map[string]string{"serve": config.Serve, "migrate": config.Migrate, "sync": config.Sync, "integrate": config.Integrate}
+	readers := map[string]string{"serve": config.Serve, "migrate": config.Migrate, "sync": config.Sync, "integrate": config.Integrate,
+		"integrations": config.Integrations, "pause": config.Pause, "resume": config.Resume}
 	for _, c := range commands() {
 		out, errOut, code := runCLI(t, c.name, "--help")
 		if code != 0 || errOut != "" || !strings.HasPrefix(out, "usage: overshare "+c.name) {
@@ -76,7 +77,7 @@ func TestHelpCommandAndMistakes(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
 	}
-	for _, args := range [][]string{{"sync", "--no-such-flag"}, {"sync"}, {"sync", "--integration", "x", "extra"}} {
+	for _, args := range [][]string{{"sync", "--no-such-flag"}, {"sync"}, {"sync", "--integration", "x", "extra"}, {"pause"}} {
 		out, errOut, code := runCLI(t, args...)
 		if code != 2 || out != "" || !strings.Contains(errOut, "overshare help "+args[0]) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and a pointer to the help", args, code, out, errOut)

@@ -30,6 +30,9 @@ func commands() []command {
 		{"graphsim", "run the Microsoft Graph simulator with a synthetic tenant", runGraphsim},
 		{"migrate", "create the database or bring its schema up to date, and exit", runMigrate},
 		{"integrate", "connect a Microsoft 365 tenant (checks the credentials, prints the integration id)", runIntegrate},
+		{"integrations", "list the connected tenants (integrations list [--json])", runIntegrations},
+		{"pause", "pause an integration's scheduled syncs", runPause},
+		{"resume", "resume an integration's scheduled syncs", runResume},
 		{"sync", "run one sync of an integration in the foreground", runSync},
 		{"version", "print the version", runVersion},
 	}
