@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,7 +66,7 @@ func TestNoSilentNewDatabase(t *testing.T) {
 		}
 		for _, args := range [][]string{
 			{"sync", "--integration", "x"}, {"integrations", "list"}, {"pause", "x"}, {"resume", "x"},
-			{"integrate", "--name", "n", "--tenant-id", "t", "--client-id", "c"},
+			{"export", "--integration", "x"}, {"integrate", "--name", "n", "--tenant-id", "t", "--client-id", "c"},
 		} {
 			out, errOut, code := runCLI(t, args...)
 			if code != 1 || out != "" || !strings.Contains(errOut, "overshare migrate") || !strings.Contains(errOut, where) {
@@ -158,12 +160,86 @@ func TestIntegrationsListPauseResume(t *testing.T) {
 			drive:                 "is the ID of a Drive, not of an integration",
 			model.EncodeID(model.TypeIntegration, "gone"): "no integration gone",
 		} {
-			for _, args := range [][]string{{"pause", arg}, {"sync", "--integration", arg}} {
+			for _, args := range [][]string{{"pause", arg}, {"sync", "--integration", arg}, {"export", "--integration", arg}} {
 				out, errOut, code := runCLI(t, args...)
 				if code != 1 || out != "" || !strings.Contains(errOut, want) {
 					t.Errorf("%v: exit %d, stdout %q, stderr %q; want %q", args, code, out, errOut, want)
 				}
 			}
+		}
+	})
+}
+
+// export writes one row per permission that shares an item and matches the filters, as CSV or
+// JSON: the items are those the API's filter selects (apiseed answers which, in plain Go).
+func TestExport(t *testing.T) {
+	testdb.EachConfig(t, func(t *testing.T, cfg store.Config) {
+		d := seed(t, cfg)
+		raw := d.Integration.ID
+		for _, c := range []struct {
+			args   []string
+			filter store.ItemFilter
+		}{
+			{nil, store.ItemFilter{SharedOnly: true}},
+			{[]string{"--scope", "anonymous"}, store.ItemFilter{Scopes: []string{models.LinkScopeAnonymous}}},
+			{[]string{"--scope", "organization,users"}, store.ItemFilter{Scopes: []string{models.LinkScopeOrganization, models.LinkScopeUsers}}},
+			{[]string{"--scope", "external"}, store.ItemFilter{External: ptr(true)}},
+			{[]string{"--has-expiry=false", "--link-type", "edit"}, store.ItemFilter{HasExpiry: ptr(false), LinkTypes: []string{"edit"}}},
+			{[]string{"--expired"}, store.ItemFilter{Expired: true}},
+			{[]string{"--drive", model.EncodeID(model.TypeDrive, raw, d.Drives[1].ID)}, store.ItemFilter{SharedOnly: true, DriveID: d.Drives[1].ID}},
+			{[]string{"--owner", d.Users[2].ID, "--search", "budget"}, store.ItemFilter{SharedOnly: true, OwnerUserID: d.Users[2].ID, Search: "budget"}},
+		} {
+			args := append([]string{"export", "--integration", model.EncodeID(model.TypeIntegration, raw)}, c.args...)
+			out, errOut, code := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errOut)
+			}
+			recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+			if err != nil || len(recs) == 0 || !slices.Equal(recs[0], exportColumns) {
+				t.Fatalf("%v: not CSV with the header (%v):\n%s", args, err, out)
+			}
+			col := func(name string) int { return slices.Index(exportColumns, name) }
+			var items []string
+			for _, r := range recs[1:] {
+				_, parts, err := model.DecodeAnyID(r[col("item_id")])
+				if err != nil {
+					t.Fatalf("item_id %q: %v", r[col("item_id")], err)
+				}
+				if !slices.Contains(items, parts[1]) {
+					items = append(items, parts[1])
+				}
+				if len(c.filter.Scopes) == 1 && r[col("scope")] != c.filter.Scopes[0] {
+					t.Errorf("%v: a row of scope %q", args, r[col("scope")])
+				}
+				if c.filter.External != nil && r[col("external")] != "true" {
+					t.Errorf("%v: a row not shared externally: %v", args, r)
+				}
+				if r[col("path")] == "" || r[col("owner")] == "" || r[col("roles")] == "" {
+					t.Errorf("%v: a row without path, owner or roles: %v", args, r)
+				}
+			}
+			slices.Sort(items)
+			if want := d.Match(c.filter); !slices.Equal(items, want) {
+				t.Errorf("%v: exported the items %v, want %v", args, items, want)
+			}
+			if !strings.Contains(errOut, "exported ") {
+				t.Errorf("%v: stderr %q does not say what was exported", args, errOut)
+			}
+
+			// The same rows as JSON.
+			out, _, code = runCLI(t, append(args, "--format", "json")...)
+			var rows []map[string]any
+			if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != len(recs)-1 {
+				t.Errorf("%v --format json: exit %d, %v, %d rows, want %d", args, code, err, len(rows), len(recs)-1)
+			}
+		}
+		// Into a file.
+		file := filepath.Join(t.TempDir(), "shared.csv")
+		if _, errOut, code := runCLI(t, "export", "--integration", raw, "-o", file); code != 0 || !strings.Contains(errOut, file) {
+			t.Errorf("export -o: exit %d, %s", code, errOut)
+		}
+		if b, err := os.ReadFile(file); err != nil || !strings.HasPrefix(string(b), strings.Join(exportColumns, ",")) {
+			t.Errorf("the export file: %v\n%.200s", err, b)
 		}
 	})
 }

@@ -39,7 +39,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 		}
 	}
 	readers := map[string]string{"serve": config.Serve, "migrate": config.Migrate, "sync": config.Sync, "integrate": config.Integrate,
-		"integrations": config.Integrations, "pause": config.Pause, "resume": config.Resume}
+		"integrations": config.Integrations, "pause": config.Pause, "resume": config.Resume, "export": config.Export}
 	for _, c := range commands() {
 		out, errOut, code := runCLI(t, c.name, "--help")
 		if code != 0 || errOut != "" || !strings.HasPrefix(out, "usage: overshare "+c.name) {
@@ -77,7 +77,7 @@ func TestHelpCommandAndMistakes(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
 	}
-	for _, args := range [][]string{{"sync", "--no-such-flag"}, {"sync"}, {"sync", "--integration", "x", "extra"}, {"pause"}} {
+	for _, args := range [][]string{{"sync", "--no-such-flag"}, {"sync"}, {"sync", "--integration", "x", "extra"}, {"pause"}, {"export", "--integration", "x", "--scope", "everyone"}} {
 		out, errOut, code := runCLI(t, args...)
 		if code != 2 || out != "" || !strings.Contains(errOut, "overshare help "+args[0]) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and a pointer to the help", args, code, out, errOut)

@@ -34,6 +34,7 @@ func commands() []command {
 		{"pause", "pause an integration's scheduled syncs", runPause},
 		{"resume", "resume an integration's scheduled syncs", runResume},
 		{"sync", "run one sync of an integration in the foreground", runSync},
+		{"export", "write an integration's shared items as CSV or JSON", runExport},
 		{"version", "print the version", runVersion},
 	}
 }

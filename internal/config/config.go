@@ -63,6 +63,7 @@ const (
 	Integrations = "integrations"
 	Pause        = "pause"
 	Resume       = "resume"
+	Export       = "export"
 )
 
 // Option is one environment variable.
@@ -81,7 +82,7 @@ type Option struct {
 
 // Options is the table, in the order the help and deploy/README.md show it.
 func Options() []Option {
-	database := []string{Serve, Migrate, Sync, Integrate, Integrations, Pause, Resume}
+	database := []string{Serve, Migrate, Sync, Integrate, Integrations, Pause, Resume, Export}
 	secrets := []string{Serve, Migrate, Sync, Integrate}
 	graphAPI := []string{Serve, Sync, Integrate}
 	serve := []string{Serve}
