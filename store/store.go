@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,45 @@ type Config struct {
 	// Clock tells the time links expire against (default time.Now); tests move it instead
 	// of waiting.
 	Clock func() time.Time
+	// MustExist refuses, with ErrNoDatabase, a database that holds no Overshare schema yet
+	// instead of creating one: on SQLite a data directory or database file that does not
+	// exist (nothing is created on disk), on PostgreSQL a database without Overshare's tables.
+	// An existing schema is still brought up to date.
+	MustExist bool
+}
+
+// ErrNoDatabase is Open's answer, with MustExist, when there is no Overshare database yet.
+var ErrNoDatabase = errors.New("no Overshare database")
+
+// SQLitePath is the database file of the SQLite database in dataDir.
+func SQLitePath(dataDir string) string {
+	if dataDir == "" {
+		dataDir = "./data"
+	}
+	return filepath.Join(dataDir, "overshare.db")
+}
+
+// Describe names the database cfg selects without any secret: "SQLite <absolute file path>"
+// or "PostgreSQL postgres://user@host:port/database" (no password, no parameters, for
+// URLs and key=value strings alike).
+func Describe(cfg Config) string {
+	if cfg.DatabaseURL == "" {
+		path := SQLitePath(cfg.DataDir)
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return "SQLite " + path
+	}
+	pc, err := pgx.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return "PostgreSQL (the URL in OVERSHARE_DATABASE_URL does not parse)"
+	}
+	u := url.URL{Scheme: "postgres", User: url.User(pc.User), Host: net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))), Path: "/" + pc.Database}
+	if strings.HasPrefix(pc.Host, "/") { // a Unix socket directory
+		u.Host = ""
+		u.RawQuery = url.Values{"host": {pc.Host}}.Encode()
+	}
+	return "PostgreSQL " + u.String()
 }
 
 // Store is the database handle. It is safe for concurrent use.
@@ -111,7 +152,18 @@ func open(ctx context.Context, cfg Config, schema int) (*Store, error) {
 			return nil, err
 		}
 	} else {
+		if cfg.MustExist {
+			if err := sqliteExists(cfg.DataDir); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.openSQLite(cfg.DataDir, gcfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.MustExist {
+		if err := s.hasSchema(ctx, cfg); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
@@ -179,7 +231,7 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dataDir, "overshare.db")
+	path := SQLitePath(dataDir)
 	// _txlock=immediate takes the write lock at BEGIN, so two processes on
 	// one file wait on busy_timeout instead of failing to upgrade a lock.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
@@ -223,6 +275,41 @@ func (s *Store) openSQLite(dataDir string, gcfg *gorm.Config) error {
 		return fmt.Errorf("open gorm on SQLite for reading: %w", err)
 	}
 	return nil
+}
+
+// sqliteExists checks, without creating anything, that dataDir holds a database file.
+func sqliteExists(dataDir string) error {
+	path := SQLitePath(dataDir)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: the data directory %s does not exist", ErrNoDatabase, dir)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%w: the data directory %s holds no database file (%s)", ErrNoDatabase, dir, filepath.Base(path))
+	}
+	return nil
+}
+
+// hasSchema checks that the opened database holds Overshare's schema (migrations applied at
+// least once).
+func (s *Store) hasSchema(ctx context.Context, cfg Config) error {
+	query := `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_version'`
+	if s.dialect == SQLite {
+		query = `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`
+	}
+	var n int
+	if err := s.sqlDB.QueryRowContext(ctx, query).Scan(&n); err != nil {
+		return fmt.Errorf("look for Overshare's tables: %w", err)
+	}
+	if n > 0 {
+		if v, err := readVersion(ctx, s.sqlDB); err == nil && v > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s holds no Overshare tables", ErrNoDatabase, strings.TrimPrefix(strings.TrimPrefix(Describe(cfg), "SQLite "), "PostgreSQL "))
 }
 
 // pingSQLite opens the first connection. Its journal_mode(WAL) pragma needs the file to

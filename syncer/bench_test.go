@@ -103,7 +103,7 @@ func benchIntegrate(b *testing.B, bin string, sp *simProcess) benchTarget {
 	b.Helper()
 	cfg := benchDB(b)
 	env := sp.env(cfg.DatabaseURL, cfg.DataDir)
-	integrate := exec.Command(bin, "integrate", "--name", "bench", "--tenant-id", sp.info.TenantID, "--client-id", sp.info.ClientID)
+	integrate := exec.Command(bin, "integrate", "--create-database", "--name", "bench", "--tenant-id", sp.info.TenantID, "--client-id", sp.info.ClientID)
 	integrate.Env = env
 	out, err := integrate.Output()
 	if err != nil {

@@ -120,7 +120,7 @@ func TestKillAndResume(t *testing.T) {
 	cfg := testdb.PostgresConfig(t)
 	env := sp.env(cfg.DatabaseURL, cfg.DataDir)
 
-	integrate := exec.Command(bin, "integrate", "--name", "Kill test", "--tenant-id", sp.info.TenantID, "--client-id", sp.info.ClientID)
+	integrate := exec.Command(bin, "integrate", "--create-database", "--name", "Kill test", "--tenant-id", sp.info.TenantID, "--client-id", sp.info.ClientID)
 	integrate.Env = env
 	out, err := integrate.Output()
 	if err != nil {

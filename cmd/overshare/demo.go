@@ -66,7 +66,10 @@ type demoScriptClient struct {
 // /oidc, River on SQLite and the server; it connects the simulated tenant
 // and starts its first sync.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", stderr)
+	fs := newFlagSet("demo", "[flags]", "Runs everything in one process: the embedded SQLite database in --data-dir (created\n"+
+		"when missing), the Graph simulator with a sample tenant, a development OpenID Connect provider\n"+
+		"and the server; it connects the simulated tenant and starts its first sync. It reads no\n"+
+		"OVERSHARE_* variables.", "", stdout)
 	var (
 		addr     = fs.String("addr", "127.0.0.1:8080", "listen address of the dashboard and API")
 		dataDir  = fs.String("data-dir", "./data", "where the database, keys and demo.json live")
@@ -78,11 +81,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		verbose  = fs.Bool("verbose", false, "log at info level (default: warnings only)")
 		profile  = fs.String("idp-profile", "default", "shape of the development identity provider's tokens: default, entra (Entra ID v2.0) or keycloak")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	idpProfile, err := devidp.ParseProfile(*profile)
 	if err != nil {
@@ -216,7 +216,7 @@ func demoIntegration(ctx context.Context, st *store.Store, savedID string, info 
 			return nil, err
 		}
 	}
-	err := sharing.CredentialChecker{Defaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: version}}.
+	err := sharing.CredentialChecker{Defaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: currentVersion()}}.
 		Check(ctx, info.TenantID, info.ClientID, info.ClientSecret)
 	if err != nil {
 		return nil, fmt.Errorf("the simulated tenant refused its own credentials: %w", err)

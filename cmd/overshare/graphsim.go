@@ -17,7 +17,8 @@ import (
 // line on stdout is the connection Info as JSON (it holds the client secret,
 // which is the point: the caller needs it); logs go to stderr.
 func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("graphsim", stderr)
+	fs := newFlagSet("graphsim", "[flags]", "Serves the Microsoft Graph simulator until interrupted. Its one line on stdout is how to\n"+
+		"connect to it, as JSON (the app's client secret included).", "", stdout)
 	var (
 		addr        = fs.String("addr", "127.0.0.1:0", "listen address")
 		seed        = fs.Int64("seed", 1, "tenant seed: the same seed gives the same tenant")
@@ -38,11 +39,8 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		reportPw    = fs.Bool("report-link-passwords", false, "report hasPassword truthfully, as OneDrive Personal does (OneDrive for Business reports false)")
 		now         = fs.String("now", "", "generate the tenant as of this RFC 3339 time (default: now)")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	var kinds []string
 	for _, k := range strings.Split(*faultKinds, ",") {

@@ -12,7 +12,6 @@ import (
 	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
-	"github.com/overshare/overshare/store"
 )
 
 // runIntegrate connects a tenant: it checks the app registration's
@@ -20,18 +19,19 @@ import (
 // prints its id, alone, on stdout. The secret never comes from a flag value,
 // where it would show in the process list and shell history.
 func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("integrate", stderr)
+	fs := newFlagSet("integrate", "--name N --tenant-id T --client-id C [--client-secret-file F]",
+		"Connects a Microsoft 365 tenant: checks the app registration's credentials against Microsoft\n"+
+			"Graph, stores the integration (the secret encrypted) and prints its id, alone, on stdout.\n"+
+			"The database must exist (`overshare migrate` creates it) unless --create-database is given.", config.Integrate, stdout)
 	var (
 		name       = fs.String("name", "", "a name for the tenant, shown in the dashboard")
 		tenantID   = fs.String("tenant-id", "", "Directory (tenant) ID of the app registration")
 		clientID   = fs.String("client-id", "", "Application (client) ID of the app registration")
 		secretFile = fs.String("client-secret-file", "", "file holding the client secret (default: $OVERSHARE_CLIENT_SECRET)")
+		create     = fs.Bool("create-database", false, "create the database when there is none yet (as `overshare migrate` would)")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	var missing []string
 	for _, f := range []struct{ flag, value string }{{"--name", *name}, {"--tenant-id", *tenantID}, {"--client-id", *clientID}} {
@@ -40,7 +40,7 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+		return usageErrorf("missing %s", strings.Join(missing, ", "))
 	}
 	env, err := config.Load(config.Integrate, os.Getenv)
 	if err != nil {
@@ -51,10 +51,16 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The database first: a wrong one is found before Microsoft is asked anything.
+	st, err := openExisting(ctx, env, log, stderr, "--create-database", *create)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 
 	gcfg := graphEndpoints(env)
 	gcfg.TenantID, gcfg.ClientID, gcfg.ClientSecret = strings.TrimSpace(*tenantID), strings.TrimSpace(*clientID), secret
-	gcfg.Version, gcfg.Logger = version, log
+	gcfg.Version, gcfg.Logger = currentVersion(), log
 	gc, err := msgraph.New(ctx, gcfg)
 	if err != nil {
 		return err
@@ -63,13 +69,6 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("the credentials do not work: %s", graphMessage(err))
 	}
 
-	cfg := storeConfig(env)
-	cfg.Logger = log
-	st, err := store.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	in := &models.Integration{Name: strings.TrimSpace(*name), TenantID: gcfg.TenantID, ClientID: gcfg.ClientID}
 	if err := st.CreateIntegration(ctx, in, secret); err != nil {
 		return err

@@ -16,12 +16,10 @@ import (
 // jobs.Migrate for River's tables) and prints what it applied. The database comes from OVERSHARE_DATABASE_URL,
 // else SQLite in OVERSHARE_DATA_DIR.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("migrate", stderr)
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("migrate", "", "Creates the database when it does not exist (SQLite in OVERSHARE_DATA_DIR, or the tables in\n"+
+		"the PostgreSQL database of OVERSHARE_DATABASE_URL), applies pending migrations, and exits.", config.Migrate, stdout)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	env, err := config.Load(config.Migrate, os.Getenv)
 	if err != nil {
@@ -49,6 +47,6 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "schema at version %d (%s)\n", v, st.Dialect())
+	_, err = fmt.Fprintf(stdout, "schema at version %d: %s\n", v, store.Describe(cfg))
 	return err
 }

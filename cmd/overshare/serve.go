@@ -36,16 +36,10 @@ import (
 // running syncs (cancelled, checkpoints kept; River runs them again after a
 // restart).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stdout, "usage: overshare serve\n\nRuns the server. It takes no flags; the environment configures it:\n\n")
-		printEnvironment(stdout, config.Serve)
-	}
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("serve", "", "Runs the server: the GraphQL API, the dashboard and the sync workers; it creates the\n"+
+		"database or brings its schema up to date first. It takes no flags; the environment configures it.", config.Serve, stdout)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	env, err := config.Load(config.Serve, os.Getenv)
 	if err != nil {
@@ -91,7 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if env.MetricsToken == "" {
 		log.Info("metrics off: set OVERSHARE_METRICS_ADDR or OVERSHARE_METRICS_TOKEN to serve /metrics")
 	}
-	log.Info("overshare serving", "addr", ln.Addr().String(), "version", version, "database", a.store.Dialect())
+	log.Info("overshare serving", "addr", ln.Addr().String(), "version", currentVersion(), "database", a.store.Dialect())
 	return a.serve(ctx, ln)
 }
 
@@ -158,9 +152,9 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, a.store, log)
 	graphDefaults := cfg.Graph
-	graphDefaults.Version = version
+	graphDefaults.Version = currentVersion()
 	graphDefaults.OnRequest = m.GraphRequest
-	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: version, Logger: log, GraphDefaults: graphDefaults,
+	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: currentVersion(), Logger: log, GraphDefaults: graphDefaults,
 		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep,
 		DriveRecheckInterval: cfg.DriveRecheck, Observer: m})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
@@ -203,7 +197,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		OIDCClientID:   cfg.SPAClientID,
 		OIDCScopes:     cfg.Auth.Scopes,
 		PublicURL:      cfg.PublicURL,
-		Version:        version,
+		Version:        currentVersion(),
 		Mount:          cfg.Mount,
 		Registry:       reg,
 		MetricsToken:   cfg.MetricsToken,

@@ -10,21 +10,22 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/internal/config"
-	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
 
 // runSync runs one sync of an integration in the foreground: a live
 // progress line on a terminal, a progress line every few seconds otherwise.
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sync", stderr)
+	fs := newFlagSet("sync", "--integration ID [flags]", "Runs one sync of an integration in the foreground, on the existing database: a live progress\n"+
+		"line on a terminal, a progress line every --progress-every otherwise.", config.Sync, stdout)
 	var (
-		integrationID = fs.String("integration", "", "id of the integration to sync (printed by overshare integrate)")
+		integrationID = fs.String("integration", "", "the integration to sync: its id (printed by overshare integrate) or its global ID (shown by the API and the dashboard)")
 		full          = fs.Bool("full", false, "enumerate every drive again instead of reading changes")
 		evenIfPaused  = fs.Bool("even-if-paused", false, "sync a paused integration (it stays paused)")
 		concurrency   = fs.Int("concurrency", syncer.DefaultConcurrency, "drives synced at the same time")
@@ -32,14 +33,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cpuProfile    = fs.String("cpuprofile", "", "write a CPU profile of the sync to this file (diagnostics)")
 		verbose       = fs.Bool("v", false, "log the engine's progress and timings to stderr")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
 	if *integrationID == "" {
-		return errors.New("missing --integration")
+		return usageErrorf("missing --integration")
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -61,29 +59,28 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	cfg := storeConfig(env)
-	cfg.Logger = log
-	st, err := store.Open(ctx, cfg)
+	st, err := openExisting(ctx, env, log, stderr, "", false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	integration, err := integrationByArg(ctx, st, *integrationID)
+	if err != nil {
+		return err
+	}
+	id := integration.ID
 
 	bus := events.NewLocal()
-	updates, unsubscribe := bus.Subscribe(*integrationID)
-	tty := false
-	if f, ok := stdout.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
+	updates, unsubscribe := bus.Subscribe(id)
 	shown := make(chan struct{})
 	go func() {
 		defer close(shown)
-		showProgress(stdout, updates, tty, *every)
+		showProgress(stdout, updates, terminalColumns(stdout), *every)
 	}()
 
-	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: version, Logger: log,
+	s := syncer.New(syncer.Config{Store: st, Bus: bus, Concurrency: *concurrency, Version: currentVersion(), Logger: log,
 		GraphDefaults: graphEndpoints(env), RootRefreshInterval: env.RootRefreshInterval, SweepInterval: env.SweepInterval})
-	runID, err := s.RunWith(ctx, *integrationID, syncer.Options{Full: *full, EvenIfPaused: *evenIfPaused})
+	runID, err := s.RunWith(ctx, id, syncer.Options{Full: *full, EvenIfPaused: *evenIfPaused})
 	unsubscribe()
 	<-shown
 	if err != nil {
@@ -113,41 +110,95 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return err
 }
 
-// showProgress prints progress until the channel closes: a redrawn line on
-// a terminal, a plain line every `every` otherwise.
-func showProgress(w io.Writer, updates <-chan events.Progress, tty bool, every time.Duration) {
+// showProgress prints progress until the channel closes: on a terminal (columns is not nil) a
+// line redrawn in place, shortened to the terminal's width so it never wraps; otherwise a
+// plain line every `every`.
+func showProgress(w io.Writer, updates <-chan events.Progress, columns func() int, every time.Duration) {
 	var last events.Progress
 	var printed time.Time
 	for p := range updates {
 		last = p
-		if tty {
-			fmt.Fprintf(w, "\r\033[K%s", progressLine(p, true))
+		if columns != nil {
+			fmt.Fprintf(w, "\r\033[K%s", progressLine(p, columns()))
 			continue
 		}
 		if time.Since(printed) >= every {
 			printed = time.Now()
-			fmt.Fprintln(w, progressLine(p, false))
+			fmt.Fprintln(w, progressLine(p, 0))
 		}
 	}
-	if tty && last.RunID != "" {
+	if columns != nil && last.RunID != "" {
 		fmt.Fprintln(w)
 	}
 }
 
-func progressLine(p events.Progress, bar bool) string {
-	var b strings.Builder
-	if bar && p.DrivesTotal > 0 {
-		const width = 24
-		n := p.DrivesDone * width / p.DrivesTotal
-		b.WriteString("[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "] ")
+// terminalColumns returns, when w is a terminal, a function measuring its width now (80
+// when it cannot be measured); nil otherwise.
+func terminalColumns(w io.Writer) func() int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
 	}
-	fmt.Fprintf(&b, "%s: drives %d/%d, items %d, shared %d, permissions %d, requests %d, RU %d",
-		p.Phase, p.DrivesDone, p.DrivesTotal, p.ItemsSeen, p.SharedItems, p.PermissionsRead, p.Requests, p.ResourceUnits)
+	return func() int {
+		if n, _, err := term.GetSize(int(f.Fd())); err == nil && n > 0 {
+			return n
+		}
+		return 80
+	}
+}
+
+// progressLine is one line of progress. With width 0 (not a terminal) it has every field and no
+// bar. Otherwise it has a bar when everything fits, and is shortened to fewer than width
+// columns, so the terminal never wraps it: the bar goes first, then the fields that matter
+// least (requests, resource units, permission lists, throttled waits, shared items, items,
+// ETA), then the line is cut.
+func progressLine(p events.Progress, width int) string {
+	type field struct {
+		text string
+		rank int // the lower, the longer it stays
+	}
+	fields := []field{{fmt.Sprintf("drives %d/%d", p.DrivesDone, p.DrivesTotal), 0},
+		{fmt.Sprintf("items %d", p.ItemsSeen), 2}, {fmt.Sprintf("shared %d", p.SharedItems), 3},
+		{fmt.Sprintf("permissions %d", p.PermissionsRead), 5}, {fmt.Sprintf("requests %d", p.Requests), 7},
+		{fmt.Sprintf("RU %d", p.ResourceUnits), 6}}
 	if p.ThrottledWaits > 0 {
-		fmt.Fprintf(&b, ", throttled %d", p.ThrottledWaits)
+		fields = append(fields, field{fmt.Sprintf("throttled %d", p.ThrottledWaits), 4})
 	}
 	if p.ETASeconds != nil {
-		fmt.Fprintf(&b, ", ETA %s", (time.Duration(*p.ETASeconds) * time.Second).String())
+		fields = append(fields, field{"ETA " + (time.Duration(*p.ETASeconds) * time.Second).String(), 1})
 	}
-	return b.String()
+	line := func(bar bool, maxRank int) string {
+		var b strings.Builder
+		if bar && p.DrivesTotal > 0 {
+			const barWidth = 24
+			n := p.DrivesDone * barWidth / p.DrivesTotal
+			b.WriteString("[" + strings.Repeat("#", n) + strings.Repeat(".", barWidth-n) + "] ")
+		}
+		b.WriteString(string(p.Phase) + ":")
+		sep := " "
+		for _, f := range fields {
+			if f.rank <= maxRank {
+				b.WriteString(sep + f.text)
+				sep = ", "
+			}
+		}
+		return b.String()
+	}
+	const all = 7
+	if width <= 0 {
+		return line(false, all)
+	}
+	if l := line(true, all); utf8.RuneCountInString(l) < width {
+		return l
+	}
+	for rank := all; rank >= 0; rank-- {
+		if l := line(false, rank); utf8.RuneCountInString(l) < width {
+			return l
+		}
+	}
+	l := []rune(line(false, 0))
+	if width < 2 {
+		return ""
+	}
+	return string(l[:width-2]) + "…"
 }

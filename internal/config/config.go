@@ -66,6 +66,11 @@ const (
 	Migrate   = "migrate"
 	Sync      = "sync"
 	Integrate = "integrate"
+	// The admin's commands on an existing database: they read only where it is.
+	Integrations = "integrations"
+	Pause        = "pause"
+	Resume       = "resume"
+	Export       = "export"
 )
 
 // Option is one environment variable.
@@ -84,7 +89,8 @@ type Option struct {
 
 // Options is the table, in the order the help and deploy/README.md show it.
 func Options() []Option {
-	database := []string{Serve, Migrate, Sync, Integrate}
+	database := []string{Serve, Migrate, Sync, Integrate, Integrations, Pause, Resume, Export}
+	secrets := []string{Serve, Migrate, Sync, Integrate}
 	graphAPI := []string{Serve, Sync, Integrate}
 	serve := []string{Serve}
 	return []Option{
@@ -97,7 +103,7 @@ func Options() []Option {
 			parse: text(func(c *Config) *string { return &c.DatabaseURL })},
 		{Name: "OVERSHARE_DATA_DIR", Default: "./data", DefaultText: "`./data` (`/data` in the image)", Usage: "SQLite file and the secret key file", Commands: database,
 			parse: text(func(c *Config) *string { return &c.DataDir })},
-		{Name: "OVERSHARE_SECRET_KEY", DefaultText: "unset: key file in the data directory", Commands: database,
+		{Name: "OVERSHARE_SECRET_KEY", DefaultText: "unset: key file in the data directory", Commands: secrets,
 			Usage: "32 bytes, base64 or hex: encrypts the tenants' client secrets",
 			parse: text(func(c *Config) *string { return &c.SecretKey })},
 		{Name: "OVERSHARE_OIDC_ISSUER", DefaultText: "required", Usage: "the OpenID Connect provider, exactly as tokens name it in `iss`", Commands: serve,
