@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: bench-sync build demo test test-go fuzz vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui
+.PHONY: bench-sync build demo test test-go fuzz vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui check-alerts
 
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
@@ -18,10 +18,16 @@ demo: build
 	./bin/overshare demo
 
 # Everything CI runs.
-test: pg-up check-generated vet test-go fuzz test-frontend test-e2e
+test: pg-up check-generated vet check-alerts test-go fuzz test-frontend test-e2e
 
 vet: frontend
 	$(GO) vet ./...
+
+# The Prometheus alert rules, parsed by Prometheus' own PromQL parser (tools/promcheck, a module
+# of its own so that Prometheus stays out of go.mod); TestServeCommand checks that the series
+# they name exist after a real sync.
+check-alerts:
+	cd tools/promcheck && $(GO) run . ../../deploy/prometheus/alerts.yml >/dev/null
 
 test-go: frontend
 	$(GO) test -race -count=1 -timeout 30m -json ./... | $(GO) run ./internal/testsummary

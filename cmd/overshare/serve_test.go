@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/overshare/overshare/auth/devidp"
+	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/graphsim"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
@@ -204,6 +206,8 @@ func (w *serveWorld) integrate(t *testing.T, df demoFile, admin string) string {
 func TestServeCommand(t *testing.T) {
 	serveChild()
 	w := newServeWorld(t, tenant.Config{Seed: 21, Users: 6, FilesPerUser: 30, ShareRatio: 0.1})
+	const metricsToken = "metrics-token-of-the-serve-test"
+	t.Setenv("OVERSHARE_METRICS_TOKEN", metricsToken)
 	p := startServe(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(p.base + path)
@@ -218,7 +222,8 @@ func TestServeCommand(t *testing.T) {
 	}
 	df := w.api(p)
 	admin := token(t, df, "admin")
-	w.integrate(t, df, admin)
+	id := w.integrate(t, df, admin)
+	checkMetrics(t, p, metricsToken, id)
 
 	p.stop(t)
 	if len(p.badLines) > 0 {
@@ -229,5 +234,61 @@ func TestServeCommand(t *testing.T) {
 	}
 	if logs := p.logged.String(); strings.Contains(logs, w.sim.Info().ClientSecret) || strings.Contains(logs, admin) {
 		t.Error("the logs hold the tenant's client secret or a bearer token")
+	}
+}
+
+// checkMetrics reads /metrics with the token until the first sync's series are there: the
+// sync's run, its Graph requests, its job and the integration's gauges; and every series the
+// shipped alert rules use exists, so that no rule watches a name nobody exports.
+func checkMetrics(t *testing.T, p *serveProcess, token, integrationID string) {
+	t.Helper()
+	raw, err := model.DecodeID(integrationID, "Integration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`overshare_sync_runs_total{result="succeeded"} 1`,
+		`overshare_sync_run_duration_seconds_count{result="succeeded"} 1`,
+		`overshare_graph_requests_total{endpoint="delta",status="200"}`,
+		`overshare_jobs{queue="sync",state="completed"} 1`,
+		`overshare_integration_status{integration="` + raw[0] + `",status="ACTIVE"} 1`,
+		`overshare_integration_last_success_timestamp_seconds{integration="` + raw[0] + `"}`,
+	}
+	rules, err := os.ReadFile("../../deploy/prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\bovershare_[a-z_]*[a-z]\b`).FindAllString(string(rules), -1)
+	if len(names) < 5 {
+		t.Fatalf("the alert rules name %d series", len(names))
+	}
+	var body string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, p.base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		missing := ""
+		for _, m := range want {
+			if !strings.Contains(body, m) {
+				missing = m
+			}
+		}
+		for _, n := range names {
+			if !strings.Contains(body, "\n"+n+"{") && !strings.Contains(body, "\n"+n+" ") {
+				missing = n
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %s after the first sync:\n%s", missing, body)
+		}
 	}
 }
