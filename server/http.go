@@ -39,7 +39,7 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Frontend != nil {
 		mux.Handle("/", s.spa(s.cfg.Frontend))
 	}
-	return s.logRequests(securityHeaders(mux))
+	return withRequestID(s.logRequests(securityHeaders(mux)))
 }
 
 // graphqlHandler serves POST /graphql and the websocket upgrade on the same path.

@@ -38,7 +38,7 @@ func (s *Service) audit(ctx context.Context, actor auth.Principal, action string
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := s.st.AddAuditEvent(actx, ev); err != nil {
-		s.log.Error("audit event not written", "action", action, "integration", item.IntegrationID,
+		s.log.ErrorContext(ctx, "audit event not written", "action", action, "integration", item.IntegrationID,
 			"item", item.ID, "permission", p.ID, "result", o.Result, "error", err)
 		return err
 	}

@@ -125,7 +125,7 @@ func (j *itemJob) updateFromList(ctx context.Context, out []change.Outcome, list
 	}
 	if err != nil {
 		// Microsoft 365 changed; the next sync brings the database in line.
-		j.s.log.Error("stop sharing: database not updated after Graph changed the item",
+		j.s.log.ErrorContext(ctx, "stop sharing: database not updated after Graph changed the item",
 			"integration", j.item.IntegrationID, "item", j.item.ID, "error", err)
 		for k := range out {
 			if out[k].Result != models.AuditFailed {

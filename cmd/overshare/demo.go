@@ -22,6 +22,7 @@ import (
 	"github.com/overshare/overshare/internal/gctune"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/server"
 	"github.com/overshare/overshare/sharing"
 	"github.com/overshare/overshare/store"
 )
@@ -92,7 +93,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(server.LogHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 	gctune.Apply(os.Getenv)
 	if err := os.MkdirAll(filepath.Join(*dataDir, "graphsim"), 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: env.LogLevel}))
+	log := slog.New(server.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: env.LogLevel})))
 	gc := gctune.Apply(os.Getenv)
 	log.Info("garbage collector", "gc_percent", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)
 	storeCfg := storeConfig(env)
