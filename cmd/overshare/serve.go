@@ -47,7 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(server.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: env.LogLevel})))
 	gc := gctune.Apply(os.Getenv)
-	log.Info("garbage collector", "gc_percent", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)
+	log.Info("garbage collector", "gc_percent", gc.Percent, "memory_limit_bytes", gc.MemoryLimit, "container_limit_bytes", gc.ContainerLimit)
 	storeCfg := storeConfig(env)
 	storeCfg.Logger = log
 	authCfg := authConfig(env)

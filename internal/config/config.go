@@ -156,8 +156,8 @@ func Options() []Option {
 			parse: text(func(c *Config) *string { return &c.ClientSecret })},
 		{Name: "GOGC", DefaultText: "`400`", Commands: serve,
 			Usage: "Go's garbage collector (read by the Go runtime); the API allocates much and keeps little, so the server collects less often than Go's default (100)"},
-		{Name: "GOMEMLIMIT", DefaultText: "`384MiB`", Commands: serve,
-			Usage: "Go's soft memory limit (read by the Go runtime); with a container memory limit, set it to about 70% of that"},
+		{Name: "GOMEMLIMIT", DefaultText: "70% of the container's memory limit, else `384MiB`", Commands: serve,
+			Usage: "Go's soft memory limit (read by the Go runtime); unset, Overshare follows the container's cgroup limit"},
 	}
 }
 
