@@ -39,4 +39,5 @@ func printEnvironment(w io.Writer, command string) {
 		}
 		fmt.Fprintf(w, "  %s\n    \t%s\n", o.Name, strings.ReplaceAll(line, "`", ""))
 	}
+	fmt.Fprintln(w, "\nEach variable may instead be read from a file: NAME_FILE=/run/secrets/name (not both).")
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,14 +163,19 @@ func Options() []Option {
 }
 
 // Load parses the variables that command reads; getenv is os.Getenv outside tests. Values are
-// trimmed; a blank one counts as unset. The error names the variable and what it must be.
+// trimmed; a blank one counts as unset. Each variable can instead name a file holding its value
+// in NAME_FILE (Docker and Kubernetes secrets), never both. The error names the variable and
+// what it must be, and never repeats a value.
 func Load(command string, getenv func(string) string) (Config, error) {
 	var c Config
 	for _, o := range Options() {
 		if o.parse == nil || !o.ReadBy(command) {
 			continue
 		}
-		v := strings.TrimSpace(getenv(o.Name))
+		v, err := value(o.Name, getenv)
+		if err != nil {
+			return Config{}, err
+		}
 		if v == "" {
 			v = o.Default
 		}
@@ -178,6 +184,24 @@ func Load(command string, getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// value is the variable's value, from the environment or from the file NAME_FILE names.
+func value(name string, getenv func(string) string) (string, error) {
+	v := strings.TrimSpace(getenv(name))
+	path := strings.TrimSpace(getenv(name + "_FILE"))
+	switch {
+	case path == "":
+		return v, nil
+	case v != "":
+		return "", fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		// The error names the path, not what it holds.
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // ReadBy reports whether command reads the variable.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,5 +138,43 @@ func TestOIDCScopes(t *testing.T) {
 	// Two scopes of one API are one resource.
 	if _, err := Load(Serve, env(map[string]string{"OVERSHARE_OIDC_SCOPES": "openid api://a/Read api://a/Write"})); err != nil {
 		t.Errorf("two scopes of one API: %v", err)
+	}
+}
+
+// A variable can come from the file NAME_FILE names (Docker and Kubernetes secrets), trimmed;
+// both set, or a file that cannot be read, is refused with the variable named and the value
+// never repeated.
+func TestValuesFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := "0123456789abcdef0123456789abcdef-metrics"
+	path := filepath.Join(dir, "metrics-token")
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	base := map[string]string{"OVERSHARE_OIDC_ISSUER": "https://idp.example", "OVERSHARE_OIDC_AUDIENCE": "api"}
+	with := func(k, v string) map[string]string {
+		m := maps.Clone(base)
+		m[k] = v
+		return m
+	}
+	c, err := Load(Serve, env(with("OVERSHARE_METRICS_TOKEN_FILE", path)))
+	if err != nil || c.MetricsToken != secret {
+		t.Fatalf("token from a file: %q, %v", c.MetricsToken, err)
+	}
+	both := with("OVERSHARE_METRICS_TOKEN_FILE", path)
+	both["OVERSHARE_METRICS_TOKEN"] = "another-token-of-enough-length"
+	if _, err := Load(Serve, env(both)); err == nil || !strings.Contains(err.Error(), "OVERSHARE_METRICS_TOKEN and OVERSHARE_METRICS_TOKEN_FILE") {
+		t.Errorf("both set: %v", err)
+	}
+	_, err = Load(Serve, env(with("OVERSHARE_METRICS_TOKEN_FILE", filepath.Join(dir, "missing"))))
+	if err == nil || !strings.Contains(err.Error(), "OVERSHARE_METRICS_TOKEN_FILE") {
+		t.Errorf("missing file: %v", err)
+	}
+	short := filepath.Join(dir, "short")
+	os.WriteFile(short, []byte("tiny-secret"), 0o600)
+	_, err = Load(Serve, env(with("OVERSHARE_METRICS_TOKEN_FILE", short)))
+	if err == nil || !strings.Contains(err.Error(), "OVERSHARE_METRICS_TOKEN") || strings.Contains(err.Error(), "tiny-secret") {
+		t.Errorf("a short token from a file: %v", err)
 	}
 }
