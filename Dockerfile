@@ -2,7 +2,8 @@
 # Go binary (pure-Go SQLite, no cgo), and run as a non-root user on distroless.
 # Untested here (no Docker on the development machines); see deploy/README.md.
 
-FROM node:20-bookworm AS web
+# Node 24 is the Active LTS line (Node 20 left maintenance in April 2026).
+FROM node:24-bookworm AS web
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci
@@ -31,5 +32,7 @@ ENV OVERSHARE_ADDR=:8080 \
 VOLUME /data
 EXPOSE 8080
 USER 65532:65532
+# Distroless has no curl or shell: the binary checks its own readiness.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["/overshare", "healthcheck"]
 ENTRYPOINT ["/overshare"]
 CMD ["serve"]

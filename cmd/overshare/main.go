@@ -35,6 +35,7 @@ func commands() []command {
 		{"resume", "resume an integration's scheduled syncs", runResume},
 		{"sync", "run one sync of an integration in the foreground", runSync},
 		{"export", "write an integration's shared items as CSV or JSON", runExport},
+		{"healthcheck", "exit 0 when the server on this machine is ready (for container health checks)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -224,8 +225,19 @@ func TestServeCommand(t *testing.T) {
 	admin := token(t, df, "admin")
 	id := w.integrate(t, df, admin)
 	checkMetrics(t, p, metricsToken, id)
+	// The container's health check: ready while it serves, not once it has stopped.
+	t.Setenv("OVERSHARE_ADDR", strings.TrimPrefix(p.base, "http://"))
+	var hout, herr bytes.Buffer
+	if code := run([]string{"healthcheck"}, &hout, &herr); code != 0 || !strings.Contains(hout.String(), "ready") {
+		t.Errorf("healthcheck of a serving server: exit %d, %q %q", code, hout.String(), herr.String())
+	}
 
 	p.stop(t)
+	hout.Reset()
+	herr.Reset()
+	if code := run([]string{"healthcheck", "--timeout", "1s"}, &hout, &herr); code != 1 || !strings.Contains(herr.String(), "not ready") {
+		t.Errorf("healthcheck of a stopped server: exit %d, %q %q", code, hout.String(), herr.String())
+	}
 	if len(p.badLines) > 0 {
 		t.Errorf("%d log lines are not JSON, e.g. %q", len(p.badLines), p.badLines[0])
 	}

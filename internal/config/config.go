@@ -72,6 +72,8 @@ const (
 	Pause        = "pause"
 	Resume       = "resume"
 	Export       = "export"
+	// Healthcheck asks the local server whether it is ready.
+	Healthcheck = "healthcheck"
 )
 
 // Option is one environment variable.
@@ -95,7 +97,7 @@ func Options() []Option {
 	graphAPI := []string{Serve, Sync, Integrate}
 	serve := []string{Serve}
 	return []Option{
-		{Name: "OVERSHARE_ADDR", Default: ":8080", Usage: "listen address", Commands: serve,
+		{Name: "OVERSHARE_ADDR", Default: ":8080", Usage: "listen address", Commands: []string{Serve, Healthcheck},
 			parse: text(func(c *Config) *string { return &c.Addr })},
 		{Name: "OVERSHARE_PUBLIC_URL", DefaultText: "from each request's Host", Usage: "external base URL, told to the dashboard", Commands: serve,
 			parse: text(func(c *Config) *string { return &c.PublicURL })},
