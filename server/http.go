@@ -39,7 +39,7 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Frontend != nil {
 		mux.Handle("/", s.spa(s.cfg.Frontend))
 	}
-	return withRequestID(s.logRequests(securityHeaders(mux)))
+	return withRequestID(s.logRequests(s.securityHeaders(mux)))
 }
 
 // graphqlHandler serves POST /graphql and the websocket upgrade on the same path.
@@ -133,7 +133,7 @@ func (s *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(origin)
-	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+	if _, host := s.external(r); err == nil && u.Host != "" && strings.EqualFold(u.Host, host) {
 		return true
 	}
 	norm, err := normalizeOrigin(origin)
@@ -190,11 +190,8 @@ type RuntimeConfig struct {
 func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request) {
 	base := strings.TrimRight(s.cfg.PublicURL, "/")
 	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+		scheme, host := s.external(r)
+		base = scheme + "://" + host
 	}
 	ws := "ws" + strings.TrimPrefix(base, "http")
 	w.Header().Set("Content-Type", "application/json")
@@ -261,13 +258,13 @@ func serveIndex(w http.ResponseWriter, r *http.Request, files fs.FS) {
 	http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(b))
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		if r.TLS != nil {
+		if scheme, _ := s.external(r); scheme == "https" {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)

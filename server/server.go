@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -49,7 +50,11 @@ type Config struct {
 	// is allowed like AllowedOrigins. Empty derives the GraphQL URLs in /api/config from each
 	// request's Host.
 	PublicURL string
-	Version   string
+	// TrustedProxies are the addresses of reverse proxies whose X-Forwarded-Proto and
+	// X-Forwarded-Host are believed (the scheme and host the dashboard is told, the same-origin
+	// check, HSTS); everyone else's are ignored. Empty: none.
+	TrustedProxies []netip.Prefix
+	Version        string
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
 	// WebsocketInitTimeout is how long a websocket may stay without connection_init (default 10 s).

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -65,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Graph:          graphEndpoints(env),
 		Auth:           authCfg,
 		AllowedOrigins: env.AllowedOrigins,
+		TrustedProxies: env.TrustedProxies,
 		SPAClientID:    env.OIDCClientID,
 		PublicURL:      env.PublicURL,
 		Workers:        env.SyncWorkers,
@@ -95,6 +97,7 @@ type appConfig struct {
 	Graph          msgraph.Config // endpoints; credentials come from each integration
 	Auth           auth.Config
 	AllowedOrigins []string
+	TrustedProxies []netip.Prefix
 	SPAClientID    string
 	PublicURL      string
 	Mount          map[string]http.Handler
@@ -192,6 +195,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 			Logger:      log,
 		},
 		AllowedOrigins: cfg.AllowedOrigins,
+		TrustedProxies: cfg.TrustedProxies,
 		Frontend:       spa,
 		OIDCIssuer:     cfg.Auth.Issuer,
 		OIDCClientID:   cfg.SPAClientID,

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -40,6 +41,7 @@ type Config struct {
 	OIDCAdminRoles  []string
 	OIDCViewerRoles []string
 	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
 
 	AuthorityURL string
 	GraphURL     string
@@ -127,6 +129,9 @@ func Options() []Option {
 			parse: list(func(c *Config) *[]string { return &c.OIDCViewerRoles })},
 		{Name: "OVERSHARE_ALLOWED_ORIGINS", DefaultText: "none", Usage: "other browser origins allowed to call the API, comma-separated (no wildcards)", Commands: serve,
 			parse: list(func(c *Config) *[]string { return &c.AllowedOrigins })},
+		{Name: "OVERSHARE_TRUSTED_PROXIES", DefaultText: "none", Commands: serve,
+			Usage: "reverse proxies (IP addresses or CIDR ranges, comma-separated) whose `X-Forwarded-Proto` and `X-Forwarded-Host` are believed; anyone else's are ignored",
+			parse: prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 		{Name: "OVERSHARE_AUTHORITY_URL", Default: msgraph.DefaultAuthorityURL, Usage: "Entra ID sign-in endpoint", Commands: graphAPI,
 			parse: text(func(c *Config) *string { return &c.AuthorityURL })},
 		{Name: "OVERSHARE_GRAPH_URL", Default: msgraph.DefaultGraphURL, Usage: "Microsoft Graph base URL, version included", Commands: graphAPI,
@@ -344,6 +349,30 @@ func secretText(min int, field func(*Config) *string) func(*Config, string) erro
 			return fmt.Errorf("must be at least %d characters (it is a password); generate one with: openssl rand -hex 24", min)
 		}
 		*field(c) = v
+		return nil
+	}
+}
+
+// prefixes is a comma-separated list of IP addresses and CIDR ranges.
+func prefixes(field func(*Config) *[]netip.Prefix) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []netip.Prefix
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				a, aerr := netip.ParseAddr(part)
+				if aerr != nil {
+					return fmt.Errorf("must be IP addresses or CIDR ranges such as 10.0.0.0/8, not %q", part)
+				}
+				p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+			}
+			out = append(out, p.Masked())
+		}
+		*field(c) = out
 		return nil
 	}
 }
