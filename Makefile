@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: bench-sync build demo test test-go fuzz vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui check-alerts
+.PHONY: bench-sync build demo test test-go fuzz vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui check-alerts hydra
 
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
@@ -29,8 +29,15 @@ vet: frontend
 check-alerts:
 	cd tools/promcheck && $(GO) run . ../../deploy/prometheus/alerts.yml >/dev/null
 
-test-go: frontend
-	$(GO) test -race -count=1 -timeout 30m -json ./... | $(GO) run ./internal/testsummary
+test-go: frontend hydra
+	OVERSHARE_TEST_HYDRA=$(CURDIR)/bin/hydra OVERSHARE_TEST_HYDRA_REQUIRED=1 \
+	  $(GO) test -race -count=1 -timeout 30m -json ./... | $(GO) run ./internal/testsummary
+
+# Ory Hydra v2, the certified OpenID provider the tests sign in through besides the development
+# one (internal/hydratest), built from its own module so its dependencies stay out of go.mod.
+hydra: bin/hydra
+bin/hydra: tools/hydra/go.mod tools/hydra/go.sum
+	cd tools/hydra && $(GO) build -o ../../bin/hydra github.com/ory/hydra/v2
 
 # Go fuzz targets (package:Func) over what callers and the network send: a short run of each
 # (their seeds and testdata/fuzz corpora also run in test-go). A crash's input lands in the

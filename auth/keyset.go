@@ -14,7 +14,9 @@ import (
 )
 
 // keySet is the provider's JWKS, fetched on first use and again when a token names a key id it
-// does not know (key rotation) — at most once a minute.
+// does not know (key rotation) — at most once every 10 s. Providers that sign with a new key the
+// moment it is made (Ory Hydra does) would otherwise have every new token refused for up to the
+// whole interval; 10 s keeps a flood of forged key ids to six fetches a minute.
 //
 // It replaces go-oidc's RemoteKeySet, which fetches the JWKS again for every token whose
 // signature fails: anyone could then make Overshare fetch Entra ID's keys once per forged
@@ -32,8 +34,8 @@ type keySet struct {
 }
 
 const (
-	keyRefreshInterval = time.Minute     // between fetches while keys are known
-	keyRetryInterval   = 2 * time.Second // between fetches while none could be fetched
+	keyRefreshInterval = 10 * time.Second // between fetches while keys are known
+	keyRetryInterval   = 2 * time.Second  // between fetches while none could be fetched
 	keyFetchTimeout    = 10 * time.Second
 )
 
