@@ -110,9 +110,13 @@ bench-ui: frontend-size chromium
 	@if [[ -n "$${DEMO_JSON:-}" ]]; then cd frontend && node e2e/bench-ui.mjs "$$DEMO_JSON"; \
 	else echo "set DEMO_JSON=<data-dir>/demo.json of a running overshare demo to time the first row"; fi
 
-# End-to-end tests in headless Chromium against `overshare demo` (started and stopped here).
-test-e2e: build chromium
+# End-to-end tests in headless Chromium against `overshare demo` (started and stopped here),
+# then the dashboard's sign-in through Ory Hydra against `overshare serve` (a Go test that
+# starts Hydra and the server and drives frontend/e2e/signin-hydra.mjs).
+test-e2e: build chromium hydra
 	frontend/e2e/with-demo.sh ./bin/overshare
+	OVERSHARE_TEST_BROWSER=1 OVERSHARE_TEST_HYDRA=$(CURDIR)/bin/hydra OVERSHARE_TEST_HYDRA_REQUIRED=1 \
+	  $(GO) test -count=1 -run '^TestBrowserSignInWithHydra$$' ./cmd/overshare
 
 # The sync engine on a ~1,000,000-item tenant (1,000 users, 5% shared) into
 # PostgreSQL, the naive approach on a smaller tenant, and a run under a

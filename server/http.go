@@ -182,6 +182,7 @@ type RuntimeConfig struct {
 	OIDCIssuer   string `json:"oidcIssuer"`
 	OIDCClientID string `json:"oidcClientId"`
 	OIDCScopes   string `json:"oidcScopes"` // space-separated, as OAuth writes them
+	OIDCAudience string `json:"oidcAudience,omitempty"`
 	GraphQLURL   string `json:"graphqlUrl"`
 	GraphQLWsURL string `json:"graphqlWsUrl"`
 	Version      string `json:"version"`
@@ -197,7 +198,7 @@ func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(RuntimeConfig{
-		OIDCIssuer: s.cfg.OIDCIssuer, OIDCClientID: s.cfg.OIDCClientID, OIDCScopes: strings.Join(s.scopes(), " "),
+		OIDCIssuer: s.cfg.OIDCIssuer, OIDCClientID: s.cfg.OIDCClientID, OIDCScopes: strings.Join(s.scopes(), " "), OIDCAudience: s.cfg.OIDCAudienceParam,
 		GraphQLURL: base + "/graphql", GraphQLWsURL: ws + "/graphql", Version: s.cfg.Version,
 	})
 }

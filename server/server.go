@@ -46,6 +46,9 @@ type Config struct {
 	// OIDCScopes are the scopes the SPA requests, told by /api/config (default
 	// auth.DefaultScopes): with Entra ID, one of them must be the API's.
 	OIDCScopes []string
+	// OIDCAudienceParam, when set, is sent by the SPA as audience= in its sign-in request:
+	// Ory Hydra and Auth0 put an API in a token's aud only when the request names it.
+	OIDCAudienceParam string
 	// PublicURL is the server's external base URL ("https://overshare.example.com"); its origin
 	// is allowed like AllowedOrigins. Empty derives the GraphQL URLs in /api/config from each
 	// request's Host.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -24,15 +27,7 @@ func TestServeWithHydra(t *testing.T) {
 	h.ScriptClient(t, "nightly-report", "a-script-secret-of-some-length", "overshare-admin")
 
 	w := newServeWorld(t, tenant.Config{Seed: 23, Users: 3, FilesPerUser: 5})
-	for k, v := range map[string]string{
-		"OVERSHARE_OIDC_ISSUER":       h.Issuer,
-		"OVERSHARE_OIDC_AUDIENCE":     hydratest.Audience,
-		"OVERSHARE_OIDC_CLIENT_ID":    spa,
-		"OVERSHARE_OIDC_ROLES_CLAIM":  "roles",
-		"OVERSHARE_OIDC_ADMIN_ROLES":  "overshare-admin",
-		"OVERSHARE_OIDC_VIEWER_ROLES": "overshare-viewer",
-		"OVERSHARE_OIDC_SCOPES":       "openid profile email",
-	} {
+	for k, v := range hydraServeEnv(h, spa) {
 		t.Setenv(k, v)
 	}
 	p := startServe(t)
@@ -84,4 +79,51 @@ func TestServeWithHydra(t *testing.T) {
 		t.Errorf("a token signed before the rotation: %+v", v)
 	}
 	p.stop(t)
+}
+
+// TestBrowserSignInWithHydra: the dashboard in Debian's chromium signs people in through Hydra
+// (frontend/e2e/signin-hydra.mjs). A browser test: `make test-e2e` runs it.
+func TestBrowserSignInWithHydra(t *testing.T) {
+	if os.Getenv("OVERSHARE_TEST_BROWSER") == "" {
+		t.Skip("a browser test: make test-e2e runs it (OVERSHARE_TEST_BROWSER=1)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	h := hydratest.StartWith(t, hydratest.Options{CORSOrigins: []string{base}})
+	const spa = "overshare-spa"
+	h.PublicClient(t, spa, base+"/auth/callback", base+"/auth/silent")
+	h.User("alice", "overshare-admin")
+	h.User("victor", "overshare-viewer")
+	newServeWorld(t, tenant.Config{Seed: 24, Users: 3, FilesPerUser: 5})
+	for k, v := range hydraServeEnv(h, spa) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("OVERSHARE_OIDC_AUDIENCE_PARAM", "true")
+	p := startServe(t, "OVERSHARE_ADDR="+addr)
+	cmd := exec.Command("node", "e2e/signin-hydra.mjs", base, h.Issuer)
+	cmd.Dir = "../../frontend"
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the browser's sign-in through Hydra failed: %v", err)
+	}
+	p.stop(t)
+}
+
+// hydraServeEnv is the server's OIDC settings for Hydra and the dashboard's client spa.
+func hydraServeEnv(h *hydratest.Provider, spa string) map[string]string {
+	return map[string]string{
+		"OVERSHARE_OIDC_ISSUER":       h.Issuer,
+		"OVERSHARE_OIDC_AUDIENCE":     hydratest.Audience,
+		"OVERSHARE_OIDC_CLIENT_ID":    spa,
+		"OVERSHARE_OIDC_ROLES_CLAIM":  "roles",
+		"OVERSHARE_OIDC_ADMIN_ROLES":  "overshare-admin",
+		"OVERSHARE_OIDC_VIEWER_ROLES": "overshare-viewer",
+		"OVERSHARE_OIDC_SCOPES":       "openid profile email",
+	}
 }

@@ -74,6 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
 		DriveRecheck:   env.DriveRecheckInterval,
 		MetricsToken:   env.MetricsToken,
+		AudienceParam:  audienceParam(env),
 		Logger:         log,
 	})
 	if err != nil {
@@ -107,6 +108,7 @@ type appConfig struct {
 	Refresh        refreshConfig
 	DriveRecheck   time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
 	MetricsToken   string        // serves /metrics on the public address to its bearers
+	AudienceParam  string        // the audience the SPA names in its sign-in request, "" none
 	Logger         *slog.Logger
 }
 
@@ -194,18 +196,19 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 			Credentials: sharing.CredentialChecker{Defaults: graphDefaults, Logger: log},
 			Logger:      log,
 		},
-		AllowedOrigins: cfg.AllowedOrigins,
-		TrustedProxies: cfg.TrustedProxies,
-		Frontend:       spa,
-		OIDCIssuer:     cfg.Auth.Issuer,
-		OIDCClientID:   cfg.SPAClientID,
-		OIDCScopes:     cfg.Auth.Scopes,
-		PublicURL:      cfg.PublicURL,
-		Version:        currentVersion(),
-		Mount:          cfg.Mount,
-		Registry:       reg,
-		MetricsToken:   cfg.MetricsToken,
-		Logger:         log,
+		AllowedOrigins:    cfg.AllowedOrigins,
+		TrustedProxies:    cfg.TrustedProxies,
+		Frontend:          spa,
+		OIDCIssuer:        cfg.Auth.Issuer,
+		OIDCClientID:      cfg.SPAClientID,
+		OIDCScopes:        cfg.Auth.Scopes,
+		OIDCAudienceParam: cfg.AudienceParam,
+		PublicURL:         cfg.PublicURL,
+		Version:           currentVersion(),
+		Mount:             cfg.Mount,
+		Registry:          reg,
+		MetricsToken:      cfg.MetricsToken,
+		Logger:            log,
 	})
 	if err != nil {
 		return nil, err
@@ -245,4 +248,12 @@ func (a *app) close() {
 		a.closer[i]()
 	}
 	a.closer = nil
+}
+
+// audienceParam is the audience the dashboard names when it signs in, "" when it names none.
+func audienceParam(env config.Config) string {
+	if env.OIDCAudienceParam {
+		return env.OIDCAudience
+	}
+	return ""
 }

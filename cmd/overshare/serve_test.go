@@ -99,11 +99,11 @@ type serveProcess struct {
 }
 
 // startServe starts `overshare serve` as a process (this test binary, see serveChild) on the
-// environment and a free port, and waits until it serves.
-func startServe(t *testing.T) *serveProcess {
+// environment (env's NAME=value entries win) and a free port, and waits until it serves.
+func startServe(t *testing.T, env ...string) *serveProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeCommand$", "--", "serve")
-	cmd.Env = append(os.Environ(), "OVERSHARE_SERVE_CHILD=1", "OVERSHARE_ADDR=127.0.0.1:0")
+	cmd.Env = append(append(os.Environ(), "OVERSHARE_SERVE_CHILD=1", "OVERSHARE_ADDR=127.0.0.1:0"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

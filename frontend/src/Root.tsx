@@ -28,6 +28,7 @@ export function Root({ config }: { config: RuntimeConfig }) {
       // without the hidden iframe (third-party cookies are often blocked); Keycloak gives
       // a session-bound refresh token without it. /auth/silent remains the fallback.
       scope: config.oidcScopes,
+      ...(config.oidcAudience ? { extraQueryParams: { audience: config.oidcAudience } } : {}),
       automaticSilentRenew: true,
       userStore: new WebStorageStateStore({ store: window.sessionStorage }),
       onSigninCallback: (user: User | void) => {

@@ -21,6 +21,10 @@ describe('runtime config', () => {
     expect(parseConfig({ oidcIssuer: 'i', oidcClientId: 'c', graphqlUrl: '/g', oidcScopes: 'openid profile email' }, 'http://h/').oidcScopes).not.toContain('offline_access');
     expect(parseConfig({ oidcIssuer: 'i', oidcClientId: 'c', graphqlUrl: '/g' }, 'http://h/').oidcScopes).toBe(DEFAULT_SCOPES);
   });
+  it('names the audience in the sign-in request only when the server says so', () => {
+    expect(parseConfig({ oidcIssuer: 'i', oidcClientId: 'c', graphqlUrl: '/g', oidcAudience: 'overshare-api' }, 'http://h/').oidcAudience).toBe('overshare-api');
+    expect(parseConfig({ oidcIssuer: 'i', oidcClientId: 'c', graphqlUrl: '/g' }, 'http://h/')).not.toHaveProperty('oidcAudience');
+  });
   it('refuses a configuration without an issuer', () => {
     expect(() => parseConfig({ oidcClientId: 'c', graphqlUrl: '/g' }, 'http://h/')).toThrow(/oidcIssuer/);
   });

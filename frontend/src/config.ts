@@ -6,6 +6,9 @@ export interface RuntimeConfig {
   // Space-separated, as OAuth writes them (OVERSHARE_OIDC_SCOPES): Entra ID needs a scope of
   // Overshare's API here, and offline_access only where the provider grants it.
   oidcScopes: string;
+  // Sent as audience= in the sign-in request when set (OVERSHARE_OIDC_AUDIENCE_PARAM): Ory Hydra
+  // and Auth0 issue a token for an API only when the request names it.
+  oidcAudience?: string;
   graphqlUrl: string;
   graphqlWsUrl: string;
   version: string;
@@ -36,6 +39,7 @@ export function parseConfig(raw: unknown, base: string): RuntimeConfig {
     oidcIssuer: str('oidcIssuer'),
     oidcClientId: str('oidcClientId'),
     oidcScopes: typeof r.oidcScopes === 'string' && r.oidcScopes.trim() ? r.oidcScopes.trim() : DEFAULT_SCOPES,
+    ...(typeof r.oidcAudience === 'string' && r.oidcAudience ? { oidcAudience: r.oidcAudience } : {}),
     graphqlUrl,
     graphqlWsUrl: absolute(ws, base, true),
     version: typeof r.version === 'string' ? r.version : 'dev',

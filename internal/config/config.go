@@ -33,15 +33,17 @@ type Config struct {
 	DataDir     string
 	SecretKey   string
 
-	OIDCIssuer      string
-	OIDCAudience    string
-	OIDCClientID    string
-	OIDCScopes      []string
-	OIDCRolesClaim  string
-	OIDCAdminRoles  []string
-	OIDCViewerRoles []string
-	AllowedOrigins  []string
-	TrustedProxies  []netip.Prefix
+	OIDCIssuer   string
+	OIDCAudience string
+	OIDCClientID string
+	// OIDCAudienceParam: the dashboard names the audience in its sign-in request.
+	OIDCAudienceParam bool
+	OIDCScopes        []string
+	OIDCRolesClaim    string
+	OIDCAdminRoles    []string
+	OIDCViewerRoles   []string
+	AllowedOrigins    []string
+	TrustedProxies    []netip.Prefix
 
 	AuthorityURL string
 	GraphURL     string
@@ -120,6 +122,9 @@ func Options() []Option {
 		{Name: "OVERSHARE_OIDC_SCOPES", Default: strings.Join(auth.DefaultScopes(), " "), Commands: serve,
 			Usage: "scopes the dashboard requests, space-separated, `openid` included; Entra ID needs one of the API (`openid profile offline_access api://<API app id>/Overshare.Access`), or its tokens are for Microsoft Graph; `offline_access` only where users may have offline tokens (deploy/README.md, \"Identity providers\")",
 			parse: oidcScopes},
+		{Name: "OVERSHARE_OIDC_AUDIENCE_PARAM", Default: "false", Commands: serve,
+			Usage: "`true`: the dashboard sends `audience=<OVERSHARE_OIDC_AUDIENCE>` when it signs in; Ory Hydra and Auth0 issue a token for the API only when asked so (Entra ID and Keycloak do not need it)",
+			parse: boolean(func(c *Config) *bool { return &c.OIDCAudienceParam })},
 		{Name: "OVERSHARE_OIDC_ROLES_CLAIM", Default: auth.DefaultRolesClaim, Commands: serve,
 			Usage: "claim path holding roles (`realm_access.roles` for Keycloak, `groups` for Dex)",
 			parse: text(func(c *Config) *string { return &c.OIDCRolesClaim })},
@@ -373,6 +378,21 @@ func prefixes(field func(*Config) *[]netip.Prefix) func(*Config, string) error {
 			out = append(out, p.Masked())
 		}
 		*field(c) = out
+		return nil
+	}
+}
+
+// boolean is true or false (also 1/0, yes/no).
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "true", "1", "yes":
+			*field(c) = true
+		case "false", "0", "no", "":
+			*field(c) = false
+		default:
+			return fmt.Errorf("must be true or false, not %q", v)
+		}
 		return nil
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -41,8 +42,14 @@ type Provider struct {
 	public   string
 	mu       sync.Mutex
 	roles    map[string][]string // subject or client id → roles the tokens carry
-	next     string              // the subject the next login accepts
 	loginApp string
+}
+
+// Options change how Hydra runs.
+type Options struct {
+	// CORSOrigins may call Hydra's public endpoints from a browser (the dashboard's origin:
+	// the SPA fetches the token endpoint itself).
+	CORSOrigins []string
 }
 
 // Binary is the Hydra binary the tests use, "" when it has not been built.
@@ -63,7 +70,10 @@ func Binary() string {
 
 // Start runs Hydra until the test ends. Without a binary the test is skipped with how to
 // build one (`make test` always builds it and sets OVERSHARE_TEST_HYDRA, so it never skips there).
-func Start(t *testing.T) *Provider {
+func Start(t *testing.T) *Provider { return StartWith(t, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(t *testing.T, opt Options) *Provider {
 	t.Helper()
 	bin := Binary()
 	if bin == "" {
@@ -105,6 +115,12 @@ log:
   level: warn
   leak_sensitive_values: false
 `, publicPort, adminPort, p.Issuer, p.loginApp, p.loginApp, randomHex(24), p.loginApp)
+	if len(opt.CORSOrigins) > 0 {
+		origins, _ := json.Marshal(opt.CORSOrigins)
+		cfg = strings.Replace(cfg, "serve:\n  public: {host: 127.0.0.1, port: "+publicPort+"}",
+			"serve:\n  public:\n    host: 127.0.0.1\n    port: "+publicPort+"\n    cors:\n      enabled: true\n      allowed_origins: "+string(origins)+
+				"\n      allowed_methods: [GET, POST, OPTIONS]\n      allowed_headers: [Authorization, Content-Type]", 1)
+	}
 	path := filepath.Join(dir, "hydra.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -148,11 +164,11 @@ func (p *Provider) User(subject string, roles ...string) {
 }
 
 // PublicClient registers a browser client (Authorization Code with PKCE, no secret).
-func (p *Provider) PublicClient(t *testing.T, id, redirectURI string) {
+func (p *Provider) PublicClient(t *testing.T, id string, redirectURIs ...string) {
 	t.Helper()
 	p.adminCall(t, http.MethodPost, "/admin/clients", map[string]any{
 		"client_id": id, "grant_types": []string{"authorization_code", "refresh_token"},
-		"response_types": []string{"code"}, "redirect_uris": []string{redirectURI},
+		"response_types": []string{"code"}, "redirect_uris": redirectURIs,
 		"scope": "openid offline_access profile email", "audience": []string{Audience},
 		"token_endpoint_auth_method": "none",
 	}, nil)
@@ -169,13 +185,10 @@ func (p *Provider) ScriptClient(t *testing.T, id, secret string, roles ...string
 }
 
 // SignIn does what a browser does for the dashboard: the authorization request with PKCE,
-// Hydra's redirects through the login and consent endpoints (which accept subject), the code
-// at the redirect URI and its exchange for tokens. It returns the access token.
+// Hydra's redirect to the login form, the form sent as subject, the consent, the code at the
+// redirect URI and its exchange for tokens. It returns the access token.
 func (p *Provider) SignIn(t *testing.T, clientID, redirectURI, subject string) string {
 	t.Helper()
-	p.mu.Lock()
-	p.next = subject
-	p.mu.Unlock()
 	verifier := randomHex(32)
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirectURI},
@@ -194,6 +207,15 @@ func (p *Provider) SignIn(t *testing.T, clientID, redirectURI, subject string) s
 		return nil
 	}}
 	resp, err := browser.Get(p.public + "/oauth2/auth?" + q.Encode())
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", subject, err)
+	}
+	resp.Body.Close()
+	challenge := resp.Request.URL.Query().Get("login_challenge")
+	if challenge == "" {
+		t.Fatalf("sign in as %s: Hydra did not send the browser to the login form (status %d at %s)", subject, resp.StatusCode, resp.Request.URL)
+	}
+	resp, err = browser.PostForm(p.loginApp+"/login", url.Values{"login_challenge": {challenge}, "username": {subject}})
 	if err != nil {
 		t.Fatalf("sign in as %s: %v", subject, err)
 	}
@@ -280,13 +302,26 @@ func (p *Provider) serveLoginApp(t *testing.T) string {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		http.Redirect(w, r, out.RedirectTo, http.StatusFound)
+		http.Redirect(w, r, out.RedirectTo, http.StatusSeeOther)
 	}
+	// The login form: a user name is enough here; what matters is Hydra's side of the flow.
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Sign in</title><form method="post" action="/login">
+<input type="hidden" name="login_challenge" value="%s">
+<label for="username">Username</label> <input id="username" name="username" autofocus>
+<button type="submit">Sign in</button></form>`, html.EscapeString(r.URL.Query().Get("login_challenge")))
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		subject := r.PostFormValue("username")
 		p.mu.Lock()
-		subject := p.next
+		_, known := p.roles[subject]
 		p.mu.Unlock()
-		challenge := url.QueryEscape(r.URL.Query().Get("login_challenge"))
+		if !known {
+			http.Error(w, "unknown user "+subject, http.StatusForbidden)
+			return
+		}
+		challenge := url.QueryEscape(r.PostFormValue("login_challenge"))
 		redirect(w, r, http.MethodPut, "/admin/oauth2/auth/requests/login/accept?login_challenge="+challenge,
 			map[string]any{"subject": subject})
 	})
