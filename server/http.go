@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph"
 )
@@ -39,7 +41,13 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Frontend != nil {
 		mux.Handle("/", s.spa(s.cfg.Frontend))
 	}
-	return withRequestID(s.logRequests(s.securityHeaders(mux)))
+	h := withRequestID(s.logRequests(s.securityHeaders(mux)))
+	if s.cfg.Tracing {
+		h = otelhttp.NewHandler(h, "overshare", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			return r.Method + " " + routeLabel(r.URL.Path)
+		}))
+	}
+	return h
 }
 
 // graphqlHandler serves POST /graphql and the websocket upgrade on the same path.

@@ -78,7 +78,10 @@ type Config struct {
 	// it as a bearer token. Empty: /metrics is not on the public address (404), and an
 	// operator serves MetricsHandler on an address of their own (OVERSHARE_METRICS_ADDR).
 	MetricsToken string
-	Logger       *slog.Logger
+	// Tracing wraps every request in an OpenTelemetry span (package internal/tracing installs
+	// the exporter when the OTLP variables ask for it).
+	Tracing bool
+	Logger  *slog.Logger
 }
 
 // DefaultMaxBodyBytes is the default request body limit.

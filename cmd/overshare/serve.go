@@ -21,6 +21,7 @@ import (
 	"github.com/overshare/overshare/graph"
 	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/internal/gctune"
+	"github.com/overshare/overshare/internal/tracing"
 	"github.com/overshare/overshare/jobs"
 	"github.com/overshare/overshare/metrics"
 	"github.com/overshare/overshare/msgraph"
@@ -47,6 +48,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(server.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: env.LogLevel})))
+	if tracing.Enabled(os.Getenv) {
+		shutdown, err := tracing.Start(ctx, currentVersion())
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := shutdown(sctx); err != nil {
+				log.Warn("flush traces", "error", err)
+			}
+		}()
+		log.Info("tracing on: spans go to the OTLP endpoint of the OTEL_* variables")
+	}
 	gc := gctune.Apply(os.Getenv)
 	log.Info("garbage collector", "gc_percent", gc.Percent, "memory_limit_bytes", gc.MemoryLimit, "container_limit_bytes", gc.ContainerLimit)
 	storeCfg := storeConfig(env)
@@ -75,6 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DriveRecheck:   env.DriveRecheckInterval,
 		MetricsToken:   env.MetricsToken,
 		AudienceParam:  audienceParam(env),
+		Tracing:        tracing.Enabled(os.Getenv),
 		Logger:         log,
 	})
 	if err != nil {
@@ -109,6 +125,7 @@ type appConfig struct {
 	DriveRecheck   time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
 	MetricsToken   string        // serves /metrics on the public address to its bearers
 	AudienceParam  string        // the audience the SPA names in its sign-in request, "" none
+	Tracing        bool          // a span per request (internal/tracing exports them)
 	Logger         *slog.Logger
 }
 
@@ -208,6 +225,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		Mount:             cfg.Mount,
 		Registry:          reg,
 		MetricsToken:      cfg.MetricsToken,
+		Tracing:           cfg.Tracing,
 		Logger:            log,
 	})
 	if err != nil {

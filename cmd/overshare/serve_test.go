@@ -8,14 +8,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/graph/model"
@@ -209,6 +214,7 @@ func TestServeCommand(t *testing.T) {
 	w := newServeWorld(t, tenant.Config{Seed: 21, Users: 6, FilesPerUser: 30, ShareRatio: 0.1})
 	const metricsToken = "metrics-token-of-the-serve-test"
 	t.Setenv("OVERSHARE_METRICS_TOKEN", metricsToken)
+	spans := startOTLPReceiver(t)
 	p := startServe(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(p.base + path)
@@ -247,6 +253,61 @@ func TestServeCommand(t *testing.T) {
 	if logs := p.logged.String(); strings.Contains(logs, w.sim.Info().ClientSecret) || strings.Contains(logs, admin) {
 		t.Error("the logs hold the tenant's client secret or a bearer token")
 	}
+	// Traces (OTEL_EXPORTER_OTLP_ENDPOINT): the API's requests, and the Graph requests of the
+	// sync through the SDK's own spans, flushed when the process stops.
+	names := spans.names()
+	if !slices.Contains(names, "POST /graphql") || len(names) < 5 {
+		t.Errorf("spans received over OTLP: %q", names)
+	}
+	// Kiota names them by URL template: "Send - {+baseurl}/users", "SendPrimitive - {+baseurl}/$batch".
+	if !slices.ContainsFunc(names, func(n string) bool {
+		return strings.HasPrefix(n, "Send") && strings.Contains(n, "{+baseurl}/users")
+	}) {
+		t.Errorf("no span of a Graph request among %q", names)
+	}
+}
+
+// otlpReceiver is a collector's OTLP/HTTP traces endpoint, recording span names.
+type otlpReceiver struct {
+	mu    sync.Mutex
+	spans []string
+}
+
+func (o *otlpReceiver) names() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.spans)
+}
+
+// startOTLPReceiver serves /v1/traces and points the OTEL_* variables of the processes the
+// test starts at it.
+func startOTLPReceiver(t *testing.T) *otlpReceiver {
+	t.Helper()
+	o := &otlpReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "not an OTLP trace export", http.StatusBadRequest)
+			return
+		}
+		o.mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					o.spans = append(o.spans, sp.Name)
+				}
+			}
+		}
+		o.mu.Unlock()
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "200")
+	return o
 }
 
 // checkMetrics reads /metrics with the token until the first sync's series are there: the
