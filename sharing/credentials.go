@@ -45,8 +45,7 @@ func (c CredentialChecker) Check(ctx context.Context, tenantID, clientID, client
 		return ctx.Err()
 	}
 	kind := change.GraphFailed
-	switch msgraph.KindOf(err) {
-	case msgraph.WrongSecret, msgraph.ExpiredSecret, msgraph.ClientNotFound, msgraph.TenantNotFound, msgraph.MissingPermission:
+	if k := msgraph.KindOf(err); k.Credential() || k == msgraph.MissingPermission {
 		kind = change.Invalid
 	}
 	return &change.Error{Kind: kind, Message: graphMessage(err), Err: err}
