@@ -252,6 +252,31 @@ func nilIfMissing[T any](v *T, err error) (model.Node, error) {
 
 // credentialError answers a failed credential check: GRAPH_ERROR with the checker's words
 // (which by contract name the problem and hold no secret), unless the checker gave a code.
+// inputCredential reads the one credential of an integrate or updateIntegration input:
+// exactly one of a client secret and a certificate PEM (required: whether none is allowed is
+// the caller's). The PEM is limited to 64 KiB, far above a certificate chain and its key.
+func inputCredential(secret, certificate *string, required bool) (*store.Credential, error) {
+	hasSecret, hasCert := secret != nil && strings.TrimSpace(*secret) != "", certificate != nil && strings.TrimSpace(*certificate) != ""
+	switch {
+	case hasSecret && hasCert:
+		return nil, badInput("give either clientSecret or certificate, not both")
+	case hasSecret:
+		return &store.Credential{Secret: *secret}, nil
+	case hasCert:
+		if len(*certificate) > 64<<10 {
+			return nil, badInput("certificate is limited to 64 KiB")
+		}
+		return &store.Credential{Certificate: []byte(strings.TrimSpace(*certificate) + "\n")}, nil
+	case secret != nil:
+		return nil, badInput("clientSecret must not be empty")
+	case certificate != nil:
+		return nil, badInput("certificate must not be empty")
+	case required:
+		return nil, badInput("give a credential: clientSecret or certificate")
+	}
+	return nil, nil
+}
+
 func credentialError(err error) error {
 	var c coded
 	var ce *change.Error

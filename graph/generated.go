@@ -171,19 +171,22 @@ type ComplexityRoot struct {
 	}
 
 	Integration struct {
-		ClientID            func(childComplexity int) int
-		Counts              func(childComplexity int) int
-		CreatedAt           func(childComplexity int) int
-		CurrentRun          func(childComplexity int) int
-		GlobalID            func(childComplexity int) int
-		LastErrorOrNull     func(childComplexity int) int
-		LastSyncAt          func(childComplexity int) int
-		Name                func(childComplexity int) int
-		NextSyncAt          func(childComplexity int) int
-		SecretHint          func(childComplexity int) int
-		Status              func(childComplexity int) int
-		SyncIntervalSeconds func(childComplexity int) int
-		TenantID            func(childComplexity int) int
+		CertificateExpiresAt        func(childComplexity int) int
+		CertificateThumbprintOrNull func(childComplexity int) int
+		ClientID                    func(childComplexity int) int
+		Counts                      func(childComplexity int) int
+		CreatedAt                   func(childComplexity int) int
+		CredentialType              func(childComplexity int) int
+		CurrentRun                  func(childComplexity int) int
+		GlobalID                    func(childComplexity int) int
+		LastErrorOrNull             func(childComplexity int) int
+		LastSyncAt                  func(childComplexity int) int
+		Name                        func(childComplexity int) int
+		NextSyncAt                  func(childComplexity int) int
+		SecretHint                  func(childComplexity int) int
+		Status                      func(childComplexity int) int
+		SyncIntervalSeconds         func(childComplexity int) int
+		TenantID                    func(childComplexity int) int
 	}
 
 	IntegrationCounts struct {
@@ -970,6 +973,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Identity.Kind(childComplexity), true
 
+	case "Integration.certificateExpiresAt":
+		if e.ComplexityRoot.Integration.CertificateExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.CertificateExpiresAt(childComplexity), true
+	case "Integration.certificateThumbprint":
+		if e.ComplexityRoot.Integration.CertificateThumbprintOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.CertificateThumbprintOrNull(childComplexity), true
 	case "Integration.clientId":
 		if e.ComplexityRoot.Integration.ClientID == nil {
 			break
@@ -988,6 +1003,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.CreatedAt(childComplexity), true
+	case "Integration.credentialType":
+		if e.ComplexityRoot.Integration.CredentialType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.CredentialType(childComplexity), true
 	case "Integration.currentRun":
 		if e.ComplexityRoot.Integration.CurrentRun == nil {
 			break
@@ -2499,8 +2520,14 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_tenantId(ctx, field)
 	case "clientId":
 		return ec.fieldContext_Integration_clientId(ctx, field)
+	case "credentialType":
+		return ec.fieldContext_Integration_credentialType(ctx, field)
 	case "secretHint":
 		return ec.fieldContext_Integration_secretHint(ctx, field)
+	case "certificateThumbprint":
+		return ec.fieldContext_Integration_certificateThumbprint(ctx, field)
+	case "certificateExpiresAt":
+		return ec.fieldContext_Integration_certificateExpiresAt(ctx, field)
 	case "status":
 		return ec.fieldContext_Integration_status(ctx, field)
 	case "lastError":
@@ -5548,6 +5575,29 @@ func (ec *executionContext) fieldContext_Integration_clientId(_ context.Context,
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
+func (ec *executionContext) _Integration_credentialType(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_credentialType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CredentialType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.CredentialType) graphql.Marshaler {
+			return ec.marshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_credentialType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "CredentialType")
+}
+
 func (ec *executionContext) _Integration_secretHint(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5569,6 +5619,52 @@ func (ec *executionContext) _Integration_secretHint(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Integration_secretHint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Integration_certificateThumbprint(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_certificateThumbprint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CertificateThumbprintOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_certificateThumbprint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, true, false, "String")
+}
+
+func (ec *executionContext) _Integration_certificateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_certificateExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CertificateExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_certificateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -11897,7 +11993,7 @@ func (ec *executionContext) unmarshalInputIntegrateInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "tenantId", "clientId", "clientSecret"}
+	fieldsInOrder := [...]string{"name", "tenantId", "clientId", "clientSecret", "certificate"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11927,11 +12023,18 @@ func (ec *executionContext) unmarshalInputIntegrateInput(ctx context.Context, ob
 			it.ClientID = data
 		case "clientSecret":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ClientSecret = data
+		case "certificate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Certificate = data
 		}
 	}
 	return it, nil
@@ -12009,7 +12112,7 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "clientSecret", "syncIntervalSeconds"}
+	fieldsInOrder := [...]string{"id", "name", "clientSecret", "certificate", "syncIntervalSeconds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12037,6 +12140,13 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 				return it, err
 			}
 			it.ClientSecret = data
+		case "certificate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Certificate = data
 		case "syncIntervalSeconds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncIntervalSeconds"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -12997,9 +13107,24 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "credentialType":
+			out.Values[i] = ec._Integration_credentialType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "secretHint":
 			out.Values[i] = ec._Integration_secretHint(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "certificateThumbprint":
+			out.Values[i] = ec._Integration_certificateThumbprint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "certificateExpiresAt":
+			out.Values[i] = ec._Integration_certificateExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
@@ -15012,6 +15137,32 @@ func (ec *executionContext) marshalNBulkPreviewItem2ᚖgithubᚗcomᚋovershare�
 	}
 	return ec._BulkPreviewItem(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType(ctx context.Context, v any) (models.CredentialType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType(ctx context.Context, sel ast.SelectionSet, v models.CredentialType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CredentialType!")
+	}
+	return res
+}
+
+var (
+	unmarshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType = map[string]models.CredentialType{
+		"SECRET":      models.CredentialSecret,
+		"CERTIFICATE": models.CredentialCertificate,
+	}
+	marshalNCredentialType2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐCredentialType = map[models.CredentialType]string{
+		models.CredentialSecret:      "SECRET",
+		models.CredentialCertificate: "CERTIFICATE",
+	}
+)
 
 func (ec *executionContext) marshalNDrive2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDrive(ctx context.Context, sel ast.SelectionSet, v *model.Drive) graphql.Marshaler {
 	if v == nil {

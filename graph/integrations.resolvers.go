@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/overshare/overshare/graph/model"
 	"github.com/overshare/overshare/models"
@@ -50,15 +49,16 @@ func (r *mutationResolver) Integrate(ctx context.Context, input model.IntegrateI
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(input.ClientSecret) == "" {
-		return nil, badInput("clientSecret must not be empty")
+	cred, err := inputCredential(input.ClientSecret, input.Certificate, true)
+	if err != nil {
+		return nil, err
 	}
 	// Nothing is stored until Microsoft Graph accepted the credentials.
-	if err := r.creds.Check(ctx, tenantID, clientID, input.ClientSecret); err != nil {
+	if err := r.creds.Check(ctx, tenantID, clientID, *cred); err != nil {
 		return nil, credentialError(err)
 	}
 	in := &models.Integration{Name: name, TenantID: tenantID, ClientID: clientID}
-	if err := r.store.CreateIntegration(ctx, in, input.ClientSecret); err != nil {
+	if err := r.store.CreateIntegrationWithCredential(ctx, in, *cred); err != nil {
 		return nil, err
 	}
 	r.startFirstSync(ctx, in.ID)
@@ -82,17 +82,18 @@ func (r *mutationResolver) UpdateIntegration(ctx context.Context, input model.Up
 			return nil, badInput("syncIntervalSeconds must be between 60 (a minute) and 604800 (a week)")
 		}
 	}
-	if input.ClientSecret != nil {
-		if strings.TrimSpace(*input.ClientSecret) == "" {
-			return nil, badInput("clientSecret must not be empty")
-		}
+	cred, err := inputCredential(input.ClientSecret, input.Certificate, false)
+	if err != nil {
+		return nil, err
+	}
+	if cred != nil {
 		if r.creds == nil {
 			return nil, unavailable("checking credentials against Microsoft Graph")
 		}
-		if err := r.creds.Check(ctx, in.TenantID, in.ClientID, *input.ClientSecret); err != nil {
+		if err := r.creds.Check(ctx, in.TenantID, in.ClientID, *cred); err != nil {
 			return nil, credentialError(err)
 		}
-		if err := r.store.RotateSecret(ctx, in.ID, *input.ClientSecret); err != nil {
+		if err := r.store.SetCredential(ctx, in.ID, *cred); err != nil {
 			return nil, err
 		}
 	}

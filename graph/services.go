@@ -32,11 +32,13 @@ type Syncer interface {
 	Cancel(ctx context.Context, runID string) error
 }
 
-// CredentialChecker checks an app registration's credentials against Microsoft Graph: it gets
-// a token and makes the calls a sync needs. A failure is returned as an error whose message says
-// what is wrong in words ("the client secret is wrong", "the app lacks User.Read.All").
+// CredentialChecker checks an app registration's credential, a client secret or a certificate
+// (store.Credential, the type the store encrypts), against Microsoft Graph: it gets a token and
+// makes the calls a sync needs. A failure is returned as an error whose message says what is
+// wrong in words ("the client secret is wrong", "the certificate is not registered", "the app
+// lacks User.Read.All") and never holds the secret or the key.
 type CredentialChecker interface {
-	Check(ctx context.Context, tenantID, clientID, clientSecret string) error
+	Check(ctx context.Context, tenantID, clientID string, cred store.Credential) error
 }
 
 // Sharing changes sharing in Microsoft 365: first through Graph, then in the database, writing

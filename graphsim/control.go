@@ -104,8 +104,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.controlPermissions(w, r)
 	case key{"POST", "/app"}:
 		var in struct {
-			Roles         *[]string `json:"roles"`
-			SecretExpired *bool     `json:"secretExpired"`
+			Roles              *[]string `json:"roles"`
+			SecretExpired      *bool     `json:"secretExpired"`
+			CertificateExpired *bool     `json:"certificateExpired"`
+			RotateCertificate  bool      `json:"rotateCertificate"`
 		}
 		if !decodeControl(w, r, &in) {
 			return
@@ -116,8 +118,22 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		if in.SecretExpired != nil {
 			s.ExpireSecret(*in.SecretExpired)
 		}
+		if in.RotateCertificate {
+			if _, err := s.RotateCertificate(); err != nil {
+				s.log.Error("rotate certificate", "err", err)
+				controlError(w, 500, "generalException", "Could not make a new certificate.")
+				return
+			}
+		}
+		if in.CertificateExpired != nil {
+			s.ExpireCertificate(*in.CertificateExpired)
+		}
 		s.app.mu.RLock()
-		out := map[string]any{"roles": s.app.roles, "secretExpired": s.app.secretExpired}
+		out := map[string]any{
+			"roles": s.app.roles, "secretExpired": s.app.secretExpired,
+			"certificateThumbprint": s.app.cert.thumbprintHex, "certificateExpired": s.app.certExpired,
+			"certificateFile": s.certFile,
+		}
 		s.app.mu.RUnlock()
 		writeJSON(w, 200, out)
 	default:

@@ -5,7 +5,9 @@
 //
 // One TLS listener (a self-signed CA written to Info.CAFile) serves
 //   - sign-in: /{tenant}/v2.0/.well-known/openid-configuration and
-//     /{tenant}/oauth2/v2.0/token (client credentials), with Entra ID's errors;
+//     /{tenant}/oauth2/v2.0/token (client credentials with the client secret or a
+//     client assertion signed with the app's certificate, Info.CertificateFile),
+//     with Entra ID's errors;
 //   - Graph under /v1.0: users, subscribedSkus, drives, delta, permissions,
 //     $batch and subscriptions, with Graph's error bodies and request-id headers;
 //   - a control API under /_sim (bearer = the client secret) for tests.
@@ -83,7 +85,12 @@ type Info struct {
 	ClientID      string `json:"clientId"`
 	ClientSecret  string `json:"clientSecret"`
 	CAFile        string `json:"caFile"`
-	ControlURL    string `json:"controlUrl"`
+	// CertificateFile is a PEM with the certificate registered for the app and its private
+	// key, for the certificate credential (mode 0600, next to CAFile). RotateCertificate
+	// rewrites it.
+	CertificateFile       string `json:"certificateFile"`
+	CertificateThumbprint string `json:"certificateThumbprint"` // SHA-1, upper-case hex
+	ControlURL            string `json:"controlUrl"`
 }
 
 // Server is a running simulator.
@@ -95,6 +102,7 @@ type Server struct {
 	domain   string
 	baseURL  string // https://127.0.0.1:P
 	caFile   string
+	certFile string // the app certificate's PEM with its key
 	tmpDir   string // removed on Close when we created it
 
 	httpSrv  *http.Server
@@ -119,6 +127,9 @@ type appState struct {
 	mu            sync.RWMutex
 	roles         []string
 	secretExpired bool
+	cert          *appCertificate      // the one certificate registered for the app
+	certExpired   bool                 // ExpireCertificate: Entra ID holds the key as expired
+	jtis          map[string]time.Time // client assertions used, until their exp
 }
 
 // DefaultRoles are the application permissions issued tokens carry unless
@@ -158,6 +169,17 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	if opt.ClientSecret == "" {
 		opt.ClientSecret = newSecret()
 	}
+
+	// The app's RSA key takes ~0.1 s to make: made beside the tenant and the TLS certificates.
+	type certResult struct {
+		c   *appCertificate
+		err error
+	}
+	certCh := make(chan certResult, 1)
+	go func() {
+		c, err := newAppCertificate(opt.ClientID, time.Now())
+		certCh <- certResult{c, err}
+	}()
 
 	s := &Server{
 		opt:      opt,
@@ -201,6 +223,18 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	if err := os.WriteFile(s.caFile, ca.pem, 0o644); err != nil {
 		s.removeTmp()
 		return nil, fmt.Errorf("graphsim: write ca: %w", err)
+	}
+
+	cr := <-certCh
+	if cr.err != nil {
+		s.removeTmp()
+		return nil, fmt.Errorf("graphsim: %w", cr.err)
+	}
+	s.app.cert = cr.c
+	s.certFile = filepath.Join(dir, "app-certificate.pem")
+	if err := writeAppCertificate(s.certFile, cr.c); err != nil {
+		s.removeTmp()
+		return nil, fmt.Errorf("graphsim: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", opt.Addr)
@@ -260,8 +294,17 @@ func (s *Server) Info() Info {
 		ClientID:      s.opt.ClientID,
 		ClientSecret:  s.opt.ClientSecret,
 		CAFile:        s.caFile,
-		ControlURL:    s.baseURL + "/_sim",
+
+		CertificateFile:       s.certFile,
+		CertificateThumbprint: s.certificateThumbprint(),
+		ControlURL:            s.baseURL + "/_sim",
 	}
+}
+
+func (s *Server) certificateThumbprint() string {
+	s.app.mu.RLock()
+	defer s.app.mu.RUnlock()
+	return s.app.cert.thumbprintHex
 }
 
 // Tenant is the simulated tenant, for tests that change it directly.
@@ -287,6 +330,34 @@ func (s *Server) ExpireSecret(expired bool) {
 	s.app.mu.Lock()
 	s.app.secretExpired = expired
 	s.app.mu.Unlock()
+}
+
+// ExpireCertificate makes Entra ID hold the app's certificate as expired while expired is
+// true: client assertions signed with it get AADSTS700027 "The key used is expired", though
+// the certificate itself is still within its dates (Entra ID judges the key credential's end
+// date, set when it was uploaded).
+func (s *Server) ExpireCertificate(expired bool) {
+	s.app.mu.Lock()
+	s.app.certExpired = expired
+	s.app.mu.Unlock()
+}
+
+// RotateCertificate registers a new certificate for the app in place of the old one, as an
+// administrator who uploads a new certificate and deletes the old would, rewrites
+// Info().CertificateFile with it and returns its thumbprint. Assertions signed with the old
+// one get AADSTS700027 "The key was not found" from then on.
+func (s *Server) RotateCertificate() (string, error) {
+	c, err := newAppCertificate(s.opt.ClientID, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("graphsim: rotate certificate: %w", err)
+	}
+	s.app.mu.Lock()
+	defer s.app.mu.Unlock()
+	if err := writeAppCertificate(s.certFile, c); err != nil {
+		return "", fmt.Errorf("graphsim: rotate certificate: %w", err)
+	}
+	s.app.cert, s.app.certExpired = c, false
+	return c.thumbprintHex, nil
 }
 
 // Close stops the server, its notification senders, and removes the CA

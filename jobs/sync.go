@@ -320,13 +320,10 @@ func (s *Service) postpone(integ *models.Integration) {
 }
 
 // permanent reports whether retrying cannot help until an administrator
-// acts: wrong or expired secret, unknown app or tenant, missing permission.
+// acts: wrong or expired secret or certificate, unknown app or tenant, missing permission.
 func permanent(err error) bool {
-	switch msgraph.KindOf(err) {
-	case msgraph.WrongSecret, msgraph.ExpiredSecret, msgraph.ClientNotFound, msgraph.TenantNotFound, msgraph.MissingPermission:
-		return true
-	}
-	return false
+	k := msgraph.KindOf(err)
+	return k.Credential() || k == msgraph.MissingPermission
 }
 
 func syncerMessage(err error) string {

@@ -1,5 +1,6 @@
 // Package msgraph is Overshare's Microsoft Graph client: msgraph-sdk-go over
-// azidentity's ClientSecretCredential, with the parts a tenant-wide sync
+// azidentity's ClientSecretCredential or ClientCertificateCredential (Config says
+// which), with the parts a tenant-wide sync
 // needs and the SDK lacks:
 //
 //   - delta with the four sharing Prefer headers on every page, one page per
@@ -52,7 +53,12 @@ const (
 
 // Config says which app registration to act as and where Microsoft lives.
 type Config struct {
-	TenantID, ClientID, ClientSecret string
+	TenantID, ClientID string
+	// Exactly one credential: the client secret's value, or Certificate, a PEM holding the
+	// app's certificate and its unencrypted RSA private key (the credential Microsoft
+	// recommends for apps). Neither is ever logged or put in an error.
+	ClientSecret string
+	Certificate  []byte
 
 	AuthorityURL string // Entra ID authority host; default DefaultAuthorityURL
 	GraphURL     string // Graph base URL including the version; default DefaultGraphURL
@@ -87,18 +93,19 @@ var batchErrorsOnce sync.Once
 
 // Client talks to one tenant. It is safe for concurrent use.
 type Client struct {
-	cfg           Config
-	log           *slog.Logger
-	sdk           *msgraphsdk.GraphServiceClient
-	adapter       *msgraphsdk.GraphRequestAdapter
-	cred          *azidentity.ClientSecretCredential
-	graphBase     *url.URL
-	graphHost     string
-	authorityHost string
-	userAgent     string
-	tokens        *kiotaauth.AzureIdentityAccessTokenProvider
-	pacer         *pacer
-	stats         counters
+	cfg            Config
+	log            *slog.Logger
+	sdk            *msgraphsdk.GraphServiceClient
+	adapter        *msgraphsdk.GraphRequestAdapter
+	cred           azcore.TokenCredential
+	certThumbprint string // the certificate credential's SHA-1 thumbprint, for messages; "" with a secret
+	graphBase      *url.URL
+	graphHost      string
+	authorityHost  string
+	userAgent      string
+	tokens         *kiotaauth.AzureIdentityAccessTokenProvider
+	pacer          *pacer
+	stats          counters
 
 	domainsMu sync.RWMutex
 	domains   map[string]bool // the tenant's own e-mail domains, learned from members
@@ -114,8 +121,8 @@ type Client struct {
 
 // New builds a client. It does not contact Microsoft; CheckCredentials does.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	if cfg.TenantID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, errors.New("msgraph: tenant ID, client ID and client secret are required")
+	if cfg.TenantID == "" || cfg.ClientID == "" || (cfg.ClientSecret == "") == (len(cfg.Certificate) == 0) {
+		return nil, errors.New("msgraph: tenant ID, client ID and either a client secret or a certificate are required")
 	}
 	if cfg.AuthorityURL == "" {
 		cfg.AuthorityURL = DefaultAuthorityURL
@@ -161,16 +168,34 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if !validTenantID(cfg.TenantID) {
 		return nil, &Error{Kind: TenantNotFound, Message: notATenant(cfg.TenantID, "")}
 	}
-	c.cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: azcore.ClientOptions{
-			Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityURL},
-			Transport: &http.Client{Transport: &uaTransport{base: base, ua: c.userAgent}, Timeout: 30 * time.Second},
-			Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: 500 * time.Millisecond},
-		},
-		DisableInstanceDiscovery: !knownAuthorityHosts[strings.ToLower(au.Hostname())],
-	})
-	if err != nil {
-		return nil, fmt.Errorf("msgraph: credential: %w", err)
+	clientOpts := azcore.ClientOptions{
+		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityURL},
+		Transport: &http.Client{Transport: &uaTransport{base: base, ua: c.userAgent}, Timeout: 30 * time.Second},
+		Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: 500 * time.Millisecond},
+	}
+	disableDiscovery := !knownAuthorityHosts[strings.ToLower(au.Hostname())]
+	if len(cfg.Certificate) > 0 {
+		certs, key, thumb, err := certificateCredential(cfg.Certificate, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		c.certThumbprint = thumb
+		// No x5c (SendCertificateChain): Entra ID needs it only for subject name and
+		// issuer (SN/I) authentication, which only Microsoft's own apps may use; an
+		// app's uploaded certificate is found by its thumbprint.
+		c.cred, err = azidentity.NewClientCertificateCredential(cfg.TenantID, cfg.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{
+			ClientOptions: clientOpts, DisableInstanceDiscovery: disableDiscovery,
+		})
+		if err != nil {
+			return nil, &Error{Kind: BadCertificate, Message: "The certificate is not usable: " + sentence(err.Error()), err: err}
+		}
+	} else {
+		c.cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: clientOpts, DisableInstanceDiscovery: disableDiscovery,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("msgraph: credential: %w", err)
+		}
 	}
 
 	hosts := append([]string{gu.Hostname()}, nationalGraphHosts...)

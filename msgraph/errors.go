@@ -36,7 +36,23 @@ const (
 	Rejected               // Graph refused the change as not allowed (e.g. expiry on a non-anonymous link)
 	Locked                 // 423 on one drive: its SharePoint site is locked (no access, or read-only for changes)
 	NoAccess               // 403 on one drive while the app holds the permission the call needs
+	// The certificate credential (appended: the values above are stored as statuses and labels).
+	WrongCertificate   // AADSTS700027 "signature did not match": the key is not the registered certificate's
+	UnknownCertificate // AADSTS700027 "key was not found": the certificate is not (or no longer) registered for the app
+	ExpiredCertificate // AADSTS700027 "key used is expired", AADSTS1000502, or the PEM's certificate has expired
+	BadCertificate     // the PEM is unusable before any request: no certificate, no RSA key, or a key of another certificate
 )
+
+// Credential reports kinds that mean the app's credentials (or the tenant or app they name) are
+// wrong: nothing works until an administrator acts, so retrying cannot help.
+func (k Kind) Credential() bool {
+	switch k {
+	case WrongSecret, ExpiredSecret, ClientNotFound, TenantNotFound,
+		WrongCertificate, UnknownCertificate, ExpiredCertificate, BadCertificate:
+		return true
+	}
+	return false
+}
 
 // DriveInaccessible reports kinds that concern one drive only: the drive is
 // skipped (and tried again next time), never the whole run.
@@ -48,6 +64,8 @@ var kindNames = map[Kind]string{
 	MissingPermission: "missing_permission", NotFound: "not_found", NotAllowed: "not_allowed",
 	ResyncRequired: "resync_required", Throttled: "throttled", Network: "network", Rejected: "rejected",
 	Locked: "locked", NoAccess: "no_access",
+	WrongCertificate: "wrong_certificate", UnknownCertificate: "unknown_certificate",
+	ExpiredCertificate: "expired_certificate", BadCertificate: "bad_certificate",
 }
 
 // String is a stable snake_case name, usable as a status or metric label.
@@ -59,7 +77,7 @@ func (k Kind) String() string {
 }
 
 // Error is a classified Graph or sign-in failure. Message is a sentence for
-// an administrator; it never contains the client secret or a token.
+// an administrator; it never contains the client secret, a private key or a token.
 type Error struct {
 	Kind       Kind
 	Permission string // MissingPermission: the application permission the call needs
@@ -121,7 +139,7 @@ func (c *Client) classify(o op, err error) error {
 	}
 
 	var authErr *azidentity.AuthenticationFailedError
-	if errors.As(err, &authErr) || strings.Contains(err.Error(), "ClientSecretCredential") {
+	if errors.As(err, &authErr) || strings.Contains(err.Error(), "ClientSecretCredential") || strings.Contains(err.Error(), "ClientCertificateCredential") {
 		return c.classifySignIn(err, authErr)
 	}
 
@@ -243,6 +261,27 @@ func (c *Client) classifySignIn(err error, authErr *azidentity.AuthenticationFai
 	case "AADSTS7000222":
 		e.Kind = ExpiredSecret
 		e.Message = fmt.Sprintf("The client secret of app %s has expired (AADSTS7000222): create a new secret in the app's Certificates & secrets page and update the integration.", c.cfg.ClientID)
+	case "AADSTS700027", "AADSTS50013":
+		// One code for three causes: only the bracketed reason tells them apart, so
+		// this is the one decision taken on Entra's words (field texts in
+		// docs/graph-behaviour.md, "Certificates").
+		switch reason := strings.ToLower(text); {
+		case strings.Contains(reason, "key was not found") || strings.Contains(reason, "not registered"):
+			e.Kind = UnknownCertificate
+			e.Message = fmt.Sprintf("Microsoft Entra ID does not know the certificate with thumbprint %s for app %s (%s, the key was not found): upload the certificate (its public part, a .cer or .pem file without the key) in the app's Certificates & secrets page, or give the certificate that is uploaded there.", c.certThumbprint, c.cfg.ClientID, e.Code)
+		case strings.Contains(reason, "expired"):
+			e.Kind = ExpiredCertificate
+			e.Message = fmt.Sprintf("The certificate with thumbprint %s of app %s has expired in Microsoft Entra ID (%s): upload a new certificate in the app's Certificates & secrets page and update the integration with it.", c.certThumbprint, c.cfg.ClientID, e.Code)
+		default:
+			e.Kind = WrongCertificate
+			e.Message = fmt.Sprintf("Microsoft Entra ID could not verify the client assertion of app %s with the certificate registered under thumbprint %s (%s, the signature did not match): the private key does not belong to that certificate; give the PEM holding the uploaded certificate together with its own key.", c.cfg.ClientID, c.certThumbprint, e.Code)
+		}
+	case "AADSTS1000502":
+		e.Kind = ExpiredCertificate
+		e.Message = fmt.Sprintf("The certificate with thumbprint %s of app %s is outside its validity period (AADSTS1000502): create a new certificate, upload it in the app's Certificates & secrets page and update the integration with it.", c.certThumbprint, c.cfg.ClientID)
+	case "AADSTS700024":
+		e.Kind = Unknown
+		e.Message = fmt.Sprintf("Microsoft Entra ID refused the client assertion of app %s as outside its valid time range (AADSTS700024): this server's clock is probably wrong; synchronise it (NTP).", c.cfg.ClientID)
 	case "AADSTS700016":
 		e.Kind = ClientNotFound
 		e.Message = fmt.Sprintf("No application with client ID %s exists in tenant %s (AADSTS700016): check the Application (client) ID, and that the app is registered in or consented to by this tenant.", c.cfg.ClientID, c.cfg.TenantID)

@@ -26,9 +26,9 @@ import (
 // candidate credentials, asked to prove it can do its job.
 type checker struct{ defaults msgraph.Config }
 
-func (c checker) Check(ctx context.Context, tenantID, clientID, secret string) error {
+func (c checker) Check(ctx context.Context, tenantID, clientID string, cred store.Credential) error {
 	cfg := c.defaults
-	cfg.TenantID, cfg.ClientID, cfg.ClientSecret = tenantID, clientID, secret
+	cfg.TenantID, cfg.ClientID, cfg.ClientSecret, cfg.Certificate = tenantID, clientID, cred.Secret, cred.Certificate
 	cl, err := msgraph.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -35,24 +36,36 @@ func TestCredentialChecker(t *testing.T) {
 	deadURL := "https://" + ln.Addr().String() + "/v1.0"
 	ln.Close()
 
+	secret := store.Credential{Secret: info.ClientSecret}
+	pemData, err := os.ReadFile(info.CertificateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := store.Credential{Certificate: pemData}
+	certOnly := store.Credential{Certificate: pemData[:strings.Index(string(pemData), "-----BEGIN PRIVATE KEY")]}
 	tests := []struct {
 		name     string
 		checker  sharing.CredentialChecker
 		tenant   string // "" for the simulator's
-		secret   string
+		cred     store.Credential
 		roles    []string
+		before   func()
 		wantKind change.Kind
 		wantText string
 	}{
 		// Issue 19: a tenant ID no tenant can have was blamed on this server's Graph settings.
-		{name: "malformed tenant ID", checker: check, tenant: "contoso corp/../x", secret: info.ClientSecret,
+		{name: "malformed tenant ID", checker: check, tenant: "contoso corp/../x", cred: secret,
 			wantKind: change.Invalid, wantText: `"contoso corp/../x" is not a tenant identifier`},
-		{name: "right credentials", checker: check, secret: info.ClientSecret},
-		{name: "wrong secret", checker: check, secret: "not-the-secret", wantKind: change.Invalid, wantText: "AADSTS7000215"},
-		{name: "missing consent", checker: check, secret: info.ClientSecret, roles: []string{"Files.Read.All"},
+		{name: "right credentials", checker: check, cred: secret},
+		{name: "wrong secret", checker: check, cred: store.Credential{Secret: "not-the-secret"}, wantKind: change.Invalid, wantText: "AADSTS7000215"},
+		{name: "missing consent", checker: check, cred: secret, roles: []string{"Files.Read.All"},
 			wantKind: change.Invalid, wantText: "User.Read.All"},
+		{name: "right certificate", checker: check, cred: cert},
+		{name: "certificate expired in Entra ID", checker: check, cred: cert, before: func() { srv.ExpireCertificate(true) },
+			wantKind: change.Invalid, wantText: "has expired"},
+		{name: "certificate without its key", checker: check, cred: certOnly, wantKind: change.Invalid, wantText: "no usable private key"},
 		{name: "Graph unreachable", checker: sharing.CredentialChecker{Defaults: msgraph.Config{AuthorityURL: info.AuthorityHost,
-			GraphURL: deadURL, CAFile: info.CAFile}}, secret: info.ClientSecret, wantKind: change.GraphFailed, wantText: "refused"},
+			GraphURL: deadURL, CAFile: info.CAFile}}, cred: secret, wantKind: change.GraphFailed, wantText: "refused"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,11 +74,15 @@ func TestCredentialChecker(t *testing.T) {
 				roles = []string{"User.Read.All", "Files.ReadWrite.All", "Sites.FullControl.All"}
 			}
 			srv.SetAppPermissions(roles)
+			srv.ExpireCertificate(false)
+			if tc.before != nil {
+				tc.before()
+			}
 			tenantID := info.TenantID
 			if tc.tenant != "" {
 				tenantID = tc.tenant
 			}
-			err := tc.checker.Check(context.Background(), tenantID, info.ClientID, tc.secret)
+			err := tc.checker.Check(context.Background(), tenantID, info.ClientID, tc.cred)
 			if tc.wantKind == 0 {
 				if err != nil {
 					t.Fatalf("Check: %v", err)
@@ -79,8 +96,9 @@ func TestCredentialChecker(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.wantText) {
 				t.Fatalf("message %q does not say %q", err, tc.wantText)
 			}
-			if strings.Contains(err.Error(), info.ClientSecret) || (tc.secret != info.ClientSecret && strings.Contains(err.Error(), tc.secret)) {
-				t.Fatal("the message holds the secret")
+			if strings.Contains(err.Error(), info.ClientSecret) || (tc.cred.Secret != "" && strings.Contains(err.Error(), tc.cred.Secret)) ||
+				strings.Contains(err.Error(), "MII") {
+				t.Fatal("the message holds the secret or the key")
 			}
 		})
 	}

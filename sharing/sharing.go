@@ -121,7 +121,9 @@ func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Cl
 	if err != nil {
 		return nil, nil, err
 	}
-	sum := sha256.Sum256(in.SecretCiphertext)
+	// The ciphertexts change with every new credential (a fresh nonce), so a rotated secret or
+	// certificate builds a new client.
+	sum := sha256.Sum256(append(append([]byte(in.CredentialType), in.SecretCiphertext...), in.CertificateCiphertext...))
 	key := in.TenantID + "|" + in.ClientID + "|" + hex.EncodeToString(sum[:])
 	s.mu.Lock()
 	if c := s.clients[integrationID]; c != nil && c.key == key {
@@ -132,12 +134,13 @@ func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Cl
 	}
 	s.mu.Unlock()
 
-	secret, err := s.st.IntegrationSecret(ctx, integrationID)
+	cred, err := s.st.IntegrationCredential(ctx, integrationID)
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg := s.cfg.GraphDefaults
-	cfg.TenantID, cfg.ClientID, cfg.ClientSecret = in.TenantID, in.ClientID, secret
+	cfg.TenantID, cfg.ClientID = in.TenantID, in.ClientID
+	cfg.ClientSecret, cfg.Certificate = cred.Secret, cred.Certificate
 	if cfg.Logger == nil {
 		cfg.Logger = s.log
 	}

@@ -10,13 +10,15 @@ import (
 	"github.com/overshare/overshare/models"
 )
 
-// CreateIntegration stores a new integration with its client secret
-// encrypted. in.ID is generated when empty; Status defaults to ACTIVE and
-// the sync interval to 15 minutes.
+// CreateIntegration stores a new integration with its client secret encrypted
+// (CreateIntegrationWithCredential with a secret).
 func (s *Store) CreateIntegration(ctx context.Context, in *models.Integration, secret string) error {
-	if secret == "" {
-		return fmt.Errorf("create integration: the client secret is empty")
-	}
+	return s.CreateIntegrationWithCredential(ctx, in, Credential{Secret: secret})
+}
+
+// CreateIntegrationWithCredential stores a new integration with its credential encrypted.
+// in.ID is generated when empty; Status defaults to ACTIVE and the sync interval to 15 minutes.
+func (s *Store) CreateIntegrationWithCredential(ctx context.Context, in *models.Integration, cred Credential) error {
 	if in.ID == "" {
 		in.ID = uuid.NewString()
 	}
@@ -26,50 +28,79 @@ func (s *Store) CreateIntegration(ctx context.Context, in *models.Integration, s
 	if in.SyncIntervalSeconds <= 0 {
 		in.SyncIntervalSeconds = models.DefaultSyncIntervalSeconds
 	}
-	ct, keyID, err := s.keys.seal(secret, in.ID)
+	fields, err := s.credentialColumns(in.ID, cred)
 	if err != nil {
-		return fmt.Errorf("create integration: encrypt client secret: %w", err)
+		return fmt.Errorf("create integration: %w", err)
 	}
-	in.SecretCiphertext, in.SecretKeyID, in.SecretHint = ct, keyID, secretHint(secret)
+	in.CredentialType = fields["credential_type"].(models.CredentialType)
+	in.SecretCiphertext, _ = fields["secret_ciphertext"].([]byte)
+	in.SecretKeyID, in.SecretHint = fields["secret_key_id"].(string), fields["secret_hint"].(string)
+	in.CertificateCiphertext, _ = fields["certificate_ciphertext"].([]byte)
+	in.CertificateKeyID, in.CertificateThumbprint = fields["certificate_key_id"].(string), fields["certificate_thumbprint"].(string)
+	in.CertificateExpiresAt, _ = fields["certificate_expires_at"].(*time.Time)
 	if err := s.db.WithContext(ctx).Create(in).Error; err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
 	return nil
 }
 
-// RotateSecret replaces an integration's client secret.
+// RotateSecret replaces an integration's credential with a client secret.
 func (s *Store) RotateSecret(ctx context.Context, id, secret string) error {
-	if secret == "" {
-		return fmt.Errorf("rotate secret: the client secret is empty")
-	}
-	ct, keyID, err := s.keys.seal(secret, id)
+	return s.SetCredential(ctx, id, Credential{Secret: secret})
+}
+
+// SetCredential replaces an integration's credential, secret or certificate. The other kind's
+// columns are cleared: an integration holds one credential, and a replaced one is not kept.
+func (s *Store) SetCredential(ctx context.Context, id string, cred Credential) error {
+	fields, err := s.credentialColumns(id, cred)
 	if err != nil {
-		return fmt.Errorf("rotate secret: %w", err)
+		return fmt.Errorf("set credential of integration %s: %w", id, err)
 	}
-	res := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ?", id).Updates(map[string]any{
-		"secret_ciphertext": ct, "secret_key_id": keyID, "secret_hint": secretHint(secret), "updated_at": now(),
-	})
+	fields["updated_at"] = now()
+	res := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ?", id).Updates(fields)
 	if res.Error != nil {
-		return fmt.Errorf("rotate secret of integration %s: %w", id, res.Error)
+		return fmt.Errorf("set credential of integration %s: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("rotate secret of integration %s: %w", id, ErrNotFound)
+		return fmt.Errorf("set credential of integration %s: %w", id, ErrNotFound)
 	}
 	return nil
 }
 
-// IntegrationSecret decrypts an integration's client secret. It is the only
-// way to read it, meant for the Graph client; never log or return it.
-func (s *Store) IntegrationSecret(ctx context.Context, id string) (string, error) {
+// IntegrationCredential decrypts an integration's credential. It is the only way to read it,
+// meant for the Graph client; never log or return it (Credential prints as a placeholder).
+func (s *Store) IntegrationCredential(ctx context.Context, id string) (Credential, error) {
 	var in models.Integration
-	if err := s.db.WithContext(ctx).Select("id", "secret_ciphertext", "secret_key_id").Where("id = ?", id).Take(&in).Error; err != nil {
-		return "", notFound(err, "read secret of integration "+id)
-	}
-	secret, err := s.keys.open(in.SecretCiphertext, in.SecretKeyID, in.ID)
+	err := s.db.WithContext(ctx).Select("id", "credential_type", "secret_ciphertext", "secret_key_id", "certificate_ciphertext", "certificate_key_id").
+		Where("id = ?", id).Take(&in).Error
 	if err != nil {
-		return "", fmt.Errorf("integration %s: %w", id, err)
+		return Credential{}, notFound(err, "read credential of integration "+id)
 	}
-	return secret, nil
+	if in.CredentialType == models.CredentialCertificate {
+		pemData, err := s.keys.open(in.CertificateCiphertext, in.CertificateKeyID, certificateAAD(in.ID), "certificate")
+		if err != nil {
+			return Credential{}, fmt.Errorf("integration %s: %w", id, err)
+		}
+		return Credential{Certificate: []byte(pemData)}, nil
+	}
+	secret, err := s.keys.open(in.SecretCiphertext, in.SecretKeyID, in.ID, "client secret")
+	if err != nil {
+		return Credential{}, fmt.Errorf("integration %s: %w", id, err)
+	}
+	return Credential{Secret: secret}, nil
+}
+
+// IntegrationSecret decrypts an integration's client secret; an integration that signs in with
+// a certificate has none, and says so.
+func (s *Store) IntegrationSecret(ctx context.Context, id string) (string, error) {
+	cred, err := s.IntegrationCredential(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if cred.Secret == "" {
+		return "", fmt.Errorf("integration %s signs in with a certificate, not a client secret", id)
+	}
+	return cred.Secret, nil
 }
 
 // Integration returns one integration.

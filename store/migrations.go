@@ -318,6 +318,18 @@ CREATE INDEX drive_items_expired ON drive_items (integration_id, last_modified_d
 	func(ctx context.Context, tx *sql.Tx, d dialect) error {
 		return d.exec(ctx, tx, `ALTER TABLE sync_runs ADD COLUMN cancel_requested_at {{ts}}`)
 	},
+	// 11: certificate credentials (issue 18): which credential an integration signs in with, the
+	// PEM (certificate and private key) encrypted as the secret is, and the certificate's
+	// thumbprint and end date for people. Existing integrations have secrets.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+ALTER TABLE integrations ADD COLUMN credential_type text NOT NULL DEFAULT 'SECRET';
+ALTER TABLE integrations ADD COLUMN certificate_ciphertext {{bytes}};
+ALTER TABLE integrations ADD COLUMN certificate_key_id text NOT NULL DEFAULT '';
+ALTER TABLE integrations ADD COLUMN certificate_thumbprint text NOT NULL DEFAULT '';
+ALTER TABLE integrations ADD COLUMN certificate_expires_at {{ts}};
+`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

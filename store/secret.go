@@ -16,7 +16,7 @@ import (
 	"sync"
 )
 
-// keyring holds the key that encrypts client secrets at rest (AES-256-GCM).
+// keyring holds the key that encrypts client secrets and certificate keys at rest (AES-256-GCM).
 // The key comes from OVERSHARE_SECRET_KEY, else from a key file in the data
 // directory that is created, mode 0600, the first time a secret is written.
 type keyring struct {
@@ -158,24 +158,25 @@ func (k *keyring) seal(plaintext, aad string) (ciphertext []byte, id string, err
 	return aead.Seal(nonce, nonce, []byte(plaintext), []byte(aad)), id, nil
 }
 
-func (k *keyring) open(ciphertext []byte, wantID, aad string) (string, error) {
+// open decrypts what seal encrypted; what names it in errors ("client secret", "certificate").
+func (k *keyring) open(ciphertext []byte, wantID, aad, what string) (string, error) {
 	key, id, err := k.load(false)
 	if err != nil {
 		return "", err
 	}
 	if wantID != "" && wantID != id {
-		return "", fmt.Errorf("the client secret was encrypted with key %s but the configured key is %s: set OVERSHARE_SECRET_KEY (or the data directory's secret.key) to the key with id %s, or enter the client secret again", wantID, id, wantID)
+		return "", fmt.Errorf("the %s was encrypted with key %s but the configured key is %s: set OVERSHARE_SECRET_KEY (or the data directory's secret.key) to the key with id %s, or enter the %s again", what, wantID, id, wantID, what)
 	}
 	aead, err := newGCM(key)
 	if err != nil {
 		return "", err
 	}
 	if len(ciphertext) < aead.NonceSize() {
-		return "", errors.New("stored client secret is corrupt (too short)")
+		return "", fmt.Errorf("stored %s is corrupt (too short)", what)
 	}
 	plain, err := aead.Open(nil, ciphertext[:aead.NonceSize()], ciphertext[aead.NonceSize():], []byte(aad))
 	if err != nil {
-		return "", fmt.Errorf("the client secret does not decrypt with key %s: it was changed or encrypted with another key; enter the client secret again", id)
+		return "", fmt.Errorf("the %s does not decrypt with key %s: it was changed or encrypted with another key; enter the %s again", what, id, what)
 	}
 	return string(plain), nil
 }

@@ -190,12 +190,8 @@ func fatal(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
-	switch msgraph.KindOf(err) {
-	case msgraph.WrongSecret, msgraph.ExpiredSecret, msgraph.ClientNotFound, msgraph.TenantNotFound,
-		msgraph.MissingPermission, msgraph.Network:
-		return true
-	}
-	return false
+	k := msgraph.KindOf(err)
+	return k.Credential() || k == msgraph.MissingPermission || k == msgraph.Network
 }
 
 // Pages are held until their candidates fill whole $batch requests, so a

@@ -191,12 +191,13 @@ type run struct {
 }
 
 func (r *run) execute(ctx context.Context) error {
-	secret, err := r.st.IntegrationSecret(ctx, r.integ.ID)
+	cred, err := r.st.IntegrationCredential(ctx, r.integ.ID)
 	if err != nil {
 		return err
 	}
 	gcfg := r.s.cfg.GraphDefaults
-	gcfg.TenantID, gcfg.ClientID, gcfg.ClientSecret = r.integ.TenantID, r.integ.ClientID, secret
+	gcfg.TenantID, gcfg.ClientID = r.integ.TenantID, r.integ.ClientID
+	gcfg.ClientSecret, gcfg.Certificate = cred.Secret, cred.Certificate
 	gcfg.Version = r.s.cfg.Version
 	gcfg.Logger = r.log
 	r.gc, err = msgraph.New(ctx, gcfg)

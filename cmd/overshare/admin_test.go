@@ -277,3 +277,49 @@ func TestIntegrateAndSyncTakeEitherID(t *testing.T) {
 		}
 	}
 }
+
+// integrate --certificate-file connects with the app's certificate, and the integration syncs;
+// a certificate Entra ID no longer knows is refused in words, and neither run prints the key.
+func TestIntegrateWithCertificateFile(t *testing.T) {
+	ctx := context.Background()
+	sim, err := graphsim.Start(ctx, graphsim.Options{Tenant: tenant.Config{Seed: 6, Users: 3, FilesPerUser: 8, ShareRatio: 0.2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	info := sim.Info()
+	useDatabase(t, testdb.SQLiteConfig(t))
+	t.Setenv("OVERSHARE_AUTHORITY_URL", info.AuthorityHost)
+	t.Setenv("OVERSHARE_GRAPH_URL", info.GraphBaseURL)
+	t.Setenv("OVERSHARE_GRAPH_CA_FILE", info.CAFile)
+	pemData, err := os.ReadFile(info.CertificateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.pem")
+	if err := os.WriteFile(old, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyLine := strings.Split(strings.SplitN(string(pemData), "PRIVATE KEY-----\n", 2)[1], "\n")[3]
+	integrate := []string{"integrate", "--name", "Simulated", "--tenant-id", info.TenantID, "--client-id", info.ClientID, "--create-database"}
+
+	if _, errOut, code := runCLI(t, append(integrate, "--certificate-file", old, "--client-secret-file", old)...); code != 2 || !strings.Contains(errOut, "not both") {
+		t.Fatalf("both credentials: exit %d, %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, append(integrate, "--certificate-file", info.CertificateFile)...)
+	id := strings.TrimSpace(out)
+	if code != 0 || id == "" || strings.Contains(out+errOut, keyLine) {
+		t.Fatalf("integrate --certificate-file: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	if out, errOut, code := runCLI(t, "sync", "--integration", id); code != 0 || !strings.Contains(out, " done in ") {
+		t.Fatalf("sync of the certificate integration: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	if _, err := sim.RotateCertificate(); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCLI(t, append(integrate, "--certificate-file", old)...)
+	if code != 1 || !strings.Contains(errOut, "does not know the certificate") || strings.Contains(errOut, keyLine) {
+		t.Fatalf("integrate with a rotated-away certificate: exit %d, %s", code, errOut)
+	}
+}

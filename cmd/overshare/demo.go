@@ -218,7 +218,7 @@ func demoIntegration(ctx context.Context, st *store.Store, savedID string, info 
 		}
 	}
 	err := sharing.CredentialChecker{Defaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: currentVersion()}}.
-		Check(ctx, info.TenantID, info.ClientID, info.ClientSecret)
+		Check(ctx, info.TenantID, info.ClientID, store.Credential{Secret: info.ClientSecret})
 	if err != nil {
 		return nil, fmt.Errorf("the simulated tenant refused its own credentials: %w", err)
 	}

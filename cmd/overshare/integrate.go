@@ -12,22 +12,26 @@ import (
 	"github.com/overshare/overshare/internal/config"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
+	"github.com/overshare/overshare/store"
 )
 
 // runIntegrate connects a tenant: it checks the app registration's
-// credentials against Graph, stores the integration (secret encrypted) and
-// prints its id, alone, on stdout. The secret never comes from a flag value,
-// where it would show in the process list and shell history.
+// credential (a client secret, or a certificate with its key) against Graph,
+// stores the integration (the credential encrypted) and prints its id, alone,
+// on stdout. Neither ever comes from a flag value, where it would show in the
+// process list and shell history: files or the environment only.
 func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("integrate", "--name N --tenant-id T --client-id C [--client-secret-file F]",
-		"Connects a Microsoft 365 tenant: checks the app registration's credentials against Microsoft\n"+
-			"Graph, stores the integration (the secret encrypted) and prints its id, alone, on stdout.\n"+
+	fs := newFlagSet("integrate", "--name N --tenant-id T --client-id C [--client-secret-file F | --certificate-file PEM]",
+		"Connects a Microsoft 365 tenant: checks the app registration's credential, a client secret or a\n"+
+			"certificate, against Microsoft Graph, stores the integration (the credential encrypted) and\n"+
+			"prints its id, alone, on stdout.\n"+
 			"The database must exist (`overshare migrate` creates it) unless --create-database is given.", config.Integrate, stdout)
 	var (
 		name       = fs.String("name", "", "a name for the tenant, shown in the dashboard")
 		tenantID   = fs.String("tenant-id", "", "Directory (tenant) ID of the app registration")
 		clientID   = fs.String("client-id", "", "Application (client) ID of the app registration")
 		secretFile = fs.String("client-secret-file", "", "file holding the client secret (default: $OVERSHARE_CLIENT_SECRET)")
+		certFile   = fs.String("certificate-file", "", "PEM file holding the app's certificate and its unencrypted private key, instead of a secret")
 		create     = fs.Bool("create-database", false, "create the database when there is none yet (as `overshare migrate` would)")
 	)
 	if err := fs.parseNoArgs(args); err != nil {
@@ -42,11 +46,14 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(missing) > 0 {
 		return usageErrorf("missing %s", strings.Join(missing, ", "))
 	}
+	if *secretFile != "" && *certFile != "" {
+		return usageErrorf("give --client-secret-file or --certificate-file, not both")
+	}
 	env, err := config.Load(config.Integrate, os.Getenv)
 	if err != nil {
 		return err
 	}
-	secret, err := readSecret(*secretFile, env.ClientSecret)
+	cred, err := readCredential(*secretFile, *certFile, env.ClientSecret)
 	if err != nil {
 		return err
 	}
@@ -59,22 +66,40 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer st.Close()
 
 	gcfg := graphEndpoints(env)
-	gcfg.TenantID, gcfg.ClientID, gcfg.ClientSecret = strings.TrimSpace(*tenantID), strings.TrimSpace(*clientID), secret
+	gcfg.TenantID, gcfg.ClientID = strings.TrimSpace(*tenantID), strings.TrimSpace(*clientID)
+	gcfg.ClientSecret, gcfg.Certificate = cred.Secret, cred.Certificate
 	gcfg.Version, gcfg.Logger = currentVersion(), log
 	gc, err := msgraph.New(ctx, gcfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("the credentials do not work: %s", graphMessage(err))
 	}
 	if err := gc.CheckCredentials(ctx); err != nil {
 		return fmt.Errorf("the credentials do not work: %s", graphMessage(err))
 	}
 
 	in := &models.Integration{Name: strings.TrimSpace(*name), TenantID: gcfg.TenantID, ClientID: gcfg.ClientID}
-	if err := st.CreateIntegration(ctx, in, secret); err != nil {
+	if err := st.CreateIntegrationWithCredential(ctx, in, cred); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, in.ID)
 	return err
+}
+
+// readCredential reads the certificate PEM when certFile is given (OVERSHARE_CLIENT_SECRET is
+// then not used), else the client secret as readSecret does.
+func readCredential(secretFile, certFile, secretFromEnv string) (store.Credential, error) {
+	if certFile == "" {
+		secret, err := readSecret(secretFile, secretFromEnv)
+		return store.Credential{Secret: secret}, err
+	}
+	b, err := os.ReadFile(certFile)
+	if err != nil {
+		return store.Credential{}, fmt.Errorf("read certificate file: %w", err)
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return store.Credential{}, fmt.Errorf("certificate file %s is empty", certFile)
+	}
+	return store.Credential{Certificate: b}, nil
 }
 
 // readSecret takes the client secret from a file, else from OVERSHARE_CLIENT_SECRET

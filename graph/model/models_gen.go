@@ -84,11 +84,18 @@ type FailedPermission struct {
 	Message      string `json:"message"`
 }
 
+// Connects a tenant. Give exactly one credential: clientSecret or certificate. Both are checked
+// against Microsoft Graph before anything is saved, stored encrypted, and never returned.
 type IntegrateInput struct {
-	Name         string `json:"name"`
-	TenantID     string `json:"tenantId"`
-	ClientID     string `json:"clientId"`
-	ClientSecret string `json:"clientSecret"`
+	Name     string `json:"name"`
+	TenantID string `json:"tenantId"`
+	ClientID string `json:"clientId"`
+	// The client secret's value (not its ID). Write-only.
+	ClientSecret *string `json:"clientSecret,omitempty"`
+	// A PEM holding the app's certificate and its unencrypted RSA private key (the certificate, not
+	// the key, is uploaded to the app registration). Write-only: only its thumbprint and expiry are
+	// ever returned.
+	Certificate *string `json:"certificate,omitempty"`
 }
 
 type IntegrationCounts struct {
@@ -213,8 +220,10 @@ type SyncRunEdge struct {
 type UpdateIntegrationInput struct {
 	ID   string  `json:"id"`
 	Name *string `json:"name,omitempty"`
-	// A new client secret (rotation); checked against Microsoft Graph before it is saved.
-	ClientSecret        *string `json:"clientSecret,omitempty"`
+	// A new client secret (rotation, or a switch from a certificate); checked against Microsoft Graph before it is saved. Write-only.
+	ClientSecret *string `json:"clientSecret,omitempty"`
+	// A new certificate PEM with its private key (rotation, or a switch from a secret); checked before it is saved. Write-only. At most one of clientSecret and certificate.
+	Certificate         *string `json:"certificate,omitempty"`
 	SyncIntervalSeconds *int    `json:"syncIntervalSeconds,omitempty"`
 }
 

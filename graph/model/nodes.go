@@ -160,6 +160,9 @@ func (u *User) Licenses() []*License {
 
 func (i *Integration) GlobalID() string         { return EncodeID(TypeIntegration, i.ID) }
 func (i *Integration) LastErrorOrNull() *string { return OrNull(i.LastError) }
+func (i *Integration) CertificateThumbprintOrNull() *string {
+	return OrNull(i.CertificateThumbprint)
+}
 
 func (r *SyncRun) GlobalID() string     { return EncodeID(TypeSyncRun, r.ID) }
 func (r *SyncRun) ErrorOrNull() *string { return OrNull(r.Error) }

@@ -15,7 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n      integrationIds\n    }\n  }\n": typeof types.ViewerDocument,
-    "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      secretHint\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n": typeof types.IntegrationsDocument,
+    "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n": typeof types.IntegrationsDocument,
     "\n  query IntegrationCounts {\n    integrations {\n      id\n      counts {\n        users\n        drives\n        items\n        sharedItems\n        permissions\n        inaccessibleDrives\n      }\n    }\n  }\n": typeof types.IntegrationCountsDocument,
     "\n  fragment SyncRunFields on SyncRun {\n    id\n    full\n    status\n    phase\n    startedAt\n    finishedAt\n    drivesTotal\n    drivesDone\n    drivesSkipped\n    itemsSeen\n    sharedItems\n    permissionsRead\n    requests\n    resourceUnits\n    throttledWaits\n    etaSeconds\n    error\n    drivesSwept\n    rootsRefreshed\n  }\n": typeof types.SyncRunFieldsFragmentDoc,
     "\n  query OverviewCounts($integrationId: ID!) {\n    overview(integrationId: $integrationId) {\n      ...OverviewCountFields\n    }\n  }\n": typeof types.OverviewCountsDocument,
@@ -32,7 +32,7 @@ type Documents = {
     "\n  query SyncRuns($integrationId: ID!, $first: Int) {\n    syncRuns(integrationId: $integrationId, first: $first) {\n      edges {\n        node {\n          ...SyncRunFields\n        }\n      }\n    }\n  }\n": typeof types.SyncRunsDocument,
     "\n  subscription SyncProgress($integrationId: ID!) {\n    syncProgress(integrationId: $integrationId) {\n      runId\n      integrationId\n      phase\n      drivesDone\n      drivesTotal\n      drivesSkipped\n      itemsSeen\n      sharedItems\n      permissionsRead\n      requests\n      resourceUnits\n      throttledWaits\n      etaSeconds\n      done\n      error\n    }\n  }\n": typeof types.SyncProgressDocument,
     "\n  mutation Integrate($input: IntegrateInput!) {\n    integrate(input: $input) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.IntegrateDocument,
-    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      secretHint\n      status\n      lastError\n    }\n  }\n": typeof types.UpdateIntegrationDocument,
+    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n": typeof types.UpdateIntegrationDocument,
     "\n  mutation PauseIntegration($id: ID!) {\n    pauseIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.PauseIntegrationDocument,
     "\n  mutation ResumeIntegration($id: ID!) {\n    resumeIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ResumeIntegrationDocument,
     "\n  mutation DeleteIntegration($id: ID!) {\n    deleteIntegration(id: $id)\n  }\n": typeof types.DeleteIntegrationDocument,
@@ -44,7 +44,7 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query Viewer {\n    viewer {\n      subject\n      name\n      email\n      roles\n      integrationIds\n    }\n  }\n": types.ViewerDocument,
-    "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      secretHint\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n": types.IntegrationsDocument,
+    "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n": types.IntegrationsDocument,
     "\n  query IntegrationCounts {\n    integrations {\n      id\n      counts {\n        users\n        drives\n        items\n        sharedItems\n        permissions\n        inaccessibleDrives\n      }\n    }\n  }\n": types.IntegrationCountsDocument,
     "\n  fragment SyncRunFields on SyncRun {\n    id\n    full\n    status\n    phase\n    startedAt\n    finishedAt\n    drivesTotal\n    drivesDone\n    drivesSkipped\n    itemsSeen\n    sharedItems\n    permissionsRead\n    requests\n    resourceUnits\n    throttledWaits\n    etaSeconds\n    error\n    drivesSwept\n    rootsRefreshed\n  }\n": types.SyncRunFieldsFragmentDoc,
     "\n  query OverviewCounts($integrationId: ID!) {\n    overview(integrationId: $integrationId) {\n      ...OverviewCountFields\n    }\n  }\n": types.OverviewCountsDocument,
@@ -61,7 +61,7 @@ const documents: Documents = {
     "\n  query SyncRuns($integrationId: ID!, $first: Int) {\n    syncRuns(integrationId: $integrationId, first: $first) {\n      edges {\n        node {\n          ...SyncRunFields\n        }\n      }\n    }\n  }\n": types.SyncRunsDocument,
     "\n  subscription SyncProgress($integrationId: ID!) {\n    syncProgress(integrationId: $integrationId) {\n      runId\n      integrationId\n      phase\n      drivesDone\n      drivesTotal\n      drivesSkipped\n      itemsSeen\n      sharedItems\n      permissionsRead\n      requests\n      resourceUnits\n      throttledWaits\n      etaSeconds\n      done\n      error\n    }\n  }\n": types.SyncProgressDocument,
     "\n  mutation Integrate($input: IntegrateInput!) {\n    integrate(input: $input) {\n      id\n      name\n      status\n    }\n  }\n": types.IntegrateDocument,
-    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      secretHint\n      status\n      lastError\n    }\n  }\n": types.UpdateIntegrationDocument,
+    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n": types.UpdateIntegrationDocument,
     "\n  mutation PauseIntegration($id: ID!) {\n    pauseIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": types.PauseIntegrationDocument,
     "\n  mutation ResumeIntegration($id: ID!) {\n    resumeIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": types.ResumeIntegrationDocument,
     "\n  mutation DeleteIntegration($id: ID!) {\n    deleteIntegration(id: $id)\n  }\n": types.DeleteIntegrationDocument,
@@ -93,7 +93,7 @@ export function graphql(source: "\n  query Viewer {\n    viewer {\n      subject
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      secretHint\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      secretHint\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query Integrations {\n    integrations {\n      id\n      name\n      tenantId\n      clientId\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n      lastSyncAt\n      nextSyncAt\n      syncIntervalSeconds\n      createdAt\n      currentRun {\n        ...SyncRunFields\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -161,7 +161,7 @@ export function graphql(source: "\n  mutation Integrate($input: IntegrateInput!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      secretHint\n      status\n      lastError\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      secretHint\n      status\n      lastError\n    }\n  }\n"];
+export function graphql(source: "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

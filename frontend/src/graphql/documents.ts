@@ -22,7 +22,10 @@ export const IntegrationsQuery = graphql(`
       name
       tenantId
       clientId
+      credentialType
       secretHint
+      certificateThumbprint
+      certificateExpiresAt
       status
       lastError
       lastSyncAt
@@ -403,7 +406,9 @@ export const UpdateIntegrationMutation = graphql(`
     updateIntegration(input: $input) {
       id
       name
+      credentialType
       secretHint
+      certificateThumbprint
       status
       lastError
     }

@@ -6,14 +6,17 @@ import {
   Badge,
   Button,
   Code,
+  FileButton,
   Group,
   List,
   Paper,
   PasswordInput,
+  SegmentedControl,
   SimpleGrid,
   Stack,
   Table,
   Text,
+  Textarea,
   TextInput,
   Title,
 } from '@mantine/core';
@@ -141,7 +144,16 @@ function IntegrationCard({ i, counts, onChanged }: { i: IntegrationInfo; counts:
             Tenant <Code>{i.tenantId}</Code>
           </Text>
           <Text size="sm">
-            Client <Code>{i.clientId}</Code> · secret ending <Code>{i.secretHint}</Code>
+            Client <Code>{i.clientId}</Code> ·{' '}
+            {i.credentialType === 'CERTIFICATE' ? (
+              <>
+                certificate <Code>{i.certificateThumbprint}</Code>, expires {formatDateTime(i.certificateExpiresAt)}
+              </>
+            ) : (
+              <>
+                secret ending <Code>{i.secretHint}</Code>
+              </>
+            )}
           </Text>
           <Text size="sm">Last sync: {formatDateTime(i.lastSyncAt)}</Text>
           <Text size="sm">Next sync: {i.status === 'PAUSED' ? 'paused' : formatDateTime(i.nextSyncAt)}</Text>
@@ -233,12 +245,15 @@ function ConnectPanel() {
   const integration = useIntegration();
   const navigate = useNavigate();
   const [, integrate] = useMutation(IntegrateMutation);
-  const [form, setForm] = useState<ConnectForm>({ name: '', tenantId: '', clientId: '', clientSecret: '' });
+  const [form, setForm] = useState<ConnectForm>({ name: '', tenantId: '', clientId: '', credential: 'secret', clientSecret: '', certificate: '' });
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
   const errors = touched ? validateConnect(form) : {};
-  const set = (k: keyof ConnectForm) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.currentTarget.value });
+  const set = (k: keyof ConnectForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => setForm({ ...form, [k]: e.currentTarget.value });
+  const loadCertificate = (file: File | null) => {
+    if (file) void file.text().then((certificate) => setForm((f) => ({ ...f, certificate })));
+  };
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -247,7 +262,13 @@ function ConnectPanel() {
     setBusy(true);
     setServerError(null);
     const res = await integrate({
-      input: { name: form.name.trim(), tenantId: form.tenantId.trim(), clientId: form.clientId.trim(), clientSecret: form.clientSecret },
+      input: {
+        name: form.name.trim(),
+        tenantId: form.tenantId.trim(),
+        clientId: form.clientId.trim(),
+        // Exactly one credential: the server refuses both.
+        ...(form.credential === 'certificate' ? { certificate: form.certificate } : { clientSecret: form.clientSecret }),
+      },
     });
     setBusy(false);
     if (res.error || !res.data) {
@@ -280,7 +301,11 @@ function ConnectPanel() {
               API permissions → Add a permission → Microsoft Graph → <b>Application permissions</b>; add the three below, then
               choose <b>Grant admin consent</b>.
             </List.Item>
-            <List.Item>Certificates &amp; secrets → New client secret; copy its <b>Value</b> (shown once), not the Secret ID.</List.Item>
+            <List.Item>
+              Certificates &amp; secrets → either upload a certificate (its public part, a .cer or .pem without the key; the
+              credential Microsoft recommends) and keep the PEM with its private key for step 2, or create a New client
+              secret and copy its <b>Value</b> (shown once), not the Secret ID.
+            </List.Item>
           </List>
           <Text fw={600} mt="sm">
             Permissions to grant, and why
@@ -315,14 +340,52 @@ function ConnectPanel() {
               required
               autoComplete="off"
             />
-            <PasswordInput
-              label="Client secret value"
-              value={form.clientSecret}
-              onChange={set('clientSecret')}
-              error={errors.clientSecret}
-              required
-              autoComplete="off"
+            <SegmentedControl
+              aria-label="Credential"
+              value={form.credential ?? 'secret'}
+              onChange={(v) => setForm({ ...form, credential: v as ConnectForm['credential'] })}
+              data={[
+                { value: 'secret', label: 'Client secret' },
+                { value: 'certificate', label: 'Certificate (PEM with private key)' },
+              ]}
             />
+            {form.credential === 'certificate' ? (
+              <Stack gap={4}>
+                <Textarea
+                  label="Certificate and private key (PEM)"
+                  description="Sent once, checked, stored encrypted; only its thumbprint and expiry are shown again."
+                  placeholder={'-----BEGIN CERTIFICATE-----\n…\n-----BEGIN PRIVATE KEY-----\n…'}
+                  value={form.certificate}
+                  onChange={set('certificate')}
+                  error={errors.certificate}
+                  required
+                  autoComplete="off"
+                  spellCheck={false}
+                  autosize
+                  minRows={3}
+                  maxRows={8}
+                  styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+                />
+                <Group justify="flex-end">
+                  <FileButton onChange={loadCertificate} accept=".pem,.crt,.key,application/x-pem-file">
+                    {(props) => (
+                      <Button size="xs" variant="default" {...props}>
+                        Load PEM file…
+                      </Button>
+                    )}
+                  </FileButton>
+                </Group>
+              </Stack>
+            ) : (
+              <PasswordInput
+                label="Client secret value"
+                value={form.clientSecret}
+                onChange={set('clientSecret')}
+                error={errors.clientSecret}
+                required
+                autoComplete="off"
+              />
+            )}
             {serverError && (
               <Alert color="red" title="Microsoft 365 did not accept these credentials" role="alert" data-testid="connect-error">
                 {serverError}
