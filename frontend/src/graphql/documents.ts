@@ -50,6 +50,10 @@ export const IntegrationCountsQuery = graphql(`
         permissions
         inaccessibleDrives
       }
+      tenantFacts {
+        externalSource
+        externalSourceNote
+      }
     }
   }
 `);
@@ -88,6 +92,13 @@ export const OverviewCountsQuery = graphql(`
 
 export const OverviewAdminQuery = graphql(`
   query OverviewAdmin($integrationId: ID!) {
+    integration(id: $integrationId) {
+      id
+      tenantFacts {
+        externalSource
+        externalSourceNote
+      }
+    }
     overview(integrationId: $integrationId) {
       ...OverviewCountFields
       topSharers(first: 10) {
