@@ -117,6 +117,17 @@ func (r *queryResolver) Drives(ctx context.Context, integrationID string, filter
 	return out, nil
 }
 
+func (r *userResolver) Licenses(ctx context.Context, obj *model.User) ([]*model.License, error) {
+	if len(obj.LicenseSkuIDs) == 0 {
+		return []*model.License{}, nil
+	}
+	f, err := r.loaders(ctx).tenantFacts.load(ctx, obj.IntegrationID)
+	if err != nil {
+		return nil, err
+	}
+	return obj.LicensesNamed(f), nil
+}
+
 func (r *userResolver) Drive(ctx context.Context, obj *model.User) (*model.Drive, error) {
 	if obj.HasDrive != nil && !*obj.HasDrive {
 		return nil, nil

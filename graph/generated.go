@@ -186,6 +186,7 @@ type ComplexityRoot struct {
 		SecretHint                  func(childComplexity int) int
 		Status                      func(childComplexity int) int
 		SyncIntervalSeconds         func(childComplexity int) int
+		TenantFacts                 func(childComplexity int) int
 		TenantID                    func(childComplexity int) int
 	}
 
@@ -383,6 +384,22 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TenantDomain struct {
+		IsDefault func(childComplexity int) int
+		IsInitial func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
+	TenantFacts struct {
+		Domains            func(childComplexity int) int
+		ExternalSource     func(childComplexity int) int
+		ExternalSourceNote func(childComplexity int) int
+		LicenceNamesRead   func(childComplexity int) int
+		SubscribedSkus     func(childComplexity int) int
+		SyncedAt           func(childComplexity int) int
+	}
+
 	User struct {
 		AccountEnabled    func(childComplexity int) int
 		DepartmentOrNull  func(childComplexity int) int
@@ -447,6 +464,7 @@ type DriveItemConnectionResolver interface {
 type IntegrationResolver interface {
 	Counts(ctx context.Context, obj *model.Integration) (*model.IntegrationCounts, error)
 	CurrentRun(ctx context.Context, obj *model.Integration) (*model.SyncRun, error)
+	TenantFacts(ctx context.Context, obj *model.Integration) (*model.TenantFacts, error)
 }
 type MutationResolver interface {
 	Integrate(ctx context.Context, input model.IntegrateInput) (*model.Integration, error)
@@ -491,6 +509,8 @@ type SyncRunConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.SyncRunConnection) (int, error)
 }
 type UserResolver interface {
+	Licenses(ctx context.Context, obj *model.User) ([]*model.License, error)
+
 	Drive(ctx context.Context, obj *model.User) (*model.Drive, error)
 }
 type UserConnectionResolver interface {
@@ -1063,6 +1083,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.SyncIntervalSeconds(childComplexity), true
+	case "Integration.tenantFacts":
+		if e.ComplexityRoot.Integration.TenantFacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.TenantFacts(childComplexity), true
 	case "Integration.tenantId":
 		if e.ComplexityRoot.Integration.TenantID == nil {
 			break
@@ -2000,6 +2026,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncRunEdge.Node(childComplexity), true
 
+	case "TenantDomain.isDefault":
+		if e.ComplexityRoot.TenantDomain.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantDomain.IsDefault(childComplexity), true
+	case "TenantDomain.isInitial":
+		if e.ComplexityRoot.TenantDomain.IsInitial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantDomain.IsInitial(childComplexity), true
+	case "TenantDomain.name":
+		if e.ComplexityRoot.TenantDomain.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantDomain.Name(childComplexity), true
+	case "TenantDomain.type":
+		if e.ComplexityRoot.TenantDomain.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantDomain.Type(childComplexity), true
+
+	case "TenantFacts.domains":
+		if e.ComplexityRoot.TenantFacts.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantFacts.Domains(childComplexity), true
+	case "TenantFacts.externalSource":
+		if e.ComplexityRoot.TenantFacts.ExternalSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantFacts.ExternalSource(childComplexity), true
+	case "TenantFacts.externalSourceNote":
+		if e.ComplexityRoot.TenantFacts.ExternalSourceNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantFacts.ExternalSourceNote(childComplexity), true
+	case "TenantFacts.licenceNamesRead":
+		if e.ComplexityRoot.TenantFacts.LicenceNamesRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantFacts.LicenceNamesRead(childComplexity), true
+	case "TenantFacts.subscribedSkus":
+		if e.ComplexityRoot.TenantFacts.SubscribedSkus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantFacts.SubscribedSkus(childComplexity), true
+	case "TenantFacts.syncedAt":
+		if e.ComplexityRoot.TenantFacts.SyncedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantFacts.SyncedAt(childComplexity), true
+
 	case "User.accountEnabled":
 		if e.ComplexityRoot.User.AccountEnabled == nil {
 			break
@@ -2544,6 +2632,8 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_counts(ctx, field)
 	case "currentRun":
 		return ec.fieldContext_Integration_currentRun(ctx, field)
+	case "tenantFacts":
+		return ec.fieldContext_Integration_tenantFacts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Integration", field.Name)
 }
@@ -2874,6 +2964,38 @@ func (ec *executionContext) childFields_SyncRunEdge(ctx context.Context, field g
 		return ec.fieldContext_SyncRunEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TenantDomain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_TenantDomain_name(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_TenantDomain_isDefault(ctx, field)
+	case "isInitial":
+		return ec.fieldContext_TenantDomain_isInitial(ctx, field)
+	case "type":
+		return ec.fieldContext_TenantDomain_type(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TenantDomain", field.Name)
+}
+
+func (ec *executionContext) childFields_TenantFacts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "externalSource":
+		return ec.fieldContext_TenantFacts_externalSource(ctx, field)
+	case "externalSourceNote":
+		return ec.fieldContext_TenantFacts_externalSourceNote(ctx, field)
+	case "domains":
+		return ec.fieldContext_TenantFacts_domains(ctx, field)
+	case "licenceNamesRead":
+		return ec.fieldContext_TenantFacts_licenceNamesRead(ctx, field)
+	case "subscribedSkus":
+		return ec.fieldContext_TenantFacts_subscribedSkus(ctx, field)
+	case "syncedAt":
+		return ec.fieldContext_TenantFacts_syncedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TenantFacts", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5864,6 +5986,38 @@ func (ec *executionContext) fieldContext_Integration_currentRun(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Integration_tenantFacts(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_tenantFacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Integration().TenantFacts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TenantFacts) graphql.Marshaler {
+			return ec.marshalNTenantFacts2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTenantFacts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_tenantFacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Integration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantFacts(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10062,6 +10216,254 @@ func (ec *executionContext) fieldContext_SyncRunEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _TenantDomain_name(ctx context.Context, field graphql.CollectedField, obj *model.TenantDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantDomain_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantDomain_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantDomain", field, false, false, "String")
+}
+
+func (ec *executionContext) _TenantDomain_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.TenantDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantDomain_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantDomain_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantDomain", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TenantDomain_isInitial(ctx context.Context, field graphql.CollectedField, obj *model.TenantDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantDomain_isInitial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsInitial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantDomain_isInitial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantDomain", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TenantDomain_type(ctx context.Context, field graphql.CollectedField, obj *model.TenantDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantDomain_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TenantDomain_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantDomain", field, false, false, "String")
+}
+
+func (ec *executionContext) _TenantFacts_externalSource(ctx context.Context, field graphql.CollectedField, obj *model.TenantFacts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantFacts_externalSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalSource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ExternalSource) graphql.Marshaler {
+			return ec.marshalNExternalSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExternalSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantFacts_externalSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantFacts", field, false, false, "ExternalSource")
+}
+
+func (ec *executionContext) _TenantFacts_externalSourceNote(ctx context.Context, field graphql.CollectedField, obj *model.TenantFacts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantFacts_externalSourceNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalSourceNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantFacts_externalSourceNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantFacts", field, false, false, "String")
+}
+
+func (ec *executionContext) _TenantFacts_domains(ctx context.Context, field graphql.CollectedField, obj *model.TenantFacts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantFacts_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TenantDomain) graphql.Marshaler {
+			return ec.marshalNTenantDomain2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTenantDomainᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantFacts_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TenantFacts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantDomain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TenantFacts_licenceNamesRead(ctx context.Context, field graphql.CollectedField, obj *model.TenantFacts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantFacts_licenceNamesRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LicenceNamesRead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantFacts_licenceNamesRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantFacts", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TenantFacts_subscribedSkus(ctx context.Context, field graphql.CollectedField, obj *model.TenantFacts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantFacts_subscribedSkus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscribedSkus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.License) graphql.Marshaler {
+			return ec.marshalNLicense2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐLicenseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantFacts_subscribedSkus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TenantFacts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_License(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TenantFacts_syncedAt(ctx context.Context, field graphql.CollectedField, obj *model.TenantFacts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantFacts_syncedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TenantFacts_syncedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantFacts", field, false, false, "Time")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10301,7 +10703,7 @@ func (ec *executionContext) _User_licenses(ctx context.Context, field graphql.Co
 			return ec.fieldContext_User_licenses(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Licenses(), nil
+			return ec.Resolvers.User().Licenses(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.License) graphql.Marshaler {
@@ -10316,7 +10718,7 @@ func (ec *executionContext) fieldContext_User_licenses(_ context.Context, field 
 		Object:     "User",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_License(ctx, field)
 		},
@@ -13169,6 +13571,12 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_currentRun(ctx, field, obj)
 				})
+		case "tenantFacts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Integration_tenantFacts(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14469,6 +14877,112 @@ func (ec *executionContext) _SyncRunEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var tenantDomainImplementors = []string{"TenantDomain"}
+
+func (ec *executionContext) _TenantDomain(ctx context.Context, sel ast.SelectionSet, obj *model.TenantDomain) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tenantDomainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TenantDomain")
+		case "name":
+			out.Values[i] = ec._TenantDomain_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._TenantDomain_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isInitial":
+			out.Values[i] = ec._TenantDomain_isInitial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._TenantDomain_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tenantFactsImplementors = []string{"TenantFacts"}
+
+func (ec *executionContext) _TenantFacts(ctx context.Context, sel ast.SelectionSet, obj *model.TenantFacts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tenantFactsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TenantFacts")
+		case "externalSource":
+			out.Values[i] = ec._TenantFacts_externalSource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "externalSourceNote":
+			out.Values[i] = ec._TenantFacts_externalSourceNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "domains":
+			out.Values[i] = ec._TenantFacts_domains(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "licenceNamesRead":
+			out.Values[i] = ec._TenantFacts_licenceNamesRead(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscribedSkus":
+			out.Values[i] = ec._TenantFacts_subscribedSkus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "syncedAt":
+			out.Values[i] = ec._TenantFacts_syncedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
@@ -14531,10 +15045,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "licenses":
-			out.Values[i] = ec._User_licenses(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_licenses(ctx, field, obj)
+				})
 		case "hasDrive":
 			out.Values[i] = ec._User_hasDrive(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -15311,6 +15826,16 @@ func (ec *executionContext) marshalNDriveQuotaAlert2ᚖgithubᚗcomᚋovershare�
 	return ec._DriveQuotaAlert(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNExternalSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExternalSource(ctx context.Context, v any) (model.ExternalSource, error) {
+	var res model.ExternalSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExternalSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExternalSource(ctx context.Context, sel ast.SelectionSet, v model.ExternalSource) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNFailedPermission2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐFailedPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FailedPermission) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15894,6 +16419,38 @@ var (
 		models.SyncCancelled: "CANCELLED",
 	}
 )
+
+func (ec *executionContext) marshalNTenantDomain2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTenantDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TenantDomain) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTenantDomain2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTenantDomain(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTenantDomain2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTenantDomain(ctx context.Context, sel ast.SelectionSet, v *model.TenantDomain) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TenantDomain!")
+		return graphql.Null
+	}
+	return ec._TenantDomain(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTenantFacts2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTenantFacts(ctx context.Context, sel ast.SelectionSet, v *model.TenantFacts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TenantFacts!")
+		return graphql.Null
+	}
+	return ec._TenantFacts(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)

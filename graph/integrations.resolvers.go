@@ -33,6 +33,14 @@ func (r *integrationResolver) CurrentRun(ctx context.Context, obj *model.Integra
 	return (*model.SyncRun)(runs[obj.ID]), nil
 }
 
+func (r *integrationResolver) TenantFacts(ctx context.Context, obj *model.Integration) (*model.TenantFacts, error) {
+	f, err := r.loaders(ctx).tenantFacts.load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewTenantFacts(f), nil
+}
+
 func (r *mutationResolver) Integrate(ctx context.Context, input model.IntegrateInput) (*model.Integration, error) {
 	if r.creds == nil {
 		return nil, unavailable("checking credentials against Microsoft Graph")

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/overshare/overshare/graph/model"
+	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/store"
 )
 
@@ -128,6 +129,7 @@ type loaders struct {
 	ownerDrives  *loader[store.RowKey, *model.Drive]
 	driveStats   *loader[store.RowKey, store.DriveItemStats]
 	integrations *loader[string, *model.Integration]
+	tenantFacts  *loader[string, *models.TenantFacts]
 }
 
 func newLoaders(ctx context.Context, st *store.Store) *loaders {
@@ -138,6 +140,7 @@ func newLoaders(ctx context.Context, st *store.Store) *loaders {
 		drives:      newLoader(ctx, apiLoad(st.DrivesByKey, toDrive)),
 		ownerDrives: newLoader(ctx, apiLoad(st.DrivesByOwner, toDrive)),
 		driveStats:  newLoader(ctx, st.DriveItemStatsByDrive),
+		tenantFacts: newLoader(ctx, st.TenantFacts),
 		integrations: newLoader(ctx, func(ctx context.Context, ids []string) (map[string]*model.Integration, error) {
 			out := map[string]*model.Integration{}
 			for _, id := range ids {

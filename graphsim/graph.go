@@ -42,11 +42,13 @@ type route struct {
 type access int
 
 const (
-	accessDirectory   access = iota // User.Read.All or Directory.Read.All (or stronger)
-	accessFilesRead                 // Files.Read.All or Sites.Read.All (or stronger)
-	accessFilesWrite                // Files.ReadWrite.All or Sites.ReadWrite.All (or stronger)
-	accessFullControl               // Sites.FullControl.All
-	accessNone                      // checked by the handler
+	accessDirectory    access = iota // User.Read.All or Directory.Read.All (or stronger)
+	accessFilesRead                  // Files.Read.All or Sites.Read.All (or stronger)
+	accessFilesWrite                 // Files.ReadWrite.All or Sites.ReadWrite.All (or stronger)
+	accessFullControl                // Sites.FullControl.All
+	accessOrganization               // Organization.Read.All or Directory.Read.All (or stronger)
+	accessSkus                       // LicenseAssignment.Read.All or an organization reader
+	accessNone                       // checked by the handler
 )
 
 var accessRoles = map[access][]string{
@@ -54,13 +56,17 @@ var accessRoles = map[access][]string{
 	accessFilesRead:   {"Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Sites.FullControl.All"},
 	accessFilesWrite:  {"Files.ReadWrite.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Sites.FullControl.All"},
 	accessFullControl: {"Sites.FullControl.All"},
+	// Learn, "Get organization" and "List subscribedSkus", Permissions
+	// (application): User.Read.All reads neither.
+	accessOrganization: {"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+	accessSkus:         {"LicenseAssignment.Read.All", "Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
 }
 
 func accessDenied(a access, roles []string) *gerr {
 	if len(roles) == 0 {
 		return newErr(401, "InvalidAuthenticationToken", "Either scp or roles claim need to be present in the token.")
 	}
-	if a == accessDirectory {
+	if a == accessDirectory || a == accessOrganization || a == accessSkus {
 		return newErr(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	}
 	return newErr(403, "accessDenied", "Access denied")
@@ -291,7 +297,20 @@ func (s *Server) resolve(r *http.Request) (*route, *gerr) {
 		if m != http.MethodGet {
 			return nil, errMethod()
 		}
-		return &route{endpoint: "GET /subscribedSkus", access: accessDirectory, handle: s.listSkus}, nil
+		return &route{endpoint: "GET /subscribedSkus", access: accessSkus, handle: s.listSkus}, nil
+	case is(segs[0], "organization"):
+		if len(segs) > 2 {
+			return nil, errSegment(segs[2])
+		}
+		if m != http.MethodGet {
+			return nil, errMethod()
+		}
+		if len(segs) == 2 {
+			id := segs[1]
+			return &route{endpoint: "GET /organization/{id}", access: accessOrganization,
+				handle: func(w http.ResponseWriter, g *greq) *gerr { return s.getOrganization(w, g, id) }}, nil
+		}
+		return &route{endpoint: "GET /organization", access: accessOrganization, handle: s.listOrganization}, nil
 	case is(segs[0], "drives"):
 		return s.resolveDrives(m, segs, r.URL.Query())
 	case is(segs[0], "$batch"):

@@ -8,14 +8,15 @@
 //     /{tenant}/oauth2/v2.0/token (client credentials with the client secret or a
 //     client assertion signed with the app's certificate, Info.CertificateFile),
 //     with Entra ID's errors;
-//   - Graph under /v1.0: users, subscribedSkus, drives, delta, permissions,
+//   - Graph under /v1.0: users, subscribedSkus, organization, drives, delta, permissions,
 //     $batch and subscriptions, with Graph's error bodies and request-id headers;
 //   - a control API under /_sim (bearer = the client secret) for tests.
 //
 // Throttling follows SharePoint's resource units (RU) per minute: getting a
 // drive costs 1, delta with a token 1, delta without a token 2, every
-// permission operation 5. Directory calls (/users, /subscribedSkus) and
-// /subscriptions are not SharePoint calls and cost nothing here; Graph
+// permission operation 5. Directory calls (/users, /subscribedSkus,
+// /organization) and /subscriptions are not SharePoint calls and cost
+// nothing here; Graph
 // throttles those by other, far higher limits that the simulator does not
 // model. Every request inside a $batch is charged on its own; the envelope is
 // free. Faults (429, 503, 504, connection resets, truncated JSON, slow answers,
@@ -133,8 +134,10 @@ type appState struct {
 }
 
 // DefaultRoles are the application permissions issued tokens carry unless
-// SetAppPermissions says otherwise.
-var defaultRoles = []string{"User.Read.All", "Files.ReadWrite.All", "Sites.FullControl.All"}
+// SetAppPermissions says otherwise: the ones Overshare requires and the
+// optional Organization.Read.All (verified domains, licence names), as the
+// README's app registration asks for them.
+var defaultRoles = []string{"User.Read.All", "Files.ReadWrite.All", "Sites.FullControl.All", "Organization.Read.All"}
 
 // Start generates the tenant, opens the listener and serves until ctx ends or
 // Close is called. The server is listening when Start returns.

@@ -38,6 +38,7 @@ func TestRUChargedEqualsDocumentedCosts(t *testing.T) {
 		{"GET", "/users?$top=3", 0},
 		{"GET", "/users/" + ex.users[0].ID, 0},
 		{"GET", "/subscribedSkus", 0},
+		{"GET", "/organization", 0},
 		{"GET", "/users/" + withDrive + "/drive", 1},
 		{"GET", "/drives/" + drive.ID, 1},
 		{"GET", "/drives/" + drive.ID + "/root/delta?$top=5", 2},

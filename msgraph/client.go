@@ -108,7 +108,8 @@ type Client struct {
 	stats          counters
 
 	domainsMu sync.RWMutex
-	domains   map[string]bool // the tenant's own e-mail domains, learned from members
+	domains   map[string]bool // the tenant's own e-mail domains: verified, or learned from members
+	verified  bool            // domains are the verified ones (SetVerifiedDomains): learn no more
 
 	scope string // the token scope: "https://graph.microsoft.com/.default"
 
@@ -293,11 +294,16 @@ func isLoopback(host string) bool {
 // Stats returns the running totals.
 func (c *Client) Stats() Stats { return c.stats.snapshot() }
 
-// SetTenantDomains adds e-mail domains that belong to the tenant (for
-// example remembered from an earlier user sync), for the External rule.
+// SetTenantDomains adds e-mail domains guessed to belong to the tenant (for
+// example remembered from an earlier user sync), for the External rule. Once
+// the verified domains are known (SetVerifiedDomains) guesses are ignored:
+// they could only be wrong.
 func (c *Client) SetTenantDomains(domains []string) {
 	c.domainsMu.Lock()
 	defer c.domainsMu.Unlock()
+	if c.verified {
+		return
+	}
 	for _, d := range domains {
 		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
 			c.domains[d] = true

@@ -114,28 +114,42 @@ func domainOf(addr string) string {
 	return ""
 }
 
-// isExternal is the rule for Identity.External. A person is outside the
-// organisation when
+// isExternal is the one rule for Identity.External; the store keeps what it
+// answered (permissions' granted_to_external and identities' external).
+//
+// With the tenant's verified domains (SetVerifiedDomains, read from GET
+// /organization) a person is outside the organisation exactly when their
+// e-mail domain is not one of them, so an alias domain is inside; with no
+// address, a guest account ("#EXT#" in the UPN) or an invitation still marks
+// an outsider.
+//
+// Without them (no Organization.Read.All) the rule guesses, as before: a
+// person is outside when
 //   - the grant carries an invitation (Graph invites only outsiders), or
 //   - their user principal name or e-mail contains "#EXT#" (guest
 //     accounts), or
-//   - their e-mail domain is not one of the tenant's domains, learned from
-//     member users' UPNs and mail (ListUsers) or given by SetTenantDomains.
+//   - their e-mail domain is not one of the domains learned from member
+//     users' UPNs and mail (ListUsers) or given by SetTenantDomains; an
+//     alias domain no member uses counts as outside.
 //
 // With no tenant domains known yet, the domain test is skipped rather than
 // calling everyone external.
 func (c *Client) isExternal(email, upn string, invited bool) bool {
-	if invited {
-		return true
-	}
-	if strings.Contains(strings.ToUpper(email+upn), "#EXT#") {
-		return true
-	}
+	guestAccount := strings.Contains(strings.ToUpper(email+upn), "#EXT#")
 	d := domainOf(email)
+	c.domainsMu.RLock()
+	defer c.domainsMu.RUnlock()
+	if c.verified && len(c.domains) > 0 {
+		if d != "" && !guestAccount {
+			return !c.domains[d]
+		}
+		return invited || guestAccount
+	}
+	if invited || guestAccount {
+		return true
+	}
 	if d == "" {
 		return false
 	}
-	c.domainsMu.RLock()
-	defer c.domainsMu.RUnlock()
 	return len(c.domains) > 0 && !c.domains[d]
 }

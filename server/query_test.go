@@ -200,7 +200,7 @@ func TestNoNPlusOne(t *testing.T) {
 			"drives": `query($id: ID!, $first: Int) { drives(integrationId: $id, first: $first) { edges { node {
   id name itemCount sharedItemCount owner { displayName } } } } }`,
 			"users": `query($id: ID!, $first: Int) { users(integrationId: $id, first: $first) { edges { node {
-  id displayName licenses { skuId } drive { name } } } } }`,
+  id displayName licenses { skuId skuPartNumber } drive { name } } } } }`,
 		}
 		for name, q := range queries {
 			counts := map[int]int64{}

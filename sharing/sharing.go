@@ -58,6 +58,7 @@ import (
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/store"
+	"github.com/overshare/overshare/syncer"
 )
 
 // Defaults.
@@ -125,11 +126,19 @@ func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Cl
 	// certificate builds a new client.
 	sum := sha256.Sum256(append(append([]byte(in.CredentialType), in.SecretCiphertext...), in.CertificateCiphertext...))
 	key := in.TenantID + "|" + in.ClientID + "|" + hex.EncodeToString(sum[:])
+	// The re-read after a change maps permissions with this client: judge
+	// External by the domains the last sync used (a client that lists no
+	// users knows none), re-read every call since a sync may change them.
+	facts, err := s.st.TenantFacts(ctx, []string{integrationID})
+	if err != nil {
+		return nil, nil, err
+	}
 	s.mu.Lock()
 	if c := s.clients[integrationID]; c != nil && c.key == key {
 		s.tick++
 		c.used = s.tick
 		s.mu.Unlock()
+		syncer.ApplyTenantDomains(c.client, facts[integrationID])
 		return c.client, in, nil
 	}
 	s.mu.Unlock()
@@ -148,6 +157,7 @@ func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Cl
 	if err != nil {
 		return nil, nil, fmt.Errorf("graph client for integration %s: %w", integrationID, err)
 	}
+	syncer.ApplyTenantDomains(gc, facts[integrationID])
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.clients[integrationID]; c != nil && c.key == key {

@@ -179,7 +179,7 @@ func (s *Store) updateIntegration(ctx context.Context, id string, fields map[str
 
 // syncedTables hold rows that belong to an integration and go with it.
 // audit_events are kept: the record of what was done outlives the connection.
-var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs"}
+var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs", "tenant_facts"}
 
 // DeleteIntegration removes an integration and every row synced for it, in
 // one transaction. Audit events are kept.

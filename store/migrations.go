@@ -330,6 +330,20 @@ ALTER TABLE integrations ADD COLUMN certificate_thumbprint text NOT NULL DEFAULT
 ALTER TABLE integrations ADD COLUMN certificate_expires_at {{ts}};
 `)
 	},
+	// 12: tenant facts from Graph (models.TenantFacts): the verified domains (or the guessed
+	// ones) that decided who is external, and the licence names by SKU id. One row per
+	// integration, written by each sync.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+CREATE TABLE tenant_facts (
+	integration_id text PRIMARY KEY,
+	domain_source text NOT NULL DEFAULT '',
+	domains text NOT NULL DEFAULT '[]',
+	skus_read boolean NOT NULL DEFAULT false,
+	skus text NOT NULL DEFAULT '[]',
+	synced_at {{ts}} NOT NULL
+)`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

@@ -121,6 +121,7 @@
 // page size (msgraph.Config.PageSize):
 //
 //	requests ≥ ceil(U/100)                 user pages ($expand=manager: 100 a page)
+//	         + 2                           tenant facts (/organization, /subscribedSkus)
 //	         + ceil(M/20)                  drive batches ($batch envelopes)
 //	         + Σ_d max(1, ceil(I_d/P))     delta pages
 //	         + ceil(ΣC_d/20)               permission batches
@@ -145,8 +146,12 @@
 // with a token (1 RU) plus further pages for large changes, ceil(changed/20)
 // permission batches across drives for the items whose sharing changed or
 // whose facet differs (5 RU each) and one drive read (1 RU, 20 a batch) per
-// drive that changed, plus the scheduled refreshes that are due.
-// /users costs no SharePoint resource units.
+// drive that changed, plus the scheduled refreshes that are due. The tenant
+// facts (verified domains, licence names: two directory calls, only with
+// Organization.Read.All or a licence reader) are read again by a full sync,
+// once a day (factsMaxAge), or when the token's permissions changed; the
+// other syncs use the stored ones. /users, /organization and
+// /subscribedSkus cost no SharePoint resource units.
 //
 // # Progress and memory
 //

@@ -558,6 +558,7 @@ func fullSyncBound(t *testing.T, srv *graphsim.Server, ex export) bound {
 	var base, batches int64
 	b := bound{}
 	base += int64(math.Ceil(float64(len(ex.users)) / 100)) // $expand=manager: 100 users a page
+	base += 2                                              // tenant facts: /organization and /subscribedSkus
 	base += int64(math.Ceil(float64(members) / 20))
 	b.ru += int64(members) // GET drive: 1 RU each
 	total := 0

@@ -209,8 +209,15 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.gc.CheckPermissions(ctx); err != nil {
 		return err
 	}
+	facts, err := r.tenantFacts(ctx)
+	if err != nil {
+		return err
+	}
 	driveIDs, pre, err := r.directory(ctx)
 	if err != nil {
+		return err
+	}
+	if err := r.saveTenantFacts(ctx, facts); err != nil {
 		return err
 	}
 	return r.items(ctx, driveIDs, pre)

@@ -109,7 +109,8 @@ type IntegrationCounts struct {
 }
 
 type License struct {
-	SkuID         string  `json:"skuId"`
+	SkuID string `json:"skuId"`
+	// The licence's name from the tenant's subscriptions (e.g. SPE_E3); null when the last sync could not read them or the SKU is not among them.
 	SkuPartNumber *string `json:"skuPartNumber,omitempty"`
 }
 
@@ -300,6 +301,67 @@ func (e *DriveItemOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e DriveItemOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How Overshare decides who is outside the tenant (Identity.external and the EXTERNAL filters).
+type ExternalSource string
+
+const (
+	// The tenant's verified domains, read from Microsoft Graph (the app holds Organization.Read.All): an address is external exactly when its domain is not one of them.
+	ExternalSourceVerifiedDomains ExternalSource = "VERIFIED_DOMAINS"
+	// Guessed from the domains of member users' addresses, because the app may not read the organization: an alias domain no member's address is on counts as external. Grant Organization.Read.All for exact answers.
+	ExternalSourceGuessed ExternalSource = "GUESSED"
+	// No sync has read the tenant yet.
+	ExternalSourceUnknown ExternalSource = "UNKNOWN"
+)
+
+var AllExternalSource = []ExternalSource{
+	ExternalSourceVerifiedDomains,
+	ExternalSourceGuessed,
+	ExternalSourceUnknown,
+}
+
+func (e ExternalSource) IsValid() bool {
+	switch e {
+	case ExternalSourceVerifiedDomains, ExternalSourceGuessed, ExternalSourceUnknown:
+		return true
+	}
+	return false
+}
+
+func (e ExternalSource) String() string {
+	return string(e)
+}
+
+func (e *ExternalSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExternalSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExternalSource", str)
+	}
+	return nil
+}
+
+func (e ExternalSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExternalSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExternalSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -150,10 +150,16 @@ func (u *User) MailOrNull() *string       { return OrNull(u.Mail) }
 func (u *User) Guest() bool               { return u.UserType == models.UserTypeGuest }
 func (u *User) JobTitleOrNull() *string   { return OrNull(u.JobTitle) }
 func (u *User) DepartmentOrNull() *string { return OrNull(u.Department) }
-func (u *User) Licenses() []*License {
+
+// LicensesNamed lists the user's licences with their names from the tenant's
+// subscriptions (f, nil before a first sync); an unknown SKU has no name.
+func (u *User) LicensesNamed(f *models.TenantFacts) []*License {
 	out := make([]*License, len(u.LicenseSkuIDs))
 	for i, sku := range u.LicenseSkuIDs {
 		out[i] = &License{SkuID: sku}
+		if f != nil {
+			out[i].SkuPartNumber = OrNull(f.SkuName(sku))
+		}
 	}
 	return out
 }

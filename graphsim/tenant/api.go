@@ -131,6 +131,18 @@ type User struct {
 	HasDrive          bool // false: GET /users/{id}/drive answers 404
 }
 
+// Domain is one of the organization's verifiedDomains.
+type Domain struct {
+	Name      string
+	IsDefault bool
+	IsInitial bool   // <company>.onmicrosoft.com, the domain the tenant was created with
+	Type      string // Managed
+	// Alias marks a domain no user's UPN or mail uses: only some groups'
+	// addresses are on it, so guessing the tenant's domains from the users'
+	// addresses calls it external.
+	Alias bool
+}
+
 // Sku is one subscribedSku.
 type Sku struct {
 	SkuID            string

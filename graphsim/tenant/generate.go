@@ -35,6 +35,7 @@ func New(cfg Config) *Tenant {
 	}
 	t.cfg = cfg
 	t.host = company + "-my.sharepoint.com"
+	t.genDomains(company)
 	t.genUsers(rng)
 	t.genGroups()
 	t.genApps()
@@ -145,13 +146,48 @@ func (t *Tenant) genUsers(rng *rand.Rand) {
 	}
 }
 
+// genDomains makes the verified domains: Config.Domain (every user's) is the
+// default; <company>.onmicrosoft.com is the initial one; and a third, an
+// alias domain such as contoso.com that no user's address is on, only
+// groups' (a Microsoft 365 group takes its address from the domain an
+// address policy names, not from its members').
+func (t *Tenant) genDomains(company string) {
+	initial := company + ".onmicrosoft.com"
+	t.domains = []Domain{{Name: t.cfg.Domain, IsDefault: true, IsInitial: t.cfg.Domain == initial, Type: "Managed"}}
+	if t.cfg.Domain != initial {
+		t.domains = append(t.domains, Domain{Name: initial, IsInitial: true, Type: "Managed"})
+	}
+	alias := company + ".com"
+	if alias == t.cfg.Domain {
+		alias = company + ".net"
+	}
+	t.domains = append(t.domains, Domain{Name: alias, Type: "Managed", Alias: true})
+}
+
+// aliasDomain is the verified domain no user's address is on.
+func (t *Tenant) aliasDomain() string {
+	for _, d := range t.domains {
+		if d.Alias {
+			return d.Name
+		}
+	}
+	return t.cfg.Domain
+}
+
 func (t *Tenant) genGroups() {
 	t.groupByID = map[string]int32{}
 	for k, name := range groupNames {
+		// An address policy put the groups made after the first on the
+		// alias domain (Exchange Online's email address policies for
+		// Microsoft 365 groups choose the domain of new groups' addresses).
+		dom := t.cfg.Domain
+		if k > 0 {
+			dom = t.aliasDomain()
+		}
 		g := Identity{
 			ID:          t.ids.guid(3, uint64(k)),
 			DisplayName: name,
-			Email:       strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@" + t.cfg.Domain,
+			Email:       strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@" + dom,
 		}
 		t.groups = append(t.groups, g)
 		t.groupByID[g.ID] = int32(k)

@@ -226,6 +226,7 @@ type Tenant struct {
 	// (InheritedFrom* constants); guarded by mu.
 	inheritedFrom string
 	skus          []Sku
+	domains       []Domain
 	drives        []*drive
 	driveByID     map[string]int32
 	drv           driveStates // locks and provisioning, see access.go
@@ -269,6 +270,11 @@ func (t *Tenant) User(idOrUPN string) (User, bool) {
 	defer t.mu.RUnlock()
 	return t.users[i], true
 }
+
+// Domains returns the organization's verified domains: the users' domain
+// (the default), the initial onmicrosoft.com domain (the same one unless
+// Config.Domain names another) and an alias domain of some groups' addresses.
+func (t *Tenant) Domains() []Domain { return append([]Domain(nil), t.domains...) }
 
 // Skus returns the subscribed SKUs with consumed units matching the users'
 // assigned licences.

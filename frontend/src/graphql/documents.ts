@@ -53,6 +53,10 @@ export const IntegrationCountsQuery = graphql(`
         permissions
         inaccessibleDrives
       }
+      tenantFacts {
+        externalSource
+        externalSourceNote
+      }
     }
   }
 `);
@@ -91,6 +95,13 @@ export const OverviewCountsQuery = graphql(`
 
 export const OverviewAdminQuery = graphql(`
   query OverviewAdmin($integrationId: ID!) {
+    integration(id: $integrationId) {
+      id
+      tenantFacts {
+        externalSource
+        externalSourceNote
+      }
+    }
     overview(integrationId: $integrationId) {
       ...OverviewCountFields
       topSharers(first: 10) {

@@ -33,6 +33,7 @@ import {
   UpdateIntegrationMutation,
 } from '../graphql/documents';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { ExternalSource } from '../components/ExternalSource';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { deleteIntegrationText } from '../lib/confirm';
 import { errorText } from '../lib/errors';
@@ -56,12 +57,14 @@ const PERMISSIONS = [
 ];
 
 type Counts = NonNullable<IntegrationCountsResult['integrations'][number]['counts']>;
+type Facts = IntegrationCountsResult['integrations'][number]['tenantFacts'];
 
 export default function Integrations() {
   const integration = useIntegration();
   // Asked for here alone: counting a large tenant takes seconds (see documents.ts).
   const [{ data: countData }, refetchCounts] = useQuery({ query: IntegrationCountsQuery });
   const counts = new Map<string, Counts>((countData?.integrations ?? []).map((c) => [c.id, c.counts]));
+  const facts = new Map<string, Facts>((countData?.integrations ?? []).map((c) => [c.id, c.tenantFacts]));
   const onChanged = () => refetchCounts({ requestPolicy: 'network-only' });
   return (
     <Stack>
@@ -72,7 +75,7 @@ export default function Integrations() {
         <Empty title="No OneDrive connected yet">Follow the steps below to connect your Microsoft 365 tenant.</Empty>
       )}
       {integration.list.map((i) => (
-        <IntegrationCard key={i.id} i={i} counts={counts.get(i.id) ?? null} onChanged={onChanged} />
+        <IntegrationCard key={i.id} i={i} counts={counts.get(i.id) ?? null} facts={facts.get(i.id)} onChanged={onChanged} />
       ))}
       <ConnectPanel />
     </Stack>
@@ -83,7 +86,7 @@ function statusColor(s: string): string {
   return s === 'ACTIVE' ? 'green' : s === 'SYNCING' ? 'blue' : s === 'PAUSED' ? 'yellow' : 'red';
 }
 
-function IntegrationCard({ i, counts, onChanged }: { i: IntegrationInfo; counts: Counts | null; onChanged: () => void }) {
+function IntegrationCard({ i, counts, facts, onChanged }: { i: IntegrationInfo; counts: Counts | null; facts: Facts | undefined; onChanged: () => void }) {
   const integration = useIntegration();
   const [, pause] = useMutation(PauseIntegrationMutation);
   const [, resume] = useMutation(ResumeIntegrationMutation);
@@ -169,6 +172,7 @@ function IntegrationCard({ i, counts, onChanged }: { i: IntegrationInfo; counts:
             </Table.Tr>
           </Table.Tbody>
         </Table>
+        <ExternalSource facts={facts} />
         {counts && counts.inaccessibleDrives > 0 && (
           <Alert color="orange" title="OneDrives not synced" data-testid="inaccessible-drives">
             <Text size="sm">

@@ -8,6 +8,7 @@ import { isAdmin } from '../lib/roles';
 import { OverviewAdminQuery, OverviewCountsQuery, SyncRunsQuery } from '../graphql/documents';
 import type { OverviewCountFieldsFragment } from '../gql/graphql';
 import { AdminOnlyNote, Empty, ErrorState, Loading } from '../components/States';
+import { ExternalSource } from '../components/ExternalSource';
 import { StatCard } from '../components/StatCard';
 import { formatDateTime, formatBytes, scopeLabel, SCOPE_ORDER } from '../lib/format';
 
@@ -79,6 +80,7 @@ function AdminOverview({ integrationId }: { integrationId: string }) {
       {data && (
         <>
           <Counts o={data.overview} admin />
+          <ExternalSource facts={data.integration?.tenantFacts} />
           <SimpleGrid cols={{ base: 1, md: 2 }}>
             <Paper withBorder p="md" radius="md">
               <Title order={3} size="h5" mb="sm">
