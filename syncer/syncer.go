@@ -159,6 +159,11 @@ func (s *Syncer) RunWith(ctx context.Context, integrationID string, opts Options
 	r.log.Info("sync started", "full", full)
 	wctx, stop := r.watch(ctx, opts.EvenIfPaused)
 	err = r.execute(wctx)
+	if err != nil && wctx.Err() != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		// A request the cancel cut short can fail in its own words (a Graph or database
+		// error); the run was cancelled all the same, and says so.
+		err = fmt.Errorf("%w (%v)", wctx.Err(), err)
+	}
 	r.stopped = r.stopReason(wctx, err, opts.EvenIfPaused)
 	stop()
 	return r.row.ID, r.finish(err)

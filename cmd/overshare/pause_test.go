@@ -49,7 +49,11 @@ func TestPauseAndLockAcrossProcesses(t *testing.T) {
 				return r
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("run %s is %s, not %s, after a minute", runID, r.Status, want)
+				msg := ""
+				if r.Error != nil {
+					msg = *r.Error
+				}
+				t.Fatalf("run %s is %s (%q), not %s, after a minute", runID, r.Status, msg, want)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
