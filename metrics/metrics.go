@@ -47,22 +47,11 @@ func New(reg prometheus.Registerer, st *store.Store, log *slog.Logger) *Metrics 
 			Help:    "Duration of the sync runs this process finished, by result.",
 			Buckets: []float64{1, 5, 15, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600},
 		}, []string{"result"}),
-		items: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "overshare_sync_items_total",
-			Help: "Drive items read by the finished sync runs.",
-		}),
-		permissions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "overshare_sync_permission_lists_read_total",
-			Help: "Permission lists read by the finished sync runs.",
-		}),
-		ru: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "overshare_sync_resource_units_total",
-			Help: "SharePoint resource units charged to the finished sync runs, by Microsoft's published costs.",
-		}),
-		throttled: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "overshare_sync_throttled_waits_total",
-			Help: "Throttled answers (429, 503) the finished sync runs waited out.",
-		}),
+		items:       counter("overshare_sync_items_total", "Drive items read by the finished sync runs."),
+		permissions: counter("overshare_sync_permission_lists_read_total", "Permission lists read by the finished sync runs."),
+		ru: counter("overshare_sync_resource_units_total",
+			"SharePoint resource units charged to the finished sync runs, by Microsoft's published costs."),
+		throttled: counter("overshare_sync_throttled_waits_total", "Throttled answers (429, 503) the finished sync runs waited out."),
 		graph: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "overshare_graph_requests_total",
 			Help: "Microsoft Graph requests (and $batch parts) by endpoint and HTTP status; status 0 when no answer arrived.",
@@ -76,6 +65,10 @@ func New(reg prometheus.Registerer, st *store.Store, log *slog.Logger) *Metrics 
 	reg.MustRegister(m.runs, m.runDuration, m.items, m.permissions, m.ru, m.throttled, m.graph, m.graphTime,
 		&database{st: st, log: log})
 	return m
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 }
 
 // SyncFinished implements syncer.Observer.

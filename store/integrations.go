@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -151,12 +152,11 @@ func (s *Store) SetIntegrationStatus(ctx context.Context, id string, status mode
 // so that a sync which ends (or starts, forced) after an administrator paused the integration
 // leaves it paused. A paused or deleted integration is not an error.
 func (s *Store) SetIntegrationSyncStatus(ctx context.Context, id string, status models.IntegrationStatus, lastError string) error {
-	err := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ? AND status <> ?", id, models.IntegrationPaused).
-		Updates(map[string]any{"status": status, "last_error": lastError, "updated_at": now()}).Error
-	if err != nil {
-		return fmt.Errorf("update integration %s: %w", id, err)
+	err := s.updateIntegrationWhere(ctx, id, "status <> '"+string(models.IntegrationPaused)+"'", map[string]any{"status": status, "last_error": lastError})
+	if errors.Is(err, ErrNotFound) {
+		return nil
 	}
-	return nil
+	return err
 }
 
 // SetIntegrationSyncTimes records when the last sync finished and when the
@@ -166,8 +166,18 @@ func (s *Store) SetIntegrationSyncTimes(ctx context.Context, id string, lastSync
 }
 
 func (s *Store) updateIntegration(ctx context.Context, id string, fields map[string]any) error {
+	return s.updateIntegrationWhere(ctx, id, "", fields)
+}
+
+// updateIntegrationWhere updates the integration when cond (SQL, no arguments; "" for none)
+// holds too; ErrNotFound when no row was updated.
+func (s *Store) updateIntegrationWhere(ctx context.Context, id, cond string, fields map[string]any) error {
 	fields["updated_at"] = now()
-	res := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ?", id).Updates(fields)
+	q := s.db.WithContext(ctx).Model(&models.Integration{}).Where("id = ?", id)
+	if cond != "" {
+		q = q.Where(cond)
+	}
+	res := q.Updates(fields)
 	if res.Error != nil {
 		return fmt.Errorf("update integration %s: %w", id, res.Error)
 	}

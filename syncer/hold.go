@@ -40,14 +40,11 @@ type Options struct {
 // wherever it runs. stop ends the watch.
 func (r *run) watch(ctx context.Context, evenIfPaused bool) (_ context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	done := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(r.s.cfg.WatchInterval)
 		defer tick.Stop()
 		for {
 			select {
-			case <-done:
-				return
 			case <-ctx.Done():
 				return
 			case <-tick.C:
@@ -65,7 +62,7 @@ func (r *run) watch(ctx context.Context, evenIfPaused bool) (_ context.Context, 
 			}
 		}
 	}()
-	return ctx, func() { close(done); cancel(nil) }
+	return ctx, func() { cancel(nil) }
 }
 
 // stopReason is why a run that ended with runErr was stopped: the watch's cause, or, for a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/overshare/overshare/graph/model"
@@ -32,6 +33,16 @@ func openExisting(ctx context.Context, env config.Config, log *slog.Logger, stde
 		return nil, fmt.Errorf("%w; %s", err, hint)
 	}
 	return st, err
+}
+
+// openForAdmin is how the admin's commands on an existing database (integrations, pause,
+// resume, export) open it: command's variables, quiet logs, never a new database.
+func openForAdmin(ctx context.Context, command string, stderr io.Writer) (*store.Store, error) {
+	env, err := config.Load(command, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openExisting(ctx, env, quietLog(stderr), stderr, "", false)
 }
 
 // integrationByArg finds the integration an argument names, by its id as `overshare integrate`

@@ -82,11 +82,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	env, err := config.Load(config.Export, os.Getenv)
-	if err != nil {
-		return err
-	}
-	st, err := openExisting(ctx, env, quietLog(stderr), stderr, "", false)
+	st, err := openForAdmin(ctx, config.Export, stderr)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,11 +35,7 @@ func runIntegrations(ctx context.Context, args []string, stdout, stderr io.Write
 	if fs.NArg() > 0 {
 		return usageErrorf("unknown subcommand %q (there is one: list)", fs.Arg(0))
 	}
-	env, err := config.Load(config.Integrations, os.Getenv)
-	if err != nil {
-		return err
-	}
-	st, err := openExisting(ctx, env, quietLog(stderr), stderr, "", false)
+	st, err := openForAdmin(ctx, config.Integrations, stderr)
 	if err != nil {
 		return err
 	}
@@ -140,11 +135,7 @@ func setPaused(ctx context.Context, name string, args []string, stdout, stderr i
 	if fs.NArg() != 1 {
 		return usageErrorf("want one integration id, got %d arguments", fs.NArg())
 	}
-	env, err := config.Load(envCommand, os.Getenv)
-	if err != nil {
-		return err
-	}
-	st, err := openExisting(ctx, env, quietLog(stderr), stderr, "", false)
+	st, err := openForAdmin(ctx, envCommand, stderr)
 	if err != nil {
 		return err
 	}

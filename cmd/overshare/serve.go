@@ -48,7 +48,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(server.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: env.LogLevel})))
-	if tracing.Enabled(os.Getenv) {
+	traced := tracing.Enabled(os.Getenv)
+	if traced {
 		shutdown, err := tracing.Start(ctx, currentVersion())
 		if err != nil {
 			return err
@@ -90,7 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DriveRecheck:   env.DriveRecheckInterval,
 		MetricsToken:   env.MetricsToken,
 		AudienceParam:  audienceParam(env),
-		Tracing:        tracing.Enabled(os.Getenv),
+		Tracing:        traced,
 		Logger:         log,
 	})
 	if err != nil {
