@@ -139,6 +139,12 @@ bench-store: pg-up
 # HTTP with the token checked and the same two statements, encoded by encoding/json without
 # GraphQL, the bound this machine puts on any API over this database. BENCH_API_REQUESTS sets the
 # count.
+.PHONY: bench-watch
+# Change notifications against polling: `overshare demo` and its simulator, 50 sharing changes
+# each way, latency from the change to the API and Graph cost per change, side by side.
+bench-watch: frontend
+	$(GO) test -run '^$$' -bench 'BenchmarkWatch' -benchtime 1x -timeout 30m ./cmd/overshare/
+
 .PHONY: bench-api
 bench-api: pg-up
 	$(GO) test -run '^$$' -bench 'BenchmarkDriveItems(Anonymous|Floor)' -benchtime 1x -timeout 60m ./internal/benchapi/

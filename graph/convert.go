@@ -367,3 +367,14 @@ func (r *Resolver) cancelRunningSync(ctx context.Context, integrationID string) 
 	}
 	return nil
 }
+
+// watch asks for the integration's change-notification upkeep (after pause and resume).
+func (r *Resolver) watch(ctx context.Context, integrationID string) error {
+	if r.syncer == nil {
+		return nil
+	}
+	if err := r.syncer.Watch(ctx, integrationID); err != nil {
+		return serviceError("update the change notifications", err)
+	}
+	return nil
+}

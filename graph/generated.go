@@ -188,6 +188,8 @@ type ComplexityRoot struct {
 		SyncIntervalSeconds         func(childComplexity int) int
 		TenantFacts                 func(childComplexity int) int
 		TenantID                    func(childComplexity int) int
+		WatchMode                   func(childComplexity int) int
+		WatchReason                 func(childComplexity int) int
 	}
 
 	IntegrationCounts struct {
@@ -1095,6 +1097,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.TenantID(childComplexity), true
+	case "Integration.watchMode":
+		if e.ComplexityRoot.Integration.WatchMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.WatchMode(childComplexity), true
+	case "Integration.watchReason":
+		if e.ComplexityRoot.Integration.WatchReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.WatchReason(childComplexity), true
 
 	case "IntegrationCounts.drives":
 		if e.ComplexityRoot.IntegrationCounts.Drives == nil {
@@ -2634,6 +2648,10 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_currentRun(ctx, field)
 	case "tenantFacts":
 		return ec.fieldContext_Integration_tenantFacts(ctx, field)
+	case "watchMode":
+		return ec.fieldContext_Integration_watchMode(ctx, field)
+	case "watchReason":
+		return ec.fieldContext_Integration_watchReason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Integration", field.Name)
 }
@@ -6021,6 +6039,52 @@ func (ec *executionContext) fieldContext_Integration_tenantFacts(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Integration_watchMode(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_watchMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WatchMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.WatchMode) graphql.Marshaler {
+			return ec.marshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_watchMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "WatchMode")
+}
+
+func (ec *executionContext) _Integration_watchReason(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_watchReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WatchReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_watchReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
 func (ec *executionContext) _IntegrationCounts_users(ctx context.Context, field graphql.CollectedField, obj *model.IntegrationCounts) (ret graphql.Marshaler) {
@@ -13577,6 +13641,16 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_tenantFacts(ctx, field, obj)
 				})
+		case "watchMode":
+			out.Values[i] = ec._Integration_watchMode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "watchReason":
+			out.Values[i] = ec._Integration_watchReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16518,6 +16592,32 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋovershareᚋoversha
 	}
 	return ec._Viewer(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode(ctx context.Context, v any) (models.WatchMode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode(ctx context.Context, sel ast.SelectionSet, v models.WatchMode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WatchMode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode = map[string]models.WatchMode{
+		"NOTIFICATIONS": models.WatchNotifications,
+		"POLLING":       models.WatchPolling,
+	}
+	marshalNWatchMode2githubᚗcomᚋovershareᚋovershareᚋmodelsᚐWatchMode = map[models.WatchMode]string{
+		models.WatchNotifications: "NOTIFICATIONS",
+		models.WatchPolling:       "POLLING",
+	}
+)
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)

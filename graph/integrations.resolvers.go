@@ -123,6 +123,9 @@ func (r *mutationResolver) PauseIntegration(ctx context.Context, id string) (*mo
 	if err := r.cancelRunningSync(ctx, in.ID); err != nil {
 		return nil, err
 	}
+	if err := r.watch(ctx, in.ID); err != nil {
+		return nil, err
+	}
 	return apiIntegration(r.store.Integration(ctx, in.ID))
 }
 
@@ -132,6 +135,9 @@ func (r *mutationResolver) ResumeIntegration(ctx context.Context, id string) (*m
 		return nil, err
 	}
 	if err := r.store.SetIntegrationStatus(ctx, in.ID, models.IntegrationActive, ""); err != nil {
+		return nil, err
+	}
+	if err := r.watch(ctx, in.ID); err != nil {
 		return nil, err
 	}
 	return apiIntegration(r.store.Integration(ctx, in.ID))
@@ -144,6 +150,9 @@ func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (bo
 	}
 	if err := r.cancelRunningSync(ctx, in.ID); err != nil {
 		return false, err
+	}
+	if r.syncer != nil {
+		r.syncer.Unwatch(ctx, in.ID)
 	}
 	if err := r.store.DeleteIntegration(ctx, in.ID); err != nil {
 		return false, err

@@ -30,6 +30,13 @@ type Syncer interface {
 	// Cancel stops a running run; the run ends with status cancelled. Cancelling a run that has
 	// ended is not an error.
 	Cancel(ctx context.Context, runID string) error
+	// Watch brings the integration's change-notification subscriptions in line with its
+	// state, soon (after resume and pause); it does not wait for Graph.
+	Watch(ctx context.Context, integrationID string) error
+	// Unwatch deletes the integration's subscriptions in Graph now, before the integration
+	// is deleted. A failure is logged, not returned: a subscription left behind lapses by
+	// itself and its notifications are ignored as unknown.
+	Unwatch(ctx context.Context, integrationID string)
 }
 
 // CredentialChecker checks an app registration's credential, a client secret or a certificate

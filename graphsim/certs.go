@@ -105,3 +105,18 @@ func newSecret() string {
 	s := base64.RawURLEncoding.EncodeToString(randomBytes(30))
 	return s[:3] + "8Q~" + s[6:]
 }
+
+// LoopbackTLS makes a throw-away certificate for the loopback names and the pool that
+// trusts it: the demo's receiver of change notifications serves it, and the simulator is
+// given the pool (Options.NotificationRootCAs), as Graph trusts a public CA's certificate.
+func LoopbackTLS() (tls.Certificate, *x509.CertPool, error) {
+	ca, leaf, err := newCertificates()
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca.pem) {
+		return tls.Certificate{}, nil, fmt.Errorf("loopback CA: no certificate")
+	}
+	return leaf, pool, nil
+}

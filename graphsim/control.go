@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -69,6 +70,25 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetFaults(*in.Rate, in.Kinds)
 		writeJSON(w, 200, map[string]any{"rate": *in.Rate, "kinds": in.Kinds})
+	case key{"POST", "/subscriptions/lifecycle"}:
+		// {"subscriptionId": "...", "event": "reauthorizationRequired"|"subscriptionRemoved"|"missed"|"drop"}
+		// "drop" removes the subscription silently, as Graph may for driveItem subscriptions.
+		var in struct {
+			SubscriptionID string `json:"subscriptionId"`
+			Event          string `json:"event"`
+		}
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		if err := s.SubscriptionEvent(in.SubscriptionID, in.Event); err != nil {
+			status := 400
+			if errors.Is(err, errNoSubscription) {
+				status = 404
+			}
+			controlError(w, status, "BadRequest", err.Error())
+			return
+		}
+		writeJSON(w, 200, map[string]any{"subscriptionId": in.SubscriptionID, "event": in.Event})
 	case key{"GET", "/links"}:
 		writeJSON(w, 200, s.tenant.LinkSettings())
 	case key{"POST", "/links"}:

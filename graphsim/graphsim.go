@@ -74,6 +74,10 @@ type Options struct {
 	// NotificationRootCAs are trusted, besides the system pool, when the
 	// simulator calls a subscription's notificationUrl.
 	NotificationRootCAs *x509.CertPool
+	// DeliveryRetryWindow is how long a notification that is not acknowledged is retried,
+	// with exponential backoff, before it is dropped (default DefaultDeliveryRetryWindow;
+	// Graph retries for four hours).
+	DeliveryRetryWindow time.Duration
 	Logger              *slog.Logger // optional; nothing is logged when nil
 }
 
@@ -248,7 +252,7 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	s.ln = ln
 	s.baseURL = "https://" + publicHostPort(ln.Addr())
 
-	s.subs = newSubscriptions(s, opt.NotificationRootCAs)
+	s.subs = newSubscriptions(s, opt.NotificationRootCAs, opt.DeliveryRetryWindow)
 	s.tenant.OnDriveChange(s.subs.driveChanged)
 
 	s.httpSrv = &http.Server{

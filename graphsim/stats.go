@@ -17,6 +17,10 @@ type Stats struct {
 	Throttled       int64            `json:"throttled"` // 429s from the RU budget (not injected faults)
 	RU              int64            `json:"ru"`        // resource units charged, throttled requests included
 	BatchedRequests int64            `json:"batchedRequests"`
+	// Change notifications: delivered (acknowledged with a 2xx) and dropped (retries ran
+	// out, or the subscription waited for reauthorization).
+	NotificationsDelivered int64 `json:"notificationsDelivered"`
+	NotificationsDropped   int64 `json:"notificationsDropped"`
 }
 
 type statsRecorder struct {
@@ -53,6 +57,18 @@ func (r *statsRecorder) charged(ru int, throttled bool) {
 	if throttled {
 		r.s.Throttled++
 	}
+	r.mu.Unlock()
+}
+
+func (r *statsRecorder) notificationDelivered() {
+	r.mu.Lock()
+	r.s.NotificationsDelivered++
+	r.mu.Unlock()
+}
+
+func (r *statsRecorder) notificationDropped() {
+	r.mu.Lock()
+	r.s.NotificationsDropped++
 	r.mu.Unlock()
 }
 

@@ -22,6 +22,16 @@ const maxSubscriptionMinutes = 42300
 // notifyDelay coalesces a burst of changes to one drive into one notification.
 const notifyDelay = 200 * time.Millisecond
 
+// Delivery retries: Graph retries a notification that was not acknowledged with a 2xx
+// with exponential backoff for up to four hours and then drops it, and for driveItem
+// subscriptions it sends no "missed" lifecycle event (only Outlook and Teams resources
+// get one). The simulator keeps the shape with a shorter window (DeliveryRetryWindow).
+const (
+	deliveryFirstWait = 500 * time.Millisecond
+	// DefaultDeliveryRetryWindow is how long the simulator retries one notification.
+	DefaultDeliveryRetryWindow = 30 * time.Second
+)
+
 type subscription struct {
 	ID              string
 	Resource        string
@@ -33,11 +43,15 @@ type subscription struct {
 	LatestTLS       string
 	Expiration      time.Time
 	pending         bool
+	// reauthorize is set by a reauthorizationRequired lifecycle event: until the app
+	// reauthorizes or renews, changes are not delivered (and are lost).
+	reauthorize bool
 }
 
 type subscriptions struct {
-	s      *Server
-	client *http.Client
+	s           *Server
+	client      *http.Client
+	retryWindow time.Duration
 
 	mu     sync.Mutex
 	byID   map[string]*subscription
@@ -47,14 +61,18 @@ type subscriptions struct {
 	cancel context.CancelFunc
 }
 
-func newSubscriptions(s *Server, extra *x509.CertPool) *subscriptions {
+func newSubscriptions(s *Server, extra *x509.CertPool, retryWindow time.Duration) *subscriptions {
 	ctx, cancel := context.WithCancel(context.Background())
+	if retryWindow <= 0 {
+		retryWindow = DefaultDeliveryRetryWindow
+	}
 	return &subscriptions{
-		s:      s,
-		client: notificationClient(extra),
-		byID:   map[string]*subscription{},
-		ctx:    ctx,
-		cancel: cancel,
+		s:           s,
+		retryWindow: retryWindow,
+		client:      notificationClient(extra),
+		byID:        map[string]*subscription{},
+		ctx:         ctx,
+		cancel:      cancel,
 	}
 }
 
@@ -110,6 +128,10 @@ func (ss *subscriptions) driveChanged(driveID string) {
 		if sub.DriveID != driveID || sub.pending || now.After(sub.Expiration) {
 			continue
 		}
+		if sub.reauthorize {
+			ss.s.stats.notificationDropped()
+			continue
+		}
 		sub.pending = true
 		ss.wg.Add(1)
 		id := sub.ID
@@ -149,8 +171,14 @@ func (ss *subscriptions) notify(id string) {
 	ss.mu.Unlock()
 
 	body, _ := json.Marshal(map[string]any{"value": []notificationJSON{n}})
-	// Graph retries failed deliveries with backoff; a few tries are enough here.
-	for attempt, wait := 0, 500*time.Millisecond; attempt < 3; attempt, wait = attempt+1, wait*2 {
+	ss.deliver(id, target, body)
+}
+
+// deliver posts one notification collection, retrying with exponential backoff within the
+// retry window; then the notification is dropped and counted, as Graph drops it.
+func (ss *subscriptions) deliver(id, target string, body []byte) {
+	deadline := time.Now().Add(ss.retryWindow)
+	for wait := deliveryFirstWait; ; wait *= 2 {
 		req, err := http.NewRequestWithContext(ss.ctx, http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
 			return
@@ -160,16 +188,100 @@ func (ss *subscriptions) notify(id string) {
 		if err == nil {
 			drainClose(resp.Body)
 			if resp.StatusCode/100 == 2 {
+				ss.s.stats.notificationDelivered()
 				return
 			}
 		}
 		ss.s.log.Warn("change notification not accepted", "subscription", id, "err", err)
+		if time.Now().Add(wait).After(deadline) {
+			ss.s.stats.notificationDropped()
+			ss.s.log.Warn("change notification dropped after retries", "subscription", id)
+			return
+		}
 		select {
 		case <-ss.ctx.Done():
 			return
 		case <-time.After(wait):
 		}
 	}
+}
+
+// lifecycle sends a lifecycle notification (reauthorizationRequired, subscriptionRemoved or
+// missed) to the subscription's lifecycleNotificationUrl; subscriptionRemoved also removes
+// it. A subscription created without that URL hears nothing, as with Graph.
+func (ss *subscriptions) lifecycle(id, event string) bool {
+	ss.mu.Lock()
+	sub, ok := ss.byID[id]
+	if !ok {
+		ss.mu.Unlock()
+		return false
+	}
+	switch event {
+	case "reauthorizationRequired":
+		sub.reauthorize = true
+	case "subscriptionRemoved":
+		delete(ss.byID, id)
+	}
+	n := map[string]any{
+		"subscriptionId": sub.ID, "subscriptionExpirationDateTime": sub.Expiration.Format("2006-01-02T15:04:05.0000000Z07:00"),
+		"tenantId": ss.s.tenantID, "clientState": sub.ClientState, "lifecycleEvent": event,
+	}
+	target := sub.LifecycleURL
+	ss.mu.Unlock()
+	if target == "" {
+		return true
+	}
+	body, _ := json.Marshal(map[string]any{"value": []any{n}})
+	ss.wg.Add(1)
+	go func() {
+		defer ss.wg.Done()
+		ss.deliver(id, target, body)
+	}()
+	return true
+}
+
+var errNoSubscription = errors.New("no such subscription")
+
+// SubscriptionEvent makes Graph's lifecycle happen to a subscription: "reauthorizationRequired",
+// "subscriptionRemoved" or "missed" send that lifecycle notification (the first also holds
+// deliveries back until the app reauthorizes or renews; the second removes the
+// subscription), and "drop" removes it without a word, as Graph may for driveItem
+// subscriptions.
+func (s *Server) SubscriptionEvent(id, event string) error {
+	var ok bool
+	switch event {
+	case "reauthorizationRequired", "subscriptionRemoved", "missed":
+		ok = s.subs.lifecycle(id, event)
+	case "drop":
+		ok = s.subs.drop(id)
+	default:
+		return errors.New("event must be reauthorizationRequired, subscriptionRemoved, missed or drop")
+	}
+	if !ok {
+		return errNoSubscription
+	}
+	return nil
+}
+
+// drop removes a subscription without a word, as Graph may for driveItem subscriptions
+// (no subscriptionRemoved event exists for them): only a renewal's 404 tells the app.
+func (ss *subscriptions) drop(id string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.byID[id]
+	delete(ss.byID, id)
+	return ok
+}
+
+// live returns the subscription unless it is unknown or expired; Graph deletes an expired
+// subscription, so renewing it after its expiry answers 404 like an unknown one.
+func (ss *subscriptions) live(id string) (*subscription, bool) {
+	sub, ok := ss.byID[id]
+	if ok && time.Now().After(sub.Expiration) {
+		delete(ss.byID, id)
+		return nil, false
+	}
+	return sub, ok
 }
 
 // --- endpoints -----------------------------------------------------------------
@@ -198,8 +310,14 @@ func (s *Server) resolveSubscriptions(m string, segs []string) (*route, *gerr) {
 				handle: func(w http.ResponseWriter, g *greq) *gerr { return s.deleteSubscription(w, g, id) }}, nil
 		}
 		return nil, errMethod()
+	case 3:
+		id := segs[1]
+		if is(segs[2], "reauthorize") && m == http.MethodPost {
+			return &route{endpoint: "POST /subscriptions/{id}/reauthorize", access: accessFilesWrite,
+				handle: func(w http.ResponseWriter, g *greq) *gerr { return s.reauthorizeSubscription(w, g, id) }}, nil
+		}
 	}
-	return nil, errSegment(segs[2])
+	return nil, errSegment(segs[len(segs)-1])
 }
 
 type subscriptionJSON struct {
@@ -332,8 +450,14 @@ func (s *Server) createSubscription(w http.ResponseWriter, g *greq) *gerr {
 	if tlsVersion == "" {
 		tlsVersion = "v1_2"
 	}
-	if e := s.subs.validate(g.r.Context(), in.NotificationURL); e != nil {
-		return e
+	// Graph validates both endpoints of a webhook subscription.
+	for _, u := range []string{in.NotificationURL, in.LifecycleNotificationURL} {
+		if u == "" {
+			continue
+		}
+		if e := s.subs.validate(g.r.Context(), u); e != nil {
+			return e
+		}
 	}
 	sub := &subscription{
 		ID: newUUID(), Resource: in.Resource, DriveID: driveID, ChangeType: "updated", ClientState: in.ClientState,
@@ -403,11 +527,23 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, g *greq) *gerr {
 func (s *Server) getSubscription(w http.ResponseWriter, g *greq, id string) *gerr {
 	s.subs.mu.Lock()
 	defer s.subs.mu.Unlock()
-	sub, ok := s.subs.byID[id]
+	sub, ok := s.subs.live(id)
 	if !ok {
 		return s.subscriptionNotFound()
 	}
 	writeJSON(w, 200, s.subscriptionJSON(g, sub))
+	return nil
+}
+
+func (s *Server) reauthorizeSubscription(w http.ResponseWriter, _ *greq, id string) *gerr {
+	s.subs.mu.Lock()
+	defer s.subs.mu.Unlock()
+	sub, ok := s.subs.live(id)
+	if !ok {
+		return s.subscriptionNotFound()
+	}
+	sub.reauthorize = false
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -421,6 +557,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, g *greq, id string) *g
 		return errPayload()
 	}
 	var exp time.Time
+	var target string
 	for k, v := range in {
 		switch strings.ToLower(k) {
 		case "expirationdatetime":
@@ -431,19 +568,45 @@ func (s *Server) patchSubscription(w http.ResponseWriter, g *greq, id string) *g
 			if exp, e = checkExpiration(ts, time.Now()); e != nil {
 				return e
 			}
+		case "notificationurl":
+			if err := json.Unmarshal(v, &target); err != nil {
+				return errSubscription("Invalid value for property 'notificationUrl'.")
+			}
+			if u, err := url.Parse(target); err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "https") {
+				return errSubscription("Subscription validation request failed. The notificationUrl must be an https URL.")
+			}
 		case "@odata.type":
 		default:
-			return errSubscription("Only expirationDateTime can be updated; '" + k + "' cannot.")
+			return errSubscription("Only expirationDateTime and notificationUrl can be updated; '" + k + "' cannot.")
+		}
+	}
+	if exp.IsZero() && target == "" {
+		return errSubscription("Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.")
+	}
+	s.subs.mu.Lock()
+	_, ok := s.subs.live(id)
+	s.subs.mu.Unlock()
+	if !ok {
+		return s.subscriptionNotFound()
+	}
+	if target != "" {
+		// A new notificationUrl is validated like a new subscription's.
+		if e := s.subs.validate(g.r.Context(), target); e != nil {
+			return e
 		}
 	}
 	s.subs.mu.Lock()
 	defer s.subs.mu.Unlock()
-	sub, ok := s.subs.byID[id]
+	sub, ok := s.subs.live(id)
 	if !ok {
 		return s.subscriptionNotFound()
 	}
 	if !exp.IsZero() {
 		sub.Expiration = exp
+		sub.reauthorize = false // a renewal reauthorizes too
+	}
+	if target != "" {
+		sub.NotificationURL = target
 	}
 	writeJSON(w, 200, s.subscriptionJSON(g, sub))
 	return nil
@@ -451,7 +614,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, g *greq, id string) *g
 
 func (s *Server) deleteSubscription(w http.ResponseWriter, g *greq, id string) *gerr {
 	s.subs.mu.Lock()
-	_, ok := s.subs.byID[id]
+	_, ok := s.subs.live(id)
 	delete(s.subs.byID, id)
 	s.subs.mu.Unlock()
 	if !ok {

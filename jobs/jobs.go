@@ -34,6 +34,7 @@ import (
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
+	"github.com/overshare/overshare/watch"
 )
 
 // Defaults.
@@ -82,6 +83,12 @@ type Config struct {
 	// left a killed process's sync showing RUNNING for a minute or more
 	// after a restart: the periodic round that runs at start-up skipped it.
 	OrphanAfter time.Duration
+	// Watch, when set, keeps change-notification subscriptions (upkeep jobs) and the
+	// notified syncs run; nil: no subscriptions, polling only.
+	Watch *watch.Service
+	// NotifyDebounce (default DefaultNotifyDebounce) and UpkeepInterval (default
+	// DefaultUpkeepInterval): see jobs/watch.go.
+	NotifyDebounce, UpkeepInterval time.Duration
 }
 
 // queue is the part of *river.Client[TTx] that does not depend on the
@@ -135,6 +142,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.OrphanAfter <= 0 {
 		cfg.OrphanAfter = 5 * time.Second
 	}
+	if cfg.NotifyDebounce <= 0 {
+		cfg.NotifyDebounce = DefaultNotifyDebounce
+	}
+	if cfg.UpkeepInterval <= 0 {
+		cfg.UpkeepInterval = DefaultUpkeepInterval
+	}
 	if _, err := Migrate(ctx, cfg.Store, cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -147,6 +160,25 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &scheduleWorker{s: s}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &notifiedSyncWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(cfg.PeriodicInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+	if cfg.Watch != nil {
+		if err := river.AddWorkerSafely(workers, &upkeepWorker{s: s}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &upkeepAllWorker{s: s}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.UpkeepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return UpkeepAllArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	rc := &river.Config{
 		Logger: cfg.Logger.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
@@ -157,12 +189,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		// Syncs are long and checkpoint; they end when done or cancelled.
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		MaxAttempts:          MaxAttempts,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.PeriodicInterval),
-				func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		// SQLite has no LISTEN/NOTIFY: River polls for new jobs, every second by default,
+		// which a change notification's sync would wait for. On PostgreSQL inserts wake
+		// the workers and the poll is only the fallback.
+		FetchPollInterval: 200 * time.Millisecond,
+		MaxAttempts:       MaxAttempts,
+		PeriodicJobs:      periodic,
 	}
 	var err error
 	switch cfg.Store.Dialect() {

@@ -188,7 +188,7 @@ func (s *Service) CancelSync(ctx context.Context, runID string) error {
 	if run.Done() {
 		return nil
 	}
-	res, err := s.q.JobList(ctx, river.NewJobListParams().Kinds(SyncArgs{}.Kind()).
+	res, err := s.q.JobList(ctx, river.NewJobListParams().Kinds(SyncArgs{}.Kind(), NotifiedSyncArgs{}.Kind()).
 		TagsAll(integrationTag(run.IntegrationID)).States(activeStates...).First(10))
 	if err != nil {
 		return fmt.Errorf("cancel sync run %s: list jobs: %w", runID, err)
@@ -244,6 +244,21 @@ func (a *Syncs) Cancel(ctx context.Context, runID string) error {
 	return a.s.CancelSync(ctx, runID)
 }
 
+// Watch implements graph.Syncer.
+func (a *Syncs) Watch(ctx context.Context, integrationID string) error {
+	return a.s.Upkeep(ctx, integrationID, nil)
+}
+
+// Unwatch implements graph.Syncer.
+func (a *Syncs) Unwatch(ctx context.Context, integrationID string) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.s.ForgetSubscriptions(ctx, integrationID); err != nil {
+		a.s.log.Warn("delete the integration's subscriptions in Graph; they lapse by themselves",
+			"integration", integrationID, "error", err)
+	}
+}
+
 // syncWorker runs one sync job.
 type syncWorker struct {
 	river.WorkerDefaults[SyncArgs]
@@ -275,6 +290,10 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	runID, runErr := s.cfg.Syncer.Run(ctx, id, job.Args.Full)
 	switch {
 	case runErr == nil:
+		// New drives get their subscriptions; the upkeep is cheap when nothing changed.
+		if err := s.Upkeep(ctx, id, nil); err != nil {
+			log.Warn("queue subscription upkeep", "error", err)
+		}
 		return nil
 	case errors.Is(runErr, syncer.ErrPaused):
 		log.Info("integration paused; sync skipped")

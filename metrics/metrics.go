@@ -33,6 +33,7 @@ type Metrics struct {
 	throttled   prometheus.Counter
 	graph       *prometheus.CounterVec
 	graphTime   *prometheus.HistogramVec
+	webhook     *prometheus.CounterVec
 }
 
 // New registers the series with reg. The database gauges are read from st at each scrape.
@@ -61,8 +62,12 @@ func New(reg prometheus.Registerer, st *store.Store, log *slog.Logger) *Metrics 
 			Help:    "Duration of Microsoft Graph requests by endpoint ($batch parts are not timed on their own).",
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"endpoint"}),
+		webhook: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "overshare_webhook_notifications_total",
+			Help: "Change notifications received at /webhooks/graph by what became of them (accepted, lifecycle, unknown_subscription, bad_client_state, rate_limited, malformed, validation).",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.runs, m.runDuration, m.items, m.permissions, m.ru, m.throttled, m.graph, m.graphTime,
+	reg.MustRegister(m.runs, m.runDuration, m.items, m.permissions, m.ru, m.throttled, m.graph, m.graphTime, m.webhook,
 		&database{st: st, log: log})
 	return m
 }
@@ -70,6 +75,9 @@ func New(reg prometheus.Registerer, st *store.Store, log *slog.Logger) *Metrics 
 func counter(name, help string) prometheus.Counter {
 	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 }
+
+// Notification implements watch.Observer.
+func (m *Metrics) Notification(result string) { m.webhook.WithLabelValues(result).Inc() }
 
 // SyncFinished implements syncer.Observer.
 func (m *Metrics) SyncFinished(run models.SyncRun, took time.Duration) {

@@ -20,6 +20,39 @@ const (
 	CredentialCertificate CredentialType = "CERTIFICATE" // a certificate and its private key (client assertions)
 )
 
+// WatchMode says how an integration learns of changes between its scheduled syncs.
+type WatchMode string
+
+const (
+	// WatchNotifications: Graph calls /webhooks/graph when a drive changes, and that drive
+	// syncs within seconds; the scheduled sync goes on as the safety net.
+	WatchNotifications WatchMode = "NOTIFICATIONS"
+	// WatchPolling: only the scheduled sync finds changes (no public URL, or Graph could
+	// not reach it).
+	WatchPolling WatchMode = "POLLING"
+)
+
+// GraphSubscription is a change-notification subscription on one drive's root. The
+// clientState is encrypted and read only through store.SubscriptionClientState.
+type GraphSubscription struct {
+	ID                    string     `gorm:"column:id;primaryKey"`
+	IntegrationID         string     `gorm:"column:integration_id"`
+	DriveID               string     `gorm:"column:drive_id"`
+	ClientStateCiphertext []byte     `gorm:"column:client_state_ciphertext" json:"-"`
+	ClientStateKeyID      string     `gorm:"column:client_state_key_id" json:"-"`
+	ExpiresAt             time.Time  `gorm:"column:expires_at"`
+	CreatedAt             time.Time  `gorm:"column:created_at"`
+	RenewedAt             time.Time  `gorm:"column:renewed_at"`
+	NotifiedAt            *time.Time `gorm:"column:notified_at"`
+	// PendingSince is set by an accepted notification and cleared when a sync of the drive
+	// starts: a drive with it set waits for the notification sync.
+	PendingSince  *time.Time `gorm:"column:pending_since"`
+	Notifications int64      `gorm:"column:notifications"`
+}
+
+// TableName implements gorm's tabler.
+func (GraphSubscription) TableName() string { return "graph_subscriptions" }
+
 // DefaultSyncIntervalSeconds is the default period of the incremental sync.
 const DefaultSyncIntervalSeconds = 900
 
@@ -55,8 +88,12 @@ type Integration struct {
 	LastSyncAt            *time.Time        `gorm:"column:last_sync_at"`
 	NextSyncAt            *time.Time        `gorm:"column:next_sync_at"`
 	SyncIntervalSeconds   int               `gorm:"column:sync_interval_seconds"`
-	CreatedAt             time.Time         `gorm:"column:created_at"`
-	UpdatedAt             time.Time         `gorm:"column:updated_at"`
+	// WatchMode is how Overshare learns of changes (WatchNotifications or WatchPolling,
+	// polling until the first upkeep after a sync) and WatchReason says why, in words.
+	WatchMode   WatchMode `gorm:"column:watch_mode"`
+	WatchReason string    `gorm:"column:watch_reason"`
+	CreatedAt   time.Time `gorm:"column:created_at"`
+	UpdatedAt   time.Time `gorm:"column:updated_at"`
 }
 
 func (Integration) TableName() string { return "integrations" }

@@ -65,6 +65,9 @@ type SyncRun struct {
 	// permissions the scheduled refresh re-read.
 	DrivesSwept    int64 `gorm:"column:drives_swept"`
 	RootsRefreshed int64 `gorm:"column:roots_refreshed"`
+	// Trigger is TriggerNotification for a run of the drives change notifications named,
+	// empty for a scheduled or requested sync of the whole integration.
+	Trigger string `gorm:"column:trigger_kind"`
 	// CancelRequestedAt is when someone asked the run to stop; the process that runs it
 	// watches for it (a run in `overshare sync` has no River job to cancel).
 	CancelRequestedAt *time.Time `gorm:"column:cancel_requested_at"`
@@ -74,3 +77,6 @@ func (SyncRun) TableName() string { return "sync_runs" }
 
 // Done reports whether the run has ended.
 func (r *SyncRun) Done() bool { return r.Status != SyncRunning }
+
+// TriggerNotification marks the runs change notifications started.
+const TriggerNotification = "notification"

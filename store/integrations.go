@@ -29,6 +29,9 @@ func (s *Store) CreateIntegrationWithCredential(ctx context.Context, in *models.
 	if in.SyncIntervalSeconds <= 0 {
 		in.SyncIntervalSeconds = models.DefaultSyncIntervalSeconds
 	}
+	if in.WatchMode == "" {
+		in.WatchMode, in.WatchReason = models.WatchPolling, "Change notifications are set up after the first sync."
+	}
 	fields, err := s.credentialColumns(in.ID, cred)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
@@ -134,12 +137,24 @@ func (s *Store) IntegrationsDueForSync(ctx context.Context, at time.Time) ([]mod
 	return out, nil
 }
 
-// UpdateIntegrationSettings changes the name and the sync interval.
+// UpdateIntegrationSettings changes the name and the sync interval. A shorter interval
+// brings the next sync forward to one new interval after the last sync: whoever shortens it
+// expects the next sync within it, not at the time the old interval had set.
 func (s *Store) UpdateIntegrationSettings(ctx context.Context, id, name string, syncIntervalSeconds int) error {
 	if syncIntervalSeconds <= 0 {
 		syncIntervalSeconds = models.DefaultSyncIntervalSeconds
 	}
-	return s.updateIntegration(ctx, id, map[string]any{"name": name, "sync_interval_seconds": syncIntervalSeconds})
+	in, err := s.Integration(ctx, id)
+	if err != nil {
+		return err
+	}
+	fields := map[string]any{"name": name, "sync_interval_seconds": syncIntervalSeconds}
+	if in.LastSyncAt != nil && in.NextSyncAt != nil {
+		if sooner := in.LastSyncAt.Add(time.Duration(syncIntervalSeconds) * time.Second); sooner.Before(*in.NextSyncAt) {
+			fields["next_sync_at"] = sooner.UTC()
+		}
+	}
+	return s.updateIntegration(ctx, id, fields)
 }
 
 // SetIntegrationStatus records the status and, for people, the last error
@@ -189,7 +204,7 @@ func (s *Store) updateIntegrationWhere(ctx context.Context, id, cond string, fie
 
 // syncedTables hold rows that belong to an integration and go with it.
 // audit_events are kept: the record of what was done outlives the connection.
-var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs", "tenant_facts"}
+var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs", "tenant_facts", "graph_subscriptions"}
 
 // DeleteIntegration removes an integration and every row synced for it, in
 // one transaction. Audit events are kept.

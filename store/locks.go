@@ -19,15 +19,25 @@ import (
 // On PostgreSQL it is a session advisory lock held on its own connection; on SQLite, where
 // several processes may open one file, an exclusive flock on a file in the data directory.
 func (s *Store) LockSync(ctx context.Context, integrationID string) (unlock func(), ok bool, err error) {
+	return s.lock(ctx, "sync", integrationID)
+}
+
+// LockWatch is LockSync's twin for the upkeep of an integration's change-notification
+// subscriptions: two upkeeps at once would both subscribe a new drive.
+func (s *Store) LockWatch(ctx context.Context, integrationID string) (unlock func(), ok bool, err error) {
+	return s.lock(ctx, "watch", integrationID)
+}
+
+func (s *Store) lock(ctx context.Context, kind, integrationID string) (unlock func(), ok bool, err error) {
 	if s.dialect == Postgres {
-		return s.lockSyncPostgres(ctx, integrationID)
+		return s.lockPostgres(ctx, lockKey(kind, integrationID), integrationID)
 	}
 	if err := os.MkdirAll(s.lockDir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("lock integration %s: %w", integrationID, err)
 	}
 	// A hash, not the id, names the file: ids come from callers.
 	sum := sha256.Sum256([]byte(integrationID))
-	path := filepath.Join(s.lockDir, "sync-"+hex.EncodeToString(sum[:12])+".lock")
+	path := filepath.Join(s.lockDir, kind+"-"+hex.EncodeToString(sum[:12])+".lock")
 	unlock, ok, err = lockFile(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock integration %s: %w", integrationID, err)
@@ -35,12 +45,11 @@ func (s *Store) LockSync(ctx context.Context, integrationID string) (unlock func
 	return unlock, ok, nil
 }
 
-func (s *Store) lockSyncPostgres(ctx context.Context, integrationID string) (unlock func(), ok bool, err error) {
+func (s *Store) lockPostgres(ctx context.Context, key int64, integrationID string) (unlock func(), ok bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock integration %s: %w", integrationID, err)
 	}
-	key := syncLockKey(integrationID)
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, false, fmt.Errorf("lock integration %s: %w", integrationID, err)
@@ -60,10 +69,10 @@ func (s *Store) lockSyncPostgres(ctx context.Context, integrationID string) (unl
 	}, true, nil
 }
 
-// syncLockKey maps an integration id into the advisory lock space; the prefix
+// lockKey maps an integration id into the advisory lock space; the prefix
 // keeps it apart from keys other code might hash from the same id.
-func syncLockKey(integrationID string) int64 {
+func lockKey(kind, integrationID string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("overshare-sync:" + integrationID))
+	h.Write([]byte("overshare-" + kind + ":" + integrationID))
 	return int64(h.Sum64())
 }

@@ -344,6 +344,31 @@ CREATE TABLE tenant_facts (
 	synced_at {{ts}} NOT NULL
 )`)
 	},
+	// 13: change notifications (package watch): one Graph subscription per drive root, its
+	// clientState encrypted as secrets are, and whether a notification waits for its drive's
+	// sync; how each integration learns of changes (notifications or polling) and why; which
+	// runs a notification started.
+	func(ctx context.Context, tx *sql.Tx, d dialect) error {
+		return d.exec(ctx, tx, `
+CREATE TABLE graph_subscriptions (
+	id text PRIMARY KEY,
+	integration_id text NOT NULL,
+	drive_id text NOT NULL,
+	client_state_ciphertext {{bytes}} NOT NULL,
+	client_state_key_id text NOT NULL DEFAULT '',
+	expires_at {{ts}} NOT NULL,
+	created_at {{ts}} NOT NULL,
+	renewed_at {{ts}} NOT NULL,
+	notified_at {{ts}},
+	pending_since {{ts}},
+	notifications bigint NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX graph_subscriptions_drive ON graph_subscriptions (integration_id, drive_id);
+ALTER TABLE integrations ADD COLUMN watch_mode text NOT NULL DEFAULT 'POLLING';
+ALTER TABLE integrations ADD COLUMN watch_reason text NOT NULL DEFAULT 'Change notifications are set up after the next sync.';
+ALTER TABLE sync_runs ADD COLUMN trigger_kind text NOT NULL DEFAULT '';
+`)
+	},
 }
 
 // dialect switches the few types that differ between the databases.

@@ -31,6 +31,12 @@ type Options struct {
 	// EvenIfPaused syncs a paused integration (an administrator's explicit request); the
 	// integration stays paused, and pausing it again does not stop this run.
 	EvenIfPaused bool
+	// Drives, when set, syncs only these drives' changes (a change notification named
+	// them): no directory, no tenant facts, and the integration's schedule is left alone,
+	// so the scheduled sync still comes as the safety net.
+	Drives []string
+	// Trigger is recorded on the run (models.TriggerNotification).
+	Trigger string
 }
 
 // watch returns ctx cancelled, with the reason as its cause, when the database says the run

@@ -143,10 +143,10 @@ func (s *Syncer) RunWith(ctx context.Context, integrationID string, opts Options
 	if _, err := st.FailRunningSyncRuns(ctx, integrationID, "The sync process stopped before the run finished."); err != nil {
 		return "", fmt.Errorf("sync: %w", err)
 	}
-	full := opts.Full
+	full := opts.Full && len(opts.Drives) == 0
 	r := &run{
-		s: s, st: st, integ: integ, full: full, started: time.Now(),
-		row: &models.SyncRun{IntegrationID: integrationID, Full: full, Phase: PhaseUsers},
+		s: s, st: st, integ: integ, full: full, started: time.Now(), only: opts.Drives,
+		row: &models.SyncRun{IntegrationID: integrationID, Full: full, Phase: PhaseUsers, Trigger: opts.Trigger},
 		log: s.log.With("integration", integrationID),
 	}
 	if err := st.CreateSyncRun(ctx, r.row); err != nil {
@@ -156,7 +156,7 @@ func (s *Syncer) RunWith(ctx context.Context, integrationID string, opts Options
 	if err := st.SetIntegrationSyncStatus(ctx, integrationID, models.IntegrationSyncing, integ.LastError); err != nil {
 		return r.row.ID, fmt.Errorf("sync: %w", err)
 	}
-	r.log.Info("sync started", "full", full)
+	r.log.Info("sync started", "full", full, "drives", len(opts.Drives), "trigger", opts.Trigger)
 	wctx, stop := r.watch(ctx, opts.EvenIfPaused)
 	err = r.execute(wctx)
 	if err != nil && wctx.Err() != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
@@ -175,6 +175,7 @@ type run struct {
 	st      *store.Store
 	integ   *models.Integration
 	full    bool
+	only    []string // the drives of a notified sync; empty: all
 	started time.Time
 	log     *slog.Logger
 	gc      *msgraph.Client
@@ -214,6 +215,9 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.gc.CheckPermissions(ctx); err != nil {
 		return err
 	}
+	if len(r.only) > 0 {
+		return r.notifiedDrives(ctx)
+	}
 	facts, err := r.tenantFacts(ctx)
 	if err != nil {
 		return err
@@ -226,6 +230,32 @@ func (r *run) execute(ctx context.Context) error {
 		return err
 	}
 	return r.items(ctx, driveIDs, pre)
+}
+
+// notifiedDrives syncs the changes of the drives a notification named, judged by the
+// tenant facts the last full directory pass stored. A drive not stored yet (a OneDrive
+// provisioned since) is left to the scheduled sync, which lists users first.
+func (r *run) notifiedDrives(ctx context.Context) error {
+	facts, err := r.st.TenantFacts(ctx, []string{r.integ.ID})
+	if err != nil {
+		return err
+	}
+	ApplyTenantDomains(r.gc, facts[r.integ.ID])
+	stored, err := r.st.Drives(ctx, r.integ.ID)
+	if err != nil {
+		return err
+	}
+	want := make(map[string]bool, len(r.only))
+	for _, id := range r.only {
+		want[id] = true
+	}
+	refs := make([]driveRef, 0, len(r.only))
+	for _, d := range stored {
+		if want[d.ID] && !models.IsUnknownDriveID(d.ID) {
+			refs = append(refs, driveRef{id: d.ID, owner: d.OwnerUserID, marked: d.Access != models.DriveReadable})
+		}
+	}
+	return r.items(ctx, refs, nil)
 }
 
 // finish records the outcome on the run and the integration.
@@ -264,7 +294,7 @@ func (r *run) finish(runErr error) error {
 	if err := r.st.SetIntegrationSyncStatus(ctx, r.integ.ID, integStatus, lastErr); err != nil {
 		errs = append(errs, err)
 	}
-	if runErr == nil {
+	if runErr == nil && len(r.only) == 0 {
 		at := time.Now().UTC()
 		next := at.Add(r.integ.SyncInterval())
 		if err := r.st.SetIntegrationSyncTimes(ctx, r.integ.ID, &at, &next); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +81,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		budget   = fs.Int("ru-per-minute", graphsim.RUByLicenceBand, "the simulated app's resource units per minute: -1 = SharePoint's budget for the tenant's licences, 0 = unlimited")
 		interval = fs.Duration("schedule-interval", time.Minute, "how often due syncs are looked for")
 		verbose  = fs.Bool("verbose", false, "log at info level (default: warnings only)")
+		notify   = fs.Bool("notifications", true, "receive the simulator's change notifications (false: find changes by the scheduled sync only)")
 		profile  = fs.String("idp-profile", "default", "shape of the development identity provider's tokens: default, entra (Entra ID v2.0) or keycloak")
 	)
 	if err := fs.parseNoArgs(args); err != nil {
@@ -120,13 +122,25 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if genAt.IsZero() {
 		genAt = time.Now().UTC().Truncate(time.Second)
 	}
+	// Graph sends change notifications only to https URLs: the demo receives the
+	// simulator's on a TLS listener of its own, with a certificate the simulator trusts.
+	hookCert, hookPool, err := graphsim.LoopbackTLS()
+	if err != nil {
+		return fmt.Errorf("webhook certificate: %w", err)
+	}
+	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for change notifications: %w", err)
+	}
+	defer hookLn.Close()
 	sim, err := graphsim.Start(ctx, graphsim.Options{
-		Tenant:       tenant.Config{Seed: seed, Users: *users, FilesPerUser: *files, ShareRatio: *share, Now: genAt},
-		RUPerMinute:  *budget,
-		ClientID:     prev.SimulatorClientID,
-		ClientSecret: prev.SimulatorSecret,
-		CADir:        filepath.Join(*dataDir, "graphsim"),
-		Logger:       log.With("component", "graphsim"),
+		NotificationRootCAs: hookPool,
+		Tenant:              tenant.Config{Seed: seed, Users: *users, FilesPerUser: *files, ShareRatio: *share, Now: genAt},
+		RUPerMinute:         *budget,
+		ClientID:            prev.SimulatorClientID,
+		ClientSecret:        prev.SimulatorSecret,
+		CADir:               filepath.Join(*dataDir, "graphsim"),
+		Logger:              log.With("component", "graphsim"),
 	})
 	if err != nil {
 		return err
@@ -154,6 +168,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			HTTPClient: idp.HTTPClient()},
 		SPAClientID: setup.SPAClientID,
 		PublicURL:   base,
+		WebhookURL:  webhookURL(*notify, hookLn),
 		Mount:       map[string]http.Handler{"/oidc/": idp},
 		Workers:     1,
 		Interval:    *interval,
@@ -168,6 +183,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
+	hooks := &http.Server{Handler: a.receiver, ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{hookCert}, MinVersion: tls.VersionTLS12}}
+	go hooks.ServeTLS(hookLn, "", "")
+	defer hooks.Close()
 	served := make(chan error, 1)
 	go func() { served <- a.serve(ctx, ln) }()
 
@@ -314,4 +333,12 @@ func printDemo(w io.Writer, df demoFile, path string) {
 
 The simulated tenant is syncing now. Press Ctrl+C to stop; the data stays in %s.
 `, df.URL, path, df.GraphQLURL, df.TokenURL, path, df.IDPProfile, df.Scopes, filepath.Dir(path))
+}
+
+// webhookURL is where the simulator sends change notifications, "" when the demo polls only.
+func webhookURL(notify bool, ln net.Listener) string {
+	if !notify {
+		return ""
+	}
+	return "https://" + ln.Addr().String()
 }

@@ -124,12 +124,13 @@ func (b *syncBuffer) String() string {
 }
 
 // startDemo starts the demo on a free port and waits for its demo.json.
-func startDemo(t *testing.T, dir string) (*demoProcess, demoFile) {
+func startDemo(t testing.TB, dir string, extra ...string) (*demoProcess, demoFile) {
 	t.Helper()
 	path := filepath.Join(dir, "demo.json")
 	before, _ := os.Stat(path)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDemoCommand$", "--",
-		"demo", "--addr", "127.0.0.1:0", "--data-dir", dir, "--users", "8", "--files-per-user", "40")
+	args := append([]string{"-test.run=^TestDemoCommand$", "--",
+		"demo", "--addr", "127.0.0.1:0", "--data-dir", dir, "--users", "8", "--files-per-user", "40"}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "OVERSHARE_DEMO_CHILD=1")
 	p := &demoProcess{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
@@ -159,7 +160,7 @@ func startDemo(t *testing.T, dir string) (*demoProcess, demoFile) {
 }
 
 // stop sends SIGTERM and expects exit status 0.
-func (p *demoProcess) stop(t *testing.T) {
+func (p *demoProcess) stop(t testing.TB) {
 	t.Helper()
 	if p.stopped {
 		return
@@ -179,7 +180,7 @@ func (p *demoProcess) stop(t *testing.T) {
 }
 
 // token gets an access token for a script client by client credentials.
-func token(t *testing.T, df demoFile, who string) string {
+func token(t testing.TB, df demoFile, who string) string {
 	t.Helper()
 	c := df.ScriptClients[who]
 	resp, err := http.PostForm(df.TokenURL, url.Values{"grant_type": {"client_credentials"},
@@ -203,7 +204,7 @@ type gqlError struct {
 	Extensions struct{ Code string }
 }
 
-func post(t *testing.T, df demoFile, tok, q string, vars map[string]any) (json.RawMessage, []gqlError) {
+func post(t testing.TB, df demoFile, tok, q string, vars map[string]any) (json.RawMessage, []gqlError) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, df.GraphQLURL, bytes.NewReader(b))
@@ -224,7 +225,7 @@ func post(t *testing.T, df demoFile, tok, q string, vars map[string]any) (json.R
 	return out.Data, out.Errors
 }
 
-func query(t *testing.T, df demoFile, tok, q string, vars map[string]any, into any) {
+func query(t testing.TB, df demoFile, tok, q string, vars map[string]any, into any) {
 	t.Helper()
 	data, errs := post(t, df, tok, q, vars)
 	if len(errs) > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"github.com/overshare/overshare/sharing"
 	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
+	"github.com/overshare/overshare/watch"
 )
 
 // runServe is the production server, configured by the environment
@@ -118,16 +120,19 @@ type appConfig struct {
 	TrustedProxies []netip.Prefix
 	SPAClientID    string
 	PublicURL      string
-	Mount          map[string]http.Handler
-	Frontend       fs.FS // default: the embedded SPA
-	Workers        int
-	Interval       time.Duration
-	Refresh        refreshConfig
-	DriveRecheck   time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
-	MetricsToken   string        // serves /metrics on the public address to its bearers
-	AudienceParam  string        // the audience the SPA names in its sign-in request, "" none
-	Tracing        bool          // a span per request (internal/tracing exports them)
-	Logger         *slog.Logger
+	// WebhookURL is the https base URL Graph sends change notifications to (default
+	// PublicURL); the demo's is a TLS listener of its own.
+	WebhookURL    string
+	Mount         map[string]http.Handler
+	Frontend      fs.FS // default: the embedded SPA
+	Workers       int
+	Interval      time.Duration
+	Refresh       refreshConfig
+	DriveRecheck  time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
+	MetricsToken  string        // serves /metrics on the public address to its bearers
+	AudienceParam string        // the audience the SPA names in its sign-in request, "" none
+	Tracing       bool          // a span per request (internal/tracing exports them)
+	Logger        *slog.Logger
 }
 
 // refreshConfig is the syncer's scheduled refreshes; zero values take the
@@ -143,7 +148,9 @@ type app struct {
 	bus    events.Bus
 	jobs   *jobs.Service
 	server *server.Server
-	closer []func()
+	// receiver is the change-notification endpoint, mounted on the server's routes.
+	receiver http.Handler
+	closer   []func()
 }
 
 // startApp opens the database (migrating it and River's tables), starts the
@@ -180,10 +187,17 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	sy := syncer.New(syncer.Config{Store: a.store, Bus: a.bus, Version: currentVersion(), Logger: log, GraphDefaults: graphDefaults,
 		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep,
 		DriveRecheckInterval: cfg.DriveRecheck, Observer: m})
+	w := watch.New(watch.Config{Store: a.store, PublicURL: cmp.Or(cfg.WebhookURL, cfg.PublicURL), GraphDefaults: graphDefaults,
+		Version: currentVersion(), Logger: log})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
-		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
+		Workers: cfg.Workers, PeriodicInterval: cfg.Interval, Watch: w})
 	if err != nil {
 		return nil, err
+	}
+	a.receiver = watch.NewReceiver(watch.ReceiverConfig{Store: a.store, Enqueue: a.jobs, Observer: m, Logger: log})
+	mount := map[string]http.Handler{watch.NotificationPath: a.receiver, watch.LifecyclePath: a.receiver}
+	for p, h := range cfg.Mount {
+		mount[p] = h
 	}
 	if err := a.jobs.Start(ctx); err != nil {
 		return nil, err
@@ -223,7 +237,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		OIDCAudienceParam: cfg.AudienceParam,
 		PublicURL:         cfg.PublicURL,
 		Version:           currentVersion(),
-		Mount:             cfg.Mount,
+		Mount:             mount,
 		Registry:          reg,
 		MetricsToken:      cfg.MetricsToken,
 		Tracing:           cfg.Tracing,

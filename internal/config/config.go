@@ -103,7 +103,7 @@ func Options() []Option {
 	return []Option{
 		{Name: "OVERSHARE_ADDR", Default: ":8080", Usage: "listen address", Commands: []string{Serve, Healthcheck},
 			parse: text(func(c *Config) *string { return &c.Addr })},
-		{Name: "OVERSHARE_PUBLIC_URL", DefaultText: "from each request's Host", Usage: "external base URL, told to the dashboard", Commands: serve,
+		{Name: "OVERSHARE_PUBLIC_URL", DefaultText: "from each request's Host", Usage: "external base URL, told to the dashboard; when https, Microsoft Graph sends change notifications to `<URL>/webhooks/graph` (deploy/README.md, \"Change notifications\")", Commands: serve,
 			parse: text(func(c *Config) *string { return &c.PublicURL })},
 		{Name: "OVERSHARE_DATABASE_URL", DefaultText: "unset: SQLite in `OVERSHARE_DATA_DIR`", Commands: database,
 			Usage: "`postgres://…` URL; migrations (Overshare's and River's) run at start-up and with `overshare migrate`",

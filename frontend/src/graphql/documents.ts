@@ -31,6 +31,8 @@ export const IntegrationsQuery = graphql(`
       lastSyncAt
       nextSyncAt
       syncIntervalSeconds
+      watchMode
+      watchReason
       createdAt
       currentRun {
         ...SyncRunFields

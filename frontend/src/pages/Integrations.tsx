@@ -160,7 +160,15 @@ function IntegrationCard({ i, counts, facts, onChanged }: { i: IntegrationInfo; 
           </Text>
           <Text size="sm">Last sync: {formatDateTime(i.lastSyncAt)}</Text>
           <Text size="sm">Next sync: {i.status === 'PAUSED' ? 'paused' : formatDateTime(i.nextSyncAt)}</Text>
+          <Text size="sm" data-testid="watch-mode" title={i.watchReason}>
+            Changes: {i.watchMode === 'NOTIFICATIONS' ? 'notified by Microsoft Graph within seconds' : 'found by the scheduled sync'}
+          </Text>
         </SimpleGrid>
+        {i.watchMode === 'POLLING' && i.status !== 'PAUSED' && (
+          <Text size="xs" c="dimmed" data-testid="watch-reason">
+            {i.watchReason}
+          </Text>
+        )}
         <Table w="auto" withRowBorders={false} verticalSpacing={2}>
           <Table.Tbody>
             <Table.Tr>
