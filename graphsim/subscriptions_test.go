@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +131,134 @@ func TestSubscriptions(t *testing.T) {
 			odataError(t, err, 400, "InvalidRequest")
 		}
 	}
+}
+
+// TestSubscriptionLifecycle: Graph's harsher sides. Both URLs are validated; a lifecycle
+// event reaches the lifecycle URL; after reauthorizationRequired nothing is delivered until
+// the app reauthorizes; a receiver that keeps failing loses the notification; a dropped or
+// expired subscription answers 404 to its renewal.
+func TestSubscriptionLifecycle(t *testing.T) {
+	var mu sync.Mutex
+	var failing bool
+	lifecycle := make(chan map[string]any, 8)
+	got := make(chan notification, 64)
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok := r.URL.Query().Get("validationToken"); tok != "" {
+			if r.URL.Path != "/mute" {
+				w.Write([]byte(tok))
+			}
+			return
+		}
+		mu.Lock()
+		fail := failing
+		mu.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var body struct {
+			Value []json.RawMessage `json:"value"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		for _, raw := range body.Value {
+			if r.URL.Path == "/lifecycle" {
+				var m map[string]any
+				json.Unmarshal(raw, &m)
+				lifecycle <- m
+				continue
+			}
+			var n notification
+			json.Unmarshal(raw, &n)
+			got <- n
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(ts.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	s := startSim(t, graphsim.Options{NotificationRootCAs: pool, DeliveryRetryWindow: 2 * time.Second})
+	client, _ := s.graphClient(t)
+	ctx := context.Background()
+	drive := s.export(t).drives[0]
+	sub := func(lifecycleURL string) models.Subscriptionable {
+		x := models.NewSubscription()
+		ct, res, nu, st := "updated", "drives/"+drive.ID+"/root", ts.URL+"/hook", "state"
+		exp := time.Now().Add(time.Hour)
+		x.SetChangeType(&ct)
+		x.SetResource(&res)
+		x.SetNotificationUrl(&nu)
+		x.SetClientState(&st)
+		x.SetExpirationDateTime(&exp)
+		x.SetLifecycleNotificationUrl(&lifecycleURL)
+		return x
+	}
+	if _, err := client.Subscriptions().Post(ctx, sub(ts.URL+"/mute"), nil); err == nil {
+		t.Fatal("a lifecycle URL that fails validation was accepted")
+	}
+	created, err := client.Subscriptions().Post(ctx, sub(ts.URL+"/lifecycle"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *created.GetId()
+	change := func(name string) {
+		t.Helper()
+		if _, err := s.Tenant().Apply(tenant.Change{Op: "create", DriveID: drive.ID, ParentID: drive.RootID, Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// reauthorizationRequired: announced, then nothing is delivered until reauthorized.
+	if err := s.SubscriptionEvent(id, "reauthorizationRequired"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-lifecycle:
+		if m["lifecycleEvent"] != "reauthorizationRequired" || m["subscriptionId"] != id || m["clientState"] != "state" {
+			t.Fatalf("lifecycle notification %v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no lifecycle notification")
+	}
+	change("held-back.txt")
+	select {
+	case n := <-got:
+		t.Fatalf("delivered while reauthorization was required: %+v", n)
+	case <-time.After(time.Second):
+	}
+	if err := client.Subscriptions().BySubscriptionId(id).Reauthorize().Post(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	change("after-reauthorize.txt")
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification after reauthorizing")
+	}
+
+	// A receiver that keeps failing loses the notification once the retries run out.
+	mu.Lock()
+	failing = true
+	mu.Unlock()
+	dropped := s.Stats().NotificationsDropped
+	change("lost.txt")
+	deadline := time.Now().Add(15 * time.Second)
+	for s.Stats().NotificationsDropped == dropped {
+		if time.Now().After(deadline) {
+			t.Fatal("a notification the receiver refused was never dropped")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+
+	// A silent drop: the renewal answers 404.
+	if err := s.SubscriptionEvent(id, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	renew := models.NewSubscription()
+	later := time.Now().Add(2 * time.Hour)
+	renew.SetExpirationDateTime(&later)
+	_, err = client.Subscriptions().BySubscriptionId(id).Patch(ctx, renew, nil)
+	odataError(t, err, 404, "ResourceNotFound")
 }

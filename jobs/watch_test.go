@@ -332,6 +332,23 @@ func TestReceiverRefuses(t *testing.T) {
 		if w.obs.count(watch.ResultBadClientState) != 1 || w.obs.count(watch.ResultUnknown) != 1 {
 			t.Fatalf("counted %v", w.obs.n)
 		}
+
+		// Over its rate an integration is answered 429 with Retry-After: Graph retries later.
+		limited := watch.NewReceiver(watch.ReceiverConfig{Store: st, Enqueue: w.svc, Logger: quiet(), Rate: 1, Burst: 2})
+		ok := note(sub.ID, w.clientState(t, sub))
+		var codes []int
+		for range 3 {
+			b, _ := json.Marshal(ok)
+			rec := httptest.NewRecorder()
+			limited.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, watch.NotificationPath, bytes.NewReader(b)))
+			codes = append(codes, rec.Code)
+			if rec.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+		if fmt.Sprint(codes) != "[202 202 429]" {
+			t.Fatalf("three notifications at once over a rate of 1/s, burst 2: %v", codes)
+		}
 	})
 }
 
