@@ -25,6 +25,8 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeGraphError      = "GRAPH_ERROR"
 	CodeInternal        = "INTERNAL"
+	// CodeRateLimited answers a request over a rate limit (HTTP 429, with Retry-After).
+	CodeRateLimited = "RATE_LIMITED"
 )
 
 // apiError is an error whose message is written for the caller.

@@ -151,6 +151,19 @@ func (e *env) do(token, query string, vars map[string]any) gqlResponse {
 
 func (e *env) post(token string, body []byte, header http.Header) gqlResponse {
 	e.t.Helper()
+	r, _ := e.postAndHeaders(token, body, header)
+	return r
+}
+
+// postHeaders posts a query with extra headers and returns the answer's headers too.
+func (e *env) postHeaders(token, query string, header http.Header) (gqlResponse, http.Header) {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	return e.postAndHeaders(token, body, header)
+}
+
+func (e *env) postAndHeaders(token string, body []byte, header http.Header) (gqlResponse, http.Header) {
+	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range header {
@@ -169,7 +182,7 @@ func (e *env) post(token string, body []byte, header http.Header) gqlResponse {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		e.t.Fatalf("POST /graphql answered %d %q: %v", resp.StatusCode, raw, err)
 	}
-	return out
+	return out, resp.Header
 }
 
 // must fails the test on any GraphQL error and decodes data into v.

@@ -61,6 +61,9 @@ func (s *Server) graphqlHandler() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if !s.allowAddress(w, r) {
+			return
+		}
 		if r.Header.Get("Upgrade") != "" {
 			if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || !wantsTransportWS(r) {
 				writeGraphQLError(w, http.StatusBadRequest, graph.CodeBadUserInput,
@@ -111,6 +114,9 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	case int64(len(body)) > limit:
 		writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBadUserInput, tooLarge)
+		return
+	}
+	if !s.allowPrincipal(w, r, body) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

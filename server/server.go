@@ -69,6 +69,10 @@ type Config struct {
 	// BodyReadTimeout is how long a POST body may take to arrive (default 20 s): a client that
 	// stalls mid-body holds a connection and a goroutine, and costs nothing to send.
 	BodyReadTimeout time.Duration
+	// RateLimitPerAddress bounds /graphql requests from one client address, before the token
+	// is checked; RateLimitPerPrincipal those of one user or script client, weighted (overview
+	// and totalCount count 5). Over either: 429 with Retry-After. Zero: no limit.
+	RateLimitPerAddress, RateLimitPerPrincipal RateLimit
 	// Mount adds handlers by pattern, e.g. "/oidc/" for the demo's identity provider.
 	Mount map[string]http.Handler
 	// Registry receives the server's metrics and holds the others' (package metrics, the Go
@@ -97,6 +101,8 @@ type Server struct {
 	registry *prometheus.Registry
 	handler  http.Handler
 	origins  map[string]bool
+
+	perAddress, perPrincipal *keyedLimiter
 
 	wsMu     sync.Mutex
 	wsConns  map[*wsConn]struct{}
@@ -135,7 +141,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.GraphQL.Logger == nil {
 		cfg.GraphQL.Logger = cfg.Logger
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, verifier: cfg.Verifier, wsConns: map[*wsConn]struct{}{}, origins: map[string]bool{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, verifier: cfg.Verifier, wsConns: map[*wsConn]struct{}{}, origins: map[string]bool{},
+		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress), perPrincipal: newKeyedLimiter(cfg.RateLimitPerPrincipal)}
 	origins := cfg.AllowedOrigins
 	if cfg.PublicURL != "" {
 		// Behind a proxy the Host the server sees may differ from the public one.

@@ -172,6 +172,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Mount:       map[string]http.Handler{"/oidc/": idp},
 		Workers:     1,
 		Interval:    *interval,
+		RateLimits:  rateLimits(20, 50), // serve's defaults
 		Logger:      log,
 	})
 	if err != nil {

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
 		DriveRecheck:   env.DriveRecheckInterval,
 		MetricsToken:   env.MetricsToken,
+		RateLimits:     rateLimits(env.RateLimit, env.RateLimitAddress),
 		AudienceParam:  audienceParam(env),
 		Tracing:        traced,
 		Logger:         log,
@@ -128,10 +129,11 @@ type appConfig struct {
 	Workers       int
 	Interval      time.Duration
 	Refresh       refreshConfig
-	DriveRecheck  time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
-	MetricsToken  string        // serves /metrics on the public address to its bearers
-	AudienceParam string        // the audience the SPA names in its sign-in request, "" none
-	Tracing       bool          // a span per request (internal/tracing exports them)
+	DriveRecheck  time.Duration       // users without a OneDrive are looked up again after this; 0 = the syncer's default
+	MetricsToken  string              // serves /metrics on the public address to its bearers
+	RateLimits    [2]server.RateLimit // per principal, per address; zero: none
+	AudienceParam string              // the audience the SPA names in its sign-in request, "" none
+	Tracing       bool                // a span per request (internal/tracing exports them)
 	Logger        *slog.Logger
 }
 
@@ -228,20 +230,22 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 			Credentials: sharing.CredentialChecker{Defaults: graphDefaults, Logger: log},
 			Logger:      log,
 		},
-		AllowedOrigins:    cfg.AllowedOrigins,
-		TrustedProxies:    cfg.TrustedProxies,
-		Frontend:          spa,
-		OIDCIssuer:        cfg.Auth.Issuer,
-		OIDCClientID:      cfg.SPAClientID,
-		OIDCScopes:        cfg.Auth.Scopes,
-		OIDCAudienceParam: cfg.AudienceParam,
-		PublicURL:         cfg.PublicURL,
-		Version:           currentVersion(),
-		Mount:             mount,
-		Registry:          reg,
-		MetricsToken:      cfg.MetricsToken,
-		Tracing:           cfg.Tracing,
-		Logger:            log,
+		AllowedOrigins:        cfg.AllowedOrigins,
+		TrustedProxies:        cfg.TrustedProxies,
+		Frontend:              spa,
+		OIDCIssuer:            cfg.Auth.Issuer,
+		OIDCClientID:          cfg.SPAClientID,
+		OIDCScopes:            cfg.Auth.Scopes,
+		OIDCAudienceParam:     cfg.AudienceParam,
+		PublicURL:             cfg.PublicURL,
+		Version:               currentVersion(),
+		Mount:                 mount,
+		Registry:              reg,
+		MetricsToken:          cfg.MetricsToken,
+		RateLimitPerPrincipal: cfg.RateLimits[0],
+		RateLimitPerAddress:   cfg.RateLimits[1],
+		Tracing:               cfg.Tracing,
+		Logger:                log,
 	})
 	if err != nil {
 		return nil, err
@@ -289,4 +293,14 @@ func audienceParam(env config.Config) string {
 		return env.OIDCAudience
 	}
 	return ""
+}
+
+// rateLimits turns the two settings (requests a second per principal and per address) into
+// the server's buckets: bursts of 5× and 4× (a dashboard opening a page sends a handful of
+// queries at once, some weighted).
+func rateLimits(perPrincipal, perAddress int) [2]server.RateLimit {
+	return [2]server.RateLimit{
+		{Rate: float64(perPrincipal), Burst: 5 * perPrincipal},
+		{Rate: float64(perAddress), Burst: 4 * perAddress},
+	}
 }

@@ -50,6 +50,9 @@ type Config struct {
 	GraphCAFile  string
 
 	SyncWorkers      int
+	// RateLimit and RateLimitAddress: /graphql requests a second per principal and per client
+	// address (0: off).
+	RateLimit, RateLimitAddress int
 	ScheduleInterval time.Duration
 	// The syncer's scheduled refreshes (syncer/doc.go, "Scheduled refreshes").
 	RootRefreshInterval time.Duration
@@ -135,8 +138,14 @@ func Options() []Option {
 		{Name: "OVERSHARE_ALLOWED_ORIGINS", DefaultText: "none", Usage: "other browser origins allowed to call the API, comma-separated (no wildcards)", Commands: serve,
 			parse: list(func(c *Config) *[]string { return &c.AllowedOrigins })},
 		{Name: "OVERSHARE_TRUSTED_PROXIES", DefaultText: "none", Commands: serve,
-			Usage: "reverse proxies (IP addresses or CIDR ranges, comma-separated) whose `X-Forwarded-Proto` and `X-Forwarded-Host` are believed; anyone else's are ignored",
+			Usage: "reverse proxies (IP addresses or CIDR ranges, comma-separated) whose `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` are believed; anyone else's are ignored",
 			parse: prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
+		{Name: "OVERSHARE_RATE_LIMIT", Default: "20", Commands: serve,
+			Usage: "`/graphql` requests a second per user or script client, bursts of 5× allowed; `overview` and `totalCount` count 5 each; over it: 429 with `Retry-After`; `0` turns it off",
+			parse: nonNegativeInt(func(c *Config) *int { return &c.RateLimit })},
+		{Name: "OVERSHARE_RATE_LIMIT_ADDRESS", Default: "50", Commands: serve,
+			Usage: "`/graphql` requests a second per client address (behind `OVERSHARE_TRUSTED_PROXIES`, the client's address in `X-Forwarded-For`), checked before the token, bursts of 4× allowed; `0` turns it off",
+			parse: nonNegativeInt(func(c *Config) *int { return &c.RateLimitAddress })},
 		{Name: "OVERSHARE_AUTHORITY_URL", Default: msgraph.DefaultAuthorityURL, Usage: "Entra ID sign-in endpoint", Commands: graphAPI,
 			parse: text(func(c *Config) *string { return &c.AuthorityURL })},
 		{Name: "OVERSHARE_GRAPH_URL", Default: msgraph.DefaultGraphURL, Usage: "Microsoft Graph base URL, version included", Commands: graphAPI,
@@ -298,6 +307,17 @@ func positiveInt(field func(*Config) *int) func(*Config, string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			return errors.New("must be a positive whole number")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func nonNegativeInt(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a whole number, 0 or more")
 		}
 		*field(c) = n
 		return nil
