@@ -49,11 +49,11 @@ type Config struct {
 	GraphURL     string
 	GraphCAFile  string
 
-	SyncWorkers      int
+	SyncWorkers int
 	// RateLimit and RateLimitAddress: /graphql requests a second per principal and per client
 	// address (0: off).
 	RateLimit, RateLimitAddress int
-	ScheduleInterval time.Duration
+	ScheduleInterval            time.Duration
 	// The syncer's scheduled refreshes (syncer/doc.go, "Scheduled refreshes").
 	RootRefreshInterval time.Duration
 	SweepInterval       time.Duration
