@@ -411,6 +411,23 @@ func TestSubscriptionUpkeep(t *testing.T) {
 			t.Fatalf("after a restart the upkeep created %d subscriptions, want 0", got)
 		}
 
+		// The public URL moved: every subscription follows it.
+		moved := watch.New(watch.Config{Store: st, PublicURL: w.hook.URL + "/moved", Logger: quiet(),
+			GraphDefaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}})
+		if err := moved.Keep(ctx, w.in.ID); err != nil {
+			t.Fatal(err)
+		}
+		urls := subscriptionURLs(t, w.sim)
+		kept, _ := st.Subscriptions(ctx, w.in.ID)
+		for _, s := range kept {
+			if urls[s.ID] != w.hook.URL+"/moved"+watch.NotificationPath {
+				t.Fatalf("subscription of drive %s still notifies %q", s.DriveID, urls[s.ID])
+			}
+		}
+		if len(urls) != len(kept) {
+			t.Fatalf("Graph holds %d subscriptions, the database %d: old ones left behind", len(urls), len(kept))
+		}
+
 		// Pause removes them in Graph and says why it polls.
 		if err := st.SetIntegrationStatus(ctx, w.in.ID, models.IntegrationPaused, ""); err != nil {
 			t.Fatal(err)
@@ -421,7 +438,7 @@ func TestSubscriptionUpkeep(t *testing.T) {
 		if left, _ := st.Subscriptions(ctx, w.in.ID); len(left) != 0 {
 			t.Fatalf("%d subscriptions left after pause", len(left))
 		}
-		if n := listSubscriptions(t, w.sim); n != 0 {
+		if n := len(subscriptionURLs(t, w.sim)); n != 0 {
 			t.Fatalf("Graph still holds %d subscriptions after pause", n)
 		}
 		in, _ := st.Integration(ctx, w.in.ID)
@@ -459,7 +476,7 @@ func TestUnreachableReceiverPolls(t *testing.T) {
 	})
 }
 
-func listSubscriptions(t *testing.T, sim *graphsim.Server) int {
+func subscriptionURLs(t *testing.T, sim *graphsim.Server) map[string]string {
 	t.Helper()
 	info := sim.Info()
 	gc, err := msgraph.New(context.Background(), msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL,
@@ -467,11 +484,11 @@ func listSubscriptions(t *testing.T, sim *graphsim.Server) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := gc.SubscriptionIDs(context.Background())
+	urls, err := gc.SubscriptionURLs(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(ids)
+	return urls
 }
 
 // shareNewFile creates a file at the root of a watched drive and shares it with anyone.

@@ -95,9 +95,9 @@ func subscriptionOf(s models.Subscriptionable, asked time.Time) Subscription {
 	return out
 }
 
-// SubscriptionIDs lists the ids of the app's live subscriptions (all pages).
-func (c *Client) SubscriptionIDs(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
+// SubscriptionURLs lists the app's live subscriptions (all pages): id → notificationUrl.
+func (c *Client) SubscriptionURLs(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
 	resp, err := c.sdk.Subscriptions().Get(ctx, nil)
 	for {
 		if err != nil {
@@ -105,7 +105,7 @@ func (c *Client) SubscriptionIDs(ctx context.Context) (map[string]bool, error) {
 		}
 		for _, s := range resp.GetValue() {
 			if s.GetId() != nil {
-				out[*s.GetId()] = true
+				out[*s.GetId()] = deref(s.GetNotificationUrl())
 			}
 		}
 		next := resp.GetOdataNextLink()

@@ -31,7 +31,7 @@ func (k *keeper) run(ctx context.Context) error {
 	}
 	// Graph removes a driveItem subscription without a lifecycle event (none exists for
 	// them), so the app's list is the only way to learn one was lost before its renewal.
-	live, err := k.gc.SubscriptionIDs(ctx)
+	live, err := k.gc.SubscriptionURLs(ctx)
 	if err != nil {
 		return err
 	}
@@ -92,9 +92,22 @@ type unreachable struct{ reason string }
 func (u *unreachable) Error() string { return u.reason }
 
 // keepDrive creates, renews or re-creates one drive's subscription.
-func (k *keeper) keepDrive(ctx context.Context, driveID string, sub *models.GraphSubscription, live map[string]bool) error {
+func (k *keeper) keepDrive(ctx context.Context, driveID string, sub *models.GraphSubscription, live map[string]string) error {
 	now := k.s.cfg.Now()
-	if sub != nil && live[sub.ID] {
+	notify, _ := k.s.urls()
+	var url string
+	var known bool
+	if sub != nil {
+		url, known = live[sub.ID]
+	}
+	if known && url != notify {
+		// OVERSHARE_PUBLIC_URL changed: Graph cannot move a lifecycle URL, so subscribe anew.
+		if err := k.gc.DeleteSubscription(ctx, sub.ID); err != nil {
+			return err
+		}
+		known = false
+	}
+	if known {
 		if !k.urgent[sub.ID] && sub.ExpiresAt.Sub(now) > k.s.cfg.RenewBefore {
 			return nil
 		}
