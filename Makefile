@@ -145,6 +145,12 @@ bench-store: pg-up
 bench-watch: frontend
 	$(GO) test -run '^$$' -bench 'BenchmarkWatch' -benchtime 1x -timeout 30m ./cmd/overshare/
 
+.PHONY: bench-abuse
+# A legitimate admin's page, alone and while 16 anonymous and 16 VIEWER attackers send the
+# security suite's worst requests; p50/p99 side by side and the peak RSS (server/abuse_bench_test.go).
+bench-abuse: pg-up
+	$(GO) test -run '^$$' -bench 'BenchmarkAbuse' -benchtime 1x -timeout 10m ./server/
+
 .PHONY: bench-api
 bench-api: pg-up
 	$(GO) test -run '^$$' -bench 'BenchmarkDriveItems(Anonymous|Floor)' -benchtime 1x -timeout 60m ./internal/benchapi/

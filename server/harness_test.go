@@ -63,7 +63,7 @@ func hs256WithPublicKey(t *testing.T, p *devidptest.Provider, token string) stri
 
 // env is a running Overshare API over HTTP on a seeded database.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	idp   *devidptest.Provider
 	bus   *events.Local
@@ -74,7 +74,7 @@ type env struct {
 	stmts atomic.Int64
 }
 
-func newEnv(t *testing.T, st *store.Store, change func(*server.Config)) *env {
+func newEnv(t testing.TB, st *store.Store, change func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, st: st, idp: startIDP(t), bus: events.NewLocal()}

@@ -165,9 +165,36 @@ func (s *Server) trusted(a netip.Addr) bool {
 func (s *Server) allowAddress(w http.ResponseWriter, r *http.Request) bool {
 	ok, wait := s.perAddress.take(s.clientAddr(r), 1, time.Now())
 	if !ok {
+		s.tarpit(r, wait)
 		tooMany(w, wait, "too many requests from this address")
 	}
 	return ok
+}
+
+// maxTarpit bounds how long a refused request is held, and tarpitSlots how many are held at
+// once (beyond, 429 at once): a held request costs a goroutine and a few KB, an answered one
+// invites the next at once from a client that ignores Retry-After.
+const (
+	maxTarpit   = 2 * time.Second
+	tarpitSlots = 1024
+)
+
+// tarpit holds a refused request until its bucket would have had room (at most maxTarpit):
+// a client that ignores Retry-After then sends at the rate the limit allows, not as fast as
+// 429s can be written, which on a small machine took the CPU from everyone else.
+func (s *Server) tarpit(r *http.Request, wait time.Duration) {
+	select {
+	case s.tarpits <- struct{}{}:
+	default:
+		return
+	}
+	defer func() { <-s.tarpits }()
+	t := time.NewTimer(min(wait, maxTarpit))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 // allowPrincipal takes the request's weight from its principal's bucket, or answers 429.
@@ -178,6 +205,7 @@ func (s *Server) allowPrincipal(w http.ResponseWriter, r *http.Request, body []b
 	}
 	ok, wait := s.perPrincipal.take(p.Subject, requestWeight(body), time.Now())
 	if !ok {
+		s.tarpit(r, wait)
 		tooMany(w, wait, "too many requests for this user or client; overview and totalCount count "+
 			strconv.Itoa(1+expensiveWeight)+" each")
 	}

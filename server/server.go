@@ -103,6 +103,7 @@ type Server struct {
 	origins  map[string]bool
 
 	perAddress, perPrincipal *keyedLimiter
+	tarpits                  chan struct{} // slots of requests held before their 429
 
 	wsMu     sync.Mutex
 	wsConns  map[*wsConn]struct{}
@@ -142,7 +143,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.GraphQL.Logger = cfg.Logger
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, verifier: cfg.Verifier, wsConns: map[*wsConn]struct{}{}, origins: map[string]bool{},
-		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress), perPrincipal: newKeyedLimiter(cfg.RateLimitPerPrincipal)}
+		perAddress: newKeyedLimiter(cfg.RateLimitPerAddress), perPrincipal: newKeyedLimiter(cfg.RateLimitPerPrincipal),
+		tarpits: make(chan struct{}, tarpitSlots)}
 	origins := cfg.AllowedOrigins
 	if cfg.PublicURL != "" {
 		// Behind a proxy the Host the server sees may differ from the public one.
