@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PG_DSN ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export OVERSHARE_TEST_DATABASE_URL ?= $(PG_DSN)
 
-.PHONY: bench-sync build demo test test-go fuzz vet pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui check-alerts hydra
+.PHONY: bench-sync build demo test test-go fuzz vet lint pg-up generate check-generated bench-graphsim frontend frontend-codegen test-frontend test-e2e chromium frontend-smoke frontend-size bench-ui check-alerts hydra
 
 build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/overshare ./cmd/overshare
@@ -18,7 +18,7 @@ demo: build
 	./bin/overshare demo
 
 # Everything CI runs.
-test: pg-up check-generated vet check-alerts test-go fuzz test-frontend test-e2e
+test: pg-up check-generated vet lint check-alerts test-go fuzz test-frontend test-e2e
 
 vet: frontend
 	$(GO) vet ./...
@@ -46,6 +46,11 @@ FUZZ := store:FuzzCursor msgraph:FuzzDecodeDeltaPage msgraph:FuzzDecodePermissio
 # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious "context deadline
 # exceeded" when a duration ends while a worker is busy (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 10000x
+# staticcheck (checks in staticcheck.conf) besides go vet; pinned, fetched by go run.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint: frontend
+	$(GO) run $(STATICCHECK) ./...
+
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t#*:}; \
 	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; done

@@ -65,7 +65,7 @@ func TestRootFieldWithoutRuleIsDenied(t *testing.T) {
 directive @hasRole(role: String!) on FIELD_DEFINITION
 type Query { open: Int  guarded: Int @hasRole(role: "ADMIN") }`})
 	for q, want := range map[string]string{"{ open }": "FORBIDDEN", "{ guarded __typename }": "", "{ guarded ... { open } }": "FORBIDDEN"} {
-		doc, errs := gqlparser.LoadQuery(schema, q)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, q, nil)
 		if errs != nil {
 			t.Fatal(errs)
 		}

@@ -35,12 +35,10 @@ func TestUserAgentOnTheWire(t *testing.T) {
 	agents := map[string]int{}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		host := r.Host // keep the proxy's host so the simulator's links point back here
-		director(r)
-		r.Host = host
-	}
+	rp = &httputil.ReverseProxy{Transport: rp.Transport, Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Host = pr.In.Host // keep the proxy's host so the simulator's links point back here
+	}}
 	proxy := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		agents[r.Header.Get("User-Agent")]++

@@ -177,9 +177,3 @@ func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Cl
 	return gc, in, nil
 }
 
-// cachedClients is the number of cached Graph clients (for tests).
-func (s *Service) cachedClients() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.clients)
-}

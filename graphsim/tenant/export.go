@@ -168,7 +168,7 @@ func (p ExportPermission) SharingScope() string {
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
 
 func exportIdentity(i Identity) ExportIdentity {
-	return ExportIdentity{ID: i.ID, DisplayName: i.DisplayName, Email: i.Email}
+	return ExportIdentity(i)
 }
 
 // ExportItemOf converts an Item to its export shape (used by tests and by

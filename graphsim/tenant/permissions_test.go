@@ -8,30 +8,6 @@ import (
 	"time"
 )
 
-// sharedFolderChild finds a non-root folder with own sharing and a file
-// directly inside it that has sharing of its own too, when possible.
-func sharedFolderChild(t *testing.T, tn *Tenant, ex exported) (folder, child ExportItem) {
-	t.Helper()
-	var fallback [2]ExportItem
-	for _, it := range ex.items {
-		if it.Folder || it.Root {
-			continue
-		}
-		p := ex.items[it.ParentID]
-		if p.Root || len(ex.perms[p.ID]) == 0 {
-			continue
-		}
-		if len(ex.perms[it.ID]) > 0 {
-			return p, it
-		}
-		fallback = [2]ExportItem{p, it}
-	}
-	if fallback[0].ID == "" {
-		t.Fatal("no file inside a shared folder")
-	}
-	return fallback[0], fallback[1]
-}
-
 // inheritingChild finds a file that inherits from a non-root folder with
 // unique permissions.
 func inheritingChild(t *testing.T, ex exported) (folder, child ExportItem) {
