@@ -67,6 +67,10 @@ func New(reg prometheus.Registerer, st *store.Store, log *slog.Logger) *Metrics 
 			Help: "Change notifications received at /webhooks/graph by what became of them (accepted, lifecycle, unknown_subscription, bad_client_state, rate_limited, malformed, validation).",
 		}, []string{"result"}),
 	}
+	// Every result from the start, at 0, so a rule on one never meets an absent series.
+	for _, r := range []string{"accepted", "lifecycle", "unknown_subscription", "bad_client_state", "rate_limited", "malformed", "validation"} {
+		m.webhook.WithLabelValues(r)
+	}
 	reg.MustRegister(m.runs, m.runDuration, m.items, m.permissions, m.ru, m.throttled, m.graph, m.graphTime, m.webhook,
 		&database{st: st, log: log})
 	return m
@@ -117,6 +121,9 @@ var (
 	intervalDesc = prometheus.NewDesc("overshare_integration_sync_interval_seconds",
 		"Each integration's sync interval, from the database.",
 		[]string{"integration"}, nil)
+	watchDesc = prometheus.NewDesc("overshare_integration_notifications",
+		"1 when Microsoft Graph sends the integration's change notifications, 0 when only the scheduled sync finds changes (watchReason says why), from the database.",
+		[]string{"integration"}, nil)
 )
 
 func (d *database) Describe(ch chan<- *prometheus.Desc) {
@@ -124,6 +131,7 @@ func (d *database) Describe(ch chan<- *prometheus.Desc) {
 	ch <- integrationDesc
 	ch <- lastSyncDesc
 	ch <- intervalDesc
+	ch <- watchDesc
 }
 
 // Collect reads the database under a short deadline; a failed read leaves its series out of
@@ -146,6 +154,11 @@ func (d *database) Collect(ch chan<- prometheus.Metric) {
 	for _, in := range list {
 		ch <- prometheus.MustNewConstMetric(integrationDesc, prometheus.GaugeValue, 1, in.ID, string(in.Status))
 		ch <- prometheus.MustNewConstMetric(intervalDesc, prometheus.GaugeValue, in.SyncInterval().Seconds(), in.ID)
+		watched := 0.0
+		if in.WatchMode == models.WatchNotifications {
+			watched = 1
+		}
+		ch <- prometheus.MustNewConstMetric(watchDesc, prometheus.GaugeValue, watched, in.ID)
 		if in.LastSyncAt != nil {
 			ch <- prometheus.MustNewConstMetric(lastSyncDesc, prometheus.GaugeValue, float64(in.LastSyncAt.Unix()), in.ID)
 		}

@@ -326,6 +326,9 @@ func checkMetrics(t *testing.T, p *serveProcess, token, integrationID string) {
 		`overshare_jobs{queue="sync",state="completed"} 1`,
 		`overshare_integration_status{integration="` + raw[0] + `",status="ACTIVE"} 1`,
 		`overshare_integration_last_success_timestamp_seconds{integration="` + raw[0] + `"}`,
+		// No https public URL: polled only, and the receiver has seen nothing.
+		`overshare_integration_notifications{integration="` + raw[0] + `"} 0`,
+		`overshare_webhook_notifications_total{result="bad_client_state"} 0`,
 	}
 	rules, err := os.ReadFile("../../deploy/prometheus/alerts.yml")
 	if err != nil {
