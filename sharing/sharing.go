@@ -176,4 +176,3 @@ func (s *Service) client(ctx context.Context, integrationID string) (*msgraph.Cl
 	s.clients[integrationID] = &cachedClient{key: key, client: gc, used: s.tick}
 	return gc, in, nil
 }
-

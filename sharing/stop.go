@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/models"
@@ -39,34 +40,25 @@ func (s *Service) StopSharing(ctx context.Context, actor auth.Principal, integra
 
 	results := make([][]change.Outcome, len(items))
 	errs := make([]error, len(items))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(s.cfg.Concurrency, len(items)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				k := store.RowKey{IntegrationID: integrationID, ID: items[i].ItemID}
-				it := stored[k]
-				if it == nil {
-					results[i] = unknownItem(items[i])
-					continue
-				}
-				job := itemJob{s: s, gc: gc, actor: actor, item: it}
-				results[i], errs[i] = job.runLocked(ctx, items[i])
-			}
-		}()
-	}
-feed:
+	var g errgroup.Group
+	g.SetLimit(s.cfg.Concurrency)
 	for i := range items {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
+		if ctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			k := store.RowKey{IntegrationID: integrationID, ID: items[i].ItemID}
+			it := stored[k]
+			if it == nil {
+				results[i] = unknownItem(items[i])
+				return nil
+			}
+			job := itemJob{s: s, gc: gc, actor: actor, item: it}
+			results[i], errs[i] = job.runLocked(ctx, items[i])
+			return nil // each item's error is kept in errs; the others go on
+		})
 	}
-	close(work)
-	wg.Wait()
+	_ = g.Wait()
 
 	var out []change.Outcome
 	for i := range items {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/store"
@@ -107,7 +109,6 @@ func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) err
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	work := make(chan driveRef)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -139,35 +140,29 @@ func (r *run) items(ctx context.Context, drives []driveRef, pre *prefetched) err
 		}
 	}
 	tl := &tails{r: r}
-	var wg sync.WaitGroup
-	for range min(r.s.cfg.Concurrency, max(len(drives), 1)) {
-		wg.Go(func() {
-			for d := range work {
-				var p *prefetched
-				mu.Lock()
-				if pre != nil && pre.driveID == d.id {
-					p, pre = pre, nil
-				}
-				mu.Unlock()
-				ch, rest, err := r.syncDrive(ctx, d, p)
-				if rest != nil {
-					tl.park(ctx, rest, func(ch bool, err error) { finish(d, ch, err) })
-					continue
-				}
-				finish(d, ch, err)
+	var g errgroup.Group
+	g.SetLimit(r.s.cfg.Concurrency)
+	for _, d := range drives {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			var p *prefetched
+			mu.Lock()
+			if pre != nil && pre.driveID == d.id {
+				p, pre = pre, nil
 			}
+			mu.Unlock()
+			ch, rest, err := r.syncDrive(ctx, d, p)
+			if rest != nil {
+				tl.park(ctx, rest, func(ch bool, err error) { finish(d, ch, err) })
+				return nil
+			}
+			finish(d, ch, err)
+			return nil // failures are finish's to count; the other drives go on
 		})
 	}
-feed:
-	for _, d := range drives {
-		select {
-		case work <- d:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
+	_ = g.Wait()
 	tl.flush(ctx)
 	if firstErr != nil {
 		if failed > 1 && !fatal(firstErr) {
