@@ -21,6 +21,7 @@ import (
 
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
@@ -34,21 +35,20 @@ func smallTenant(seed int64) tenant.Config {
 	return tenant.Config{Seed: seed, Users: 12, FilesPerUser: 60, ShareRatio: 0.1}
 }
 
-func startSim(t *testing.T, opt graphsim.Options) *graphsim.Server {
-	t.Helper()
-	srv, err := graphsim.Start(context.Background(), opt)
-	if err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
+func startSim(t *testing.T, opt graphsim.Options) *graphsim.Server { return graphsimtest.Start(t, opt) }
+
+// pageSize40 makes delta pages small, so that a small tenant has several per drive.
+func pageSize40(info graphsim.Info) msgraph.Config {
+	cfg := graphsimtest.Endpoints(info)
+	cfg.PageSize = 40
+	return cfg
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newSyncer(st *store.Store, info graphsim.Info) *syncer.Syncer {
 	return syncer.New(syncer.Config{Store: st, Bus: events.NewLocal(), Version: "test", Logger: quiet(),
-		GraphDefaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, PageSize: 40}})
+		GraphDefaults: pageSize40(info)})
 }
 
 // newService builds a Service; started ones are stopped when the test ends.

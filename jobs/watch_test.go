@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
@@ -70,7 +71,7 @@ func startWatched(t *testing.T, st *store.Store, debounce time.Duration) *watche
 	w.sim = startSim(t, graphsim.Options{Tenant: smallTenant(41), NotificationRootCAs: pool})
 	info := w.sim.Info()
 	ws := watch.New(watch.Config{Store: st, PublicURL: w.hook.URL, Logger: quiet(),
-		GraphDefaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}})
+		GraphDefaults: graphsimtest.Endpoints(info)})
 	ctx := context.Background()
 	svc, err := New(ctx, Config{Store: st, Syncer: newSyncer(st, info), Logger: quiet(), Workers: 2,
 		PeriodicInterval: time.Hour, StartTimeout: 2 * time.Minute, Watch: ws, NotifyDebounce: debounce})
@@ -403,7 +404,7 @@ func TestSubscriptionUpkeep(t *testing.T) {
 		}
 		info := w.sim.Info()
 		ws := watch.New(watch.Config{Store: st, PublicURL: w.hook.URL, Logger: quiet(),
-			GraphDefaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}})
+			GraphDefaults: graphsimtest.Endpoints(info)})
 		if err := ws.Keep(ctx, w.in.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +414,7 @@ func TestSubscriptionUpkeep(t *testing.T) {
 
 		// The public URL moved: every subscription follows it.
 		moved := watch.New(watch.Config{Store: st, PublicURL: w.hook.URL + "/moved", Logger: quiet(),
-			GraphDefaults: msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}})
+			GraphDefaults: graphsimtest.Endpoints(info)})
 		if err := moved.Keep(ctx, w.in.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -458,7 +459,7 @@ func TestUnreachableReceiverPolls(t *testing.T) {
 		if _, err := sy.Run(context.Background(), in.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		gd := msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}
+		gd := graphsimtest.Endpoints(info)
 		for _, c := range []struct{ url, want string }{
 			{"", "OVERSHARE_PUBLIC_URL is not set"},
 			{"http://overshare.example.com", "not an https URL"},
@@ -479,8 +480,7 @@ func TestUnreachableReceiverPolls(t *testing.T) {
 func subscriptionURLs(t *testing.T, sim *graphsim.Server) map[string]string {
 	t.Helper()
 	info := sim.Info()
-	gc, err := msgraph.New(context.Background(), msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL,
-		CAFile: info.CAFile, TenantID: info.TenantID, ClientID: info.ClientID, ClientSecret: info.ClientSecret})
+	gc, err := msgraph.New(context.Background(), graphsimtest.Client(info))
 	if err != nil {
 		t.Fatal(err)
 	}

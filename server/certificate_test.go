@@ -12,9 +12,9 @@ import (
 
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
-	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/server"
 	"github.com/overshare/overshare/sharing"
 	"github.com/overshare/overshare/store"
@@ -36,7 +36,7 @@ func TestIntegrateWithCertificate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defaults := msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}
+		defaults := graphsimtest.Endpoints(info)
 		e := newEnv(t, st, func(c *server.Config) { c.GraphQL.Credentials = sharing.CredentialChecker{Defaults: defaults} })
 		admin := e.idp.Token(t, devidp.DemoAdminScriptClientID)
 		_, key, _ := strings.Cut(string(pemData), "PRIVATE KEY-----\n")

@@ -13,6 +13,7 @@ import (
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/jobs"
@@ -49,7 +50,7 @@ func TestIntegrateAndWatchTheSync(t *testing.T) {
 		}
 		t.Cleanup(func() { sim.Close() })
 		info := sim.Info()
-		defaults := msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}
+		defaults := graphsimtest.Endpoints(info)
 		bus := events.NewLocal()
 		svc, err := jobs.New(ctx, jobs.Config{Store: st, Bus: bus, Syncer: syncer.New(syncer.Config{Store: st, Bus: bus, GraphDefaults: defaults, Version: "test"})})
 		if err != nil {

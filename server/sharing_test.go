@@ -9,10 +9,10 @@ import (
 
 	"github.com/overshare/overshare/auth/devidp"
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
-	"github.com/overshare/overshare/msgraph"
 	"github.com/overshare/overshare/server"
 	"github.com/overshare/overshare/sharing"
 	"github.com/overshare/overshare/store"
@@ -65,7 +65,8 @@ func TestStopSharingThroughTheAPI(t *testing.T) {
 			return slices.ContainsFunc(ps, func(p tenant.Permission) bool { return p.ID == perm })
 		}
 
-		defaults := msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: "test"}
+		defaults := graphsimtest.Endpoints(info)
+		defaults.Version = "test"
 		in := &models.Integration{Name: "Contoso", TenantID: info.TenantID, ClientID: info.ClientID}
 		if err := st.CreateIntegration(ctx, in, info.ClientSecret); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
@@ -25,7 +26,7 @@ func TestCredentialChecker(t *testing.T) {
 	}
 	defer srv.Close()
 	info := srv.Info()
-	defaults := msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile}
+	defaults := graphsimtest.Endpoints(info)
 	check := sharing.CredentialChecker{Defaults: defaults, Logger: quiet()}
 
 	// A port nothing listens on.

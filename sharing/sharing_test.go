@@ -17,6 +17,7 @@ import (
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graphsim"
+	"github.com/overshare/overshare/graphsim/graphsimtest"
 	"github.com/overshare/overshare/graphsim/tenant"
 	"github.com/overshare/overshare/internal/testdb"
 	"github.com/overshare/overshare/models"
@@ -65,7 +66,8 @@ func setup(t *testing.T, st *store.Store) *env {
 	t.Cleanup(func() { srv.Close() })
 	info := srv.Info()
 	e := &env{srv: srv, st: st}
-	e.defaults = msgraph.Config{AuthorityURL: info.AuthorityHost, GraphURL: info.GraphBaseURL, CAFile: info.CAFile, Version: "test"}
+	e.defaults = graphsimtest.Endpoints(info)
+	e.defaults.Version = "test"
 
 	tn := srv.Tenant()
 	for _, u := range tn.UsersPage(0, tn.UserCount()) {
