@@ -47,7 +47,10 @@ type demoFile struct {
 	SimulatorSecret     string `json:"simulatorSecret"`
 	SimulatorClientID   string `json:"simulatorClientId"`
 	SimulatorCAFile     string `json:"simulatorCaFile"`
-	TenantSeed          int64  `json:"tenantSeed"`
+	// SimulatorCertificateFile is the PEM (certificate and key) registered for the simulated
+	// app, to connect or rotate with a certificate.
+	SimulatorCertificateFile string `json:"simulatorCertificateFile"`
+	TenantSeed               int64  `json:"tenantSeed"`
 	// TenantNow is when the tenant was first generated: with the seed it gives the same tenant
 	// again (its dates and link expiries), so the stored data still matches after a restart.
 	TenantNow time.Time `json:"tenantNow"`
@@ -205,7 +208,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Users: map[string]demoUser{}, ScriptClients: map[string]demoScriptClient{},
 		IDPProfile: cmp.Or(string(idpProfile), "default"), Scopes: strings.Join(setup.Scopes, " "),
 		IntegrationID: integ.ID, SimulatorControlURL: info.ControlURL, SimulatorSecret: info.ClientSecret,
-		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, TenantSeed: seed,
+		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, SimulatorCertificateFile: info.CertificateFile, TenantSeed: seed,
 		TenantNow: genAt,
 	}
 	for _, u := range opts.Users {

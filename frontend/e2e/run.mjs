@@ -502,6 +502,23 @@ test('a locked OneDrive is flagged on the Drives page and the integration', asyn
   assert(/could not be read/.test(await alert.innerText()), 'the integration says OneDrives were not synced');
 });
 
+test('the integration is watched, and rotates to a certificate', async () => {
+  await admin.goto(`${base}/integrations?${iq}`);
+  const card = admin.getByTestId('integration').first();
+  await card.waitFor({ timeout: 30_000 });
+  // The demo receives the simulator's change notifications (upkeep after the first sync).
+  await admin.getByTestId('watch-mode').filter({ hasText: 'notified by Microsoft Graph' }).first().waitFor({ timeout: 60_000 });
+  assert(demo.simulatorCertificateFile, 'demo.json names the app certificate');
+  await card.getByRole('button', { name: 'Rotate credential' }).click();
+  const dialog = admin.getByRole('dialog');
+  await dialog.getByText('Certificate', { exact: true }).click();
+  await dialog.getByLabel('Certificate and private key (PEM)').fill(readFileSync(demo.simulatorCertificateFile, 'utf8'));
+  await dialog.getByRole('button', { name: 'Check and save' }).click();
+  await admin.getByText(/New certificate saved \(thumbprint [0-9A-F]{40}/).waitFor({ timeout: 60_000 });
+  await card.getByText(/certificate [0-9A-F]{40}, expires/).waitFor({ timeout: 30_000 });
+  await shot(admin, 'integrations-certificate');
+});
+
 test('screenshots of the other screens at 1280 and 768 px', async () => {
   for (const [path, name, ready] of [
     // The counts arrive after the card (their own query).

@@ -32,7 +32,7 @@ type Documents = {
     "\n  query SyncRuns($integrationId: ID!, $first: Int) {\n    syncRuns(integrationId: $integrationId, first: $first) {\n      edges {\n        node {\n          ...SyncRunFields\n        }\n      }\n    }\n  }\n": typeof types.SyncRunsDocument,
     "\n  subscription SyncProgress($integrationId: ID!) {\n    syncProgress(integrationId: $integrationId) {\n      runId\n      integrationId\n      phase\n      drivesDone\n      drivesTotal\n      drivesSkipped\n      itemsSeen\n      sharedItems\n      permissionsRead\n      requests\n      resourceUnits\n      throttledWaits\n      etaSeconds\n      done\n      error\n    }\n  }\n": typeof types.SyncProgressDocument,
     "\n  mutation Integrate($input: IntegrateInput!) {\n    integrate(input: $input) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.IntegrateDocument,
-    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n": typeof types.UpdateIntegrationDocument,
+    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n    }\n  }\n": typeof types.UpdateIntegrationDocument,
     "\n  mutation PauseIntegration($id: ID!) {\n    pauseIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.PauseIntegrationDocument,
     "\n  mutation ResumeIntegration($id: ID!) {\n    resumeIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ResumeIntegrationDocument,
     "\n  mutation DeleteIntegration($id: ID!) {\n    deleteIntegration(id: $id)\n  }\n": typeof types.DeleteIntegrationDocument,
@@ -61,7 +61,7 @@ const documents: Documents = {
     "\n  query SyncRuns($integrationId: ID!, $first: Int) {\n    syncRuns(integrationId: $integrationId, first: $first) {\n      edges {\n        node {\n          ...SyncRunFields\n        }\n      }\n    }\n  }\n": types.SyncRunsDocument,
     "\n  subscription SyncProgress($integrationId: ID!) {\n    syncProgress(integrationId: $integrationId) {\n      runId\n      integrationId\n      phase\n      drivesDone\n      drivesTotal\n      drivesSkipped\n      itemsSeen\n      sharedItems\n      permissionsRead\n      requests\n      resourceUnits\n      throttledWaits\n      etaSeconds\n      done\n      error\n    }\n  }\n": types.SyncProgressDocument,
     "\n  mutation Integrate($input: IntegrateInput!) {\n    integrate(input: $input) {\n      id\n      name\n      status\n    }\n  }\n": types.IntegrateDocument,
-    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n": types.UpdateIntegrationDocument,
+    "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n    }\n  }\n": types.UpdateIntegrationDocument,
     "\n  mutation PauseIntegration($id: ID!) {\n    pauseIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": types.PauseIntegrationDocument,
     "\n  mutation ResumeIntegration($id: ID!) {\n    resumeIntegration(id: $id) {\n      id\n      status\n    }\n  }\n": types.ResumeIntegrationDocument,
     "\n  mutation DeleteIntegration($id: ID!) {\n    deleteIntegration(id: $id)\n  }\n": types.DeleteIntegrationDocument,
@@ -161,7 +161,7 @@ export function graphql(source: "\n  mutation Integrate($input: IntegrateInput!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      status\n      lastError\n    }\n  }\n"];
+export function graphql(source: "\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateIntegration($input: UpdateIntegrationInput!) {\n    updateIntegration(input: $input) {\n      id\n      name\n      credentialType\n      secretHint\n      certificateThumbprint\n      certificateExpiresAt\n      status\n      lastError\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -422,6 +422,7 @@ export const UpdateIntegrationMutation = graphql(`
       credentialType
       secretHint
       certificateThumbprint
+      certificateExpiresAt
       status
       lastError
     }

@@ -39,6 +39,7 @@ import { deleteIntegrationText } from '../lib/confirm';
 import { errorText } from '../lib/errors';
 import { formatCount, formatDateTime } from '../lib/format';
 import { validateConnect, type ConnectForm } from '../lib/validate';
+import { certificateWarning, certificateWarningText } from '../lib/certificate';
 import type { IntegrationCountsQuery as IntegrationCountsResult } from '../gql/graphql';
 
 const PERMISSIONS = [
@@ -95,6 +96,8 @@ function IntegrationCard({ i, counts, facts, onChanged }: { i: IntegrationInfo; 
   const [, update] = useMutation(UpdateIntegrationMutation);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [rotating, setRotating] = useState(false);
+  const [kind, setKind] = useState<'secret' | 'certificate'>(i.credentialType === 'CERTIFICATE' ? 'certificate' : 'secret');
+  const [certificate, setCertificate] = useState('');
   const [secret, setSecret] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -135,7 +138,7 @@ function IntegrationCard({ i, counts, facts, onChanged }: { i: IntegrationInfo; 
               </Button>
             )}
             <Button size="xs" variant="default" onClick={() => setRotating(true)}>
-              Rotate secret
+              Rotate credential
             </Button>
             <Button size="xs" color="red" variant="light" onClick={() => setConfirmDelete(true)}>
               Delete
@@ -192,6 +195,17 @@ function IntegrationCard({ i, counts, facts, onChanged }: { i: IntegrationInfo; 
             </Text>
           </Alert>
         )}
+        {(() => {
+          const w = i.credentialType === 'CERTIFICATE' ? certificateWarning(i.certificateExpiresAt) : null;
+          return (
+            w &&
+            i.certificateExpiresAt && (
+              <Alert color={w.level === 'expired' ? 'red' : 'orange'} title="Certificate" data-testid="certificate-warning">
+                <Text size="sm">{certificateWarningText(w, i.certificateExpiresAt, formatDateTime)}</Text>
+              </Alert>
+            )
+          );
+        })()}
         {i.lastError && (
           <Alert color="red" title="Last error" role="alert">
             <Stack gap="xs" align="flex-start">
@@ -226,28 +240,81 @@ function IntegrationCard({ i, counts, facts, onChanged }: { i: IntegrationInfo; 
       <ConfirmDialog
         opened={rotating}
         danger={false}
-        title={`Rotate the client secret of “${i.name}”`}
+        title={`Rotate the credential of “${i.name}”`}
         confirmLabel="Check and save"
         onClose={() => {
           setSecret('');
+          setCertificate('');
           setRotating(false);
         }}
         onConfirm={async () => {
-          if (!secret) return 'Paste the new secret’s Value.';
-          const res = await update({ input: { id: i.id, clientSecret: secret } });
+          const input = kind === 'certificate' ? { id: i.id, certificate } : { id: i.id, clientSecret: secret };
+          if (kind === 'certificate' && !certificate.includes('BEGIN')) return 'Paste the PEM: the certificate and its private key.';
+          if (kind === 'secret' && !secret) return 'Paste the new secret’s Value.';
+          const res = await update({ input });
           if (res.error) return errorText(res.error);
+          const saved = res.data?.updateIntegration;
           setSecret('');
-          notifications.show({ color: 'green', message: `New secret saved (ending ${res.data?.updateIntegration.secretHint}).` });
+          setCertificate('');
+          notifications.show({
+            color: 'green',
+            message:
+              kind === 'certificate'
+                ? `New certificate saved (thumbprint ${saved?.certificateThumbprint}, expires ${formatDateTime(saved?.certificateExpiresAt)}).`
+                : `New secret saved (ending ${saved?.secretHint}).`,
+          });
           integration.refetch();
           return null;
         }}
       >
-        <Text size="sm">
-          Create a new secret under Certificates &amp; secrets in the app registration, paste its Value here, then delete the
-          old secret in Entra ID once this one is saved. Overshare checks the new secret against Microsoft Graph before
-          keeping it.
-        </Text>
-        <PasswordInput label="New client secret" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} autoComplete="off" data-autofocus />
+        <SegmentedControl
+          aria-label="New credential"
+          value={kind}
+          onChange={(v) => setKind(v as 'secret' | 'certificate')}
+          data={[
+            { value: 'secret', label: 'Client secret' },
+            { value: 'certificate', label: 'Certificate' },
+          ]}
+          mb="sm"
+        />
+        {kind === 'secret' ? (
+          <>
+            <Text size="sm">
+              Create a new secret under Certificates &amp; secrets in the app registration, paste its Value here, then delete the
+              old secret in Entra ID once this one is saved. Overshare checks the new secret against Microsoft Graph before
+              keeping it.
+            </Text>
+            <PasswordInput label="New client secret" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} autoComplete="off" data-autofocus />
+          </>
+        ) : (
+          <>
+            <Text size="sm">
+              Upload the new certificate’s public part to the app registration (Certificates &amp; secrets), paste the PEM with
+              its private key here, then remove the old certificate in Entra ID once this one is saved. Overshare signs in with
+              it before keeping it.
+            </Text>
+            <Textarea
+              label="Certificate and private key (PEM)"
+              value={certificate}
+              onChange={(e) => setCertificate(e.currentTarget.value)}
+              autoComplete="off"
+              spellCheck={false}
+              autosize
+              minRows={3}
+              maxRows={8}
+              styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+            />
+            <Group justify="flex-end" mt={4}>
+              <FileButton onChange={(f) => f && void f.text().then(setCertificate)} accept=".pem,.crt,.key,application/x-pem-file">
+                {(props) => (
+                  <Button size="xs" variant="default" {...props}>
+                    Load PEM file…
+                  </Button>
+                )}
+              </FileButton>
+            </Group>
+          </>
+        )}
       </ConfirmDialog>
     </Paper>
   );
