@@ -2,9 +2,12 @@ package graphsim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -127,4 +130,30 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func errPayload() *gerr {
+	return newErr(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+}
+
+// readBody reads a request body of at most limit bytes, gunzipping it when
+// Content-Encoding says so (the SDK's compression handler gzips every body).
+func readBody(r *http.Request, limit int64) ([]byte, *gerr) {
+	var rd io.Reader = io.LimitReader(r.Body, limit+1)
+	if strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(rd)
+		if err != nil {
+			return nil, newErr(400, "BadRequest", "The request body is not valid gzip.")
+		}
+		defer zr.Close()
+		rd = io.LimitReader(zr, limit+1)
+	}
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, newErr(400, "BadRequest", "The request body could not be read.")
+	}
+	if int64(len(b)) > limit {
+		return nil, newErr(413, "RequestEntityTooLarge", "The request body is too large.")
+	}
+	return b, nil
 }
