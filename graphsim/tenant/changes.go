@@ -101,237 +101,273 @@ func (d *drive) moved(size int64, from, to int32, now uint32, who int32) {
 }
 
 func (t *Tenant) applyLocked(d *drive, c Change, at time.Time) (ChangeResult, error) {
-	now := toStamp(at)
-	who := d.owner
-	item := func() (int32, error) {
-		i, ok := t.resolveItem(d, c.ItemID)
-		if !ok || !d.live(i) {
-			return 0, fmt.Errorf("item %s: %w", c.ItemID, ErrNotFound)
-		}
-		return i, nil
-	}
-	nonRoot := func(what string) (int32, error) {
-		i, err := item()
-		if err == nil && i == 0 {
-			err = fmt.Errorf("%w: cannot %s the root folder", ErrInvalid, what)
-		}
-		return i, err
-	}
+	now, who := toStamp(at), d.owner
 	switch c.Op {
 	case "create":
-		parent, err := t.folderOf(d, c.ParentID)
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		if err := validName(c.Name); err != nil {
-			return ChangeResult{}, err
-		}
-		if d.childNamed(parent, c.Name) >= 0 {
-			return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, c.Name)
-		}
-		if c.Size < 0 {
-			return ChangeResult{}, fmt.Errorf("%w: size must not be negative", ErrInvalid)
-		}
-		i := int32(len(d.items))
-		d.items = append(d.items, node{parent: -1, firstChild: -1, nextSibling: -1, perms: -1,
-			created: now, modified: now, createdBy: who, modifiedBy: who})
-		d.setName(i, c.Name)
-		d.link(i, parent)
-		if c.Folder {
-			d.items[i].flags |= flagFolder
-		} else {
-			size := c.Size
-			if size == 0 {
-				size = 1024 + int64(mix(t.ids.key^uint64(d.seq())<<20^uint64(d.idx))%4_000_000)
-			}
-			d.items[i].size = size
-		}
-		d.touch(i)
-		d.childrenChanged(parent, d.items[i].size, now, who)
-		d.modified = at.UTC().Truncate(time.Second)
-		return ChangeResult{ItemID: t.ids.itemID(d.idx, i)}, nil
-
+		return t.applyCreate(d, c, at, now, who)
 	case "rename":
-		i, err := nonRoot("rename")
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		if err := validName(c.Name); err != nil {
-			return ChangeResult{}, err
-		}
-		if o := d.childNamed(d.items[i].parent, c.Name); o >= 0 && o != i {
-			return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, c.Name)
-		}
-		if !d.nameEquals(i, c.Name) {
-			d.setName(i, c.Name)
-		}
-		d.items[i].modified, d.items[i].modifiedBy = now, who
-		d.touch(i)
-		d.modified = at.UTC().Truncate(time.Second)
-		return ChangeResult{ItemID: c.ItemID}, nil
-
+		return t.applyRename(d, c, at, now, who)
 	case "move":
-		i, err := nonRoot("move")
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		parent, err := t.folderOf(d, c.ParentID)
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		if parent == i || d.isAncestor(i, parent) {
-			return ChangeResult{}, fmt.Errorf("%w: cannot move a folder into itself", ErrInvalid)
-		}
-		name := d.name(i)
-		if c.Name != "" {
-			if err := validName(c.Name); err != nil {
-				return ChangeResult{}, err
-			}
-			name = c.Name
-		}
-		if parent == d.items[i].parent && name == d.name(i) {
-			return ChangeResult{}, fmt.Errorf("%w: the item is already in that folder", ErrInvalid)
-		}
-		if o := d.childNamed(parent, name); o >= 0 && o != i {
-			return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, name)
-		}
-		if name != d.name(i) {
-			d.setName(i, name)
-		}
-		old := d.items[i].parent
-		d.unlink(i)
-		d.link(i, parent)
-		d.moved(d.items[i].size, old, parent, now, who)
-		d.touch(i)
-		d.modified = at.UTC().Truncate(time.Second)
-		return ChangeResult{ItemID: c.ItemID}, nil
-
+		return t.applyMove(d, c, at, now, who)
 	case "delete":
-		i, err := nonRoot("delete")
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		// Tombstone the subtree, deepest first, each journaled so that an
-		// incremental round reports every deleted item.
-		var sub []int32
-		var walk func(int32)
-		walk = func(j int32) {
-			for c := d.items[j].firstChild; c >= 0; c = d.items[c].nextSibling {
-				walk(c)
-			}
-			sub = append(sub, j)
-		}
-		walk(i)
-		size := d.items[i].size
-		parent := d.items[i].parent
-		d.unlink(i)
-		for _, j := range sub {
-			for d.items[j].perms >= 0 {
-				d.removePerm(d.items[j].perms)
-			}
-			d.items[j].flags |= flagDeleted
-			d.touch(j)
-		}
-		d.deleted += size
-		d.childrenChanged(parent, -size, now, who)
-		d.modified = at.UTC().Truncate(time.Second)
-		return ChangeResult{ItemID: c.ItemID}, nil
-
+		return t.applyDelete(d, c, at, now, who)
 	case "share":
-		i, err := nonRoot("share")
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		p, err := t.permFromChange(c, i, now)
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		k, changed := d.addPerm(p)
-		if !changed {
-			return ChangeResult{}, fmt.Errorf("%w: the item already has this sharing", ErrInvalid)
-		}
-		d.sharingChanged(i)
-		return ChangeResult{ItemID: c.ItemID, PermissionID: t.permIDOf(d, k)}, nil
-
+		return t.applyShare(d, c, at, now, who)
 	case "unshare":
-		i, err := item()
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		if c.PermissionID != "" {
-			_, err := t.deletePermLocked(d, c.ItemID, c.PermissionID)
-			return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, err
-		}
-		removed := 0
-		for p := d.items[i].perms; p >= 0; {
-			next := d.perms[p].next
-			if k := d.perms[p].kind; k != permOwner && k != permLimited {
-				d.removePerm(p)
-				removed++
-			}
-			p = next
-		}
-		if removed == 0 {
-			return ChangeResult{}, fmt.Errorf("%w: the item has no sharing of its own", ErrInvalid)
-		}
-		d.sharingChanged(i)
-		return ChangeResult{ItemID: c.ItemID}, nil
-
+		return t.applyUnshare(d, c, at, now, who)
 	case "inherit":
-		i, err := nonRoot("reset the sharing of")
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		if d.items[i].flags&flagUnique == 0 {
-			return ChangeResult{}, fmt.Errorf("%w: the item already inherits its sharing", ErrInvalid)
-		}
-		d.inherit(i)
-		d.sharingChanged(i)
-		return ChangeResult{ItemID: c.ItemID}, nil
-
+		return t.applyInherit(d, c, at, now, who)
 	case "changeLink":
-		i, err := item()
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		p, err := t.findPerm(d, i, c.PermissionID)
-		if err != nil {
-			return ChangeResult{}, err
-		}
-		pr := &d.perms[p]
-		if pr.kind != permAnon && pr.kind != permOrg && pr.kind != permUsers {
-			return ChangeResult{}, fmt.Errorf("%w: permission %s is not a sharing link", ErrInvalid, c.PermissionID)
-		}
-		if c.LinkType == "" && c.ExpiresAt == nil {
-			return ChangeResult{}, fmt.Errorf("%w: changeLink needs linkType or expiresAt", ErrInvalid)
-		}
-		if c.LinkType != "" {
-			lt, ok := linkTypeIndex(c.LinkType)
-			if !ok {
-				return ChangeResult{}, fmt.Errorf("%w: unknown link type %q", ErrInvalid, c.LinkType)
-			}
-			pr.linkType = lt
-			pr.flags &^= pflagPreventsDownload
-			if c.LinkType == "blocksDownload" {
-				pr.flags |= pflagPreventsDownload
-			}
-		}
-		if c.ExpiresAt != nil {
-			expires := int64(0)
-			if !c.ExpiresAt.IsZero() && c.ExpiresAt.Year() > 1 {
-				expires = c.ExpiresAt.Truncate(time.Second).Unix()
-			}
-			if pr.kind == permAnon {
-				if expires, err = t.policyExpiry(expires, at, true); err != nil {
-					return ChangeResult{}, err
-				}
-			}
-			pr.expires = expires
-		}
-		d.sharingChanged(i)
-		return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, nil
+		return t.applyChangeLink(d, c, at, now, who)
 	}
 	return ChangeResult{}, fmt.Errorf("%w: unknown op %q", ErrInvalid, c.Op)
+}
+
+// liveItem resolves a change's item, which must exist and not be deleted.
+func (t *Tenant) liveItem(d *drive, id string) (int32, error) {
+	i, ok := t.resolveItem(d, id)
+	if !ok || !d.live(i) {
+		return 0, fmt.Errorf("item %s: %w", id, ErrNotFound)
+	}
+	return i, nil
+}
+
+// nonRootItem is liveItem for changes the root folder refuses (what names the change).
+func (t *Tenant) nonRootItem(d *drive, id, what string) (int32, error) {
+	i, err := t.liveItem(d, id)
+	if err == nil && i == 0 {
+		err = fmt.Errorf("%w: cannot %s the root folder", ErrInvalid, what)
+	}
+	return i, err
+}
+
+// applyCreate creates a file or folder.
+func (t *Tenant) applyCreate(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	parent, err := t.folderOf(d, c.ParentID)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	if err := validName(c.Name); err != nil {
+		return ChangeResult{}, err
+	}
+	if d.childNamed(parent, c.Name) >= 0 {
+		return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, c.Name)
+	}
+	if c.Size < 0 {
+		return ChangeResult{}, fmt.Errorf("%w: size must not be negative", ErrInvalid)
+	}
+	i := int32(len(d.items))
+	d.items = append(d.items, node{parent: -1, firstChild: -1, nextSibling: -1, perms: -1,
+		created: now, modified: now, createdBy: who, modifiedBy: who})
+	d.setName(i, c.Name)
+	d.link(i, parent)
+	if c.Folder {
+		d.items[i].flags |= flagFolder
+	} else {
+		size := c.Size
+		if size == 0 {
+			size = 1024 + int64(mix(t.ids.key^uint64(d.seq())<<20^uint64(d.idx))%4_000_000)
+		}
+		d.items[i].size = size
+	}
+	d.touch(i)
+	d.childrenChanged(parent, d.items[i].size, now, who)
+	d.modified = at.UTC().Truncate(time.Second)
+	return ChangeResult{ItemID: t.ids.itemID(d.idx, i)}, nil
+}
+
+// applyRename renames an item.
+func (t *Tenant) applyRename(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.nonRootItem(d, c.ItemID, "rename")
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	if err := validName(c.Name); err != nil {
+		return ChangeResult{}, err
+	}
+	if o := d.childNamed(d.items[i].parent, c.Name); o >= 0 && o != i {
+		return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, c.Name)
+	}
+	if !d.nameEquals(i, c.Name) {
+		d.setName(i, c.Name)
+	}
+	d.items[i].modified, d.items[i].modifiedBy = now, who
+	d.touch(i)
+	d.modified = at.UTC().Truncate(time.Second)
+	return ChangeResult{ItemID: c.ItemID}, nil
+}
+
+// applyMove moves an item to another folder (and renames it when asked).
+func (t *Tenant) applyMove(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.nonRootItem(d, c.ItemID, "move")
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	parent, err := t.folderOf(d, c.ParentID)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	if parent == i || d.isAncestor(i, parent) {
+		return ChangeResult{}, fmt.Errorf("%w: cannot move a folder into itself", ErrInvalid)
+	}
+	name := d.name(i)
+	if c.Name != "" {
+		if err := validName(c.Name); err != nil {
+			return ChangeResult{}, err
+		}
+		name = c.Name
+	}
+	if parent == d.items[i].parent && name == d.name(i) {
+		return ChangeResult{}, fmt.Errorf("%w: the item is already in that folder", ErrInvalid)
+	}
+	if o := d.childNamed(parent, name); o >= 0 && o != i {
+		return ChangeResult{}, fmt.Errorf("%w: nameAlreadyExists: an item named %q already exists in the folder", ErrInvalid, name)
+	}
+	if name != d.name(i) {
+		d.setName(i, name)
+	}
+	old := d.items[i].parent
+	d.unlink(i)
+	d.link(i, parent)
+	d.moved(d.items[i].size, old, parent, now, who)
+	d.touch(i)
+	d.modified = at.UTC().Truncate(time.Second)
+	return ChangeResult{ItemID: c.ItemID}, nil
+}
+
+// applyDelete deletes an item and everything below it, each journaled.
+func (t *Tenant) applyDelete(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.nonRootItem(d, c.ItemID, "delete")
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	// Tombstone the subtree, deepest first, each journaled so that an
+	// incremental round reports every deleted item.
+	var sub []int32
+	var walk func(int32)
+	walk = func(j int32) {
+		for c := d.items[j].firstChild; c >= 0; c = d.items[c].nextSibling {
+			walk(c)
+		}
+		sub = append(sub, j)
+	}
+	walk(i)
+	size := d.items[i].size
+	parent := d.items[i].parent
+	d.unlink(i)
+	for _, j := range sub {
+		for d.items[j].perms >= 0 {
+			d.removePerm(d.items[j].perms)
+		}
+		d.items[j].flags |= flagDeleted
+		d.touch(j)
+	}
+	d.deleted += size
+	d.childrenChanged(parent, -size, now, who)
+	d.modified = at.UTC().Truncate(time.Second)
+	return ChangeResult{ItemID: c.ItemID}, nil
+}
+
+// applyShare adds a sharing permission.
+func (t *Tenant) applyShare(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.nonRootItem(d, c.ItemID, "share")
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	p, err := t.permFromChange(c, i, now)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	k, changed := d.addPerm(p)
+	if !changed {
+		return ChangeResult{}, fmt.Errorf("%w: the item already has this sharing", ErrInvalid)
+	}
+	d.sharingChanged(i)
+	return ChangeResult{ItemID: c.ItemID, PermissionID: t.permIDOf(d, k)}, nil
+}
+
+// applyUnshare removes one permission, or all of the item's own sharing.
+func (t *Tenant) applyUnshare(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.liveItem(d, c.ItemID)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	if c.PermissionID != "" {
+		_, err := t.deletePermLocked(d, c.ItemID, c.PermissionID)
+		return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, err
+	}
+	removed := 0
+	for p := d.items[i].perms; p >= 0; {
+		next := d.perms[p].next
+		if k := d.perms[p].kind; k != permOwner && k != permLimited {
+			d.removePerm(p)
+			removed++
+		}
+		p = next
+	}
+	if removed == 0 {
+		return ChangeResult{}, fmt.Errorf("%w: the item has no sharing of its own", ErrInvalid)
+	}
+	d.sharingChanged(i)
+	return ChangeResult{ItemID: c.ItemID}, nil
+}
+
+// applyInherit makes an item inherit its sharing again.
+func (t *Tenant) applyInherit(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.nonRootItem(d, c.ItemID, "reset the sharing of")
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	if d.items[i].flags&flagUnique == 0 {
+		return ChangeResult{}, fmt.Errorf("%w: the item already inherits its sharing", ErrInvalid)
+	}
+	d.inherit(i)
+	d.sharingChanged(i)
+	return ChangeResult{ItemID: c.ItemID}, nil
+}
+
+// applyChangeLink changes a link's type or expiry.
+func (t *Tenant) applyChangeLink(d *drive, c Change, at time.Time, now uint32, who int32) (ChangeResult, error) {
+	i, err := t.liveItem(d, c.ItemID)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	p, err := t.findPerm(d, i, c.PermissionID)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	pr := &d.perms[p]
+	if pr.kind != permAnon && pr.kind != permOrg && pr.kind != permUsers {
+		return ChangeResult{}, fmt.Errorf("%w: permission %s is not a sharing link", ErrInvalid, c.PermissionID)
+	}
+	if c.LinkType == "" && c.ExpiresAt == nil {
+		return ChangeResult{}, fmt.Errorf("%w: changeLink needs linkType or expiresAt", ErrInvalid)
+	}
+	if c.LinkType != "" {
+		lt, ok := linkTypeIndex(c.LinkType)
+		if !ok {
+			return ChangeResult{}, fmt.Errorf("%w: unknown link type %q", ErrInvalid, c.LinkType)
+		}
+		pr.linkType = lt
+		pr.flags &^= pflagPreventsDownload
+		if c.LinkType == "blocksDownload" {
+			pr.flags |= pflagPreventsDownload
+		}
+	}
+	if c.ExpiresAt != nil {
+		expires := int64(0)
+		if !c.ExpiresAt.IsZero() && c.ExpiresAt.Year() > 1 {
+			expires = c.ExpiresAt.Truncate(time.Second).Unix()
+		}
+		if pr.kind == permAnon {
+			if expires, err = t.policyExpiry(expires, at, true); err != nil {
+				return ChangeResult{}, err
+			}
+		}
+		pr.expires = expires
+	}
+	d.sharingChanged(i)
+	return ChangeResult{ItemID: c.ItemID, PermissionID: c.PermissionID}, nil
 }
 
 func linkTypeIndex(s string) (uint8, bool) {
