@@ -53,61 +53,15 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.stats.reset()
 		writeJSON(w, 200, s.Stats())
 	case key{"POST", "/faults"}:
-		var in struct {
-			Rate  *float64 `json:"rate"`
-			Kinds []string `json:"kinds"`
-		}
-		if !decodeControl(w, r, &in) {
-			return
-		}
-		if in.Rate == nil || *in.Rate < 0 || *in.Rate > 1 {
-			controlError(w, 400, "BadRequest", "rate must be a number between 0 and 1.")
-			return
-		}
-		if err := checkFaultKinds(in.Kinds); err != nil {
-			controlError(w, 400, "BadRequest", err.Error())
-			return
-		}
-		s.SetFaults(*in.Rate, in.Kinds)
-		writeJSON(w, 200, map[string]any{"rate": *in.Rate, "kinds": in.Kinds})
+		s.controlFaults(w, r)
 	case key{"POST", "/subscriptions/lifecycle"}:
-		// {"subscriptionId": "...", "event": "reauthorizationRequired"|"subscriptionRemoved"|"missed"|"drop"}
-		// "drop" removes the subscription silently, as Graph may for driveItem subscriptions.
-		var in struct {
-			SubscriptionID string `json:"subscriptionId"`
-			Event          string `json:"event"`
-		}
-		if !decodeControl(w, r, &in) {
-			return
-		}
-		if err := s.SubscriptionEvent(in.SubscriptionID, in.Event); err != nil {
-			status := 400
-			if errors.Is(err, errNoSubscription) {
-				status = 404
-			}
-			controlError(w, status, "BadRequest", err.Error())
-			return
-		}
-		writeJSON(w, 200, map[string]any{"subscriptionId": in.SubscriptionID, "event": in.Event})
+		s.controlSubscriptionEvent(w, r)
 	case key{"GET", "/links"}:
 		writeJSON(w, 200, s.tenant.LinkSettings())
 	case key{"POST", "/links"}:
 		s.controlLinks(w, r)
 	case key{"POST", "/invalidate-delta"}:
-		// Optional body {"variant": "apply"|"upload"|"noInnerCode"|"noLocation"}.
-		var in struct {
-			Variant string `json:"variant"`
-		}
-		if r.ContentLength != 0 && !decodeControl(w, r, &in) {
-			return
-		}
-		v, err := tenant.ParseResyncVariant(in.Variant)
-		if err != nil {
-			controlError(w, 400, "BadRequest", userMessage(err, "Unknown variant."))
-			return
-		}
-		s.tenant.InvalidateDeltaAs(v)
-		writeJSON(w, 200, map[string]any{"invalidated": true, "variant": v.String()})
+		s.controlInvalidateDelta(w, r)
 	case key{"GET", "/lenient"}:
 		writeJSON(w, 200, s.tenant.Lenient())
 	case key{"POST", "/lenient"}:
@@ -123,39 +77,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case key{"GET", "/permissions"}, key{"POST", "/permissions"}:
 		s.controlPermissions(w, r)
 	case key{"POST", "/app"}:
-		var in struct {
-			Roles              *[]string `json:"roles"`
-			SecretExpired      *bool     `json:"secretExpired"`
-			CertificateExpired *bool     `json:"certificateExpired"`
-			RotateCertificate  bool      `json:"rotateCertificate"`
-		}
-		if !decodeControl(w, r, &in) {
-			return
-		}
-		if in.Roles != nil {
-			s.SetAppPermissions(*in.Roles)
-		}
-		if in.SecretExpired != nil {
-			s.ExpireSecret(*in.SecretExpired)
-		}
-		if in.RotateCertificate {
-			if _, err := s.RotateCertificate(); err != nil {
-				s.log.Error("rotate certificate", "err", err)
-				controlError(w, 500, "generalException", "Could not make a new certificate.")
-				return
-			}
-		}
-		if in.CertificateExpired != nil {
-			s.ExpireCertificate(*in.CertificateExpired)
-		}
-		s.app.mu.RLock()
-		out := map[string]any{
-			"roles": s.app.roles, "secretExpired": s.app.secretExpired,
-			"certificateThumbprint": s.app.cert.thumbprintHex, "certificateExpired": s.app.certExpired,
-			"certificateFile": s.certFile,
-		}
-		s.app.mu.RUnlock()
-		writeJSON(w, 200, out)
+		s.controlApp(w, r)
 	default:
 		if !s.controlDrives(w, r, path) {
 			controlError(w, 404, "NotFound", "No control endpoint "+r.Method+" /_sim"+path+".")
@@ -305,4 +227,102 @@ func (s *Server) controlLinks(w http.ResponseWriter, r *http.Request) {
 	}
 	s.tenant.SetLinkSettings(cur)
 	writeJSON(w, 200, cur)
+}
+
+// controlFaults sets the rate and kinds of injected faults.
+func (s *Server) controlFaults(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Rate  *float64 `json:"rate"`
+		Kinds []string `json:"kinds"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	if in.Rate == nil || *in.Rate < 0 || *in.Rate > 1 {
+		controlError(w, 400, "BadRequest", "rate must be a number between 0 and 1.")
+		return
+	}
+	if err := checkFaultKinds(in.Kinds); err != nil {
+		controlError(w, 400, "BadRequest", err.Error())
+		return
+	}
+	s.SetFaults(*in.Rate, in.Kinds)
+	writeJSON(w, 200, map[string]any{"rate": *in.Rate, "kinds": in.Kinds})
+}
+
+// controlSubscriptionEvent makes a lifecycle event happen to a subscription (SubscriptionEvent).
+func (s *Server) controlSubscriptionEvent(w http.ResponseWriter, r *http.Request) {
+	// {"subscriptionId": "...", "event": "reauthorizationRequired"|"subscriptionRemoved"|"missed"|"drop"}
+	// "drop" removes the subscription silently, as Graph may for driveItem subscriptions.
+	var in struct {
+		SubscriptionID string `json:"subscriptionId"`
+		Event          string `json:"event"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	if err := s.SubscriptionEvent(in.SubscriptionID, in.Event); err != nil {
+		status := 400
+		if errors.Is(err, errNoSubscription) {
+			status = 404
+		}
+		controlError(w, status, "BadRequest", err.Error())
+		return
+	}
+	writeJSON(w, 200, map[string]any{"subscriptionId": in.SubscriptionID, "event": in.Event})
+}
+
+// controlInvalidateDelta makes every delta token answer 410, in the variant asked for.
+func (s *Server) controlInvalidateDelta(w http.ResponseWriter, r *http.Request) {
+	// Optional body {"variant": "apply"|"upload"|"noInnerCode"|"noLocation"}.
+	var in struct {
+		Variant string `json:"variant"`
+	}
+	if r.ContentLength != 0 && !decodeControl(w, r, &in) {
+		return
+	}
+	v, err := tenant.ParseResyncVariant(in.Variant)
+	if err != nil {
+		controlError(w, 400, "BadRequest", userMessage(err, "Unknown variant."))
+		return
+	}
+	s.tenant.InvalidateDeltaAs(v)
+	writeJSON(w, 200, map[string]any{"invalidated": true, "variant": v.String()})
+}
+
+// controlApp changes the simulated app: its permissions, an expired secret or certificate, a new certificate.
+func (s *Server) controlApp(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Roles              *[]string `json:"roles"`
+		SecretExpired      *bool     `json:"secretExpired"`
+		CertificateExpired *bool     `json:"certificateExpired"`
+		RotateCertificate  bool      `json:"rotateCertificate"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	if in.Roles != nil {
+		s.SetAppPermissions(*in.Roles)
+	}
+	if in.SecretExpired != nil {
+		s.ExpireSecret(*in.SecretExpired)
+	}
+	if in.RotateCertificate {
+		if _, err := s.RotateCertificate(); err != nil {
+			s.log.Error("rotate certificate", "err", err)
+			controlError(w, 500, "generalException", "Could not make a new certificate.")
+			return
+		}
+	}
+	if in.CertificateExpired != nil {
+		s.ExpireCertificate(*in.CertificateExpired)
+	}
+	s.app.mu.RLock()
+	out := map[string]any{
+		"roles": s.app.roles, "secretExpired": s.app.secretExpired,
+		"certificateThumbprint": s.app.cert.thumbprintHex, "certificateExpired": s.app.certExpired,
+		"certificateFile": s.certFile,
+	}
+	s.app.mu.RUnlock()
+	writeJSON(w, 200, out)
 }
