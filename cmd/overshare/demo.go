@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +70,9 @@ type demoScriptClient struct {
 // runDemo runs everything in one process: the embedded SQLite database, the
 // Graph simulator with a sample tenant, the development OIDC provider under
 // /oidc, River on SQLite and the server; it connects the simulated tenant
-// and starts its first sync.
+// and starts its first sync. It is long because it wires the whole demo in the order things
+// must start (flags, simulator, provider, server, first sync, demo.json); each step that holds
+// logic is a function of its own.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", "[flags]", "Runs everything in one process: the embedded SQLite database in --data-dir (created\n"+
 		"when missing), the Graph simulator with a sample tenant, a development OpenID Connect provider\n"+
@@ -125,15 +128,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if genAt.IsZero() {
 		genAt = time.Now().UTC().Truncate(time.Second)
 	}
-	// Graph sends change notifications only to https URLs: the demo receives the
-	// simulator's on a TLS listener of its own, with a certificate the simulator trusts.
-	hookCert, hookPool, err := graphsim.LoopbackTLS()
+	hookLn, hookCert, hookPool, err := webhookListener()
 	if err != nil {
-		return fmt.Errorf("webhook certificate: %w", err)
-	}
-	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen for change notifications: %w", err)
+		return err
 	}
 	defer hookLn.Close()
 	sim, err := graphsim.Start(ctx, graphsim.Options{
@@ -203,13 +200,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}()
 	}
 
+	df := newDemoFile(base, idp, opts, setup.Scopes, idpProfile, integ.ID, info)
+	df.TenantSeed, df.TenantNow = seed, genAt
+	if err := writeDemoFile(statePath, df); err != nil {
+		// Without it nobody can log in: stop.
+		log.Error("write demo.json", "error", err)
+		return errors.Join(err, <-served)
+	}
+	printDemo(stdout, df, statePath)
+	return <-served
+}
+
+// newDemoFile is what demo.json tells people and scripts: addresses, log-ins, script clients
+// and the simulator's control.
+func newDemoFile(base string, idp *devidp.Provider, opts devidp.Options, scopes []string, profile devidp.Profile, integrationID string, info graphsim.Info) demoFile {
 	df := demoFile{
 		URL: base + "/", GraphQLURL: base + "/graphql", Issuer: idp.Issuer(), TokenURL: idp.TokenURL(),
 		Users: map[string]demoUser{}, ScriptClients: map[string]demoScriptClient{},
-		IDPProfile: cmp.Or(string(idpProfile), "default"), Scopes: strings.Join(setup.Scopes, " "),
-		IntegrationID: integ.ID, SimulatorControlURL: info.ControlURL, SimulatorSecret: info.ClientSecret,
-		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, SimulatorCertificateFile: info.CertificateFile, TenantSeed: seed,
-		TenantNow: genAt,
+		IDPProfile: cmp.Or(string(profile), "default"), Scopes: strings.Join(scopes, " "),
+		IntegrationID: integrationID, SimulatorControlURL: info.ControlURL, SimulatorSecret: info.ClientSecret,
+		SimulatorClientID: info.ClientID, SimulatorCAFile: info.CAFile, SimulatorCertificateFile: info.CertificateFile,
 	}
 	for _, u := range opts.Users {
 		df.Users[u.Username] = demoUser{Username: u.Username, Password: u.Password}
@@ -219,13 +229,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			df.ScriptClients[role] = demoScriptClient{ClientID: c.ID, ClientSecret: c.Secret}
 		}
 	}
-	if err := writeDemoFile(statePath, df); err != nil {
-		// Without it nobody can log in: stop.
-		log.Error("write demo.json", "error", err)
-		return errors.Join(err, <-served)
-	}
-	printDemo(stdout, df, statePath)
-	return <-served
+	return df
 }
 
 // demoIntegration returns the saved integration, or connects the simulated
@@ -337,6 +341,21 @@ func printDemo(w io.Writer, df demoFile, path string) {
 
 The simulated tenant is syncing now. Press Ctrl+C to stop; the data stays in %s.
 `, df.URL, path, df.GraphQLURL, df.TokenURL, path, df.IDPProfile, df.Scopes, filepath.Dir(path))
+}
+
+// webhookListener is where the demo receives the simulator's change notifications: Graph
+// sends them only to https URLs, so a TLS listener of its own, with a certificate the
+// simulator is told to trust (the pool).
+func webhookListener() (net.Listener, tls.Certificate, *x509.CertPool, error) {
+	cert, pool, err := graphsim.LoopbackTLS()
+	if err != nil {
+		return nil, tls.Certificate{}, nil, fmt.Errorf("webhook certificate: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, tls.Certificate{}, nil, fmt.Errorf("listen for change notifications: %w", err)
+	}
+	return ln, cert, pool, nil
 }
 
 // webhookURL is where the simulator sends change notifications, "" when the demo polls only.
