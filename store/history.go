@@ -149,7 +149,29 @@ func (h *history) finish(t *tx, after map[string][]models.Permission, page map[s
 	if err := insertEvents(t, events); err != nil {
 		return err
 	}
+	if t.historyOf == nil {
+		t.historyOf = map[string]bool{}
+	}
+	t.historyOf[h.integrationID] = true
 	return applyExposure(t, h.integrationID, spans, events)
+}
+
+// OnSharingChange sets the function told, after each commit that recorded sharing history,
+// which integration's history grew (cmd publishes it on the events bus). It runs on the
+// writer's goroutine and must not block.
+func (s *Store) OnSharingChange(fn func(integrationID string)) {
+	s.onSharing.Store(&fn)
+}
+
+func (s *Store) historyCommitted(err error, t *tx) {
+	if err != nil || t == nil || len(t.historyOf) == 0 {
+		return
+	}
+	if fn := s.onSharing.Load(); fn != nil {
+		for id := range t.historyOf {
+			(*fn)(id)
+		}
+	}
 }
 
 // itemChange compares one item's sharing before and after: its events and what happened to

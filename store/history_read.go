@@ -214,3 +214,28 @@ func (s *Store) PruneSharingHistory(ctx context.Context, before time.Time) (int6
 	}
 	return n, nil
 }
+
+// Now is the store's clock: the moment reads of time-aware state (exposure so far) use.
+func (s *Store) Now() time.Time { return s.clock() }
+
+// LastSharingEventID is the id of the integration's newest sharing event, 0 without any: where
+// a watcher starts.
+func (s *Store) LastSharingEventID(ctx context.Context, integrationID string) (int64, error) {
+	var id *int64
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT MAX(id) FROM sharing_events WHERE integration_id = ?`, integrationID).Scan(&id).Error; err != nil {
+		return 0, fmt.Errorf("read the newest sharing event: %w", err)
+	}
+	if id == nil {
+		return 0, nil
+	}
+	return *id, nil
+}
+
+// SharingEventByID loads one sharing event.
+func (s *Store) SharingEventByID(ctx context.Context, integrationID string, id int64) (*models.SharingEvent, error) {
+	var e models.SharingEvent
+	if err := s.rdb.WithContext(ctx).Where("integration_id = ? AND id = ?", integrationID, id).Take(&e).Error; err != nil {
+		return nil, notFound(err, "load sharing event")
+	}
+	return &e, nil
+}

@@ -172,6 +172,16 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	} else {
 		a.bus = events.NewLocal()
 	}
+	// Each commit that recorded sharing history tells the watchers of sharingChanged, off
+	// the writer's goroutine: a NOTIFY must not hold up a sync page.
+	a.store.OnSharingChange(func(integrationID string) {
+		go func() {
+			c := events.SharingChange{IntegrationID: integrationID, At: time.Now()}
+			if err := a.bus.PublishSharing(context.WithoutCancel(ctx), c); err != nil {
+				log.Warn("sharing change not published", "integration", integrationID, "error", err)
+			}
+		}()
+	})
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, a.store, log)
 	graphDefaults := cfg.Graph
