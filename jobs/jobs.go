@@ -82,6 +82,8 @@ type Config struct {
 	// left a killed process's sync showing RUNNING for a minute or more
 	// after a restart: the periodic round that runs at start-up skipped it.
 	OrphanAfter time.Duration
+	// HistoryRetention is how long sharing history is kept (default DefaultHistoryRetention).
+	HistoryRetention time.Duration
 }
 
 // queue is the part of *river.Client[TTx] that does not depend on the
@@ -163,6 +165,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
+	}
+	if err := s.addHistoryPruning(workers, rc); err != nil {
+		return nil, err
 	}
 	var err error
 	switch cfg.Store.Dialect() {

@@ -199,21 +199,39 @@ WHERE integration_id = ? AND level IN (?, ?, ?) AND (ended_at IS NULL OR ended_a
 
 // PruneSharingHistory deletes the sharing events observed before a moment and the exposure
 // intervals that ended before it, and returns how many events it deleted.
+// It deletes in batches of pruneBatch rows, each its own transaction, so that a first prune of
+// a large history holds no lock for long. An item whose oldest events are pruned replays from
+// the oldest one kept.
 func (s *Store) PruneSharingHistory(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, func(t *tx) error {
-		res := t.db.Exec(`DELETE FROM sharing_events WHERE observed_at < ?`, utc(before))
-		if res.Error != nil {
-			return res.Error
-		}
-		n = res.RowsAffected
-		return t.db.Exec(`DELETE FROM exposure_intervals WHERE ended_at < ?`, utc(before)).Error
-	})
+	events, err := s.pruneBatches(ctx, `DELETE FROM sharing_events WHERE id IN
+	(SELECT id FROM sharing_events WHERE observed_at < ? LIMIT ?)`, before)
 	if err != nil {
-		return 0, fmt.Errorf("prune sharing history: %w", err)
+		return events, fmt.Errorf("prune sharing events: %w", err)
 	}
-	return n, nil
+	if _, err := s.pruneBatches(ctx, `DELETE FROM exposure_intervals WHERE id IN
+	(SELECT id FROM exposure_intervals WHERE ended_at < ? LIMIT ?)`, before); err != nil {
+		return events, fmt.Errorf("prune exposure intervals: %w", err)
+	}
+	return events, nil
 }
+
+// pruneBatches runs a DELETE of at most pruneBatch rows older than before until one deletes
+// fewer, and returns how many rows went.
+func (s *Store) pruneBatches(ctx context.Context, stmt string, before time.Time) (int64, error) {
+	var n int64
+	for {
+		res := s.db.WithContext(ctx).Exec(stmt, utc(before), pruneBatch)
+		if res.Error != nil {
+			return n, ctxErr(ctx, res.Error)
+		}
+		n += res.RowsAffected
+		if res.RowsAffected < pruneBatch {
+			return n, nil
+		}
+	}
+}
+
+const pruneBatch = 10000
 
 // Now is the store's clock: the moment reads of time-aware state (exposure so far) use.
 func (s *Store) Now() time.Time { return s.clock() }

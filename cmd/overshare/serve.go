@@ -78,21 +78,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer ln.Close()
 	a, err := startApp(ctx, appConfig{
-		Store:          storeCfg,
-		Graph:          graphEndpoints(env),
-		Auth:           authCfg,
-		AllowedOrigins: env.AllowedOrigins,
-		TrustedProxies: env.TrustedProxies,
-		SPAClientID:    env.OIDCClientID,
-		PublicURL:      env.PublicURL,
-		Workers:        env.SyncWorkers,
-		Interval:       env.ScheduleInterval,
-		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
-		DriveRecheck:   env.DriveRecheckInterval,
-		MetricsToken:   env.MetricsToken,
-		AudienceParam:  audienceParam(env),
-		Tracing:        traced,
-		Logger:         log,
+		Store:            storeCfg,
+		Graph:            graphEndpoints(env),
+		Auth:             authCfg,
+		AllowedOrigins:   env.AllowedOrigins,
+		TrustedProxies:   env.TrustedProxies,
+		SPAClientID:      env.OIDCClientID,
+		PublicURL:        env.PublicURL,
+		Workers:          env.SyncWorkers,
+		Interval:         env.ScheduleInterval,
+		Refresh:          refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
+		DriveRecheck:     env.DriveRecheckInterval,
+		HistoryRetention: env.HistoryRetention,
+		MetricsToken:     env.MetricsToken,
+		AudienceParam:    audienceParam(env),
+		Tracing:          traced,
+		Logger:           log,
 	})
 	if err != nil {
 		return err
@@ -124,10 +125,12 @@ type appConfig struct {
 	Interval       time.Duration
 	Refresh        refreshConfig
 	DriveRecheck   time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
-	MetricsToken   string        // serves /metrics on the public address to its bearers
-	AudienceParam  string        // the audience the SPA names in its sign-in request, "" none
-	Tracing        bool          // a span per request (internal/tracing exports them)
-	Logger         *slog.Logger
+	// HistoryRetention: sharing history older than this is pruned; 0 = the jobs' default.
+	HistoryRetention time.Duration
+	MetricsToken     string // serves /metrics on the public address to its bearers
+	AudienceParam    string // the audience the SPA names in its sign-in request, "" none
+	Tracing          bool   // a span per request (internal/tracing exports them)
+	Logger           *slog.Logger
 }
 
 // refreshConfig is the syncer's scheduled refreshes; zero values take the
@@ -191,7 +194,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		RootRefreshInterval: cfg.Refresh.RootRefresh, SweepInterval: cfg.Refresh.Sweep,
 		DriveRecheckInterval: cfg.DriveRecheck, Observer: m})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
-		Workers: cfg.Workers, PeriodicInterval: cfg.Interval})
+		Workers: cfg.Workers, PeriodicInterval: cfg.Interval, HistoryRetention: cfg.HistoryRetention})
 	if err != nil {
 		return nil, err
 	}
