@@ -39,16 +39,23 @@ export function SharersBar({ data }: { data: { name: string; sharedItems: number
   );
 }
 
-export function TrendLine({ data }: { data: { at: string; sharedItems: number }[] }) {
-  if (data.length < 2) return <Text c="dimmed">The trend appears after two syncs.</Text>;
+// Items exposed at each level at the end of each day: the history's intervals, so the
+// trend is there from the first sync on.
+export function ExposureTrend({ data }: { data: { day: string; anonymous: number; organization: number; external: number }[] }) {
+  if (!data.length) return <Text c="dimmed">No history yet.</Text>;
   return (
     <LineChart
-      h={180}
-      data={data}
-      dataKey="at"
-      series={[{ name: 'sharedItems', label: 'Shared items', color: 'orange.6' }]}
+      h={200}
+      data={data.map((d) => ({ ...d, day: new Date(d.day).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' }) }))}
+      dataKey="day"
+      series={[
+        { name: 'anonymous', label: 'Anyone links', color: 'red.6' },
+        { name: 'external', label: 'External', color: 'orange.6' },
+        { name: 'organization', label: 'Organisation', color: 'yellow.6' },
+      ]}
       curveType="monotone"
-      aria-label="Shared items per sync"
+      withLegend
+      aria-label="Exposed items per day"
     />
   );
 }
