@@ -532,11 +532,16 @@ test('a link created in Microsoft 365 appears live in the feed and the item\'s t
   const fed = feedPage.locator(`[data-testid=feed-event][data-kind=ADDED][data-item="${itemGraphId}"]`);
   await fed.first().waitFor({ timeout: 120_000 });
   assert(/anyone with the link/.test(await fed.first().innerText()), `the feed says who the link reaches: ${await fed.first().innerText()}`);
+  await fed.first().scrollIntoViewIfNeeded();
   await shot(feedPage, 'overview-live-feed');
+  await feedPage.getByText('Exposed items, last 30 days').scrollIntoViewIfNeeded();
+  await feedPage.locator('.recharts-surface').last().waitFor({ timeout: 20_000 });
+  await shot(feedPage, 'overview-exposure-trend');
   const added = timeline.locator('[data-testid=history-event][data-kind=ADDED]');
   await added.nth(addedBefore).waitFor({ timeout: 60_000 });
   assert(/Shared with anyone with the link/.test(await added.first().innerText()), 'the timeline shows the new link first');
   assert(/Shared beyond the organisation since/.test(await timeline.getByTestId('item-exposure').innerText()), 'the item reads as exposed');
+  await added.first().scrollIntoViewIfNeeded();
   await shot(drawerPage, 'item-timeline');
   await feedPage.close();
   await drawerPage.close();
