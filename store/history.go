@@ -43,17 +43,6 @@ func syncCause(first bool) historyCause {
 	return historyCause{first: first, source: models.SourceMicrosoft365}
 }
 
-// ownSharingRow is a permission that is sharing of its item's own (sharedPermission), with
-// what the history needs of its item.
-type ownSharingRow struct {
-	models.Permission `gorm:"embedded"`
-	ItemNextExpiry    *time.Time `gorm:"column:item_next_expiry"`
-	ItemName          string     `gorm:"column:item_name"`
-	ItemPath          string     `gorm:"column:item_path"`
-	ItemModifiedAt    *time.Time `gorm:"column:item_modified_at"`
-	ItemModifiedBy    string     `gorm:"column:item_modified_by"`
-}
-
 // itemMeta is what an event copies of its item.
 type itemMeta struct {
 	driveID, name, path string
@@ -72,11 +61,10 @@ type history struct {
 	meta       map[string]itemMeta
 }
 
-const ownSharingSelect = `SELECT p.*, i.next_expiry AS item_next_expiry, i.name AS item_name, i.path AS item_path,
-	i.last_modified_date_time AS item_modified_at,
-	CASE WHEN i.last_modified_by_name <> '' THEN i.last_modified_by_name ELSE i.last_modified_by_email END AS item_modified_by
-FROM permissions p LEFT JOIN drive_items i ON i.integration_id = p.integration_id AND i.id = p.item_id
-WHERE p.integration_id = ? AND ` + sharedPermission + ` AND `
+// ownSharingSelect reads permissions alone, by the primary key's prefix: joined with
+// drive_items, PostgreSQL's plans made from a first sync's stale statistics scanned drive_items
+// on every page (a sync of 200,000 items went from 11,500 to 9,000 items/s).
+const ownSharingSelect = `SELECT p.* FROM permissions p WHERE p.integration_id = ? AND ` + sharedPermission + ` AND `
 
 // beginHistory reads the own sharing of the listed items before a write changes it.
 func beginHistory(t *tx, integrationID string, itemIDs []string, cause historyCause) (*history, error) {
@@ -98,18 +86,21 @@ func newHistory(integrationID string, cause historyCause) *history {
 		nextExpiry: map[string]*time.Time{}, meta: map[string]itemMeta{}}
 }
 
+// read loads the own sharing of the items whose permissions match cond (on p), and what the
+// history needs of those items: their next_expiry and what events copy.
 func (h *history) read(t *tx, cond string, args ...any) error {
-	var rows []ownSharingRow
+	var rows []models.Permission
 	if err := t.db.Raw(ownSharingSelect+cond, append([]any{h.integrationID}, args...)...).Scan(&rows).Error; err != nil {
 		return fmt.Errorf("read sharing before the change: %w", err)
 	}
-	for _, r := range rows {
-		h.before[r.ItemID] = append(h.before[r.ItemID], r.Permission)
-		h.nextExpiry[r.ItemID] = utcPtr(r.ItemNextExpiry)
-		h.meta[r.ItemID] = itemMeta{driveID: r.DriveID, name: r.ItemName, path: r.ItemPath,
-			modifiedAt: utcPtr(r.ItemModifiedAt), modifiedBy: r.ItemModifiedBy}
+	var ids []string
+	for _, p := range rows {
+		if _, ok := h.before[p.ItemID]; !ok {
+			ids = append(ids, p.ItemID)
+		}
+		h.before[p.ItemID] = append(h.before[p.ItemID], p)
 	}
-	return nil
+	return h.readItems(t, ids)
 }
 
 // finish records the difference between the sharing read before and after, the own
@@ -248,7 +239,7 @@ func (h *history) fillMeta(t *tx, events []models.SharingEvent, page map[string]
 		}
 	}
 	missing = slices.Compact(missing)
-	if err := h.readMeta(t, missing); err != nil {
+	if err := h.readItems(t, missing); err != nil {
 		return err
 	}
 	for i := range events {
@@ -267,20 +258,23 @@ func (h *history) fillMeta(t *tx, events []models.SharingEvent, page map[string]
 	return nil
 }
 
-func (h *history) readMeta(t *tx, ids []string) error {
+// readItems reads the listed items' next_expiry and what events copy of them.
+func (h *history) readItems(t *tx, ids []string) error {
 	return forChunks(ids, 500, func(chunk []string) error {
 		var rows []struct {
 			ID, DriveID, Name, Path string
+			NextExpiry              *time.Time
 			LastModifiedDateTime    *time.Time
 			By                      string
 		}
-		err := t.db.Raw(`SELECT id, drive_id, name, path, last_modified_date_time,
+		err := t.db.Raw(`SELECT id, drive_id, name, path, next_expiry, last_modified_date_time,
 	CASE WHEN last_modified_by_name <> '' THEN last_modified_by_name ELSE last_modified_by_email END AS by
 FROM drive_items WHERE integration_id = ? AND id IN ?`, h.integrationID, chunk).Scan(&rows).Error
 		if err != nil {
 			return fmt.Errorf("read items of sharing events: %w", err)
 		}
 		for _, r := range rows {
+			h.nextExpiry[r.ID] = utcPtr(r.NextExpiry)
 			h.meta[r.ID] = itemMeta{driveID: r.DriveID, name: r.Name, path: r.Path, modifiedAt: utcPtr(r.LastModifiedDateTime), modifiedBy: r.By}
 		}
 		return nil
