@@ -156,11 +156,27 @@ type ExposureDay struct {
 }
 
 // ExposureTrend returns, for each of the last days days up to today, how many items were
-// exposed anonymously, to the organisation and externally at the day's end (today: now).
+// exposed anonymously, to the organisation and externally at the day's end (today: now). Days
+// before the first recorded exposure are left out: the history does not know them, and a zero
+// would read as "nothing was shared".
 func (s *Store) ExposureTrend(ctx context.Context, integrationID string, days int) ([]ExposureDay, error) {
 	at := s.clock()
 	today := at.Truncate(24 * time.Hour)
 	from := today.AddDate(0, 0, -(days - 1))
+	// ORDER BY … LIMIT 1, not MIN(): SQLite returns an aggregate of a datetime as text.
+	var firsts []time.Time
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT started_at FROM exposure_intervals WHERE integration_id = ? ORDER BY started_at LIMIT 1`,
+		integrationID).Scan(&firsts).Error; err != nil {
+		return nil, fmt.Errorf("read the start of the exposure history: %w", err)
+	}
+	if len(firsts) == 0 {
+		return []ExposureDay{}, nil
+	}
+	first := firsts[0]
+	if start := first.UTC().Truncate(24 * time.Hour); start.After(from) {
+		days -= int(start.Sub(from) / (24 * time.Hour))
+		from = start
+	}
 	var rows []struct {
 		Level     string
 		StartedAt time.Time

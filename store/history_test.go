@@ -188,6 +188,10 @@ func TestSharingHistory(t *testing.T) {
 		if want := []string{"05-06 a1 o0 e1", "05-07 a1 o1 e0", "05-08 a0 o1 e0"}; !slices.Equal(got, want) {
 			t.Fatalf("trend %v, want %v", got, want)
 		}
+		// Days before the first sync are unknown, not zero: a longer window starts with it.
+		if long, err := st.ExposureTrend(ctx, integ, 30); err != nil || len(long) != 3 || !long[0].Day.Equal(trend[0].Day) {
+			t.Fatalf("a 30-day trend of a 3-day history: %+v, %v", long, err)
+		}
 	})
 }
 

@@ -390,6 +390,7 @@ CREATE TABLE exposure_intervals (
 CREATE INDEX exposure_intervals_item ON exposure_intervals (integration_id, item_id, started_at);
 CREATE INDEX exposure_intervals_open ON exposure_intervals (integration_id, item_id) WHERE ended_at IS NULL;
 CREATE INDEX exposure_intervals_level ON exposure_intervals (integration_id, level, ended_at);
+CREATE INDEX exposure_intervals_start ON exposure_intervals (integration_id, started_at);
 `)
 		if err != nil {
 			return err

@@ -41,8 +41,29 @@ export function SharersBar({ data }: { data: { name: string; sharedItems: number
 
 // Items exposed at each level at the end of each day: the history's intervals, so the
 // trend is there from the first sync on.
-export function ExposureTrend({ data }: { data: { day: string; anonymous: number; organization: number; external: number }[] }) {
-  if (!data.length) return <Text c="dimmed">No history yet.</Text>;
+export function ExposureTrend({
+  data,
+  days,
+}: {
+  data: { day: string; anonymous: number; organization: number; external: number }[];
+  days: number;
+}) {
+  const first = data[0];
+  if (!first) return <Text c="dimmed">No exposure recorded yet: the history starts with the first sync.</Text>;
+  return (
+    <>
+      {data.length < days && (
+        <Text size="xs" c="dimmed" mb="xs">
+          Since {new Date(first.day).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' })}, when the
+          history starts.
+        </Text>
+      )}
+      <ExposureLines data={data} />
+    </>
+  );
+}
+
+function ExposureLines({ data }: { data: { day: string; anonymous: number; organization: number; external: number }[] }) {
   return (
     <LineChart
       h={200}

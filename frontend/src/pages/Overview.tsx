@@ -198,7 +198,7 @@ function Counts({ o, admin }: { o: OverviewCountFieldsFragment; admin: boolean }
           </Text>
         </Group>
         <Suspense fallback={<Loading label="Loading chart…" />}>
-          <ExposureTrend data={o.exposureTrend} />
+          <ExposureTrend data={o.exposureTrend} days={30} />
         </Suspense>
       </Paper>
     </>
