@@ -63,7 +63,7 @@ type history struct {
 
 // ownSharingSelect reads permissions alone, by the primary key's prefix: joined with
 // drive_items, PostgreSQL's plans made from a first sync's stale statistics scanned drive_items
-// on every page (a sync of 200,000 items went from 11,500 to 9,000 items/s).
+// on every page (BENCHMARKS.md, "Sync with sharing history").
 const ownSharingSelect = `SELECT p.* FROM permissions p WHERE p.integration_id = ? AND ` + sharedPermission + ` AND `
 
 // beginHistory reads the own sharing of the listed items before a write changes it.
@@ -292,7 +292,8 @@ func eventValues(e *models.SharingEvent) []any {
 }
 
 // insertEvents writes the events: as arrays in one statement on PostgreSQL (gorm's batch
-// insert cost a first sync a tenth of its page commits), in small statements on SQLite.
+// insert cost as much again as the whole history, BENCHMARKS.md), in small statements on
+// SQLite (its driver binds parameters in O(n²)).
 func insertEvents(t *tx, events []models.SharingEvent) error {
 	if t.dialect == Postgres {
 		return insertArrays(t, eventsTable, len(events), func(i int) []any { return eventValues(&events[i]) })
@@ -365,7 +366,7 @@ func exposureOfFlags(flags int) int {
 	return e
 }
 
-// SnapshotOf is what a sharing event keeps of a permission.
+// snapshotOf is what a sharing event keeps of a permission.
 func snapshotOf(p *models.Permission) models.GrantSnapshot {
 	s := models.GrantSnapshot{ID: p.ID, Roles: p.Roles, LinkType: p.LinkType, Scope: p.SharingScope(),
 		ExpiresAt: utcPtr(p.ExpiresAt), HasPassword: p.HasPassword, PreventsDownload: p.LinkPreventsDownload,
