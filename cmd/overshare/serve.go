@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -175,16 +176,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	} else {
 		a.bus = events.NewLocal()
 	}
-	// Each commit that recorded sharing history tells the watchers of sharingChanged, off
-	// the writer's goroutine: a NOTIFY must not hold up a sync page.
-	a.store.OnSharingChange(func(integrationID string) {
-		go func() {
-			c := events.SharingChange{IntegrationID: integrationID, At: time.Now()}
-			if err := a.bus.PublishSharing(context.WithoutCancel(ctx), c); err != nil {
-				log.Warn("sharing change not published", "integration", integrationID, "error", err)
-			}
-		}()
-	})
+	publishSharingChanges(ctx, a.store, a.bus, log)
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, a.store, log)
 	graphDefaults := cfg.Graph
@@ -288,4 +280,20 @@ func audienceParam(env config.Config) string {
 		return env.OIDCAudience
 	}
 	return ""
+}
+
+// publishSharingChanges has each commit that recorded sharing history tell the watchers of
+// sharingChanged on bus, off the writer's goroutine: a NOTIFY must not hold up a sync page.
+// The function it returns waits for the notices under way, for a process about to exit.
+func publishSharingChanges(ctx context.Context, st *store.Store, bus events.Bus, log *slog.Logger) (wait func()) {
+	var wg sync.WaitGroup
+	st.OnSharingChange(func(integrationID string) {
+		wg.Go(func() {
+			c := events.SharingChange{IntegrationID: integrationID, At: time.Now()}
+			if err := bus.PublishSharing(context.WithoutCancel(ctx), c); err != nil {
+				log.Warn("sharing change not published", "integration", integrationID, "error", err)
+			}
+		})
+	})
+	return wg.Wait
 }
