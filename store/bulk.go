@@ -325,9 +325,9 @@ func quoteAll(cols []string) string {
 	return strings.Join(q, ", ")
 }
 
-// insertArrays inserts n rows (no key, no conflict) on PostgreSQL as one array per column in
-// one statement: INSERT … SELECT * FROM unnest($1::text[], …).
-func insertArrays(t *tx, tb table, n int, row func(i int) []any) error {
+// insertArrays inserts n rows on PostgreSQL as one array per column in one statement:
+// INSERT … SELECT * FROM unnest($1::text[], …), followed by onConflict ("" for none).
+func insertArrays(t *tx, tb table, n int, onConflict string, row func(i int) []any) error {
 	if n == 0 {
 		return nil
 	}
@@ -339,7 +339,7 @@ func insertArrays(t *tx, tb table, n int, row func(i int) []any) error {
 	for i, typ := range types {
 		params[i] = fmt.Sprintf("$%d::%s[]", i+1, typ)
 	}
-	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)", tb.name, quoteAll(tb.cols), strings.Join(params, ", "))
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s) %s", tb.name, quoteAll(tb.cols), strings.Join(params, ", "), onConflict)
 	if _, err := t.db.Statement.ConnPool.(*sql.Tx).ExecContext(t.db.Statement.Context, q, arrays...); err != nil {
 		return fmt.Errorf("insert %s: %w", tb.name, err)
 	}

@@ -296,7 +296,7 @@ func eventValues(e *models.SharingEvent) []any {
 // SQLite (its driver binds parameters in O(n²)).
 func insertEvents(t *tx, events []models.SharingEvent) error {
 	if t.dialect == Postgres {
-		return insertArrays(t, eventsTable, len(events), func(i int) []any { return eventValues(&events[i]) })
+		return insertArrays(t, eventsTable, len(events), "", func(i int) []any { return eventValues(&events[i]) })
 	}
 	if err := t.db.CreateInBatches(events, 25).Error; err != nil {
 		return fmt.Errorf("write sharing events: %w", err)

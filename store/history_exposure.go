@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"github.com/overshare/overshare/models"
 )
 
@@ -73,16 +75,23 @@ func applyExposure(t *tx, integrationID string, spans []exposureChange, events [
 	if len(opens) == 0 {
 		return nil
 	}
+	// An interval already open stays as it is: two writers that both saw the item unexposed
+	// (a sync page and an admin's change at once) open it once.
 	if t.dialect == Postgres {
-		return insertArrays(t, intervalsTable, len(opens), func(i int) []any {
+		return insertArrays(t, intervalsTable, len(opens), openConflict, func(i int) []any {
 			o := &opens[i]
 			return []any{o.IntegrationID, o.DriveID, o.ItemID, o.Level, o.StartedAt, o.FromFirstSeen}
 		})
 	}
-	if err := t.db.CreateInBatches(opens, 60).Error; err != nil {
+	keep := clause.OnConflict{Columns: []clause.Column{{Name: "integration_id"}, {Name: "item_id"}, {Name: "level"}},
+		TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "ended_at IS NULL"}}}, DoNothing: true}
+	if err := t.db.Clauses(keep).CreateInBatches(opens, 60).Error; err != nil {
 		return fmt.Errorf("open exposure intervals: %w", err)
 	}
 	return nil
 }
+
+// openConflict leaves alone an interval already open (the unique index exposure_intervals_open).
+const openConflict = `ON CONFLICT (integration_id, item_id, level) WHERE ended_at IS NULL DO NOTHING`
 
 var intervalsTable = table{name: "exposure_intervals", cols: []string{"integration_id", "drive_id", "item_id", "level", "started_at", "from_first_seen"}}

@@ -229,3 +229,31 @@ func TestUpgradeStartsHistoryWithFirstSeen(t *testing.T) {
 		checkReplay(t, st, "budget", "a", "readme")
 	})
 }
+
+// Two writers that both saw an item unexposed (a sync page and an admin's change committing at
+// once) open its exposure once: an interval another writer opened meanwhile is kept, and the
+// page commits.
+func TestExposureOpenedOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.CommitSyncPage(ctx, integ, "d1", page(tree(), nil, "", "delta-1")); err != nil {
+			t.Fatal(err)
+		}
+		other := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+		if err := st.Gorm().Exec(`INSERT INTO exposure_intervals (integration_id, drive_id, item_id, level, started_at) VALUES (?, 'd1', 'a', 'anonymous', ?)`,
+			integ, other).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CommitSyncPage(ctx, integ, "d1", permissionsPage("delta-2", map[string][]models.Permission{
+			"a": {perm("p-anon", ptr(models.LinkScopeAnonymous), "read")}})); err != nil {
+			t.Fatalf("the page that shares a, opened by another writer meanwhile: %v", err)
+		}
+		ivs, err := st.ItemExposure(ctx, integ, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := levels(t, st, "a"); got != "anonymous(open) beyond(open)" || !ivs[0].StartedAt.Equal(other) {
+			t.Fatalf("a's exposure %q, first from %v (want the other writer's, %v)", got, ivs[0].StartedAt, other)
+		}
+	})
+}

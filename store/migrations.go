@@ -350,8 +350,9 @@ CREATE TABLE tenant_facts (
 )`)
 	},
 	// 14 (after main's 13): each item's sharing history (history.go): one row per change of
-	// an item's own sharing, and the intervals of exposure the changes open and close. Items
-	// shared before this version get their "first seen" event from backfillHistory.
+	// an item's own sharing, and the intervals of exposure the changes open and close (at most
+	// one open per item and level). Items shared before this version get their "first seen"
+	// event from backfillHistory.
 	func(ctx context.Context, tx *sql.Tx, d dialect) error {
 		err := d.exec(ctx, tx, `
 CREATE TABLE sharing_events (
@@ -388,7 +389,7 @@ CREATE TABLE exposure_intervals (
 	from_first_seen boolean NOT NULL DEFAULT false
 );
 CREATE INDEX exposure_intervals_item ON exposure_intervals (integration_id, item_id, started_at);
-CREATE INDEX exposure_intervals_open ON exposure_intervals (integration_id, item_id) WHERE ended_at IS NULL;
+CREATE UNIQUE INDEX exposure_intervals_open ON exposure_intervals (integration_id, item_id, level) WHERE ended_at IS NULL;
 CREATE INDEX exposure_intervals_level ON exposure_intervals (integration_id, level, ended_at);
 CREATE INDEX exposure_intervals_start ON exposure_intervals (integration_id, started_at);
 `)
