@@ -1,11 +1,13 @@
-// Package events carries sync progress from the sync engine to whoever watches
-// it (GraphQL subscriptions, the command line). A Bus is in-process (Local) or
-// spans every process that shares a PostgreSQL database (Postgres, through
-// LISTEN/NOTIFY).
+// Package events carries sync progress from the sync engine, and word that an
+// integration's sharing history grew, to whoever watches them (GraphQL
+// subscriptions, the command line). A Bus is in-process (Local) or spans every
+// process that shares a PostgreSQL database (Postgres, through LISTEN/NOTIFY).
 //
-// Progress is state, not a log: a watcher that falls behind skips to the latest
+// Both are state, not a log: a watcher that falls behind skips to the latest
 // value instead of queueing, so a slow websocket never slows a sync, and the
-// final event (Done) is never lost because it is the last value.
+// final event (Done) is never lost because it is the last value. The sharing
+// history is a log, but it lives in the database: a SharingChange only says
+// that it grew, and a watcher reads every event after the last one it saw.
 package events
 
 import (
@@ -34,78 +36,114 @@ type Progress struct {
 	At              time.Time `json:"at"`
 }
 
-// Bus publishes progress and lets callers watch one integration's runs.
+// SharingChange says that an integration's sharing history (the store's sharing_events)
+// grew at At; a watcher reads the events after the last one it saw.
+type SharingChange struct {
+	IntegrationID string    `json:"integrationId"`
+	At            time.Time `json:"at"`
+}
+
+// Bus publishes progress and sharing changes and lets callers watch one integration's.
 type Bus interface {
 	Publish(ctx context.Context, p Progress) error
 	// Subscribe returns a channel that always yields the latest progress of
 	// the integration's runs, and a function that ends the subscription.
 	Subscribe(integrationID string) (<-chan Progress, func())
+	PublishSharing(ctx context.Context, c SharingChange) error
+	// SubscribeSharing returns a channel that yields the latest change of the integration's
+	// sharing history, and a function that ends the subscription.
+	SubscribeSharing(integrationID string) (<-chan SharingChange, func())
 }
 
 // Local is an in-process Bus.
 type Local struct {
-	mu   sync.Mutex
-	subs map[string]map[*mailbox]struct{}
+	progress topic[Progress]
+	sharing  topic[SharingChange]
 }
 
 // NewLocal returns an empty in-process bus.
 func NewLocal() *Local {
-	return &Local{subs: map[string]map[*mailbox]struct{}{}}
+	return &Local{progress: newTopic[Progress](), sharing: newTopic[SharingChange]()}
 }
 
 // Publish delivers p to the integration's watchers without blocking.
 func (b *Local) Publish(_ context.Context, p Progress) error {
-	b.deliver(p)
+	b.progress.deliver(p.IntegrationID, p)
 	return nil
-}
-
-func (b *Local) deliver(p Progress) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for m := range b.subs[p.IntegrationID] {
-		m.put(p)
-	}
 }
 
 // Subscribe implements Bus.
 func (b *Local) Subscribe(integrationID string) (<-chan Progress, func()) {
-	m := newMailbox()
-	b.mu.Lock()
-	if b.subs[integrationID] == nil {
-		b.subs[integrationID] = map[*mailbox]struct{}{}
+	return b.progress.subscribe(integrationID)
+}
+
+// PublishSharing delivers c to the integration's watchers without blocking.
+func (b *Local) PublishSharing(_ context.Context, c SharingChange) error {
+	b.sharing.deliver(c.IntegrationID, c)
+	return nil
+}
+
+// SubscribeSharing implements Bus.
+func (b *Local) SubscribeSharing(integrationID string) (<-chan SharingChange, func()) {
+	return b.sharing.subscribe(integrationID)
+}
+
+// topic holds the watchers of one kind of value, by integration.
+type topic[T any] struct {
+	mu   *sync.Mutex
+	subs map[string]map[*mailbox[T]]struct{}
+}
+
+func newTopic[T any]() topic[T] {
+	return topic[T]{mu: &sync.Mutex{}, subs: map[string]map[*mailbox[T]]struct{}{}}
+}
+
+func (tp topic[T]) deliver(integrationID string, v T) {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	for m := range tp.subs[integrationID] {
+		m.put(v)
 	}
-	b.subs[integrationID][m] = struct{}{}
-	b.mu.Unlock()
+}
+
+func (tp topic[T]) subscribe(integrationID string) (<-chan T, func()) {
+	m := newMailbox[T]()
+	tp.mu.Lock()
+	if tp.subs[integrationID] == nil {
+		tp.subs[integrationID] = map[*mailbox[T]]struct{}{}
+	}
+	tp.subs[integrationID][m] = struct{}{}
+	tp.mu.Unlock()
 	var once sync.Once
 	return m.out, func() {
 		once.Do(func() {
-			b.mu.Lock()
-			delete(b.subs[integrationID], m)
-			if len(b.subs[integrationID]) == 0 {
-				delete(b.subs, integrationID)
+			tp.mu.Lock()
+			delete(tp.subs[integrationID], m)
+			if len(tp.subs[integrationID]) == 0 {
+				delete(tp.subs, integrationID)
 			}
-			b.mu.Unlock()
+			tp.mu.Unlock()
 			m.close()
 		})
 	}
 }
 
 // mailbox holds at most one pending value; a newer value replaces an unread one.
-type mailbox struct {
+type mailbox[T any] struct {
 	mu      sync.Mutex
-	pending *Progress
+	pending *T
 	wake    chan struct{}
 	done    chan struct{}
-	out     chan Progress
+	out     chan T
 }
 
-func newMailbox() *mailbox {
-	m := &mailbox{wake: make(chan struct{}, 1), done: make(chan struct{}), out: make(chan Progress)}
+func newMailbox[T any]() *mailbox[T] {
+	m := &mailbox[T]{wake: make(chan struct{}, 1), done: make(chan struct{}), out: make(chan T)}
 	go m.pump()
 	return m
 }
 
-func (m *mailbox) put(p Progress) {
+func (m *mailbox[T]) put(p T) {
 	m.mu.Lock()
 	m.pending = &p
 	m.mu.Unlock()
@@ -115,7 +153,7 @@ func (m *mailbox) put(p Progress) {
 	}
 }
 
-func (m *mailbox) pump() {
+func (m *mailbox[T]) pump() {
 	defer close(m.out)
 	for {
 		select {
@@ -148,4 +186,4 @@ func (m *mailbox) pump() {
 	}
 }
 
-func (m *mailbox) close() { close(m.done) }
+func (m *mailbox[T]) close() { close(m.done) }

@@ -71,7 +71,7 @@ func testBus(t *testing.T, b Bus) {
 	}
 }
 
-func TestLocal(t *testing.T) { testBus(t, NewLocal()) }
+func TestLocal(t *testing.T) { testBus(t, NewLocal()); testSharing(t, NewLocal()) }
 
 func TestPostgresAcrossBuses(t *testing.T) {
 	dsn := os.Getenv("OVERSHARE_TEST_DATABASE_URL")
@@ -96,6 +96,41 @@ func TestPostgresAcrossBuses(t *testing.T) {
 	}
 	defer b.Close()
 	testBus(t, crossBus{pub: a, sub: b})
+	testSharing(t, crossBus{pub: a, sub: b})
+}
+
+// A sharing change reaches the integration's watchers, not another's, and a burst of them
+// ends with the last.
+func testSharing(t *testing.T, b Bus) {
+	ctx := context.Background()
+	ch, stop := b.SubscribeSharing("int-1")
+	defer stop()
+	other, stopOther := b.SubscribeSharing("int-2")
+	defer stopOther()
+	progress, stopProgress := b.Subscribe("int-1")
+	defer stopProgress()
+	t0 := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 100 {
+		if err := b.PublishSharing(ctx, SharingChange{IntegrationID: "int-1", At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.After(10 * time.Second)
+	for last := false; !last; {
+		select {
+		case c := <-ch:
+			last = c.At.Equal(t0.Add(99 * time.Second))
+		case <-deadline:
+			t.Fatal("the last sharing change was not delivered")
+		}
+	}
+	select {
+	case c := <-other:
+		t.Fatalf("another integration's watcher got %+v", c)
+	case p := <-progress:
+		t.Fatalf("a progress watcher got a sharing change as %+v", p)
+	case <-time.After(200 * time.Millisecond):
+	}
 }
 
 // crossBus publishes on one bus and watches on another.
@@ -103,3 +138,9 @@ type crossBus struct{ pub, sub Bus }
 
 func (c crossBus) Publish(ctx context.Context, p Progress) error { return c.pub.Publish(ctx, p) }
 func (c crossBus) Subscribe(id string) (<-chan Progress, func()) { return c.sub.Subscribe(id) }
+func (c crossBus) PublishSharing(ctx context.Context, s SharingChange) error {
+	return c.pub.PublishSharing(ctx, s)
+}
+func (c crossBus) SubscribeSharing(id string) (<-chan SharingChange, func()) {
+	return c.sub.SubscribeSharing(id)
+}

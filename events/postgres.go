@@ -11,8 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// channel is the PostgreSQL NOTIFY channel progress travels on.
-const channel = "overshare_progress"
+// The PostgreSQL NOTIFY channels progress and sharing changes travel on.
+const (
+	channel        = "overshare_progress"
+	sharingChannel = "overshare_sharing"
+)
 
 // Postgres is a Bus shared by every process connected to one database: Publish
 // sends a NOTIFY, and one LISTEN connection per process feeds its local watchers.
@@ -65,6 +68,23 @@ func (b *Postgres) Subscribe(integrationID string) (<-chan Progress, func()) {
 	return b.local.Subscribe(integrationID)
 }
 
+// PublishSharing implements Bus.
+func (b *Postgres) PublishSharing(ctx context.Context, c SharingChange) error {
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode sharing change: %w", err)
+	}
+	if _, err := b.pool.Exec(ctx, "SELECT pg_notify($1, $2)", sharingChannel, string(payload)); err != nil {
+		return fmt.Errorf("notify sharing change: %w", err)
+	}
+	return nil
+}
+
+// SubscribeSharing implements Bus.
+func (b *Postgres) SubscribeSharing(integrationID string) (<-chan SharingChange, func()) {
+	return b.local.SubscribeSharing(integrationID)
+}
+
 // Close stops listening.
 func (b *Postgres) Close() {
 	b.cancel()
@@ -104,8 +124,10 @@ func (b *Postgres) listenOnce(ctx context.Context, onReady func()) error {
 		return fmt.Errorf("acquire listener connection: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
-		return fmt.Errorf("listen: %w", err)
+	for _, ch := range []string{channel, sharingChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
 	onReady()
 	for {
@@ -113,15 +135,30 @@ func (b *Postgres) listenOnce(ctx context.Context, onReady func()) error {
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				// Leave the connection clean for the pool.
-				_, _ = conn.Exec(context.Background(), "UNLISTEN "+channel)
+				_, _ = conn.Exec(context.Background(), "UNLISTEN *")
 			}
 			return err
 		}
-		var p Progress
-		if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
-			b.log.Warn("ignoring malformed progress notification", "error", err)
-			continue
+		b.deliver(n.Channel, n.Payload)
+	}
+}
+
+// deliver hands one notification to this process's watchers.
+func (b *Postgres) deliver(ch, payload string) {
+	var err error
+	switch ch {
+	case sharingChannel:
+		var c SharingChange
+		if err = json.Unmarshal([]byte(payload), &c); err == nil {
+			b.local.sharing.deliver(c.IntegrationID, c)
 		}
-		b.local.deliver(p)
+	default:
+		var p Progress
+		if err = json.Unmarshal([]byte(payload), &p); err == nil {
+			b.local.progress.deliver(p.IntegrationID, p)
+		}
+	}
+	if err != nil {
+		b.log.Warn("ignoring malformed notification", "channel", ch, "error", err)
 	}
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/graph/model"
@@ -55,6 +56,12 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		node, err = nilIfMissing(apiSyncRun(r.store.SyncRun(ctx, parts[0])))
 	case model.TypeAuditEvent:
 		node, err = nilIfMissing(apiAuditEvent(r.store.AuditEventByID(ctx, parts[0])))
+	case model.TypeSharingEvent:
+		n, perr := strconv.ParseInt(parts[1], 10, 64)
+		if perr != nil {
+			return nil, nil
+		}
+		node, err = nilIfMissing(apiSharingEvent(r.store.SharingEventByID(ctx, parts[0], n)))
 	}
 	return node, err
 }

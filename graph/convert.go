@@ -42,6 +42,10 @@ func apiAuditEvent(v *models.AuditEvent, err error) (*model.AuditEvent, error) {
 	return (*model.AuditEvent)(v), err
 }
 
+func apiSharingEvent(v *models.SharingEvent, err error) (*model.SharingEvent, error) {
+	return (*model.SharingEvent)(v), err
+}
+
 func apiPermissions(ps []*models.Permission) []*model.Permission {
 	out := make([]*model.Permission, len(ps))
 	for i, p := range ps {

@@ -42,6 +42,7 @@ type ResolverRoot interface {
 	Overview() OverviewResolver
 	Permission() PermissionResolver
 	Query() QueryResolver
+	SharingEvent() SharingEventResolver
 	Subscription() SubscriptionResolver
 	SyncRun() SyncRunResolver
 	SyncRunConnection() SyncRunConnectionResolver
@@ -124,7 +125,9 @@ type ComplexityRoot struct {
 		CreatedBy            func(childComplexity int) int
 		CreatedDateTime      func(childComplexity int) int
 		Drive                func(childComplexity int) int
+		Exposure             func(childComplexity int) int
 		GlobalID             func(childComplexity int) int
+		History              func(childComplexity int, first *int, after *string) int
 		ID                   func(childComplexity int) int
 		IsFolder             func(childComplexity int) int
 		LastModifiedDateTime func(childComplexity int) int
@@ -155,6 +158,21 @@ type ComplexityRoot struct {
 		OwnerName    func(childComplexity int) int
 		State        func(childComplexity int) int
 		UsedFraction func(childComplexity int) int
+	}
+
+	ExposureDay struct {
+		Anonymous    func(childComplexity int) int
+		Day          func(childComplexity int) int
+		External     func(childComplexity int) int
+		Organization func(childComplexity int) int
+	}
+
+	ExposureInterval struct {
+		EndedAt       func(childComplexity int) int
+		FromFirstSeen func(childComplexity int) int
+		Level         func(childComplexity int) int
+		Seconds       func(childComplexity int) int
+		StartedAt     func(childComplexity int) int
 	}
 
 	FailedPermission struct {
@@ -201,6 +219,14 @@ type ComplexityRoot struct {
 		Users              func(childComplexity int) int
 	}
 
+	ItemExposure struct {
+		ExposedNow       func(childComplexity int) int
+		FirstExposedAt   func(childComplexity int) int
+		FixedAt          func(childComplexity int) int
+		Intervals        func(childComplexity int) int
+		TimeToFixSeconds func(childComplexity int) int
+	}
+
 	License struct {
 		SkuID         func(childComplexity int) int
 		SkuPartNumber func(childComplexity int) int
@@ -227,11 +253,13 @@ type ComplexityRoot struct {
 		EditLinks          func(childComplexity int) int
 		ExpiredItems       func(childComplexity int) int
 		ExpiredLinks       func(childComplexity int) int
+		ExposureTrend      func(childComplexity int, days int) int
 		ExternalShares     func(childComplexity int) int
 		Guests             func(childComplexity int) int
 		Items              func(childComplexity int) int
 		LastSyncAt         func(childComplexity int) int
 		LinksWithoutExpiry func(childComplexity int) int
+		MedianTimeToFix    func(childComplexity int, days *int) int
 		SharedItems        func(childComplexity int) int
 		TopSharers         func(childComplexity int, first *int) int
 		Users              func(childComplexity int) int
@@ -259,16 +287,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditEvents  func(childComplexity int, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) int
-		DriveItems   func(childComplexity int, integrationID string, filter *model.DriveItemFilter, first *int, after *string, orderBy *model.DriveItemOrder) int
-		Drives       func(childComplexity int, integrationID string, filter *model.DriveFilter, first *int, after *string) int
-		Integration  func(childComplexity int, id string) int
-		Integrations func(childComplexity int) int
-		Node         func(childComplexity int, id string) int
-		Overview     func(childComplexity int, integrationID string) int
-		SyncRuns     func(childComplexity int, integrationID string, first *int, after *string) int
-		Users        func(childComplexity int, integrationID string, filter *model.UserFilter, first *int, after *string) int
-		Viewer       func(childComplexity int) int
+		AuditEvents   func(childComplexity int, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) int
+		DriveItems    func(childComplexity int, integrationID string, filter *model.DriveItemFilter, first *int, after *string, orderBy *model.DriveItemOrder) int
+		Drives        func(childComplexity int, integrationID string, filter *model.DriveFilter, first *int, after *string) int
+		Integration   func(childComplexity int, id string) int
+		Integrations  func(childComplexity int) int
+		Node          func(childComplexity int, id string) int
+		Overview      func(childComplexity int, integrationID string) int
+		SharingEvents func(childComplexity int, integrationID string, first *int, after *string) int
+		SyncRuns      func(childComplexity int, integrationID string, first *int, after *string) int
+		Users         func(childComplexity int, integrationID string, filter *model.UserFilter, first *int, after *string) int
+		Viewer        func(childComplexity int) int
 	}
 
 	Quota struct {
@@ -305,6 +334,51 @@ type ComplexityRoot struct {
 		User        func(childComplexity int) int
 	}
 
+	SharingEvent struct {
+		ActorNameOrNull     func(childComplexity int) int
+		ActorSubjectOrNull  func(childComplexity int) int
+		AfterList           func(childComplexity int) int
+		BeforeList          func(childComplexity int) int
+		ExposureAfterList   func(childComplexity int) int
+		ExposureBeforeList  func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
+		IntegrationGlobalID func(childComplexity int) int
+		Item                func(childComplexity int) int
+		ItemID              func(childComplexity int) int
+		ItemModifiedAt      func(childComplexity int) int
+		ItemName            func(childComplexity int) int
+		ItemPath            func(childComplexity int) int
+		KindEnum            func(childComplexity int) int
+		ModifiedByOrNull    func(childComplexity int) int
+		ObservedAt          func(childComplexity int) int
+		PermissionIDOrNull  func(childComplexity int) int
+		SourceEnum          func(childComplexity int) int
+	}
+
+	SharingEventConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SharingEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SharingGrant struct {
+		ExpiresAt            func(childComplexity int) int
+		External             func(childComplexity int) int
+		GrantedToEmailOrNull func(childComplexity int) int
+		GrantedToOrNull      func(childComplexity int) int
+		HasPassword          func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		LinkTypeOrNull       func(childComplexity int) int
+		PreventsDownload     func(childComplexity int) int
+		RecipientList        func(childComplexity int) int
+		RoleList             func(childComplexity int) int
+		ScopeEnum            func(childComplexity int) int
+	}
+
 	SharingLink struct {
 		Expired          func(childComplexity int) int
 		ExpiresAt        func(childComplexity int) int
@@ -331,7 +405,8 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		SyncProgress func(childComplexity int, integrationID string) int
+		SharingChanged func(childComplexity int, integrationID string) int
+		SyncProgress   func(childComplexity int, integrationID string) int
 	}
 
 	SyncProgress struct {
@@ -402,6 +477,11 @@ type ComplexityRoot struct {
 		SyncedAt           func(childComplexity int) int
 	}
 
+	TimeToFix struct {
+		Fixed         func(childComplexity int) int
+		MedianSeconds func(childComplexity int) int
+	}
+
 	User struct {
 		AccountEnabled    func(childComplexity int) int
 		DepartmentOrNull  func(childComplexity int) int
@@ -459,6 +539,8 @@ type DriveItemResolver interface {
 	Drive(ctx context.Context, obj *model.DriveItem) (*model.Drive, error)
 	SharedScope(ctx context.Context, obj *model.DriveItem) (*model.SharingScope, error)
 	Permissions(ctx context.Context, obj *model.DriveItem) ([]*model.Permission, error)
+	History(ctx context.Context, obj *model.DriveItem, first *int, after *string) (*model.SharingEventConnection, error)
+	Exposure(ctx context.Context, obj *model.DriveItem) (*model.ItemExposure, error)
 }
 type DriveItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.DriveItemConnection) (int, error)
@@ -483,6 +565,8 @@ type MutationResolver interface {
 type OverviewResolver interface {
 	TopSharers(ctx context.Context, obj *model.Overview, first *int) ([]*model.Sharer, error)
 	DrivesNearQuota(ctx context.Context, obj *model.Overview, first *int) ([]*model.DriveQuotaAlert, error)
+	ExposureTrend(ctx context.Context, obj *model.Overview, days int) ([]*model.ExposureDay, error)
+	MedianTimeToFix(ctx context.Context, obj *model.Overview, days *int) (*model.TimeToFix, error)
 }
 type PermissionResolver interface {
 	InheritedFrom(ctx context.Context, obj *model.Permission) (*model.DriveItem, error)
@@ -495,13 +579,18 @@ type QueryResolver interface {
 	AuditEvents(ctx context.Context, integrationID *string, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
 	Users(ctx context.Context, integrationID string, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
 	Drives(ctx context.Context, integrationID string, filter *model.DriveFilter, first *int, after *string) (*model.DriveConnection, error)
+	SharingEvents(ctx context.Context, integrationID string, first *int, after *string) (*model.SharingEventConnection, error)
 	Integrations(ctx context.Context) ([]*model.Integration, error)
 	Integration(ctx context.Context, id string) (*model.Integration, error)
 	DriveItems(ctx context.Context, integrationID string, filter *model.DriveItemFilter, first *int, after *string, orderBy *model.DriveItemOrder) (*model.DriveItemConnection, error)
 	Overview(ctx context.Context, integrationID string) (*model.Overview, error)
 	SyncRuns(ctx context.Context, integrationID string, first *int, after *string) (*model.SyncRunConnection, error)
 }
+type SharingEventResolver interface {
+	Item(ctx context.Context, obj *model.SharingEvent) (*model.DriveItem, error)
+}
 type SubscriptionResolver interface {
+	SharingChanged(ctx context.Context, integrationID string) (<-chan *model.SharingEvent, error)
 	SyncProgress(ctx context.Context, integrationID string) (<-chan *model.SyncProgress, error)
 }
 type SyncRunResolver interface {
@@ -815,12 +904,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DriveItem.Drive(childComplexity), true
+	case "DriveItem.exposure":
+		if e.ComplexityRoot.DriveItem.Exposure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriveItem.Exposure(childComplexity), true
 	case "DriveItem.id":
 		if e.ComplexityRoot.DriveItem.GlobalID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DriveItem.GlobalID(childComplexity), true
+	case "DriveItem.history":
+		if e.ComplexityRoot.DriveItem.History == nil {
+			break
+		}
+
+		args, err := ec.field_DriveItem_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DriveItem.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "DriveItem.graphId":
 		if e.ComplexityRoot.DriveItem.ID == nil {
 			break
@@ -950,6 +1056,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DriveQuotaAlert.UsedFraction(childComplexity), true
+
+	case "ExposureDay.anonymous":
+		if e.ComplexityRoot.ExposureDay.Anonymous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureDay.Anonymous(childComplexity), true
+	case "ExposureDay.day":
+		if e.ComplexityRoot.ExposureDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureDay.Day(childComplexity), true
+	case "ExposureDay.external":
+		if e.ComplexityRoot.ExposureDay.External == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureDay.External(childComplexity), true
+	case "ExposureDay.organization":
+		if e.ComplexityRoot.ExposureDay.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureDay.Organization(childComplexity), true
+
+	case "ExposureInterval.endedAt":
+		if e.ComplexityRoot.ExposureInterval.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureInterval.EndedAt(childComplexity), true
+	case "ExposureInterval.fromFirstSeen":
+		if e.ComplexityRoot.ExposureInterval.FromFirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureInterval.FromFirstSeen(childComplexity), true
+	case "ExposureInterval.level":
+		if e.ComplexityRoot.ExposureInterval.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureInterval.Level(childComplexity), true
+	case "ExposureInterval.seconds":
+		if e.ComplexityRoot.ExposureInterval.Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureInterval.Seconds(childComplexity), true
+	case "ExposureInterval.startedAt":
+		if e.ComplexityRoot.ExposureInterval.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExposureInterval.StartedAt(childComplexity), true
 
 	case "FailedPermission.message":
 		if e.ComplexityRoot.FailedPermission.Message == nil {
@@ -1147,6 +1309,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IntegrationCounts.Users(childComplexity), true
 
+	case "ItemExposure.exposedNow":
+		if e.ComplexityRoot.ItemExposure.ExposedNow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemExposure.ExposedNow(childComplexity), true
+	case "ItemExposure.firstExposedAt":
+		if e.ComplexityRoot.ItemExposure.FirstExposedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemExposure.FirstExposedAt(childComplexity), true
+	case "ItemExposure.fixedAt":
+		if e.ComplexityRoot.ItemExposure.FixedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemExposure.FixedAt(childComplexity), true
+	case "ItemExposure.intervals":
+		if e.ComplexityRoot.ItemExposure.Intervals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemExposure.Intervals(childComplexity), true
+	case "ItemExposure.timeToFixSeconds":
+		if e.ComplexityRoot.ItemExposure.TimeToFixSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemExposure.TimeToFixSeconds(childComplexity), true
+
 	case "License.skuId":
 		if e.ComplexityRoot.License.SkuID == nil {
 			break
@@ -1318,6 +1511,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Overview.ExpiredLinks(childComplexity), true
+	case "Overview.exposureTrend":
+		if e.ComplexityRoot.Overview.ExposureTrend == nil {
+			break
+		}
+
+		args, err := ec.field_Overview_exposureTrend_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Overview.ExposureTrend(childComplexity, args["days"].(int)), true
 	case "Overview.externalShares":
 		if e.ComplexityRoot.Overview.ExternalShares == nil {
 			break
@@ -1348,6 +1552,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Overview.LinksWithoutExpiry(childComplexity), true
+	case "Overview.medianTimeToFix":
+		if e.ComplexityRoot.Overview.MedianTimeToFix == nil {
+			break
+		}
+
+		args, err := ec.field_Overview_medianTimeToFix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Overview.MedianTimeToFix(childComplexity, args["days"].(*int)), true
 	case "Overview.sharedItems":
 		if e.ComplexityRoot.Overview.SharedItems == nil {
 			break
@@ -1537,6 +1752,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Overview(childComplexity, args["integrationId"].(string)), true
+	case "Query.sharingEvents":
+		if e.ComplexityRoot.Query.SharingEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sharingEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SharingEvents(childComplexity, args["integrationId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.syncRuns":
 		if e.ComplexityRoot.Query.SyncRuns == nil {
 			break
@@ -1685,6 +1911,208 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Sharer.User(childComplexity), true
 
+	case "SharingEvent.actorName":
+		if e.ComplexityRoot.SharingEvent.ActorNameOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ActorNameOrNull(childComplexity), true
+	case "SharingEvent.actorSubject":
+		if e.ComplexityRoot.SharingEvent.ActorSubjectOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ActorSubjectOrNull(childComplexity), true
+	case "SharingEvent.after":
+		if e.ComplexityRoot.SharingEvent.AfterList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.AfterList(childComplexity), true
+	case "SharingEvent.before":
+		if e.ComplexityRoot.SharingEvent.BeforeList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.BeforeList(childComplexity), true
+	case "SharingEvent.exposureAfter":
+		if e.ComplexityRoot.SharingEvent.ExposureAfterList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ExposureAfterList(childComplexity), true
+	case "SharingEvent.exposureBefore":
+		if e.ComplexityRoot.SharingEvent.ExposureBeforeList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ExposureBeforeList(childComplexity), true
+	case "SharingEvent.id":
+		if e.ComplexityRoot.SharingEvent.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.GlobalID(childComplexity), true
+	case "SharingEvent.integrationId":
+		if e.ComplexityRoot.SharingEvent.IntegrationGlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.IntegrationGlobalID(childComplexity), true
+	case "SharingEvent.item":
+		if e.ComplexityRoot.SharingEvent.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.Item(childComplexity), true
+	case "SharingEvent.itemGraphId":
+		if e.ComplexityRoot.SharingEvent.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ItemID(childComplexity), true
+	case "SharingEvent.itemModifiedAt":
+		if e.ComplexityRoot.SharingEvent.ItemModifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ItemModifiedAt(childComplexity), true
+	case "SharingEvent.itemName":
+		if e.ComplexityRoot.SharingEvent.ItemName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ItemName(childComplexity), true
+	case "SharingEvent.itemPath":
+		if e.ComplexityRoot.SharingEvent.ItemPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ItemPath(childComplexity), true
+	case "SharingEvent.kind":
+		if e.ComplexityRoot.SharingEvent.KindEnum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.KindEnum(childComplexity), true
+	case "SharingEvent.itemModifiedBy":
+		if e.ComplexityRoot.SharingEvent.ModifiedByOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ModifiedByOrNull(childComplexity), true
+	case "SharingEvent.observedAt":
+		if e.ComplexityRoot.SharingEvent.ObservedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.ObservedAt(childComplexity), true
+	case "SharingEvent.permissionGraphId":
+		if e.ComplexityRoot.SharingEvent.PermissionIDOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.PermissionIDOrNull(childComplexity), true
+	case "SharingEvent.source":
+		if e.ComplexityRoot.SharingEvent.SourceEnum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEvent.SourceEnum(childComplexity), true
+
+	case "SharingEventConnection.edges":
+		if e.ComplexityRoot.SharingEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEventConnection.Edges(childComplexity), true
+	case "SharingEventConnection.pageInfo":
+		if e.ComplexityRoot.SharingEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEventConnection.PageInfo(childComplexity), true
+
+	case "SharingEventEdge.cursor":
+		if e.ComplexityRoot.SharingEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEventEdge.Cursor(childComplexity), true
+	case "SharingEventEdge.node":
+		if e.ComplexityRoot.SharingEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingEventEdge.Node(childComplexity), true
+
+	case "SharingGrant.expiresAt":
+		if e.ComplexityRoot.SharingGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.ExpiresAt(childComplexity), true
+	case "SharingGrant.external":
+		if e.ComplexityRoot.SharingGrant.External == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.External(childComplexity), true
+	case "SharingGrant.grantedToEmail":
+		if e.ComplexityRoot.SharingGrant.GrantedToEmailOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.GrantedToEmailOrNull(childComplexity), true
+	case "SharingGrant.grantedTo":
+		if e.ComplexityRoot.SharingGrant.GrantedToOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.GrantedToOrNull(childComplexity), true
+	case "SharingGrant.hasPassword":
+		if e.ComplexityRoot.SharingGrant.HasPassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.HasPassword(childComplexity), true
+	case "SharingGrant.graphId":
+		if e.ComplexityRoot.SharingGrant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.ID(childComplexity), true
+	case "SharingGrant.linkType":
+		if e.ComplexityRoot.SharingGrant.LinkTypeOrNull == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.LinkTypeOrNull(childComplexity), true
+	case "SharingGrant.preventsDownload":
+		if e.ComplexityRoot.SharingGrant.PreventsDownload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.PreventsDownload(childComplexity), true
+	case "SharingGrant.recipients":
+		if e.ComplexityRoot.SharingGrant.RecipientList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.RecipientList(childComplexity), true
+	case "SharingGrant.roles":
+		if e.ComplexityRoot.SharingGrant.RoleList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.RoleList(childComplexity), true
+	case "SharingGrant.scope":
+		if e.ComplexityRoot.SharingGrant.ScopeEnum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingGrant.ScopeEnum(childComplexity), true
+
 	case "SharingLink.expired":
 		if e.ComplexityRoot.SharingLink.Expired == nil {
 			break
@@ -1784,6 +2212,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StopSharingResult.Removed(childComplexity), true
 
+	case "Subscription.sharingChanged":
+		if e.ComplexityRoot.Subscription.SharingChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_sharingChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.SharingChanged(childComplexity, args["integrationId"].(string)), true
 	case "Subscription.syncProgress":
 		if e.ComplexityRoot.Subscription.SyncProgress == nil {
 			break
@@ -2102,6 +2541,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TenantFacts.SyncedAt(childComplexity), true
 
+	case "TimeToFix.fixed":
+		if e.ComplexityRoot.TimeToFix.Fixed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeToFix.Fixed(childComplexity), true
+	case "TimeToFix.medianSeconds":
+		if e.ComplexityRoot.TimeToFix.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeToFix.MedianSeconds(childComplexity), true
+
 	case "User.accountEnabled":
 		if e.ComplexityRoot.User.AccountEnabled == nil {
 			break
@@ -2353,7 +2805,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/audit.graphqls" "schema/base.graphqls" "schema/directory.graphqls" "schema/integrations.graphqls" "schema/items.graphqls" "schema/overview.graphqls" "schema/sharing.graphqls" "schema/sync.graphqls"
+//go:embed "schema/audit.graphqls" "schema/base.graphqls" "schema/directory.graphqls" "schema/history.graphqls" "schema/integrations.graphqls" "schema/items.graphqls" "schema/overview.graphqls" "schema/sharing.graphqls" "schema/sync.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2368,6 +2820,7 @@ var sources = []*ast.Source{
 	{Name: "schema/audit.graphqls", Input: sourceData("schema/audit.graphqls"), BuiltIn: false},
 	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
 	{Name: "schema/directory.graphqls", Input: sourceData("schema/directory.graphqls"), BuiltIn: false},
+	{Name: "schema/history.graphqls", Input: sourceData("schema/history.graphqls"), BuiltIn: false},
 	{Name: "schema/integrations.graphqls", Input: sourceData("schema/integrations.graphqls"), BuiltIn: false},
 	{Name: "schema/items.graphqls", Input: sourceData("schema/items.graphqls"), BuiltIn: false},
 	{Name: "schema/overview.graphqls", Input: sourceData("schema/overview.graphqls"), BuiltIn: false},
@@ -2546,6 +2999,10 @@ func (ec *executionContext) childFields_DriveItem(ctx context.Context, field gra
 		return ec.fieldContext_DriveItem_sharedScope(ctx, field)
 	case "permissions":
 		return ec.fieldContext_DriveItem_permissions(ctx, field)
+	case "history":
+		return ec.fieldContext_DriveItem_history(ctx, field)
+	case "exposure":
+		return ec.fieldContext_DriveItem_exposure(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DriveItem", field.Name)
 }
@@ -2584,6 +3041,36 @@ func (ec *executionContext) childFields_DriveQuotaAlert(ctx context.Context, fie
 		return ec.fieldContext_DriveQuotaAlert_state(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DriveQuotaAlert", field.Name)
+}
+
+func (ec *executionContext) childFields_ExposureDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_ExposureDay_day(ctx, field)
+	case "anonymous":
+		return ec.fieldContext_ExposureDay_anonymous(ctx, field)
+	case "organization":
+		return ec.fieldContext_ExposureDay_organization(ctx, field)
+	case "external":
+		return ec.fieldContext_ExposureDay_external(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExposureDay", field.Name)
+}
+
+func (ec *executionContext) childFields_ExposureInterval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_ExposureInterval_level(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ExposureInterval_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_ExposureInterval_endedAt(ctx, field)
+	case "fromFirstSeen":
+		return ec.fieldContext_ExposureInterval_fromFirstSeen(ctx, field)
+	case "seconds":
+		return ec.fieldContext_ExposureInterval_seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExposureInterval", field.Name)
 }
 
 func (ec *executionContext) childFields_FailedPermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2674,6 +3161,22 @@ func (ec *executionContext) childFields_IntegrationCounts(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type IntegrationCounts", field.Name)
 }
 
+func (ec *executionContext) childFields_ItemExposure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "intervals":
+		return ec.fieldContext_ItemExposure_intervals(ctx, field)
+	case "exposedNow":
+		return ec.fieldContext_ItemExposure_exposedNow(ctx, field)
+	case "firstExposedAt":
+		return ec.fieldContext_ItemExposure_firstExposedAt(ctx, field)
+	case "fixedAt":
+		return ec.fieldContext_ItemExposure_fixedAt(ctx, field)
+	case "timeToFixSeconds":
+		return ec.fieldContext_ItemExposure_timeToFixSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemExposure", field.Name)
+}
+
 func (ec *executionContext) childFields_License(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "skuId":
@@ -2716,6 +3219,10 @@ func (ec *executionContext) childFields_Overview(ctx context.Context, field grap
 		return ec.fieldContext_Overview_topSharers(ctx, field)
 	case "drivesNearQuota":
 		return ec.fieldContext_Overview_drivesNearQuota(ctx, field)
+	case "exposureTrend":
+		return ec.fieldContext_Overview_exposureTrend(ctx, field)
+	case "medianTimeToFix":
+		return ec.fieldContext_Overview_medianTimeToFix(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Overview", field.Name)
 }
@@ -2828,6 +3335,96 @@ func (ec *executionContext) childFields_Sharer(ctx context.Context, field graphq
 		return ec.fieldContext_Sharer_sharedItems(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Sharer", field.Name)
+}
+
+func (ec *executionContext) childFields_SharingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SharingEvent_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_SharingEvent_kind(ctx, field)
+	case "source":
+		return ec.fieldContext_SharingEvent_source(ctx, field)
+	case "observedAt":
+		return ec.fieldContext_SharingEvent_observedAt(ctx, field)
+	case "integrationId":
+		return ec.fieldContext_SharingEvent_integrationId(ctx, field)
+	case "itemGraphId":
+		return ec.fieldContext_SharingEvent_itemGraphId(ctx, field)
+	case "itemName":
+		return ec.fieldContext_SharingEvent_itemName(ctx, field)
+	case "itemPath":
+		return ec.fieldContext_SharingEvent_itemPath(ctx, field)
+	case "item":
+		return ec.fieldContext_SharingEvent_item(ctx, field)
+	case "permissionGraphId":
+		return ec.fieldContext_SharingEvent_permissionGraphId(ctx, field)
+	case "actorName":
+		return ec.fieldContext_SharingEvent_actorName(ctx, field)
+	case "actorSubject":
+		return ec.fieldContext_SharingEvent_actorSubject(ctx, field)
+	case "itemModifiedAt":
+		return ec.fieldContext_SharingEvent_itemModifiedAt(ctx, field)
+	case "itemModifiedBy":
+		return ec.fieldContext_SharingEvent_itemModifiedBy(ctx, field)
+	case "before":
+		return ec.fieldContext_SharingEvent_before(ctx, field)
+	case "after":
+		return ec.fieldContext_SharingEvent_after(ctx, field)
+	case "exposureBefore":
+		return ec.fieldContext_SharingEvent_exposureBefore(ctx, field)
+	case "exposureAfter":
+		return ec.fieldContext_SharingEvent_exposureAfter(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SharingEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_SharingEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SharingEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SharingEventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SharingEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SharingEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SharingEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SharingEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SharingEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SharingGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "graphId":
+		return ec.fieldContext_SharingGrant_graphId(ctx, field)
+	case "roles":
+		return ec.fieldContext_SharingGrant_roles(ctx, field)
+	case "linkType":
+		return ec.fieldContext_SharingGrant_linkType(ctx, field)
+	case "scope":
+		return ec.fieldContext_SharingGrant_scope(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SharingGrant_expiresAt(ctx, field)
+	case "hasPassword":
+		return ec.fieldContext_SharingGrant_hasPassword(ctx, field)
+	case "preventsDownload":
+		return ec.fieldContext_SharingGrant_preventsDownload(ctx, field)
+	case "grantedTo":
+		return ec.fieldContext_SharingGrant_grantedTo(ctx, field)
+	case "grantedToEmail":
+		return ec.fieldContext_SharingGrant_grantedToEmail(ctx, field)
+	case "external":
+		return ec.fieldContext_SharingGrant_external(ctx, field)
+	case "recipients":
+		return ec.fieldContext_SharingGrant_recipients(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SharingGrant", field.Name)
 }
 
 func (ec *executionContext) childFields_SharingLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3014,6 +3611,16 @@ func (ec *executionContext) childFields_TenantFacts(ctx context.Context, field g
 		return ec.fieldContext_TenantFacts_syncedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantFacts", field.Name)
+}
+
+func (ec *executionContext) childFields_TimeToFix(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "medianSeconds":
+		return ec.fieldContext_TimeToFix_medianSeconds(ctx, field)
+	case "fixed":
+		return ec.fieldContext_TimeToFix_fixed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimeToFix", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3216,6 +3823,28 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_DriveItem_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelSync_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3399,6 +4028,34 @@ func (ec *executionContext) field_Overview_drivesNearQuota_args(ctx context.Cont
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Overview_exposureTrend_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Overview_medianTimeToFix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
 	return args, nil
 }
 
@@ -3594,6 +4251,36 @@ func (ec *executionContext) field_Query_overview_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_sharingEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "integrationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["integrationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_syncRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3659,6 +4346,20 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_sharingChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "integrationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["integrationId"] = arg0
 	return args, nil
 }
 
@@ -5219,6 +5920,118 @@ func (ec *executionContext) fieldContext_DriveItem_permissions(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _DriveItem_history(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriveItem_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.DriveItem().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.SharingEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SharingEventConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SharingEventConnection) graphql.Marshaler {
+			return ec.marshalNSharingEventConnection2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriveItem_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriveItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_DriveItem_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriveItem_exposure(ctx context.Context, field graphql.CollectedField, obj *model.DriveItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriveItem_exposure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DriveItem().Exposure(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ItemExposure
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ItemExposure
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ItemExposure) graphql.Marshaler {
+			return ec.marshalNItemExposure2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐItemExposure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriveItem_exposure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriveItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemExposure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DriveItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DriveItemConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5460,6 +6273,213 @@ func (ec *executionContext) _DriveQuotaAlert_state(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_DriveQuotaAlert_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DriveQuotaAlert", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExposureDay_day(ctx context.Context, field graphql.CollectedField, obj *model.ExposureDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureDay_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureDay_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureDay", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExposureDay_anonymous(ctx context.Context, field graphql.CollectedField, obj *model.ExposureDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureDay_anonymous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureDay_anonymous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExposureDay_organization(ctx context.Context, field graphql.CollectedField, obj *model.ExposureDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureDay_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureDay_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExposureDay_external(ctx context.Context, field graphql.CollectedField, obj *model.ExposureDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureDay_external(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.External, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureDay_external(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExposureInterval_level(ctx context.Context, field graphql.CollectedField, obj *model.ExposureInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureInterval_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ExposureLevel) graphql.Marshaler {
+			return ec.marshalNExposureLevel2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureInterval_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureInterval", field, false, false, "ExposureLevel")
+}
+
+func (ec *executionContext) _ExposureInterval_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.ExposureInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureInterval_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureInterval_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureInterval", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExposureInterval_endedAt(ctx context.Context, field graphql.CollectedField, obj *model.ExposureInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureInterval_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureInterval_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureInterval", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExposureInterval_fromFirstSeen(ctx context.Context, field graphql.CollectedField, obj *model.ExposureInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureInterval_fromFirstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromFirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureInterval_fromFirstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureInterval", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ExposureInterval_seconds(ctx context.Context, field graphql.CollectedField, obj *model.ExposureInterval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExposureInterval_seconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExposureInterval_seconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExposureInterval", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _FailedPermission_permissionId(ctx context.Context, field graphql.CollectedField, obj *model.FailedPermission) (ret graphql.Marshaler) {
@@ -6223,6 +7243,130 @@ func (ec *executionContext) _IntegrationCounts_inaccessibleDrives(ctx context.Co
 }
 func (ec *executionContext) fieldContext_IntegrationCounts_inaccessibleDrives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IntegrationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ItemExposure_intervals(ctx context.Context, field graphql.CollectedField, obj *model.ItemExposure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemExposure_intervals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intervals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ExposureInterval) graphql.Marshaler {
+			return ec.marshalNExposureInterval2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureIntervalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemExposure_intervals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ItemExposure",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExposureInterval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ItemExposure_exposedNow(ctx context.Context, field graphql.CollectedField, obj *model.ItemExposure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemExposure_exposedNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExposedNow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemExposure_exposedNow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemExposure", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ItemExposure_firstExposedAt(ctx context.Context, field graphql.CollectedField, obj *model.ItemExposure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemExposure_firstExposedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstExposedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemExposure_firstExposedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemExposure", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ItemExposure_fixedAt(ctx context.Context, field graphql.CollectedField, obj *model.ItemExposure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemExposure_fixedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FixedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemExposure_fixedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemExposure", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ItemExposure_timeToFixSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ItemExposure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemExposure_timeToFixSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeToFixSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemExposure_timeToFixSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemExposure", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _License_skuId(ctx context.Context, field graphql.CollectedField, obj *model.License) (ret graphql.Marshaler) {
@@ -7323,6 +8467,94 @@ func (ec *executionContext) fieldContext_Overview_drivesNearQuota(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Overview_exposureTrend(ctx context.Context, field graphql.CollectedField, obj *model.Overview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Overview_exposureTrend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Overview().ExposureTrend(ctx, obj, fc.Args["days"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ExposureDay) graphql.Marshaler {
+			return ec.marshalNExposureDay2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Overview_exposureTrend(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Overview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExposureDay(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Overview_exposureTrend_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Overview_medianTimeToFix(ctx context.Context, field graphql.CollectedField, obj *model.Overview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Overview_medianTimeToFix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Overview().MedianTimeToFix(ctx, obj, fc.Args["days"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TimeToFix) graphql.Marshaler {
+			return ec.marshalNTimeToFix2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTimeToFix(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Overview_medianTimeToFix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Overview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimeToFix(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Overview_medianTimeToFix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8014,6 +9246,68 @@ func (ec *executionContext) fieldContext_Query_drives(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_drives_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_sharingEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sharingEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SharingEvents(ctx, fc.Args["integrationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.SharingEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SharingEventConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SharingEventConnection) graphql.Marshaler {
+			return ec.marshalNSharingEventConnection2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sharingEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sharingEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8849,6 +10143,819 @@ func (ec *executionContext) fieldContext_Sharer_sharedItems(_ context.Context, f
 	return graphql.NewScalarFieldContext("Sharer", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SharingEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "ID")
+}
+
+func (ec *executionContext) _SharingEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KindEnum(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SharingEventKind) graphql.Marshaler {
+			return ec.marshalNSharingEventKind2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "SharingEventKind")
+}
+
+func (ec *executionContext) _SharingEvent_source(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceEnum(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SharingEventSource) graphql.Marshaler {
+			return ec.marshalNSharingEventSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "SharingEventSource")
+}
+
+func (ec *executionContext) _SharingEvent_observedAt(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_observedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObservedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_observedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SharingEvent_integrationId(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_integrationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IntegrationGlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "ID")
+}
+
+func (ec *executionContext) _SharingEvent_itemGraphId(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_itemGraphId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_itemGraphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_itemName(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_itemName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_itemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_itemPath(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_itemPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemPath, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_itemPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_item(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SharingEvent().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DriveItem) graphql.Marshaler {
+			return ec.marshalODriveItem2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐDriveItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SharingEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriveItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SharingEvent_permissionGraphId(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_permissionGraphId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PermissionIDOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_permissionGraphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorNameOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_actorSubject(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_actorSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorSubjectOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_actorSubject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_itemModifiedAt(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_itemModifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemModifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_itemModifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SharingEvent_itemModifiedBy(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_itemModifiedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModifiedByOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_itemModifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingEvent_before(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BeforeList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SharingGrant) graphql.Marshaler {
+			return ec.marshalNSharingGrant2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingGrantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SharingEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SharingEvent_after(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AfterList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SharingGrant) graphql.Marshaler {
+			return ec.marshalNSharingGrant2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingGrantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SharingEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SharingEvent_exposureBefore(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_exposureBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExposureBeforeList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ExposureLevel) graphql.Marshaler {
+			return ec.marshalNExposureLevel2ᚕgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_exposureBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "ExposureLevel")
+}
+
+func (ec *executionContext) _SharingEvent_exposureAfter(ctx context.Context, field graphql.CollectedField, obj *model.SharingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEvent_exposureAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExposureAfterList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ExposureLevel) graphql.Marshaler {
+			return ec.marshalNExposureLevel2ᚕgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEvent_exposureAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEvent", field, true, false, "ExposureLevel")
+}
+
+func (ec *executionContext) _SharingEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SharingEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SharingEventEdge) graphql.Marshaler {
+			return ec.marshalNSharingEventEdge2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SharingEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SharingEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SharingEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SharingEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SharingEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SharingEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SharingEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SharingEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SharingEvent) graphql.Marshaler {
+			return ec.marshalNSharingEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SharingEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SharingGrant_graphId(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_graphId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_graphId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _SharingGrant_roles(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RoleList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingGrant_linkType(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_linkType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkTypeOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_linkType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingGrant_scope(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScopeEnum(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SharingScope) graphql.Marshaler {
+			return ec.marshalNSharingScope2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, true, false, "SharingScope")
+}
+
+func (ec *executionContext) _SharingGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SharingGrant_hasPassword(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_hasPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_hasPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SharingGrant_preventsDownload(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_preventsDownload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreventsDownload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_preventsDownload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SharingGrant_grantedTo(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_grantedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedToOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_grantedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingGrant_grantedToEmail(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_grantedToEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedToEmailOrNull(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_grantedToEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, true, false, "String")
+}
+
+func (ec *executionContext) _SharingGrant_external(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_external(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.External, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_external(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SharingGrant_recipients(ctx context.Context, field graphql.CollectedField, obj *model.SharingGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharingGrant_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecipientList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharingGrant_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharingGrant", field, true, false, "String")
+}
+
 func (ec *executionContext) _SharingLink_type(ctx context.Context, field graphql.CollectedField, obj *model.SharingLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9258,6 +11365,68 @@ func (ec *executionContext) fieldContext_StopSharingResult_failed(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FailedPermission(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_sharingChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_sharingChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().SharingChanged(ctx, fc.Args["integrationId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋovershareᚋovershareᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.SharingEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SharingEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SharingEvent) graphql.Marshaler {
+			return ec.marshalNSharingEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_sharingChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SharingEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_sharingChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -10526,6 +12695,52 @@ func (ec *executionContext) _TenantFacts_syncedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_TenantFacts_syncedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TenantFacts", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TimeToFix_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *model.TimeToFix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeToFix_medianSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimeToFix_medianSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeToFix", field, false, false, "Int64")
+}
+
+func (ec *executionContext) _TimeToFix_fixed(ctx context.Context, field graphql.CollectedField, obj *model.TimeToFix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeToFix_fixed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fixed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeToFix_fixed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeToFix", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
@@ -12722,6 +14937,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._SyncRun(ctx, sel, obj)
+	case model.SharingEvent:
+		return ec._SharingEvent(ctx, sel, &obj)
+	case *model.SharingEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SharingEvent(ctx, sel, obj)
 	case model.Permission:
 		return ec._Permission(ctx, sel, &obj)
 	case *model.Permission:
@@ -13304,6 +15526,18 @@ func (ec *executionContext) _DriveItem(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._DriveItem_permissions(ctx, field, obj)
 				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DriveItem_history(ctx, field, obj)
+				})
+		case "exposure":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DriveItem_exposure(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13431,6 +15665,107 @@ func (ec *executionContext) _DriveQuotaAlert(ctx context.Context, sel ast.Select
 			}
 		case "state":
 			out.Values[i] = ec._DriveQuotaAlert_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exposureDayImplementors = []string{"ExposureDay"}
+
+func (ec *executionContext) _ExposureDay(ctx context.Context, sel ast.SelectionSet, obj *model.ExposureDay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exposureDayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExposureDay")
+		case "day":
+			out.Values[i] = ec._ExposureDay_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymous":
+			out.Values[i] = ec._ExposureDay_anonymous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._ExposureDay_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "external":
+			out.Values[i] = ec._ExposureDay_external(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exposureIntervalImplementors = []string{"ExposureInterval"}
+
+func (ec *executionContext) _ExposureInterval(ctx context.Context, sel ast.SelectionSet, obj *model.ExposureInterval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exposureIntervalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExposureInterval")
+		case "level":
+			out.Values[i] = ec._ExposureInterval_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._ExposureInterval_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endedAt":
+			out.Values[i] = ec._ExposureInterval_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromFirstSeen":
+			out.Values[i] = ec._ExposureInterval_fromFirstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seconds":
+			out.Values[i] = ec._ExposureInterval_seconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13726,6 +16061,59 @@ func (ec *executionContext) _IntegrationCounts(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var itemExposureImplementors = []string{"ItemExposure"}
+
+func (ec *executionContext) _ItemExposure(ctx context.Context, sel ast.SelectionSet, obj *model.ItemExposure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, itemExposureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ItemExposure")
+		case "intervals":
+			out.Values[i] = ec._ItemExposure_intervals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exposedNow":
+			out.Values[i] = ec._ItemExposure_exposedNow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstExposedAt":
+			out.Values[i] = ec._ItemExposure_firstExposedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fixedAt":
+			out.Values[i] = ec._ItemExposure_fixedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeToFixSeconds":
+			out.Values[i] = ec._ItemExposure_timeToFixSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var licenseImplementors = []string{"License"}
 
 func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, obj *model.License) graphql.Marshaler {
@@ -13958,6 +16346,18 @@ func (ec *executionContext) _Overview(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Overview_drivesNearQuota(ctx, field, obj)
 				})
+		case "exposureTrend":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Overview_exposureTrend(ctx, field, obj)
+				})
+		case "medianTimeToFix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Overview_medianTimeToFix(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14156,6 +16556,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_drives(ctx, field)
+				})
+		case "sharingEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sharingEvents(ctx, field)
 				})
 		case "integrations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -14453,6 +16859,284 @@ func (ec *executionContext) _Sharer(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var sharingEventImplementors = []string{"SharingEvent", "Node"}
+
+func (ec *executionContext) _SharingEvent(ctx context.Context, sel ast.SelectionSet, obj *model.SharingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sharingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SharingEvent")
+		case "id":
+			out.Values[i] = ec._SharingEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._SharingEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._SharingEvent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "observedAt":
+			out.Values[i] = ec._SharingEvent_observedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "integrationId":
+			out.Values[i] = ec._SharingEvent_integrationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemGraphId":
+			out.Values[i] = ec._SharingEvent_itemGraphId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemName":
+			out.Values[i] = ec._SharingEvent_itemName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemPath":
+			out.Values[i] = ec._SharingEvent_itemPath(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SharingEvent_item(ctx, field, obj)
+				})
+		case "permissionGraphId":
+			out.Values[i] = ec._SharingEvent_permissionGraphId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorName":
+			out.Values[i] = ec._SharingEvent_actorName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorSubject":
+			out.Values[i] = ec._SharingEvent_actorSubject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemModifiedAt":
+			out.Values[i] = ec._SharingEvent_itemModifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemModifiedBy":
+			out.Values[i] = ec._SharingEvent_itemModifiedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "before":
+			out.Values[i] = ec._SharingEvent_before(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "after":
+			out.Values[i] = ec._SharingEvent_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exposureBefore":
+			out.Values[i] = ec._SharingEvent_exposureBefore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exposureAfter":
+			out.Values[i] = ec._SharingEvent_exposureAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sharingEventConnectionImplementors = []string{"SharingEventConnection"}
+
+func (ec *executionContext) _SharingEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SharingEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sharingEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SharingEventConnection")
+		case "edges":
+			out.Values[i] = ec._SharingEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SharingEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sharingEventEdgeImplementors = []string{"SharingEventEdge"}
+
+func (ec *executionContext) _SharingEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SharingEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sharingEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SharingEventEdge")
+		case "cursor":
+			out.Values[i] = ec._SharingEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SharingEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sharingGrantImplementors = []string{"SharingGrant"}
+
+func (ec *executionContext) _SharingGrant(ctx context.Context, sel ast.SelectionSet, obj *model.SharingGrant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sharingGrantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SharingGrant")
+		case "graphId":
+			out.Values[i] = ec._SharingGrant_graphId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._SharingGrant_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkType":
+			out.Values[i] = ec._SharingGrant_linkType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._SharingGrant_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._SharingGrant_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasPassword":
+			out.Values[i] = ec._SharingGrant_hasPassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "preventsDownload":
+			out.Values[i] = ec._SharingGrant_preventsDownload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantedTo":
+			out.Values[i] = ec._SharingGrant_grantedTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grantedToEmail":
+			out.Values[i] = ec._SharingGrant_grantedToEmail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "external":
+			out.Values[i] = ec._SharingGrant_external(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recipients":
+			out.Values[i] = ec._SharingGrant_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sharingLinkImplementors = []string{"SharingLink"}
 
 func (ec *executionContext) _SharingLink(ctx context.Context, sel ast.SelectionSet, obj *model.SharingLink) graphql.Marshaler {
@@ -14630,6 +17314,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 
 	switch fields[0].Name {
+	case "sharingChanged":
+		return ec._Subscription_sharingChanged(ctx, fields[0])
 	case "syncProgress":
 		return ec._Subscription_syncProgress(ctx, fields[0])
 	default:
@@ -15038,6 +17724,44 @@ func (ec *executionContext) _TenantFacts(ctx context.Context, sel ast.SelectionS
 		case "syncedAt":
 			out.Values[i] = ec._TenantFacts_syncedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timeToFixImplementors = []string{"TimeToFix"}
+
+func (ec *executionContext) _TimeToFix(ctx context.Context, sel ast.SelectionSet, obj *model.TimeToFix) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timeToFixImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimeToFix")
+		case "medianSeconds":
+			out.Values[i] = ec._TimeToFix_medianSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fixed":
+			out.Values[i] = ec._TimeToFix_fixed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -15900,6 +18624,94 @@ func (ec *executionContext) marshalNDriveQuotaAlert2ᚖgithubᚗcomᚋovershare�
 	return ec._DriveQuotaAlert(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNExposureDay2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExposureDay) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExposureDay2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExposureDay2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureDay(ctx context.Context, sel ast.SelectionSet, v *model.ExposureDay) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExposureDay!")
+		return graphql.Null
+	}
+	return ec._ExposureDay(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExposureInterval2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureIntervalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExposureInterval) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExposureInterval2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureInterval(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExposureInterval2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureInterval(ctx context.Context, sel ast.SelectionSet, v *model.ExposureInterval) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExposureInterval!")
+		return graphql.Null
+	}
+	return ec._ExposureInterval(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExposureLevel2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevel(ctx context.Context, v any) (model.ExposureLevel, error) {
+	var res model.ExposureLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExposureLevel2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevel(ctx context.Context, sel ast.SelectionSet, v model.ExposureLevel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNExposureLevel2ᚕgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevelᚄ(ctx context.Context, v any) ([]model.ExposureLevel, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ExposureLevel, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExposureLevel2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevel(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNExposureLevel2ᚕgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ExposureLevel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExposureLevel2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExposureLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNExternalSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐExternalSource(ctx context.Context, v any) (model.ExternalSource, error) {
 	var res model.ExternalSource
 	err := res.UnmarshalGQL(v)
@@ -16124,6 +18936,14 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNItemExposure2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐItemExposure(ctx context.Context, sel ast.SelectionSet, v *model.ItemExposure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ItemExposure!")
+		return graphql.Null
+	}
+	return ec._ItemExposure(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLicense2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐLicenseᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.License) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16342,6 +19162,90 @@ func (ec *executionContext) marshalNSharer2ᚖgithubᚗcomᚋovershareᚋoversha
 	return ec._Sharer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSharingEvent2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEvent(ctx context.Context, sel ast.SelectionSet, v *model.SharingEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SharingEvent!")
+		return graphql.Null
+	}
+	return ec._SharingEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSharingEventConnection2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.SharingEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SharingEventConnection!")
+		return graphql.Null
+	}
+	return ec._SharingEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSharingEventEdge2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SharingEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSharingEventEdge2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSharingEventEdge2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.SharingEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SharingEventEdge!")
+		return graphql.Null
+	}
+	return ec._SharingEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSharingEventKind2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventKind(ctx context.Context, v any) (model.SharingEventKind, error) {
+	var res model.SharingEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSharingEventKind2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventKind(ctx context.Context, sel ast.SelectionSet, v model.SharingEventKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSharingEventSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventSource(ctx context.Context, v any) (model.SharingEventSource, error) {
+	var res model.SharingEventSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSharingEventSource2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingEventSource(ctx context.Context, sel ast.SelectionSet, v model.SharingEventSource) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSharingGrant2ᚕᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SharingGrant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSharingGrant2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingGrant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSharingGrant2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingGrant(ctx context.Context, sel ast.SelectionSet, v *model.SharingGrant) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SharingGrant!")
+		return graphql.Null
+	}
+	return ec._SharingGrant(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSharingScope2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐSharingScope(ctx context.Context, v any) (model.SharingScope, error) {
 	var res model.SharingScope
 	err := res.UnmarshalGQL(v)
@@ -16538,6 +19442,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTimeToFix2ᚖgithubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐTimeToFix(ctx context.Context, sel ast.SelectionSet, v *model.TimeToFix) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimeToFix!")
+		return graphql.Null
+	}
+	return ec._TimeToFix(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateIntegrationInput2githubᚗcomᚋovershareᚋovershareᚋgraphᚋmodelᚐUpdateIntegrationInput(ctx context.Context, v any) (model.UpdateIntegrationInput, error) {
@@ -16931,6 +19843,24 @@ func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (
 }
 
 func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt642ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

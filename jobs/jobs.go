@@ -89,6 +89,8 @@ type Config struct {
 	// NotifyDebounce (default DefaultNotifyDebounce) and UpkeepInterval (default
 	// DefaultUpkeepInterval): see jobs/watch.go.
 	NotifyDebounce, UpkeepInterval time.Duration
+	// HistoryRetention is how long sharing history is kept (default DefaultHistoryRetention).
+	HistoryRetention time.Duration
 }
 
 // queue is the part of *river.Client[TTx] that does not depend on the
@@ -195,6 +197,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		FetchPollInterval: 200 * time.Millisecond,
 		MaxAttempts:       MaxAttempts,
 		PeriodicJobs:      periodic,
+	}
+	if err := s.addHistoryPruning(workers, rc); err != nil {
+		return nil, err
 	}
 	var err error
 	switch cfg.Store.Dialect() {

@@ -68,3 +68,17 @@ func scanJSON(src any, dst any) error {
 	}
 	return nil
 }
+
+// Value stores the list as JSON text; an empty list is "[]", never NULL.
+func (l GrantSnapshots) Value() (driver.Value, error) {
+	if l == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]GrantSnapshot(l))
+	return string(b), err
+}
+
+// Scan reads a JSON text array.
+func (l *GrantSnapshots) Scan(src any) error {
+	return scanJSON(src, (*[]GrantSnapshot)(l))
+}

@@ -33,9 +33,12 @@ func TestAccessByToken(t *testing.T) {
 			"users":           `query($id: ID!) { users(integrationId: $id, first: 2) { edges { node { displayName } } } }`,
 			"audit":           `{ auditEvents { totalCount } }`,
 			"pause":           `mutation($id: ID!) { pauseIntegration(id: $id) { status } }`,
+			"exposure trend":  `query($id: ID!) { overview(integrationId: $id) { exposureTrend(days: 7) { day anonymous organization external } medianTimeToFix { medianSeconds fixed } } }`,
+			"sharing events":  `query($id: ID!) { sharingEvents(integrationId: $id, first: 2) { edges { node { itemName kind } } } }`,
+			"item history":    `query($id: ID!) { driveItems(integrationId: $id, first: 2) { edges { node { history { edges { node { kind } } } exposure { exposedNow } } } } }`,
 		}
 		vars := map[string]any{"id": integrationID}
-		adminOnly := func(op string) bool { return op != "viewer" && op != "overview counts" }
+		adminOnly := func(op string) bool { return op != "viewer" && op != "overview counts" && op != "exposure trend" }
 
 		// The expired token is used once its two-second lifetime is surely over.
 		var claims struct{ Exp int64 }

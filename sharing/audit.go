@@ -8,7 +8,17 @@ import (
 	"github.com/overshare/overshare/auth"
 	"github.com/overshare/overshare/models"
 	"github.com/overshare/overshare/sharing/change"
+	"github.com/overshare/overshare/store"
 )
+
+// storeActor is who the item's sharing history names for a change made by actor.
+func storeActor(actor auth.Principal) store.Actor {
+	name := actor.Name
+	if name == "" {
+		name = actor.Email
+	}
+	return store.Actor{Subject: actor.Subject, Name: name}
+}
 
 // audit records one event for one permission.
 func (s *Service) audit(ctx context.Context, actor auth.Principal, action string, item *models.DriveItem, p *models.Permission, o change.Outcome) error {

@@ -71,7 +71,7 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 			}
 			return fail(change.Invalid, graphMessage(err), err)
 		case msgraph.NotFound:
-			if _, derr := s.st.RemoveOwnPermission(ctx, integrationID, itemID, permID); derr != nil {
+			if _, derr := s.st.RemoveOwnPermission(ctx, store.Actor{}, integrationID, itemID, permID); derr != nil {
 				return nil, derr
 			}
 			return fail(change.NotFound, "Microsoft 365 no longer has this link; it was removed from Overshare too.", err)
@@ -80,7 +80,7 @@ func (s *Service) SetLinkExpiration(ctx context.Context, actor auth.Principal, i
 		}
 		return fail(change.GraphFailed, graphMessage(err), err)
 	}
-	if err := s.st.SetOwnPermissionExpiry(ctx, integrationID, itemID, permID, answer.ExpiresAt); err != nil {
+	if err := s.st.SetOwnPermissionExpiry(ctx, storeActor(actor), integrationID, itemID, permID, answer.ExpiresAt); err != nil {
 		return nil, err
 	}
 	res := expiryOutcome(expiresAt, answer.ExpiresAt)

@@ -87,7 +87,7 @@ func (j *itemJob) updateFromList(ctx context.Context, out []change.Outcome, list
 	if lerr != nil {
 		for _, o := range out {
 			if o.Result != models.AuditFailed {
-				if _, e := j.s.st.RemoveOwnPermission(ctx, j.item.IntegrationID, j.item.ID, o.PermissionID); e != nil {
+				if _, e := j.s.st.RemoveOwnPermission(ctx, storeActor(j.actor), j.item.IntegrationID, j.item.ID, o.PermissionID); e != nil {
 					err = e
 				}
 			}
@@ -121,7 +121,7 @@ func (j *itemJob) updateFromList(ctx context.Context, out []change.Outcome, list
 				rows[k].Inherited, rows[k].InheritedFromID = true, stored[listed[k].ID].InheritedFromID
 			}
 		}
-		err = j.s.st.ReplaceItemPermissions(ctx, j.item.IntegrationID, j.item.DriveID, j.item.ID, rows)
+		err = j.s.st.ReplaceItemPermissions(ctx, storeActor(j.actor), j.item.IntegrationID, j.item.DriveID, j.item.ID, rows)
 	}
 	if err != nil {
 		// Microsoft 365 changed; the next sync brings the database in line.

@@ -238,6 +238,25 @@ func TestStopOneAnonymousLink(t *testing.T) {
 			time.Since(ev.At) > time.Hour || ev.At.After(time.Now().Add(time.Minute)) {
 			t.Fatalf("audit event %+v", ev)
 		}
+		// The folder's sharing history names the admin; the copy on plan.docx has none.
+		removal := func() []models.SharingEvent {
+			t.Helper()
+			h, err := st.ItemHistory(context.Background(), e.integ, e.folder, store.PageRequest{First: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []models.SharingEvent
+			for _, ev := range h.Rows {
+				if ev.Kind == models.SharingRemoved {
+					out = append(out, ev)
+				}
+			}
+			return out
+		}
+		if rm := removal(); len(rm) != 1 || rm[0].PermissionID != e.anonID || rm[0].Source != models.SourceOvershare ||
+			rm[0].ActorSubject != admin.Subject || rm[0].ActorName != admin.Name || rm[0].ItemName != "Projects" {
+			t.Fatalf("the folder's history records the removal as %+v", rm)
+		}
 
 		// The same call again: already removed, as the audit log says; nothing sent to Graph,
 		// nothing recorded.
@@ -252,6 +271,9 @@ func TestStopOneAnonymousLink(t *testing.T) {
 		}
 		if n := len(e.audit(t)); n != 1 {
 			t.Fatalf("%d audit events after the second call, want 1", n)
+		}
+		if n := len(removal()); n != 1 {
+			t.Fatalf("%d removals in the folder's history after the second call, want 1", n)
 		}
 	})
 }
@@ -607,6 +629,22 @@ func TestIncrementalSyncAfterStopSharing(t *testing.T) {
 		for _, o := range out {
 			if e.row(t, o.ItemID, o.PermissionID) != nil {
 				t.Fatalf("permission %s of %s came back after the sync", o.PermissionID, o.ItemID)
+			}
+		}
+		// Each removal is in its item's history once, by the admin: the sync found nothing more.
+		for _, o := range out {
+			h, err := st.ItemHistory(ctx, e.integ, o.ItemID, store.PageRequest{First: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rm []string
+			for _, ev := range h.Rows {
+				if ev.Kind == models.SharingRemoved && ev.PermissionID == o.PermissionID {
+					rm = append(rm, ev.Source+"/"+ev.ActorName)
+				}
+			}
+			if len(rm) != 1 || rm[0] != models.SourceOvershare+"/"+admin.Name {
+				t.Fatalf("permission %s of %s: removals in its history %v, want one by %s", o.PermissionID, o.ItemID, rm, admin.Name)
 			}
 		}
 	})

@@ -324,3 +324,24 @@ func quoteAll(cols []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// insertArrays inserts n rows on PostgreSQL as one array per column in one statement:
+// INSERT … SELECT * FROM unnest($1::text[], …), followed by onConflict ("" for none).
+func insertArrays(t *tx, tb table, n int, onConflict string, row func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	arrays, types, err := columnArrays(tb, n, row)
+	if err != nil {
+		return err
+	}
+	params := make([]string, len(types))
+	for i, typ := range types {
+		params[i] = fmt.Sprintf("$%d::%s[]", i+1, typ)
+	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s) %s", tb.name, quoteAll(tb.cols), strings.Join(params, ", "), onConflict)
+	if _, err := t.db.Statement.ConnPool.(*sql.Tx).ExecContext(t.db.Statement.Context, q, arrays...); err != nil {
+		return fmt.Errorf("insert %s: %w", tb.name, err)
+	}
+	return nil
+}

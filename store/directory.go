@@ -128,6 +128,10 @@ func (s *Store) DeleteDrivesSyncedBefore(ctx context.Context, integrationID stri
 	var n int64
 	err := s.inTx(ctx, func(t *tx) error {
 		gone := `SELECT id FROM drives WHERE integration_id = ? AND synced_at < ?`
+		h, err := beginHistoryWhere(t, integrationID, deletedCause, `p.drive_id IN (`+gone+`)`, integrationID, utc(before))
+		if err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM permissions WHERE integration_id = ? AND drive_id IN (` + gone + `)`,
 			`DELETE FROM drive_items WHERE integration_id = ? AND drive_id IN (` + gone + `)`,
@@ -139,7 +143,10 @@ func (s *Store) DeleteDrivesSyncedBefore(ctx context.Context, integrationID stri
 		}
 		res := t.db.Exec(`DELETE FROM drives WHERE integration_id = ? AND synced_at < ?`, integrationID, utc(before))
 		n = res.RowsAffected
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return h.finish(t, nil, nil)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete drives no longer listed: %w", err)

@@ -75,4 +75,3 @@ func FuzzItemFilter(f *testing.F) {
 		}
 	})
 }
-

@@ -202,9 +202,11 @@ func (s *Store) updateIntegrationWhere(ctx context.Context, id, cond string, fie
 	return nil
 }
 
-// syncedTables hold rows that belong to an integration and go with it.
+// syncedTables hold rows that belong to an integration and go with it, its sharing history
+// too (file names and the addresses they were shared with).
 // audit_events are kept: the record of what was done outlives the connection.
-var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs", "tenant_facts", "graph_subscriptions"}
+var syncedTables = []string{"permissions", "drive_items", "drive_sync_states", "drives", "users", "sync_runs", "tenant_facts",
+	"graph_subscriptions", "sharing_events", "exposure_intervals"}
 
 // DeleteIntegration removes an integration and every row synced for it, in
 // one transaction. Audit events are kept.

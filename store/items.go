@@ -43,15 +43,22 @@ func dedupeItems(in []models.DriveItem) []models.DriveItem {
 }
 
 func generation(t *tx, integrationID, driveID string) (int64, error) {
+	st, err := syncState(t, integrationID, driveID)
+	return st.Generation, err
+}
+
+// syncState is a drive's delta position in a transaction; the zero state for a drive never
+// synced.
+func syncState(t *tx, integrationID, driveID string) (models.DriveSyncState, error) {
 	var st models.DriveSyncState
 	err := t.db.Where("integration_id = ? AND drive_id = ?", integrationID, driveID).Take(&st).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return 0, nil
+		return st, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read sync state: %w", err)
+		return st, fmt.Errorf("read sync state: %w", err)
 	}
-	return st.Generation, nil
+	return st, nil
 }
 
 func saveCheckpoint(t *tx, integrationID, driveID string, cp models.DriveSyncState) error {

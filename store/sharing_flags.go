@@ -220,7 +220,17 @@ func (s *Store) expireDue(ctx context.Context, integrationID string) (time.Time,
 		if len(ids) == 0 {
 			return at, nil
 		}
-		err = s.inTxAt(ctx, at, func(t *tx) error { return refreshPermissionState(t, integrationID, ids) })
+		err = s.inTxAt(ctx, at, func(t *tx) error {
+			// The permissions stay as they are: the history records the links that expired.
+			h, err := beginHistory(t, integrationID, ids, historyCause{source: models.SourceClock})
+			if err != nil {
+				return err
+			}
+			if err := refreshPermissionState(t, integrationID, ids); err != nil {
+				return err
+			}
+			return h.finish(t, h.before, nil)
+		})
 		if err != nil {
 			return at, fmt.Errorf("recompute sharing of items whose links expired: %w", err)
 		}

@@ -99,7 +99,7 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 			"noExpiry": {"budget", "readme"}, "anonymousNoExpiry": {"readme"}, "users": {"budget", "notes"},
 		})
 
-		if _, err := st.RemoveOwnPermission(ctx, integ, "notes", "p-guest"); err != nil {
+		if _, err := st.RemoveOwnPermission(ctx, store.Actor{Subject: "s1", Name: "Admin"}, integ, "notes", "p-guest"); err != nil {
 			t.Fatal(err)
 		}
 		check("after RemoveOwnPermission", map[string][]string{
@@ -107,14 +107,14 @@ func TestSharingFlagsFollowEveryPermissionWrite(t *testing.T) {
 			"noExpiry": {"budget", "readme"}, "anonymousNoExpiry": {"readme"}, "users": {"budget"},
 		})
 
-		if err := st.SetOwnPermissionExpiry(ctx, integ, "readme", "p-anon2", ptr(t0)); err != nil {
+		if err := st.SetOwnPermissionExpiry(ctx, store.Actor{Subject: "s1", Name: "Admin"}, integ, "readme", "p-anon2", ptr(t0)); err != nil {
 			t.Fatal(err)
 		}
 		check("after setting an expiry", map[string][]string{
 			"shared": {"budget", "readme"}, "anonymous": {"readme"},
 			"expiring": {"readme"}, "noExpiry": {"budget"}, "users": {"budget"},
 		})
-		if err := st.SetOwnPermissionExpiry(ctx, integ, "readme", "p-anon2", nil); err != nil {
+		if err := st.SetOwnPermissionExpiry(ctx, store.Actor{Subject: "s1", Name: "Admin"}, integ, "readme", "p-anon2", nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after removing the expiry", map[string][]string{

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/overshare/overshare/models"
@@ -14,11 +15,16 @@ import (
 
 // RemoveOwnPermission deletes the permission permID set on item itemID, and the rows that
 // repeat it as inherited from it on the item's descendants, then recomputes the item's
-// has_own_permissions and sharing_flags as a sync page's permissions do. It reports whether
-// the item's own row existed.
-func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, permID string) (bool, error) {
+// has_own_permissions and sharing_flags as a sync page's permissions do, and records the
+// removal in the item's history as done by actor. It reports whether the item's own row
+// existed.
+func (s *Store) RemoveOwnPermission(ctx context.Context, actor Actor, integrationID, itemID, permID string) (bool, error) {
 	var removed bool
 	err := s.inTx(ctx, func(t *tx) error {
+		h, err := beginHistory(t, integrationID, []string{itemID}, overshareCause(actor))
+		if err != nil {
+			return err
+		}
 		res := t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id = ? AND id = ?`,
 			integrationID, itemID, permID)
 		if res.Error != nil {
@@ -29,7 +35,11 @@ func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, 
 			integrationID, permID, itemID).Error; err != nil {
 			return fmt.Errorf("inherited copies: %w", err)
 		}
-		return refreshPermissionState(t, integrationID, []string{itemID})
+		if err := refreshPermissionState(t, integrationID, []string{itemID}); err != nil {
+			return err
+		}
+		after := slices.DeleteFunc(slices.Clone(h.before[itemID]), func(p models.Permission) bool { return p.ID == permID })
+		return h.finish(t, map[string][]models.Permission{itemID: after}, nil)
 	})
 	if err != nil {
 		return false, fmt.Errorf("remove permission %s of item %s: %w", permID, itemID, err)
@@ -38,11 +48,16 @@ func (s *Store) RemoveOwnPermission(ctx context.Context, integrationID, itemID, 
 }
 
 // SetOwnPermissionExpiry sets the expiry (nil = none) of the permission permID set on item
-// itemID and of its inherited copies on the item's descendants. A missing row is ErrNotFound.
-func (s *Store) SetOwnPermissionExpiry(ctx context.Context, integrationID, itemID, permID string, expiresAt *time.Time) error {
+// itemID and of its inherited copies on the item's descendants, recorded in the item's
+// history as done by actor. A missing row is ErrNotFound.
+func (s *Store) SetOwnPermissionExpiry(ctx context.Context, actor Actor, integrationID, itemID, permID string, expiresAt *time.Time) error {
 	expiresAt = utcPtr(expiresAt)
 	stamp := now()
 	err := s.inTx(ctx, func(t *tx) error {
+		h, err := beginHistory(t, integrationID, []string{itemID}, overshareCause(actor))
+		if err != nil {
+			return err
+		}
 		res := t.db.Exec(`UPDATE permissions SET expires_at = ?, synced_at = ? WHERE integration_id = ? AND item_id = ? AND id = ?`,
 			expiresAt, stamp, integrationID, itemID, permID)
 		if res.Error != nil {
@@ -55,7 +70,16 @@ func (s *Store) SetOwnPermissionExpiry(ctx context.Context, integrationID, itemI
 			expiresAt, stamp, integrationID, permID, itemID).Error; err != nil {
 			return fmt.Errorf("inherited copies: %w", err)
 		}
-		return refreshPermissionState(t, integrationID, []string{itemID})
+		if err := refreshPermissionState(t, integrationID, []string{itemID}); err != nil {
+			return err
+		}
+		after := slices.Clone(h.before[itemID])
+		for i := range after {
+			if after[i].ID == permID {
+				after[i].ExpiresAt = expiresAt
+			}
+		}
+		return h.finish(t, map[string][]models.Permission{itemID: after}, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("set expiry of permission %s of item %s: %w", permID, itemID, err)
@@ -66,9 +90,10 @@ func (s *Store) SetOwnPermissionExpiry(ctx context.Context, integrationID, itemI
 // ReplaceItemPermissions makes the stored permissions of one item what Graph listed after a
 // change, through the sync pages' own write (replacePermissionsTx), which also recomputes the
 // item's has_own_permissions and sharing_flags.
-func (s *Store) ReplaceItemPermissions(ctx context.Context, integrationID, driveID, itemID string, rows []models.Permission) error {
+// What it removes or changes is recorded in the item's history as done by actor.
+func (s *Store) ReplaceItemPermissions(ctx context.Context, actor Actor, integrationID, driveID, itemID string, rows []models.Permission) error {
 	err := s.inTx(ctx, func(t *tx) error {
-		return s.replacePermissionsTx(ctx, t, integrationID, driveID, map[string][]models.Permission{itemID: rows})
+		return s.replacePermissionsTx(ctx, t, integrationID, driveID, map[string][]models.Permission{itemID: rows}, overshareCause(actor), nil)
 	})
 	if err != nil {
 		return fmt.Errorf("replace permissions of item %s: %w", itemID, err)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -111,6 +112,8 @@ type Store struct {
 	clock func() time.Time
 	// lockDir holds the files of SQLite's sync locks (locks.go); empty on PostgreSQL.
 	lockDir string
+	// onSharing is OnSharingChange's function (history.go).
+	onSharing atomic.Pointer[func(integrationID string)]
 }
 
 // Open connects to the database and applies pending migrations.
@@ -386,6 +389,8 @@ type tx struct {
 	dialect string
 	native  nativeMethod
 	now     time.Time // the moment links expire against in this transaction
+	// historyOf holds the integrations whose sharing history this transaction wrote.
+	historyOf map[string]bool
 }
 
 // inTx runs fn in one transaction: committed when fn returns nil, rolled
@@ -394,12 +399,17 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	return s.inTxAt(ctx, s.clock(), fn)
 }
 
-// inTxAt is inTx with links expiring against the moment at.
+// inTxAt is inTx with links expiring against the moment at. After a commit that recorded
+// sharing history it tells the OnSharingChange function.
 func (s *Store) inTxAt(ctx context.Context, at time.Time, fn func(t *tx) error) error {
+	var t *tx
 	if s.dialect != Postgres {
-		return ctxErr(ctx, s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&tx{db: g, dialect: s.dialect, native: s.native, now: at})
+		err := ctxErr(ctx, s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+			t = &tx{db: g, dialect: s.dialect, native: s.native, now: at}
+			return fn(t)
 		}))
+		s.historyCommitted(err, t)
+		return err
 	}
 	conn, err := s.sqlDB.Conn(ctx)
 	if err != nil {
@@ -408,9 +418,12 @@ func (s *Store) inTxAt(ctx context.Context, at time.Time, fn func(t *tx) error) 
 	defer conn.Close()
 	g := s.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	g.Statement.ConnPool = conn
-	return ctxErr(ctx, g.Transaction(func(g *gorm.DB) error {
-		return fn(&tx{db: g, conn: conn, dialect: s.dialect, native: s.native, now: at})
+	err = ctxErr(ctx, g.Transaction(func(g *gorm.DB) error {
+		t = &tx{db: g, conn: conn, dialect: s.dialect, native: s.native, now: at}
+		return fn(t)
 	}))
+	s.historyCommitted(err, t)
+	return err
 }
 
 // ErrNotFound is returned when a requested row does not exist.

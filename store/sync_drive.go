@@ -10,6 +10,10 @@ import (
 // delta position, and marks its owner as having no drive.
 func (s *Store) SyncDeleteDrive(ctx context.Context, integrationID, driveID string) error {
 	err := s.inTx(ctx, func(t *tx) error {
+		h, err := beginHistoryWhere(t, integrationID, deletedCause, `p.drive_id = ?`, driveID)
+		if err != nil {
+			return err
+		}
 		if err := t.db.Exec(`UPDATE users SET has_drive = false WHERE integration_id = ? AND id IN
 	(SELECT owner_user_id FROM drives WHERE integration_id = ? AND id = ?)`, integrationID, integrationID, driveID).Error; err != nil {
 			return err
@@ -24,7 +28,7 @@ func (s *Store) SyncDeleteDrive(ctx context.Context, integrationID, driveID stri
 				return err
 			}
 		}
-		return nil
+		return h.finish(t, nil, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete drive %s: %w", driveID, err)

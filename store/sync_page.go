@@ -57,15 +57,18 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 				return fmt.Errorf("relax commit durability: %w", err)
 			}
 		}
-		gen, err := generation(t, integrationID, driveID)
+		st, err := syncState(t, integrationID, driveID)
 		if err != nil {
 			return err
 		}
+		gen := st.Generation
 		stamp := now()
 		var rootID string
 		p.Items = dedupeItems(p.Items)
+		page := make(map[string]*models.DriveItem, len(p.Permissions))
 		for i := range p.Items {
 			it := &p.Items[i]
+			page[it.ID] = it
 			it.IntegrationID, it.DriveID, it.SeenGeneration, it.SyncedAt = integrationID, driveID, gen, stamp
 			it.CreatedDateTime = utcPtr(it.CreatedDateTime)
 			it.LastModifiedDateTime = utcPtr(it.LastModifiedDateTime)
@@ -88,7 +91,9 @@ func (s *Store) CommitSyncPage(ctx context.Context, integrationID, driveID strin
 		if err := deleteItemTrees(t, integrationID, driveID, p.DeletedIDs); err != nil {
 			return err
 		}
-		if err := s.replacePermissionsTx(ctx, t, integrationID, driveID, p.Permissions); err != nil {
+		// Until the drive's first full round has ended, sharing found is first seen.
+		cause := syncCause(st.SweptAt == nil)
+		if err := s.replacePermissionsTx(ctx, t, integrationID, driveID, p.Permissions, cause, page); err != nil {
 			return err
 		}
 		cp := models.DriveSyncState{ItemsSeen: p.ItemsSeen}
@@ -137,6 +142,11 @@ func deleteItemTrees(t *tx, integrationID, driveID string, ids []string) error {
 	SELECT c.id FROM drive_items c JOIN sub ON c.parent_id = sub.id WHERE c.integration_id = ? AND c.drive_id = ?
 ) `
 		args := []any{integrationID, driveID, chunk, integrationID, driveID, integrationID}
+		h, err := beginHistoryWhere(t, integrationID, deletedCause,
+			`p.item_id IN (`+tree+`SELECT id FROM sub)`, integrationID, driveID, chunk, integrationID, driveID)
+		if err != nil {
+			return err
+		}
 		if err := t.db.Exec(tree+`DELETE FROM permissions WHERE integration_id = ? AND item_id IN (SELECT id FROM sub)`, args...).Error; err != nil {
 			return fmt.Errorf("delete permissions of deleted items: %w", err)
 		}
@@ -144,7 +154,10 @@ func deleteItemTrees(t *tx, integrationID, driveID string, ids []string) error {
 			return fmt.Errorf("delete items: %w", err)
 		}
 		// Permission rows keyed by an id the page did not know as an item.
-		return t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN ?`, integrationID, chunk).Error
+		if err := t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN ?`, integrationID, chunk).Error; err != nil {
+			return fmt.Errorf("delete permissions of unknown items: %w", err)
+		}
+		return h.finish(t, nil, nil)
 	})
 }
 
@@ -152,7 +165,11 @@ func deleteItemTrees(t *tx, integrationID, driveID string, ids []string) error {
 // caller's transaction. Items are handled in id order, a stable lock order
 // between concurrent writers; a permission listed twice for an item is
 // written once, the last one winning.
-func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, driveID string, byItem map[string][]models.Permission) error {
+//
+// The change of each item's own sharing is recorded as its history (history.go) with cause;
+// page holds the items Graph gave with the permissions, if any.
+func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, driveID string, byItem map[string][]models.Permission,
+	cause historyCause, page map[string]*models.DriveItem) error {
 	if len(byItem) == 0 {
 		return nil
 	}
@@ -161,6 +178,10 @@ func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, 
 		itemIDs = append(itemIDs, id)
 	}
 	sort.Strings(itemIDs)
+	h, err := beginHistory(t, integrationID, itemIDs, cause)
+	if err != nil {
+		return err
+	}
 	var rows []models.Permission
 	stamp := now()
 	for _, itemID := range itemIDs {
@@ -190,7 +211,10 @@ func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, 
 			return err
 		}
 	}
-	return refreshPermissionState(t, integrationID, itemIDs)
+	if err := refreshPermissionState(t, integrationID, itemIDs); err != nil {
+		return err
+	}
+	return h.finish(t, byItem, page)
 }
 
 // sweepTx ends a full round (SyncPage.Sweep): it deletes the drive's items
@@ -198,7 +222,13 @@ func (s *Store) replacePermissionsTx(ctx context.Context, t *tx, integrationID, 
 // round_full, in the caller's transaction, so a crash before it keeps
 // round_full set and the next run sweeps.
 func sweepTx(t *tx, integrationID, driveID string, gen int64) error {
-	err := t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN
+	h, err := beginHistoryWhere(t, integrationID, deletedCause,
+		`p.item_id IN (SELECT id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND seen_generation < ?)`,
+		integrationID, driveID, gen)
+	if err != nil {
+		return err
+	}
+	err = t.db.Exec(`DELETE FROM permissions WHERE integration_id = ? AND item_id IN
 	(SELECT id FROM drive_items WHERE integration_id = ? AND drive_id = ? AND seen_generation < ?)`,
 		integrationID, integrationID, driveID, gen).Error
 	if err != nil {
@@ -207,6 +237,9 @@ func sweepTx(t *tx, integrationID, driveID string, gen int64) error {
 	if err := t.db.Exec(`DELETE FROM drive_items WHERE integration_id = ? AND drive_id = ? AND seen_generation < ?`,
 		integrationID, driveID, gen).Error; err != nil {
 		return fmt.Errorf("sweep items: %w", err)
+	}
+	if err := h.finish(t, nil, nil); err != nil {
+		return err
 	}
 	return t.db.Exec(`UPDATE drive_sync_states SET round_full = false WHERE integration_id = ? AND drive_id = ?`,
 		integrationID, driveID).Error

@@ -63,7 +63,11 @@ ORDER BY id`, integrationID, driveID).Scan(&out).Error
 // is set, records it as the drive's roots_refreshed_at, in one transaction.
 func (s *Store) RefreshPermissions(ctx context.Context, integrationID, driveID string, byItem map[string][]models.Permission, at time.Time) error {
 	err := s.inTx(ctx, func(t *tx) error {
-		if err := s.replacePermissionsTx(ctx, t, integrationID, driveID, byItem); err != nil {
+		st, err := syncState(t, integrationID, driveID)
+		if err != nil {
+			return err
+		}
+		if err := s.replacePermissionsTx(ctx, t, integrationID, driveID, byItem, syncCause(st.SweptAt == nil), nil); err != nil {
 			return err
 		}
 		if at.IsZero() {

@@ -497,7 +497,8 @@ func TestDeleteIntegrationRemovesEverything(t *testing.T) {
 		if err := st.DeleteIntegration(ctx, created[0]); err != nil {
 			t.Fatal(err)
 		}
-		for _, table := range []string{"users", "drives", "drive_items", "permissions", "drive_sync_states", "sync_runs"} {
+		for _, table := range []string{"users", "drives", "drive_items", "permissions", "drive_sync_states", "sync_runs",
+			"sharing_events", "exposure_intervals"} {
 			var n int64
 			st.Gorm().Raw("SELECT COUNT(*) FROM "+table+" WHERE integration_id = ?", created[0]).Scan(&n)
 			if n != 0 {

@@ -34,6 +34,8 @@ const propertySweepInterval = 1000 * time.Hour
 // on items deleted by retention (which no delta reports) and on drives the
 // app cannot read; once the sweep is due too, the database equals the
 // export in everything (closed drives flagged, as assertEqual checks).
+// Throughout, each item's sharing history replays to its stored sharing,
+// and the first sync records only "first seen" events.
 //
 // OVERSHARE_PROPERTY_SEED=n runs one seed; a failure names its seed.
 func TestPropertyScheduledSyncs(t *testing.T) {
@@ -68,6 +70,7 @@ func scheduledSyncsProperty(t *testing.T, st *store.Store, seed int64) {
 	s := syncer.New(syncer.Config{Store: st, GraphDefaults: graphDefaults(info), Version: "test", Now: c.Now,
 		SweepInterval: propertySweepInterval, DriveRecheckInterval: time.Nanosecond})
 	runSync(t, st, s, integID, true)
+	assertOnlyFirstSeen(t, st, integID)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x70726f70))
 	tn := srv.Tenant()
 	retained := 0
@@ -86,6 +89,7 @@ func scheduledSyncsProperty(t *testing.T, st *store.Store, seed int64) {
 		c.advance(syncer.DefaultRootRefreshInterval)
 		runSync(t, st, s, integID, false)
 		assertSharingEqual(t, st, integID, readExport(t, srv), step)
+		assertHistoryReplays(t, st, integID, step)
 	}
 	if retained == 0 {
 		tn.ApplyRandomChanges(rng.Int64(), 1) // keep the rng's sequence; then force one
@@ -99,6 +103,7 @@ func scheduledSyncsProperty(t *testing.T, st *store.Store, seed int64) {
 		t.Fatal("the sweep was due, yet no drive was swept")
 	}
 	assertEqualToExport(t, st, integID, srv)
+	assertHistoryReplays(t, st, integID, 5)
 }
 
 // folderChange shares a folder, removes its sharing or changes one of its

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,22 +81,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer ln.Close()
 	a, err := startApp(ctx, appConfig{
-		Store:          storeCfg,
-		Graph:          graphEndpoints(env),
-		Auth:           authCfg,
-		AllowedOrigins: env.AllowedOrigins,
-		TrustedProxies: env.TrustedProxies,
-		SPAClientID:    env.OIDCClientID,
-		PublicURL:      env.PublicURL,
-		Workers:        env.SyncWorkers,
-		Interval:       env.ScheduleInterval,
-		Refresh:        refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
-		DriveRecheck:   env.DriveRecheckInterval,
-		MetricsToken:   env.MetricsToken,
-		RateLimits:     rateLimits(env.RateLimit, env.RateLimitAddress),
-		AudienceParam:  audienceParam(env),
-		Tracing:        traced,
-		Logger:         log,
+		Store:            storeCfg,
+		Graph:            graphEndpoints(env),
+		Auth:             authCfg,
+		AllowedOrigins:   env.AllowedOrigins,
+		TrustedProxies:   env.TrustedProxies,
+		SPAClientID:      env.OIDCClientID,
+		PublicURL:        env.PublicURL,
+		Workers:          env.SyncWorkers,
+		Interval:         env.ScheduleInterval,
+		Refresh:          refreshConfig{RootRefresh: env.RootRefreshInterval, Sweep: env.SweepInterval},
+		DriveRecheck:     env.DriveRecheckInterval,
+		HistoryRetention: env.HistoryRetention,
+		MetricsToken:     env.MetricsToken,
+		RateLimits:       rateLimits(env.RateLimit, env.RateLimitAddress),
+		AudienceParam:    audienceParam(env),
+		Tracing:          traced,
+		Logger:           log,
 	})
 	if err != nil {
 		return err
@@ -123,18 +125,20 @@ type appConfig struct {
 	PublicURL      string
 	// WebhookURL is the https base URL Graph sends change notifications to (default
 	// PublicURL); the demo's is a TLS listener of its own.
-	WebhookURL    string
-	Mount         map[string]http.Handler
-	Frontend      fs.FS // default: the embedded SPA
-	Workers       int
-	Interval      time.Duration
-	Refresh       refreshConfig
-	DriveRecheck  time.Duration       // users without a OneDrive are looked up again after this; 0 = the syncer's default
-	MetricsToken  string              // serves /metrics on the public address to its bearers
-	RateLimits    [2]server.RateLimit // per principal, per address; zero: none
-	AudienceParam string              // the audience the SPA names in its sign-in request, "" none
-	Tracing       bool                // a span per request (internal/tracing exports them)
-	Logger        *slog.Logger
+	WebhookURL   string
+	Mount        map[string]http.Handler
+	Frontend     fs.FS // default: the embedded SPA
+	Workers      int
+	Interval     time.Duration
+	Refresh      refreshConfig
+	DriveRecheck time.Duration // users without a OneDrive are looked up again after this; 0 = the syncer's default
+	// HistoryRetention: sharing history older than this is pruned; 0 = the jobs' default.
+	HistoryRetention time.Duration
+	MetricsToken     string              // serves /metrics on the public address to its bearers
+	RateLimits       [2]server.RateLimit // per principal, per address; zero: none
+	AudienceParam    string              // the audience the SPA names in its sign-in request, "" none
+	Tracing          bool                // a span per request (internal/tracing exports them)
+	Logger           *slog.Logger
 }
 
 // refreshConfig is the syncer's scheduled refreshes; zero values take the
@@ -181,6 +185,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	} else {
 		a.bus = events.NewLocal()
 	}
+	publishSharingChanges(ctx, a.store, a.bus, log)
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, a.store, log)
 	graphDefaults := cfg.Graph
@@ -192,7 +197,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	w := watch.New(watch.Config{Store: a.store, PublicURL: cmp.Or(cfg.WebhookURL, cfg.PublicURL), GraphDefaults: graphDefaults,
 		Version: currentVersion(), Logger: log})
 	a.jobs, err = jobs.New(ctx, jobs.Config{Store: a.store, Syncer: sy, Bus: a.bus, Logger: log,
-		Workers: cfg.Workers, PeriodicInterval: cfg.Interval, Watch: w})
+		Workers: cfg.Workers, PeriodicInterval: cfg.Interval, Watch: w, HistoryRetention: cfg.HistoryRetention})
 	if err != nil {
 		return nil, err
 	}
@@ -303,4 +308,20 @@ func rateLimits(perPrincipal, perAddress int) [2]server.RateLimit {
 		{Rate: float64(perPrincipal), Burst: 5 * perPrincipal},
 		{Rate: float64(perAddress), Burst: 4 * perAddress},
 	}
+}
+
+// publishSharingChanges has each commit that recorded sharing history tell the watchers of
+// sharingChanged on bus, off the writer's goroutine: a NOTIFY must not hold up a sync page.
+// The function it returns waits for the notices under way, for a process about to exit.
+func publishSharingChanges(ctx context.Context, st *store.Store, bus events.Bus, log *slog.Logger) (wait func()) {
+	var wg sync.WaitGroup
+	st.OnSharingChange(func(integrationID string) {
+		wg.Go(func() {
+			c := events.SharingChange{IntegrationID: integrationID, At: time.Now()}
+			if err := bus.PublishSharing(context.WithoutCancel(ctx), c); err != nil {
+				log.Warn("sharing change not published", "integration", integrationID, "error", err)
+			}
+		})
+	})
+	return wg.Wait
 }

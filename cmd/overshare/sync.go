@@ -16,6 +16,7 @@ import (
 
 	"github.com/overshare/overshare/events"
 	"github.com/overshare/overshare/internal/config"
+	"github.com/overshare/overshare/store"
 	"github.com/overshare/overshare/syncer"
 )
 
@@ -71,6 +72,16 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	id := integration.ID
 
 	bus := events.NewLocal()
+	if st.Dialect() == store.Postgres {
+		// The dashboards of the servers on this database watch sharingChanged: tell them.
+		pg, err := events.NewPostgres(ctx, st.PgxPool(), log)
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		// Set now; before the bus closes, wait for the notices of the last pages.
+		defer publishSharingChanges(ctx, st, pg, log)()
+	}
 	updates, unsubscribe := bus.Subscribe(id)
 	shown := make(chan struct{})
 	go func() {

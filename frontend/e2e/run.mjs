@@ -519,6 +519,51 @@ test('the integration is watched, and rotates to a certificate', async () => {
   await shot(admin, 'integrations-certificate');
 });
 
+test('a link created in Microsoft 365 appears live in the feed and the item\'s timeline', async () => {
+  // An item the first sync stored, from the Shared files page, and its drive in the simulator.
+  await admin.goto(`${base}/files?${iq}&scope=USERS`);
+  const row = admin.getByTestId('file-row').first();
+  await row.waitFor({ timeout: 30_000 });
+  const itemId = await row.getAttribute('data-item-id');
+  const itemGraphId = Buffer.from(itemId, 'base64url').toString().split(':').slice(2).join(':');
+  const simItem = (await simExport()).find((r) => r.type === 'item' && r.id === itemGraphId);
+  assert(simItem, `the simulator has item ${itemGraphId}`);
+
+  // The Overview's feed and the item's drawer stay open, never reloaded, in pages of their own.
+  const feedPage = await browser.context.newPage();
+  await feedPage.goto(`${base}/?${iq}`);
+  await feedPage.getByTestId('sharing-feed').waitFor({ timeout: 30_000 });
+  const drawerPage = await browser.context.newPage();
+  await drawerPage.goto(`${base}/files?${iq}&item=${encodeURIComponent(itemId)}`);
+  const timeline = drawerPage.getByRole('dialog').getByTestId('item-history');
+  await timeline.getByTestId('item-exposure').waitFor({ timeout: 30_000 });
+  const addedBefore = await timeline.locator('[data-testid=history-event][data-kind=ADDED]').count();
+  // Both pages subscribe as they render: give the websockets a moment to register.
+  await feedPage.waitForTimeout(1000);
+
+  const res = JSON.parse(await simGet('/changes', { ops: [{ op: 'share', driveId: simItem.driveId, itemId: itemGraphId, scope: 'anonymous', linkType: 'view' }] }));
+  assert(!res.results[0].error, `the simulator shared the item: ${res.results[0].error}`);
+  // No sync is asked for: the demo is watched, so the simulator's change notification
+  // brings the link in.
+
+  const fed = feedPage.locator(`[data-testid=feed-event][data-kind=ADDED][data-item="${itemGraphId}"]`);
+  await fed.first().waitFor({ timeout: 120_000 });
+  assert(/anyone with the link/.test(await fed.first().innerText()), `the feed says who the link reaches: ${await fed.first().innerText()}`);
+  await fed.first().scrollIntoViewIfNeeded();
+  await shot(feedPage, 'overview-live-feed');
+  await feedPage.getByText('Exposed items, last 30 days').scrollIntoViewIfNeeded();
+  await feedPage.locator('.recharts-surface').last().waitFor({ timeout: 20_000 });
+  await shot(feedPage, 'overview-exposure-trend');
+  const added = timeline.locator('[data-testid=history-event][data-kind=ADDED]');
+  await added.nth(addedBefore).waitFor({ timeout: 60_000 });
+  assert(/Shared with anyone with the link/.test(await added.first().innerText()), 'the timeline shows the new link first');
+  assert(/Shared beyond the organisation since/.test(await timeline.getByTestId('item-exposure').innerText()), 'the item reads as exposed');
+  await added.first().scrollIntoViewIfNeeded();
+  await shot(drawerPage, 'item-timeline');
+  await feedPage.close();
+  await drawerPage.close();
+});
+
 test('screenshots of the other screens at 1280 and 768 px', async () => {
   for (const [path, name, ready] of [
     // The counts arrive after the card (their own query).

@@ -21,17 +21,20 @@ const (
 	TypePermission  = "Permission"
 	TypeSyncRun     = "SyncRun"
 	TypeAuditEvent  = "AuditEvent"
+	// TypeSharingEvent's key is the integration id and the event's number.
+	TypeSharingEvent = "SharingEvent"
 )
 
 // idParts is the number of key parts of each node type.
 var idParts = map[string]int{
-	TypeIntegration: 1,
-	TypeUser:        2,
-	TypeDrive:       2,
-	TypeDriveItem:   2,
-	TypePermission:  3,
-	TypeSyncRun:     1,
-	TypeAuditEvent:  1,
+	TypeIntegration:  1,
+	TypeUser:         2,
+	TypeDrive:        2,
+	TypeDriveItem:    2,
+	TypePermission:   3,
+	TypeSyncRun:      1,
+	TypeAuditEvent:   1,
+	TypeSharingEvent: 2,
 }
 
 var (

@@ -76,6 +76,14 @@ type DriveQuotaAlert struct {
 	State        string  `json:"state"`
 }
 
+// Items exposed at the end of one day (UTC; today: now).
+type ExposureDay struct {
+	Day          time.Time `json:"day"`
+	Anonymous    int       `json:"anonymous"`
+	Organization int       `json:"organization"`
+	External     int       `json:"external"`
+}
+
 // A permission that could not be removed, or that the item's permissions, read again afterwards,
 // still list: the message says what is still there (e.g. "Still there: … inherited from the
 // folder …"). An id Overshare does not know on the item fails too, naming it.
@@ -106,6 +114,18 @@ type IntegrationCounts struct {
 	Permissions int `json:"permissions"`
 	// OneDrives the last sync could not read (locked or closed to the app); see Drive.access.
 	InaccessibleDrives int `json:"inaccessibleDrives"`
+}
+
+type ItemExposure struct {
+	Intervals []*ExposureInterval `json:"intervals"`
+	// Shared beyond the organisation (anonymously or externally) now.
+	ExposedNow bool `json:"exposedNow"`
+	// When it was first seen shared beyond the organisation.
+	FirstExposedAt *time.Time `json:"firstExposedAt,omitempty"`
+	// When its last exposure beyond the organisation ended, if it is not exposed now.
+	FixedAt *time.Time `json:"fixedAt,omitempty"`
+	// From firstExposedAt to fixedAt.
+	TimeToFixSeconds *int64 `json:"timeToFixSeconds,omitempty"`
 }
 
 type License struct {
@@ -168,6 +188,16 @@ type Sharer struct {
 	SharedItems int    `json:"sharedItems"`
 }
 
+type SharingEventConnection struct {
+	Edges    []*SharingEventEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type SharingEventEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *SharingEvent `json:"node"`
+}
+
 type SharingLink struct {
 	Type      string        `json:"type"`
 	Scope     *SharingScope `json:"scope,omitempty"`
@@ -216,6 +246,13 @@ type Subscription struct {
 type SyncRunEdge struct {
 	Cursor string   `json:"cursor"`
 	Node   *SyncRun `json:"node"`
+}
+
+// How long exposure beyond the organisation lasted until it ended.
+type TimeToFix struct {
+	// Median, over the exposures that ended in the window; null when none did.
+	MedianSeconds *int64 `json:"medianSeconds,omitempty"`
+	Fixed         int    `json:"fixed"`
 }
 
 type UpdateIntegrationInput struct {
@@ -301,6 +338,66 @@ func (e *DriveItemOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e DriveItemOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who an item's live sharing reaches. BEYOND_ORGANIZATION is anonymous or external: what time to fix measures.
+type ExposureLevel string
+
+const (
+	ExposureLevelAnonymous          ExposureLevel = "ANONYMOUS"
+	ExposureLevelOrganization       ExposureLevel = "ORGANIZATION"
+	ExposureLevelExternal           ExposureLevel = "EXTERNAL"
+	ExposureLevelBeyondOrganization ExposureLevel = "BEYOND_ORGANIZATION"
+)
+
+var AllExposureLevel = []ExposureLevel{
+	ExposureLevelAnonymous,
+	ExposureLevelOrganization,
+	ExposureLevelExternal,
+	ExposureLevelBeyondOrganization,
+}
+
+func (e ExposureLevel) IsValid() bool {
+	switch e {
+	case ExposureLevelAnonymous, ExposureLevelOrganization, ExposureLevelExternal, ExposureLevelBeyondOrganization:
+		return true
+	}
+	return false
+}
+
+func (e ExposureLevel) String() string {
+	return string(e)
+}
+
+func (e *ExposureLevel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExposureLevel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExposureLevel", str)
+	}
+	return nil
+}
+
+func (e ExposureLevel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExposureLevel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExposureLevel) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -417,6 +514,133 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SharingEventKind string
+
+const (
+	// The sharing the item had when Overshare first read its drive (all its permissions in after).
+	SharingEventKindFirstSeen SharingEventKind = "FIRST_SEEN"
+	SharingEventKindAdded     SharingEventKind = "ADDED"
+	SharingEventKindRemoved   SharingEventKind = "REMOVED"
+	// The same permission with other roles, scope, expiry or recipients.
+	SharingEventKindChanged SharingEventKind = "CHANGED"
+	// The link's expiry passed: it gives no access, though Microsoft 365 lists it until removed.
+	SharingEventKindLinkExpired SharingEventKind = "LINK_EXPIRED"
+)
+
+var AllSharingEventKind = []SharingEventKind{
+	SharingEventKindFirstSeen,
+	SharingEventKindAdded,
+	SharingEventKindRemoved,
+	SharingEventKindChanged,
+	SharingEventKindLinkExpired,
+}
+
+func (e SharingEventKind) IsValid() bool {
+	switch e {
+	case SharingEventKindFirstSeen, SharingEventKindAdded, SharingEventKindRemoved, SharingEventKindChanged, SharingEventKindLinkExpired:
+		return true
+	}
+	return false
+}
+
+func (e SharingEventKind) String() string {
+	return string(e)
+}
+
+func (e *SharingEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SharingEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SharingEventKind", str)
+	}
+	return nil
+}
+
+func (e SharingEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SharingEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SharingEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SharingEventSource string
+
+const (
+	// A sync found the change made in Microsoft 365.
+	SharingEventSourceMicrosoft365 SharingEventSource = "MICROSOFT_365"
+	// An admin made it through Overshare (actorName says who).
+	SharingEventSourceOvershare SharingEventSource = "OVERSHARE"
+	// The item or its drive was deleted, and its sharing with it.
+	SharingEventSourceItemDeleted SharingEventSource = "ITEM_DELETED"
+	// Time passed (a link expired).
+	SharingEventSourceClock SharingEventSource = "CLOCK"
+)
+
+var AllSharingEventSource = []SharingEventSource{
+	SharingEventSourceMicrosoft365,
+	SharingEventSourceOvershare,
+	SharingEventSourceItemDeleted,
+	SharingEventSourceClock,
+}
+
+func (e SharingEventSource) IsValid() bool {
+	switch e {
+	case SharingEventSourceMicrosoft365, SharingEventSourceOvershare, SharingEventSourceItemDeleted, SharingEventSourceClock:
+		return true
+	}
+	return false
+}
+
+func (e SharingEventSource) String() string {
+	return string(e)
+}
+
+func (e *SharingEventSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SharingEventSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SharingEventSource", str)
+	}
+	return nil
+}
+
+func (e SharingEventSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SharingEventSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SharingEventSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

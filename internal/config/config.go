@@ -59,7 +59,9 @@ type Config struct {
 	SweepInterval       time.Duration
 	// DriveRecheckInterval: how long a member without a OneDrive waits before a sync looks again.
 	DriveRecheckInterval time.Duration
-	LogLevel             slog.Level
+	// HistoryRetention: how long each item's sharing history is kept.
+	HistoryRetention time.Duration
+	LogLevel         slog.Level
 	// MetricsAddr is the operator's own address for /metrics; MetricsToken serves it on the
 	// public address to bearers of the token. Neither: no metrics.
 	MetricsAddr  string
@@ -166,6 +168,9 @@ func Options() []Option {
 		{Name: "OVERSHARE_DRIVE_RECHECK_INTERVAL", Default: shortDuration(syncer.DefaultDriveRecheckInterval), Commands: serve,
 			Usage: "how long a member without a OneDrive waits before a sync looks for one again (OneDrives are provisioned late; one RU per user, in `$batch`)",
 			parse: positiveDuration(func(c *Config) *time.Duration { return &c.DriveRecheckInterval })},
+		{Name: "OVERSHARE_HISTORY_RETENTION", Default: days(jobs.DefaultHistoryRetention), Commands: serve,
+			Usage: "how long each item's sharing history (changes and exposure) is kept, in days (`400d`) or as a duration; an hourly job deletes what is older",
+			parse: positiveDays(func(c *Config) *time.Duration { return &c.HistoryRetention })},
 		{Name: "OVERSHARE_LOG_LEVEL", Default: "info", Usage: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr", Commands: serve,
 			parse: logLevel},
 		{Name: "OVERSHARE_METRICS_ADDR", DefaultText: "none", Commands: serve,
@@ -334,6 +339,23 @@ func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) 
 		return nil
 	}
 }
+
+// positiveDays reads a whole number of days written "400d", or a positive duration.
+func positiveDays(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if n, err := strconv.Atoi(strings.TrimSuffix(v, "d")); err == nil && strings.HasSuffix(v, "d") {
+			if n <= 0 {
+				return errors.New("must be a positive number of days such as 400d")
+			}
+			*field(c) = time.Duration(n) * 24 * time.Hour
+			return nil
+		}
+		return positiveDuration(field)(c, v)
+	}
+}
+
+// days writes a whole number of days as 400d.
+func days(d time.Duration) string { return fmt.Sprintf("%dd", d/(24*time.Hour)) }
 
 // logLevel never fails: an unknown level logs at info, as it always has.
 func logLevel(c *Config, v string) error {

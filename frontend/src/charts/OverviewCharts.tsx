@@ -39,16 +39,44 @@ export function SharersBar({ data }: { data: { name: string; sharedItems: number
   );
 }
 
-export function TrendLine({ data }: { data: { at: string; sharedItems: number }[] }) {
-  if (data.length < 2) return <Text c="dimmed">The trend appears after two syncs.</Text>;
+// Items exposed at each level at the end of each day: the history's intervals, so the
+// trend is there from the first sync on.
+export function ExposureTrend({
+  data,
+  days,
+}: {
+  data: { day: string; anonymous: number; organization: number; external: number }[];
+  days: number;
+}) {
+  const first = data[0];
+  if (!first) return <Text c="dimmed">No exposure recorded yet: the history starts with the first sync.</Text>;
+  return (
+    <>
+      {data.length < days && (
+        <Text size="xs" c="dimmed" mb="xs">
+          Since {new Date(first.day).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' })}, when the
+          history starts.
+        </Text>
+      )}
+      <ExposureLines data={data} />
+    </>
+  );
+}
+
+function ExposureLines({ data }: { data: { day: string; anonymous: number; organization: number; external: number }[] }) {
   return (
     <LineChart
-      h={180}
-      data={data}
-      dataKey="at"
-      series={[{ name: 'sharedItems', label: 'Shared items', color: 'orange.6' }]}
+      h={200}
+      data={data.map((d) => ({ ...d, day: new Date(d.day).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' }) }))}
+      dataKey="day"
+      series={[
+        { name: 'anonymous', label: 'Anyone links', color: 'red.6' },
+        { name: 'external', label: 'External', color: 'orange.6' },
+        { name: 'organization', label: 'Organisation', color: 'yellow.6' },
+      ]}
       curveType="monotone"
-      aria-label="Shared items per sync"
+      withLegend
+      aria-label="Exposed items per day"
     />
   );
 }

@@ -19,6 +19,8 @@ import {
 import { dayEndISO } from '../lib/filters';
 import { errorText } from '../lib/errors';
 import { formatBytes, formatDate, formatDateTime, isPast } from '../lib/format';
+import { useIntegration } from '../integration';
+import { ItemTimeline } from '../history/ItemTimeline';
 
 type Perm = PermissionFieldsFragment;
 
@@ -37,6 +39,7 @@ export function ItemDrawer({
     pause: !itemId,
     requestPolicy: 'network-only',
   });
+  const integration = useIntegration();
   const [, stopSharing] = useMutation(StopSharingMutation);
   const [, setExpiry] = useMutation(SetLinkExpirationMutation);
   // What the confirmation is for: the chosen permissions, or (all) every sharing of the item.
@@ -225,6 +228,7 @@ export function ItemDrawer({
               </Stack>
             </Paper>
           ))}
+          {integration.id && <ItemTimeline itemId={item.id} itemGraphId={item.graphId} integrationId={integration.id} />}
         </Stack>
       )}
       {item && confirm && (

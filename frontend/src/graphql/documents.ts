@@ -150,6 +150,16 @@ export const OverviewCountFields = graphql(`
     expiredLinks
     expiredItems
     lastSyncAt
+    exposureTrend(days: 30) {
+      day
+      anonymous
+      organization
+      external
+    }
+    medianTimeToFix(days: 90) {
+      medianSeconds
+      fixed
+    }
   }
 `);
 
@@ -260,6 +270,7 @@ export const DriveItemNodeQuery = graphql(`
     node(id: $id) {
       ... on DriveItem {
         ...DriveItemRow
+        graphId
         drive {
           id
           name
@@ -537,6 +548,101 @@ export const SetLinkExpirationMutation = graphql(`
           expired
         }
       }
+    }
+  }
+`);
+
+export const SharingEventFields = graphql(`
+  fragment SharingEventFields on SharingEvent {
+    id
+    kind
+    source
+    observedAt
+    itemGraphId
+    itemName
+    itemPath
+    item {
+      id
+    }
+    permissionGraphId
+    actorName
+    itemModifiedAt
+    itemModifiedBy
+    before {
+      ...SharingGrantFields
+    }
+    after {
+      ...SharingGrantFields
+    }
+    exposureBefore
+    exposureAfter
+  }
+`);
+
+export const SharingGrantFields = graphql(`
+  fragment SharingGrantFields on SharingGrant {
+    graphId
+    roles
+    linkType
+    scope
+    expiresAt
+    grantedTo
+    grantedToEmail
+    external
+    recipients
+  }
+`);
+
+export const ItemHistoryQuery = graphql(`
+  query ItemHistory($id: ID!, $first: Int, $after: String) {
+    node(id: $id) {
+      ... on DriveItem {
+        id
+        history(first: $first, after: $after) {
+          edges {
+            node {
+              ...SharingEventFields
+            }
+          }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+        }
+        exposure {
+          exposedNow
+          firstExposedAt
+          fixedAt
+          timeToFixSeconds
+          intervals {
+            level
+            startedAt
+            endedAt
+            fromFirstSeen
+            seconds
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const SharingEventsQuery = graphql(`
+  query SharingEvents($integrationId: ID!, $first: Int) {
+    sharingEvents(integrationId: $integrationId, first: $first) {
+      edges {
+        node {
+          ...SharingEventFields
+        }
+      }
+    }
+  }
+`);
+
+export const SharingChangedSubscription = graphql(`
+  subscription SharingChanged($integrationId: ID!) {
+    sharingChanged(integrationId: $integrationId) {
+      ...SharingEventFields
     }
   }
 `);

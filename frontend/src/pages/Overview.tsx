@@ -5,16 +5,18 @@ import { useQuery } from 'urql';
 import { useSession } from '../auth/context';
 import { useIntegration } from '../integration';
 import { isAdmin } from '../lib/roles';
-import { OverviewAdminQuery, OverviewCountsQuery, SyncRunsQuery } from '../graphql/documents';
+import { OverviewAdminQuery, OverviewCountsQuery } from '../graphql/documents';
 import type { OverviewCountFieldsFragment } from '../gql/graphql';
 import { AdminOnlyNote, Empty, ErrorState, Loading } from '../components/States';
 import { ExternalSource } from '../components/ExternalSource';
 import { StatCard } from '../components/StatCard';
 import { formatDateTime, formatBytes, scopeLabel, SCOPE_ORDER } from '../lib/format';
+import { formatSpan } from '../lib/history';
+import { RecentChanges } from '../history/RecentChanges';
 
 const ScopeDonut = lazy(() => import('../charts/OverviewCharts').then((m) => ({ default: m.ScopeDonut })));
 const SharersBar = lazy(() => import('../charts/OverviewCharts').then((m) => ({ default: m.SharersBar })));
-const TrendLine = lazy(() => import('../charts/OverviewCharts').then((m) => ({ default: m.TrendLine })));
+const ExposureTrend = lazy(() => import('../charts/OverviewCharts').then((m) => ({ default: m.ExposureTrend })));
 
 export default function Overview() {
   const { roles } = useSession();
@@ -65,12 +67,6 @@ function ViewerOverview({ integrationId }: { integrationId: string }) {
 
 function AdminOverview({ integrationId }: { integrationId: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: OverviewAdminQuery, variables: { integrationId } });
-  const [runs] = useQuery({ query: SyncRunsQuery, variables: { integrationId, first: 30 } });
-  const trend = (runs.data?.syncRuns.edges ?? [])
-    .map((e) => e.node)
-    .filter((r) => r.status === 'SUCCEEDED')
-    .map((r) => ({ at: formatDateTime(r.finishedAt ?? r.startedAt), sharedItems: r.sharedItems, t: r.startedAt }))
-    .sort((a, b) => a.t.localeCompare(b.t));
 
   return (
     <Stack>
@@ -92,14 +88,7 @@ function AdminOverview({ integrationId }: { integrationId: string }) {
                 />
               </Suspense>
             </Paper>
-            <Paper withBorder p="md" radius="md">
-              <Title order={3} size="h5" mb="sm">
-                Shared items per sync
-              </Title>
-              <Suspense fallback={<Loading label="Loading chart…" />}>
-                <TrendLine data={trend} />
-              </Suspense>
-            </Paper>
+            <RecentChanges integrationId={integrationId} />
           </SimpleGrid>
           <Paper withBorder p="md" radius="md">
             <Title order={3} size="h5" mb="sm">
@@ -196,6 +185,21 @@ function Counts({ o, admin }: { o: OverviewCountFieldsFragment; admin: boolean }
             </Table.Tbody>
           </Table>
         </Group>
+      </Paper>
+      <Paper withBorder p="md" radius="md">
+        <Group justify="space-between" align="baseline" mb="sm">
+          <Title order={3} size="h5">
+            Exposed items, last 30 days
+          </Title>
+          <Text size="sm" c="dimmed" data-testid="median-time-to-fix">
+            {o.medianTimeToFix.medianSeconds == null
+              ? 'No exposure beyond the organisation was fixed in the last 90 days.'
+              : `Median time to fix: ${formatSpan(o.medianTimeToFix.medianSeconds)} (${o.medianTimeToFix.fixed.toLocaleString('en-GB')} fixed in 90 days)`}
+          </Text>
+        </Group>
+        <Suspense fallback={<Loading label="Loading chart…" />}>
+          <ExposureTrend data={o.exposureTrend} days={30} />
+        </Suspense>
       </Paper>
     </>
   );
