@@ -100,12 +100,18 @@ func startWatched(t *testing.T, st *store.Store, debounce time.Duration) *watche
 	}
 	// The sync queues the upkeep that subscribes to every readable drive.
 	w.waitSubscriptions(t, func(subs []models.GraphSubscription) bool { return len(subs) == w.readableDrives(t) })
-	in, err := st.Integration(ctx, w.in.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.WatchMode != models.WatchNotifications || !strings.Contains(in.WatchReason, w.hook.URL+watch.NotificationPath) {
-		t.Fatalf("watch mode %q: %q", in.WatchMode, in.WatchReason)
+	// The upkeep records the mode once every drive is subscribed.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		in, err := st.Integration(ctx, w.in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.WatchMode == models.WatchNotifications && strings.Contains(in.WatchReason, w.hook.URL+watch.NotificationPath) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watch mode %q: %q", in.WatchMode, in.WatchReason)
+		}
 	}
 	return w
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -11,8 +12,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // BenchmarkWatch (make bench-watch): `overshare demo` against its simulator, watched by
@@ -20,7 +24,8 @@ import (
 // the shortest the API allows). The same kind of change is made through the simulator's
 // control API, a new file shared with anyone, one a second; each one's latency is the time
 // until the API lists it among the anonymously shared items. Printed: latency p50, p95 and
-// max, and Graph requests and resource units per change (all of the run's, syncs included).
+// max, and Graph requests and resource units per change (all of the run's, syncs included);
+// and the same latency to the sharingChanged event a websocket subscriber receives.
 func BenchmarkWatch(b *testing.B) {
 	changes := 50
 	if v := os.Getenv("BENCH_WATCH_CHANGES"); v != "" {
@@ -28,19 +33,20 @@ func BenchmarkWatch(b *testing.B) {
 	}
 	type row struct {
 		mode                string
-		lat                 []time.Duration
+		lat, events         []time.Duration
 		requests, ru, found int
 	}
 	var rows []row
 	for _, mode := range []string{"notifications", "polling"} {
-		lat, st := watchRound(b, mode == "notifications", changes)
-		rows = append(rows, row{mode: mode, lat: lat, requests: st.Requests, ru: st.RU, found: len(lat)})
+		lat, events, st := watchRound(b, mode == "notifications", changes)
+		rows = append(rows, row{mode: mode, lat: lat, events: events, requests: st.Requests, ru: st.RU, found: len(lat)})
 	}
 	b.StopTimer()
-	fmt.Printf("\n%-14s %8s %9s %9s %9s %14s %10s\n", "mode", "changes", "p50", "p95", "max", "requests/chg", "RU/chg")
+	fmt.Printf("\n%-14s %8s %9s %9s %9s %14s %10s %7s %9s %9s\n", "mode", "changes", "API p50", "p95", "max", "requests/chg", "RU/chg", "events", "event p50", "p95")
 	for _, r := range rows {
-		fmt.Printf("%-14s %4d/%-3d %9s %9s %9s %14.1f %10.1f\n", r.mode, r.found, changes,
-			pct(r.lat, 0.50), pct(r.lat, 0.95), pct(r.lat, 1), float64(r.requests)/float64(changes), float64(r.ru)/float64(changes))
+		fmt.Printf("%-14s %4d/%-3d %9s %9s %9s %14.1f %10.1f %7d %9s %9s\n", r.mode, r.found, changes,
+			pct(r.lat, 0.50), pct(r.lat, 0.95), pct(r.lat, 1), float64(r.requests)/float64(changes), float64(r.ru)/float64(changes),
+			len(r.events), pct(r.events, 0.50), pct(r.events, 0.95))
 	}
 	fmt.Println("target: notifications p95 <= 5s")
 }
@@ -61,7 +67,7 @@ type simStats struct {
 }
 
 // watchRound runs one demo and returns each change's latency and the simulator's counts.
-func watchRound(b *testing.B, notify bool, changes int) ([]time.Duration, simStats) {
+func watchRound(b *testing.B, notify bool, changes int) ([]time.Duration, []time.Duration, simStats) {
 	dir := b.TempDir()
 	p, df := startDemo(b, dir, fmt.Sprintf("--notifications=%t", notify), "--schedule-interval", "1s")
 	defer p.stop(b)
@@ -94,9 +100,24 @@ func watchRound(b *testing.B, notify bool, changes int) ([]time.Duration, simSta
 	drives := sim.drives(b)
 	sim.post(b, "/stats/reset", nil, nil)
 
+	var mu sync.Mutex
 	made := map[string]time.Time{}
+	var events []time.Duration
+	evCtx, stopEvents := context.WithCancel(context.Background())
+	defer stopEvents()
+	subscribed := make(chan struct{})
+	go sharingEvents(evCtx, b, df, tok, id, subscribed, func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if at, ok := made[name]; ok {
+			events = append(events, time.Since(at))
+			delete(made, name) // one event per change: the ADDED one
+		}
+	})
+	<-subscribed
 	lat := []time.Duration{}
 	found := map[string]bool{}
+	sent := map[string]time.Time{}
 	poll := func() {
 		var page struct {
 			DriveItems struct {
@@ -106,8 +127,10 @@ func watchRound(b *testing.B, notify bool, changes int) ([]time.Duration, simSta
 		query(b, df, tok, `query($id: ID!) { driveItems(integrationId: $id, first: 200,
 			filter: {sharedScope: [ANONYMOUS], search: "watchbench-"}) { edges { node { name } } } }`,
 			map[string]any{"id": id}, &page)
+		mu.Lock()
+		defer mu.Unlock()
 		for _, e := range page.DriveItems.Edges {
-			if at, ok := made[e.Node.Name]; ok && !found[e.Node.Name] {
+			if at, ok := sent[e.Node.Name]; ok && !found[e.Node.Name] {
 				found[e.Node.Name] = true
 				lat = append(lat, time.Since(at))
 			}
@@ -123,7 +146,9 @@ func watchRound(b *testing.B, notify bool, changes int) ([]time.Duration, simSta
 		next = next.Add(time.Second)
 		d := drives[rand.IntN(len(drives))]
 		name := fmt.Sprintf("watchbench-%d-%d.docx", i, time.Now().UnixNano())
-		made[name] = time.Now()
+		mu.Lock()
+		made[name], sent[name] = time.Now(), time.Now()
+		mu.Unlock()
 		sim.change(b, d, name)
 	}
 	end := time.Now().Add(3 * time.Minute)
@@ -136,7 +161,47 @@ func watchRound(b *testing.B, notify bool, changes int) ([]time.Duration, simSta
 	if len(found) < changes {
 		b.Errorf("%s: %d of %d changes never reached the API", map[bool]string{true: "notifications", false: "polling"}[notify], changes-len(found), changes)
 	}
-	return lat, st
+	time.Sleep(time.Second) // the last events
+	mu.Lock()
+	defer mu.Unlock()
+	return lat, slices.Clone(events), st
+}
+
+// sharingEvents subscribes to sharingChanged over the graphql-transport-ws websocket and
+// hands each ADDED event's item name to seen until ctx ends.
+func sharingEvents(ctx context.Context, b *testing.B, df demoFile, tok, integrationID string, subscribed chan<- struct{}, seen func(name string)) {
+	u := "ws" + strings.TrimPrefix(df.GraphQLURL, "http")
+	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		b.Errorf("websocket: %v", err)
+		close(subscribed)
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	send := func(m any) { bs, _ := json.Marshal(m); _ = c.Write(ctx, websocket.MessageText, bs) }
+	send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + tok}})
+	send(map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{
+		"query":     `subscription($id: ID!) { sharingChanged(integrationId: $id) { kind itemName } }`,
+		"variables": map[string]any{"id": integrationID}}})
+	close(subscribed)
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		var m struct {
+			Type    string
+			Payload struct {
+				Data struct {
+					SharingChanged struct{ Kind, ItemName string }
+				}
+			}
+		}
+		if json.Unmarshal(data, &m) == nil && m.Type == "next" && m.Payload.Data.SharingChanged.Kind == "ADDED" {
+			seen(m.Payload.Data.SharingChanged.ItemName)
+		}
+	}
 }
 
 // simControl is the simulator's control API, as the demo prints it.
