@@ -37,3 +37,34 @@ func (sizes) EstimateCallCost(function, overloadID string, target *cost.AstNode,
 	perPattern := uint64(maxStringLen) / 10
 	return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: maxListLen * perPattern}}
 }
+
+// withinBounds reports whether every string and list of the input is within
+// the sizes the cost estimate assumed, so that the estimate holds.
+func withinBounds(in *Input) bool {
+	s := &in.Settings
+	if !listFits(s.AllowedDomains) || !listFits(s.SensitivePatterns) ||
+		!stringsFit(in.Item.ID, in.Item.DriveID, in.Item.Name, in.Item.Path, in.Item.MimeType,
+			in.Owner.ID, in.Owner.Email, in.Owner.UserType, in.Owner.Department,
+			in.Drive.ID, in.Drive.Name, in.Drive.DriveType) {
+		return false
+	}
+	for i := range in.Permissions {
+		p := &in.Permissions[i]
+		if !listFits(p.Roles) || !listFits(p.Domains) ||
+			!stringsFit(p.ID, p.Scope, p.LinkType, p.GranteeEmail, p.GranteeDomain, p.GranteeKind) {
+			return false
+		}
+	}
+	return true
+}
+
+func listFits(l []string) bool { return len(l) <= maxListLen && stringsFit(l...) }
+
+func stringsFit(ss ...string) bool {
+	for _, s := range ss {
+		if len(s) > maxStringLen {
+			return false
+		}
+	}
+	return true
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"cel.dev/cel-go/common/types"
@@ -40,8 +41,13 @@ type Pack struct {
 // exceeded the cost limit, a pattern is not a regular expression) fails the
 // evaluation with the rule named, rather than being taken for "no match".
 func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
+	env, err := environment()
+	if err != nil {
+		return nil, err
+	}
 	var out []Match
-	act := activation{in: in}
+	act := newActivation(env.CELTypeAdapter(), in)
+	bounded := withinBounds(in)
 	for _, r := range p.Rules {
 		sev, on := tuning.severity(r)
 		if !on {
@@ -49,7 +55,7 @@ func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
 		}
 		if !r.PerPermission {
 			act.perm = nil
-			ok, err := r.eval(&act)
+			ok, err := r.eval(act, bounded)
 			if err != nil {
 				return nil, err
 			}
@@ -59,22 +65,35 @@ func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
 			continue
 		}
 		for i := range in.Permissions {
-			act.perm = &in.Permissions[i]
-			ok, err := r.eval(&act)
+			act.perm = act.perms[i]
+			ok, err := r.eval(act, bounded)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				out = append(out, newMatch(r, sev, in.Item.ID, act.perm.ID))
+				out = append(out, newMatch(r, sev, in.Item.ID, in.Permissions[i].ID))
 			}
 		}
 	}
 	return out, nil
 }
 
-func (r *Rule) eval(act *activation) (bool, error) {
-	v, _, err := r.program.Eval(act)
+// eval runs the rule. Within the bounds its cost was estimated for, the
+// estimate is a guarantee and the rule runs without counting its cost
+// (counting doubled the time of an evaluation); beyond them it runs counted
+// and stops at the cost limit.
+func (r *Rule) eval(act *activation, bounded bool) (bool, error) {
+	prg := r.counted
+	if bounded {
+		prg = r.program
+	}
+	v, _, err := prg.Eval(act)
 	if err != nil {
+		if strings.Contains(err.Error(), "cost limit exceeded") {
+			return false, fmt.Errorf("rule %s stopped at the cost limit of %d: the item or the settings "+
+				"hold longer lists or texts than rules are checked for (%d entries, %d characters): %w",
+				r.name(), CostLimit, maxListLen, maxStringLen, err)
+		}
 		return false, fmt.Errorf("rule %s: %w", r.name(), err)
 	}
 	return v == types.True, nil

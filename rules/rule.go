@@ -28,8 +28,9 @@ const (
 
 // CostLimit bounds what one evaluation of a rule may cost, in cel-go's cost
 // units (about one per field read, comparison or list element): a rule whose
-// estimated worst case is above it is refused when compiled, and a run that
-// exceeds it stops with an error.
+// estimated worst case is above it is refused when compiled, and a run on an
+// input beyond the estimate's bounds (cost.go) stops with an error when it
+// exceeds it.
 const CostLimit = 10_000
 
 // Rule is a compiled rule. Built-in rules carry every field; Compile fills
@@ -44,7 +45,9 @@ type Rule struct {
 	// PerPermission: the expression names permission, so it runs once per
 	// permission and each match names one.
 	PerPermission bool
-	program       cel.Program
+	// program runs inputs within the estimate's bounds, counted the others
+	// (Rule.eval).
+	program, counted cel.Program
 }
 
 // Compile checks a rule's text and prepares it to run. Its error is a
@@ -65,11 +68,15 @@ func Compile(text string) (*Rule, error) {
 	if err := checkCost(env, ast); err != nil {
 		return nil, err
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(CostLimit))
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, fmt.Errorf("prepare the rule to run: %w", err)
 	}
-	return &Rule{Text: text, PerPermission: names(ast, "permission"), program: prg}, nil
+	counted, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(CostLimit))
+	if err != nil {
+		return nil, fmt.Errorf("prepare the rule to run with a cost limit: %w", err)
+	}
+	return &Rule{Text: text, PerPermission: names(ast, "permission"), program: prg, counted: counted}, nil
 }
 
 // names reports whether the checked expression refers to the variable.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -152,4 +153,26 @@ func ruleIDs(ms []Match) []string {
 		out[i] = m.RuleID
 	}
 	return out
+}
+
+// An input beyond the sizes rules are checked for runs counted: a rule that
+// would stay under the limit for 64 allowed domains stops, by name, at 5,000.
+func TestCostLimitHoldsForOversizedInput(t *testing.T) {
+	r, err := Compile(`settings.allowedDomains.exists(d, size(d) > 200)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ID = "long-domain"
+	pack := &Pack{Rules: []*Rule{r}}
+	in := input(Item{})
+	if _, err := pack.Evaluate(&in, nil); err != nil {
+		t.Fatalf("within the bounds: %v", err)
+	}
+	for i := range 5000 {
+		in.Settings.AllowedDomains = append(in.Settings.AllowedDomains, fmt.Sprintf("d%d.example", i))
+	}
+	_, err = pack.Evaluate(&in, nil)
+	if err == nil || !strings.Contains(err.Error(), "rule long-domain stopped at the cost limit of 10000") {
+		t.Errorf("with 5,000 domains: %v, want the cost limit named", err)
+	}
 }
