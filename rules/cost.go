@@ -35,7 +35,7 @@ func (sizes) EstimateCallCost(function, overloadID string, target *cost.AstNode,
 		return nil
 	}
 	perPattern := uint64(maxStringLen) / 10
-	return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: maxListLen * perPattern}}
+	return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: maxListLen * perPattern}}
 }
 
 // withinBounds reports whether every string and list of the input is within

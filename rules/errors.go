@@ -32,7 +32,7 @@ func (e *CompileError) Error() string {
 var (
 	undefinedField = regexp.MustCompile(`^undefined field '(\w+)'`)
 	undeclaredRef  = regexp.MustCompile(`^undeclared reference to '(\w+)'`)
-	noOverload     = regexp.MustCompile(`^found no matching overload for '([^']+)' applied to '\((.*)\)'`)
+	noOverload     = regexp.MustCompile(`^found no matching overload for '([^']+)' applied to '(.*)'`)
 )
 
 // compileError rewrites cel-go's issues for people who write rules, not
@@ -53,15 +53,10 @@ func inWords(text, msg string) string {
 		return unknownField(text, m[1])
 	}
 	if m := undeclaredRef.FindStringSubmatch(msg); m != nil {
-		known := []string{"now"}
-		for _, v := range variables {
-			known = append(known, v.name)
-		}
-		return "unknown name '" + m[1] + "'" + suggest(m[1], known) +
-			"; a rule sees item, permission, owner, drive, settings and now"
+		return unknownName(text, m[1])
 	}
 	if m := noOverload.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("'%s' cannot be used on %s", operator(m[1]), m[2])
+		return wrongTypes(operator(m[1]), m[2])
 	}
 	if rest, ok := strings.CutPrefix(msg, "Syntax error: "); ok {
 		return syntaxInWords(rest)
@@ -82,8 +77,44 @@ func unknownField(text, field string) string {
 	return "unknown field '" + field + "' of " + owner[1]
 }
 
+// functions a rule may call, for suggestions.
+var functions = []string{"contains", "startsWith", "endsWith", "matches", "matchesAny", "size",
+	"exists", "exists_one", "all", "map", "filter", "has", "days", "duration", "timestamp",
+	"int", "string", "double", "getFullYear", "getMonth", "getDayOfWeek"}
+
+func unknownName(text, name string) string {
+	if regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\s*\(`).MatchString(text) {
+		return "unknown function '" + name + "'" + suggest(name, functions)
+	}
+	known := []string{"now"}
+	for _, v := range variables {
+		known = append(known, v.name)
+	}
+	return "unknown name '" + name + "'" + suggest(name, known) +
+		"; a rule sees item, permission, owner, drive, settings and now"
+}
+
+// wrongTypes explains an operator or function applied to types it does not
+// take; cel-go writes the argument types as "(a, b)" or "target.(args)".
+func wrongTypes(op, applied string) string {
+	target, args, member := strings.Cut(applied, ".(")
+	var msg string
+	if member {
+		msg = fmt.Sprintf("'%s' cannot be used on %s with %s", op, target, strings.TrimSuffix(args, ")"))
+	} else {
+		msg = fmt.Sprintf("'%s' cannot be used on %s", op, strings.ReplaceAll(strings.Trim(applied, "()"), ", ", " and "))
+	}
+	switch {
+	case op == "contains" && strings.HasPrefix(target, "list("):
+		msg += "; to test a list, write: \"value\" in the.list"
+	case (op == "-" || op == "+") && strings.Contains(applied, "timestamp") && strings.Contains(applied, "int"):
+		msg += "; to shift a time by days, write: now - days(30)"
+	}
+	return msg
+}
+
 func syntaxInWords(msg string) string {
-	msg = strings.ReplaceAll(msg, "<EOF>", "the end of the rule")
+	msg = strings.ReplaceAll(msg, "'<EOF>'", "the end of the rule")
 	if rest, ok := strings.CutPrefix(msg, "mismatched input "); ok {
 		if found, expected, ok := strings.Cut(rest, " expecting "); ok {
 			if strings.Contains(expected, "IDENTIFIER") {
@@ -93,7 +124,25 @@ func syntaxInWords(msg string) string {
 		}
 	}
 	if rest, ok := strings.CutPrefix(msg, "token recognition error at: "); ok {
+		switch {
+		case strings.HasPrefix(rest, "'="):
+			return "unexpected '='; to compare, write '=='"
+		case strings.HasPrefix(rest, "''") || strings.HasPrefix(rest, "'\""):
+			return "a string is missing its closing quote"
+		}
 		return "unexpected character " + rest
+	}
+	if rest, ok := strings.CutPrefix(msg, "extraneous input "); ok {
+		found, expected, _ := strings.Cut(rest, " expecting ")
+		if expected == "the end of the rule" {
+			return "unexpected " + found + " where the rule should end"
+		}
+		return "unexpected " + found
+	}
+	if rest, ok := strings.CutPrefix(msg, "missing "); ok {
+		if what, at, ok := strings.Cut(rest, " at "); ok {
+			return "missing " + what + " before " + at
+		}
 	}
 	return msg
 }

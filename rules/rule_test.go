@@ -12,13 +12,22 @@ func TestCompileErrorsInWords(t *testing.T) {
 		name, text string
 		want       []string // each must appear in the error
 	}{
-		{"syntax error", `item.size >`, []string{"line 1, column 12", "found 'the end of the rule'", "expected a value"}},
+		{"syntax error", `item.size >`, []string{"line 1, column 12", "found the end of the rule", "expected a value"}},
 		{"syntax error on line 2", "item.isFolder &&\n  item.size > > 3", []string{"line 2, column 15"}},
 		{"unexpected character", `item.name # 2`, []string{"line 1, column 11", "unexpected character '#'"}},
 		{"unknown field", `item.sise > 1000`, []string{"line 1, column 5", "unknown field 'sise' of item (did you mean 'size'?)"}},
 		{"unknown field of permission", `permission.scop == "anonymous"`, []string{"unknown field 'scop' of permission (did you mean 'scope'?)"}},
 		{"unknown variable", `itm.size > 3`, []string{"line 1, column 1", "unknown name 'itm' (did you mean 'item'?)"}},
-		{"wrong types", `item.size == "big"`, []string{"'==' cannot be used on int, string"}},
+		{"wrong types", `item.size == "big"`, []string{"'==' cannot be used on int and string"}},
+		{"a time minus a number", `item.modifiedAt < now - 30`, []string{"line 1, column 23", "write: now - days(30)"}},
+		{"contains on a list", `permission.roles.contains("write")`, []string{"'contains' cannot be used on list(string)", `"value" in the.list`}},
+		{"unknown function", `item.name.startswith("Pay")`, []string{"unknown function 'startswith' (did you mean 'startsWith'?)"}},
+		{"one equals sign", `permission.scope = "anonymous"`, []string{"line 1, column 18", "to compare, write '=='"}},
+		{"unclosed string", `permission.scope == 'anonymous`, []string{"line 1, column 21", "missing its closing quote"}},
+		{"unclosed parenthesis", `(item.size > 3`, []string{"missing ')' before the end of the rule"}},
+		{"two mistakes", "item.nme == \"x\" &&\npermission.scpe == \"y\"", []string{
+			"line 1, column 5: unknown field 'nme' of item (did you mean 'name'?)",
+			"line 2, column 11: unknown field 'scpe' of permission (did you mean 'scope'?)"}},
 		{"not a boolean", `item.name`, []string{"a rule must be true or false, but this one is a string"}},
 		{"a number", `item.size + 1`, []string{"must be true or false", "a number"}},
 		{"over the cost limit", `settings.allowedDomains.exists(a, settings.sensitivePatterns.exists(b,
