@@ -113,8 +113,8 @@ func compilePattern(p string) (*regexp.Regexp, error) {
 // wrapping was a large part of an evaluation's allocations.
 type activation struct {
 	item, owner, drive, settings, now ref.Val
-	perms                              []ref.Val
-	perm                               ref.Val // nil for a rule about the item
+	perms                             []ref.Val
+	perm                              ref.Val // nil for a rule about the item
 }
 
 func newActivation(adapter types.Adapter, in *Input) *activation {

@@ -37,7 +37,10 @@ type Pack struct {
 }
 
 // Evaluate runs every rule the tuning leaves on over one item and returns
-// its matches, ordered by rule then permission. A rule that fails to run (it
+// its matches, ordered by rule then permission. Links that expired by in.Now
+// are skipped: they give no access, though Microsoft 365 lists them until
+// someone removes them (DESIGN.md, "Exposure is time-aware"), so their
+// matches resolve when they expire, without a sync. A rule that fails to run (it
 // exceeded the cost limit, a pattern is not a regular expression) fails the
 // evaluation with the rule named, rather than being taken for "no match".
 func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
@@ -65,6 +68,9 @@ func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
 			continue
 		}
 		for i := range in.Permissions {
+			if in.Permissions[i].expired(in.Now) {
+				continue
+			}
 			act.perm = act.perms[i]
 			ok, err := r.eval(act, bounded)
 			if err != nil {
@@ -122,4 +128,8 @@ func MatchKey(ruleID, itemID, permissionID string) string {
 	h.Write([]byte{0})
 	h.Write([]byte(permissionID))
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func (p *Permission) expired(now time.Time) bool {
+	return p.HasExpiry && !p.ExpiresAt.After(now)
 }

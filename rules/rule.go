@@ -117,4 +117,3 @@ func typeInWords(t *cel.Type) string {
 	}
 	return "a " + t.String()
 }
-

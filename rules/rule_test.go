@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCompileErrorsInWords(t *testing.T) {
@@ -74,7 +75,7 @@ var customRules = []string{
 	`permission.granteeDomain in ["gmail.com", "outlook.com", "yahoo.com"]`,
 	`owner.userType == "Guest" && permission.scope != "direct"`,
 	`item.isFolder && item.sizeBelow > 10 * 1024 * 1024 * 1024`,
-	`permission.hasExpiry && permission.expiresAt < now`,
+	`permission.hasExpiry && permission.expiresAt < now + days(7) && permission.scope != "direct"`,
 	`drive.driveType == "business" && item.createdAt > now - days(1) && permission.scope == "anonymous"`,
 }
 
@@ -183,5 +184,24 @@ func TestCostLimitHoldsForOversizedInput(t *testing.T) {
 	_, err = pack.Evaluate(&in, nil)
 	if err == nil || !strings.Contains(err.Error(), "rule long-domain stopped at the cost limit of 10000") {
 		t.Errorf("with 5,000 domains: %v, want the cost limit named", err)
+	}
+}
+
+// An expired link gives no access: it matches nothing, while the same link
+// a minute before it expires still does.
+func TestExpiredLinksMatchNothing(t *testing.T) {
+	pack := builtinPack(t)
+	for _, c := range []struct {
+		expires time.Time
+		want    int
+	}{{testNow.Add(-time.Minute), 0}, {testNow, 0}, {testNow.Add(time.Minute), 1}} {
+		in := input(Item{}, expiring(edit(anyone("a")), c.expires))
+		got, err := pack.Evaluate(&in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != c.want {
+			t.Errorf("a link expiring at %s gave %v, want %d matches", c.expires, ruleIDs(got), c.want)
+		}
 	}
 }
