@@ -76,7 +76,14 @@ func Compile(text string) (*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare the rule to run with a cost limit: %w", err)
 	}
-	return &Rule{Text: text, PerPermission: names(ast, "permission"), program: prg, counted: counted}, nil
+	r := &Rule{Text: text, PerPermission: names(ast, "permission"), program: prg, counted: counted}
+	// A custom rule can always be accepted; one about a permission can also
+	// be fixed by removing it. Built-ins name their own fixes.
+	r.Fixes = []Fix{FixAccept}
+	if r.PerPermission {
+		r.Fixes = []Fix{FixStopSharing, FixAccept}
+	}
+	return r, nil
 }
 
 // names reports whether the checked expression refers to the variable.

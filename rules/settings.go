@@ -1,6 +1,10 @@
 package rules
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Settings is the variable settings: one integration's choices. Zero values
 // are filled by Defaults.
@@ -56,6 +60,15 @@ func (s Settings) Defaults() Settings {
 // from it runs at its own severity.
 type Tuning map[string]RuleTuning
 
+// ParseSeverity reads a severity as people and the API write it.
+func ParseSeverity(s string) (Severity, error) {
+	switch sev := Severity(strings.ToUpper(strings.TrimSpace(s))); sev {
+	case Low, Medium, High, Critical:
+		return sev, nil
+	}
+	return "", fmt.Errorf("%q is not a severity: use LOW, MEDIUM, HIGH or CRITICAL", s)
+}
+
 // RuleTuning turns one rule off or re-rates it.
 type RuleTuning struct {
 	Off      bool
@@ -74,4 +87,34 @@ func (t Tuning) severity(r *Rule) (Severity, bool) {
 		return rt.Severity, true
 	}
 	return r.Severity, true
+}
+
+// Validate says, in words, what is wrong with settings an admin saves: a
+// pattern that is not a regular expression would otherwise fail every
+// evaluation, and a list longer than rules are checked for would make every
+// evaluation pay for cost counting.
+func (s Settings) Validate() error {
+	var errs []error
+	if s.MaxLinkDays < 0 || s.StaleDays < 0 || s.FolderItemsBelow < 0 {
+		errs = append(errs, errors.New("maxLinkDays, staleDays and folderItemsBelow cannot be negative"))
+	}
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"allowedDomains", s.AllowedDomains}, {"sensitivePatterns", s.SensitivePatterns}} {
+		if len(l.list) > maxListLen {
+			errs = append(errs, fmt.Errorf("%s holds %d entries; at most %d are allowed", l.name, len(l.list), maxListLen))
+		}
+	}
+	for _, d := range s.AllowedDomains {
+		if d = strings.TrimPrefix(strings.TrimSpace(d), "@"); d == "" || strings.ContainsAny(d, "@ /") {
+			errs = append(errs, fmt.Errorf("allowedDomains: %q is not a domain, e.g. contoso.com", d))
+		}
+	}
+	for _, p := range s.SensitivePatterns {
+		if _, err := compilePattern(p); err != nil {
+			errs = append(errs, fmt.Errorf("sensitivePatterns: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
