@@ -40,9 +40,10 @@ type Pack struct {
 // its matches, ordered by rule then permission. Links that expired by in.Now
 // are skipped: they give no access, though Microsoft 365 lists them until
 // someone removes them (DESIGN.md, "Exposure is time-aware"), so their
-// matches resolve when they expire, without a sync. A rule that fails to run (it
-// exceeded the cost limit, a pattern is not a regular expression) fails the
-// evaluation with the rule named, rather than being taken for "no match".
+// matches resolve when they expire, without a sync. A rule that fails to
+// run (it exceeded the cost limit, a pattern is not a regular expression)
+// fails the evaluation with the rule named, rather than passing for "no
+// match". Evaluate is safe for concurrent use.
 func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
 	env, err := environment()
 	if err != nil {
@@ -56,29 +57,35 @@ func (p *Pack) Evaluate(in *Input, tuning Tuning) ([]Match, error) {
 		if !on {
 			continue
 		}
-		if !r.PerPermission {
-			act.perm = nil
-			ok, err := r.eval(act, bounded)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, newMatch(r, sev, in.Item.ID, ""))
-			}
+		if out, err = r.matches(act, bounded, in, sev, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// matches appends the rule's matches on the item: one for a rule about the
+// item, one per matching live permission for a rule about permissions.
+func (r *Rule) matches(act *activation, bounded bool, in *Input, sev Severity, out []Match) ([]Match, error) {
+	if !r.PerPermission {
+		act.perm = nil
+		ok, err := r.eval(act, bounded)
+		if ok {
+			out = append(out, newMatch(r, sev, in.Item.ID, ""))
+		}
+		return out, err
+	}
+	for i := range in.Permissions {
+		if in.Permissions[i].expired(in.Now) {
 			continue
 		}
-		for i := range in.Permissions {
-			if in.Permissions[i].expired(in.Now) {
-				continue
-			}
-			act.perm = act.perms[i]
-			ok, err := r.eval(act, bounded)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, newMatch(r, sev, in.Item.ID, in.Permissions[i].ID))
-			}
+		act.perm = act.perms[i]
+		ok, err := r.eval(act, bounded)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, newMatch(r, sev, in.Item.ID, in.Permissions[i].ID))
 		}
 	}
 	return out, nil

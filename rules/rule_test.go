@@ -3,7 +3,9 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -202,6 +204,32 @@ func TestExpiredLinksMatchNothing(t *testing.T) {
 		}
 		if len(got) != c.want {
 			t.Errorf("a link expiring at %s gave %v, want %d matches", c.expires, ruleIDs(got), c.want)
+		}
+	}
+}
+
+// Evaluate is shared by the workers of a run: in parallel it gives what it
+// gives alone.
+func TestConcurrentEvaluationAgrees(t *testing.T) {
+	pack := builtinPack(t)
+	pool := syntheticInputs(2_000)
+	want := make([][]Match, len(pool))
+	for i := range pool {
+		want[i], _ = pack.Evaluate(&pool[i], nil)
+	}
+	got := make([][]Match, len(pool))
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < len(pool); i += 4 {
+				got[i], _ = pack.Evaluate(&pool[i], nil)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range pool {
+		if !slices.Equal(got[i], want[i]) {
+			t.Fatalf("item %d: in parallel %v, alone %v", i, got[i], want[i])
 		}
 	}
 }
