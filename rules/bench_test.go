@@ -87,14 +87,18 @@ func cpuTime() time.Duration {
 }
 
 func benchPack(b *testing.B) *Pack {
-	pack := builtinPack(b)
+	var custom []*Rule
 	for i, text := range customRules {
 		r, err := Compile(text)
 		if err != nil {
 			b.Fatal(err)
 		}
 		r.ID, r.Severity = fmt.Sprintf("custom-%d", i+1), Medium
-		pack.Rules = append(pack.Rules, r)
+		custom = append(custom, r)
+	}
+	pack, err := NewPack(custom...)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return pack
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,28 @@ type Match struct {
 // Pack is a set of compiled rules evaluated together.
 type Pack struct {
 	Rules []*Rule
+}
+
+// NewPack is the built-in pack followed by an integration's custom rules.
+// Rule ids key matches, so each must be set and used once; a custom rule
+// cannot take a built-in's id.
+func NewPack(custom ...*Rule) (*Pack, error) {
+	builtin, err := Builtins()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pack{Rules: append(slices.Clip(builtin), custom...)}
+	seen := map[string]bool{}
+	for _, r := range p.Rules {
+		switch {
+		case r.ID == "":
+			return nil, fmt.Errorf("a custom rule has no id: %q", r.Text)
+		case seen[r.ID]:
+			return nil, fmt.Errorf("two rules have the id %q", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	return p, nil
 }
 
 // Evaluate runs every rule the tuning leaves on over one item and returns

@@ -233,3 +233,30 @@ func TestConcurrentEvaluationAgrees(t *testing.T) {
 		}
 	}
 }
+
+func TestNewPackNeedsUniqueIDs(t *testing.T) {
+	custom := func(id string) *Rule {
+		r, err := Compile(`item.size > 0`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ID = id
+		return r
+	}
+	p, err := NewPack(custom("big-file"))
+	if err != nil || len(p.Rules) != len(builtins)+1 {
+		t.Fatalf("NewPack(big-file) = %v, %v", p, err)
+	}
+	for _, c := range []struct {
+		rules []*Rule
+		want  string
+	}{
+		{[]*Rule{custom("")}, "a custom rule has no id"},
+		{[]*Rule{custom("guest-edit")}, `two rules have the id "guest-edit"`},
+		{[]*Rule{custom("x"), custom("x")}, `two rules have the id "x"`},
+	} {
+		if _, err := NewPack(c.rules...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("NewPack: %v, want %q", err, c.want)
+		}
+	}
+}
