@@ -42,7 +42,7 @@ bin/hydra: tools/hydra/go.mod tools/hydra/go.sum
 # Go fuzz targets (package:Func) over what callers and the network send: a short run of each
 # (their seeds and testdata/fuzz corpora also run in test-go). A crash's input lands in the
 # package's testdata/fuzz: commit it with the fix.
-FUZZ := store:FuzzCursor msgraph:FuzzDecodeDeltaPage msgraph:FuzzDecodePermissions watch:FuzzReceiver
+FUZZ := store:FuzzCursor msgraph:FuzzDecodeDeltaPage msgraph:FuzzDecodePermissions watch:FuzzReceiver rules:FuzzCompile
 # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious "context deadline
 # exceeded" when a duration ends while a worker is busy (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 10000x

@@ -41,7 +41,7 @@ func compileError(text string, iss *cel.Issues) *CompileError {
 	out := &CompileError{}
 	for _, e := range iss.Errors() {
 		out.Problems = append(out.Problems, Problem{
-			Line: max(e.Location.Line(), 1), Column: e.Location.Column() + 1,
+			Line: max(e.Location.Line(), 1), Column: max(e.Location.Column()+1, 1),
 			Message: inWords(text, e.Message),
 		})
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"cel.dev/cel-go/cel"
 )
@@ -56,6 +57,10 @@ func Compile(text string) (*Rule, error) {
 	env, err := environment()
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, &CompileError{Problems: []Problem{{Line: 1, Column: 1,
+			Message: `the rule is empty; write a condition, e.g. permission.scope == "anonymous"`}}}
 	}
 	ast, iss := env.Compile(text)
 	if iss.Err() != nil {

@@ -15,6 +15,7 @@ func TestCompileErrorsInWords(t *testing.T) {
 		name, text string
 		want       []string // each must appear in the error
 	}{
+		{"empty", "  \n", []string{"line 1, column 1", "the rule is empty"}},
 		{"syntax error", `item.size >`, []string{"line 1, column 12", "found the end of the rule", "expected a value"}},
 		{"syntax error on line 2", "item.isFolder &&\n  item.size > > 3", []string{"line 2, column 15"}},
 		{"unexpected character", `item.name # 2`, []string{"line 1, column 11", "unexpected character '#'"}},
