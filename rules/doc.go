@@ -24,8 +24,11 @@
 //
 // A rule that names permission is evaluated once per permission and yields
 // one match per matching permission; a rule that does not is evaluated once
-// per item. Every rule has a cost limit, estimated when it is compiled and
-// enforced when it runs, so no rule can run away.
+// per item. Every rule has a cost limit: its worst case is estimated when it
+// is compiled, assuming lists of at most 64 entries and texts of at most
+// 1,024 bytes, and refused above the limit; an input within those bounds
+// runs uncounted (the estimate holds), one beyond them runs counted and
+// stops at the limit. No rule can run away either way.
 //
 // The package maps models' rows to its own plain structs (one small function
 // per struct) and imports nothing else of the module: storing findings,
