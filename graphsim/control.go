@@ -252,8 +252,9 @@ func (s *Server) controlFaults(w http.ResponseWriter, r *http.Request) {
 
 // controlSubscriptionEvent makes a lifecycle event happen to a subscription (SubscriptionEvent).
 func (s *Server) controlSubscriptionEvent(w http.ResponseWriter, r *http.Request) {
-	// {"subscriptionId": "...", "event": "reauthorizationRequired"|"subscriptionRemoved"|"missed"|"drop"}
-	// "drop" removes the subscription silently, as Graph may for driveItem subscriptions.
+	// {"subscriptionId": "...", "event": "reauthorizationRequired"|"subscriptionRemoved"|"missed"|"drop"|"gone"}
+	// "drop" removes the subscription silently, as Graph may for driveItem subscriptions;
+	// "gone" leaves it listed but answering 410 (Server.SubscriptionEvent).
 	var in struct {
 		SubscriptionID string `json:"subscriptionId"`
 		Event          string `json:"event"`

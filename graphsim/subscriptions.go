@@ -51,6 +51,7 @@ type subscriptions struct {
 
 	mu     sync.Mutex
 	byID   map[string]*subscription
+	gone   map[string]bool // removed with "gone": their ids answer 410, not 404
 	closed bool
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -67,6 +68,7 @@ func newSubscriptions(s *Server, extra *x509.CertPool, retryWindow time.Duration
 		retryWindow: retryWindow,
 		client:      notificationClient(extra),
 		byID:        map[string]*subscription{},
+		gone:        map[string]bool{},
 		ctx:         ctx,
 		cancel:      cancel,
 	}
@@ -121,7 +123,7 @@ func (ss *subscriptions) driveChanged(driveID string) {
 	}
 	now := time.Now()
 	for _, sub := range ss.byID {
-		if sub.DriveID != driveID || sub.pending || now.After(sub.Expiration) {
+		if sub.DriveID != driveID || sub.pending || now.After(sub.Expiration) || ss.gone[sub.ID] {
 			continue
 		}
 		if sub.reauthorize {
@@ -250,8 +252,15 @@ func (s *Server) SubscriptionEvent(id, event string) error {
 		ok = s.subs.lifecycle(id, event)
 	case "drop":
 		ok = s.subs.drop(id)
+	case "gone":
+		s.subs.mu.Lock()
+		_, ok = s.subs.byID[id]
+		if ok {
+			s.subs.gone[id] = true
+		}
+		s.subs.mu.Unlock()
 	default:
-		return errors.New("event must be reauthorizationRequired, subscriptionRemoved, missed or drop")
+		return errors.New("event must be reauthorizationRequired, subscriptionRemoved, missed, drop or gone")
 	}
 	if !ok {
 		return errNoSubscription
@@ -272,6 +281,9 @@ func (ss *subscriptions) drop(id string) bool {
 // live returns the subscription unless it is unknown or expired; Graph deletes an expired
 // subscription, so renewing it after its expiry answers 404 like an unknown one.
 func (ss *subscriptions) live(id string) (*subscription, bool) {
+	if ss.gone[id] {
+		return nil, false
+	}
 	sub, ok := ss.byID[id]
 	if ok && time.Now().After(sub.Expiration) {
 		delete(ss.byID, id)

@@ -235,7 +235,16 @@ func (ss *subscriptions) validate(ctx context.Context, notificationURL string) *
 	return nil
 }
 
-func (s *Server) subscriptionNotFound() *gerr {
+// subscriptionNotFound answers for a subscription Graph does not hold: 404, or 410 for one
+// removed as "gone" (the issue tracker reports both; Overshare must take either).
+func (s *Server) subscriptionNotFound(id string) *gerr {
+	s.subs.mu.Lock()
+	gone := s.subs.gone[id]
+	delete(s.subs.byID, id) // purged from the list once it has answered 410
+	s.subs.mu.Unlock()
+	if gone {
+		return newErr(410, "Gone", "The subscription no longer exists.")
+	}
 	return newErr(404, "ResourceNotFound", "The object was not found.")
 }
 
@@ -258,7 +267,7 @@ func (s *Server) getSubscription(w http.ResponseWriter, g *greq, id string) *ger
 	defer s.subs.mu.Unlock()
 	sub, ok := s.subs.live(id)
 	if !ok {
-		return s.subscriptionNotFound()
+		return s.subscriptionNotFound(id)
 	}
 	writeJSON(w, 200, s.subscriptionJSON(g, sub))
 	return nil
@@ -269,7 +278,7 @@ func (s *Server) reauthorizeSubscription(w http.ResponseWriter, _ *greq, id stri
 	defer s.subs.mu.Unlock()
 	sub, ok := s.subs.live(id)
 	if !ok {
-		return s.subscriptionNotFound()
+		return s.subscriptionNotFound(id)
 	}
 	sub.reauthorize = false
 	w.WriteHeader(http.StatusNoContent)
@@ -316,7 +325,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, g *greq, id string) *g
 	_, ok := s.subs.live(id)
 	s.subs.mu.Unlock()
 	if !ok {
-		return s.subscriptionNotFound()
+		return s.subscriptionNotFound(id)
 	}
 	if target != "" {
 		// A new notificationUrl is validated like a new subscription's.
@@ -328,7 +337,7 @@ func (s *Server) patchSubscription(w http.ResponseWriter, g *greq, id string) *g
 	defer s.subs.mu.Unlock()
 	sub, ok := s.subs.live(id)
 	if !ok {
-		return s.subscriptionNotFound()
+		return s.subscriptionNotFound(id)
 	}
 	if !exp.IsZero() {
 		sub.Expiration = exp
@@ -347,7 +356,7 @@ func (s *Server) deleteSubscription(w http.ResponseWriter, g *greq, id string) *
 	delete(s.subs.byID, id)
 	s.subs.mu.Unlock()
 	if !ok {
-		return s.subscriptionNotFound()
+		return s.subscriptionNotFound(id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -401,6 +401,23 @@ func TestSubscriptionUpkeep(t *testing.T) {
 			return false
 		})
 
+		// Listed but gone: the renewal answers 410, and the upkeep subscribes again.
+		third := subs[2]
+		if err := w.sim.SubscriptionEvent(third.ID, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.svc.Upkeep(ctx, w.in.ID, []string{third.ID}); err != nil {
+			t.Fatal(err)
+		}
+		w.waitSubscriptions(t, func(s []models.GraphSubscription) bool {
+			for _, x := range s {
+				if x.DriveID == third.DriveID && x.ID != third.ID {
+					return true
+				}
+			}
+			return false
+		})
+
 		// A restart keeps them: a new service's upkeep creates nothing.
 		before := w.sim.Stats().ByEndpoint["POST /subscriptions"]
 		ctx2, cancel := context.WithTimeout(ctx, time.Minute)
