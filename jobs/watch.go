@@ -112,13 +112,8 @@ type notifiedSyncWorker struct {
 const maxRounds = 20
 
 func (w *notifiedSyncWorker) Work(ctx context.Context, job *river.Job[NotifiedSyncArgs]) error {
-	// The job is available at once (a scheduled job waits for River's scheduler, seconds);
-	// it waits here for the rest of the burst instead. Notifications meanwhile find it
-	// running, are folded into it, and mark their drives, which the round reads next.
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(w.s.cfg.NotifyDebounce):
+	if err := w.quiet(ctx, job.Args.IntegrationID); err != nil {
+		return err
 	}
 	for range maxRounds {
 		more, err := w.round(ctx, job.Args.IntegrationID)
@@ -127,6 +122,41 @@ func (w *notifiedSyncWorker) Work(ctx context.Context, job *river.Job[NotifiedSy
 		}
 	}
 	return river.JobSnooze(w.s.cfg.NotifyDebounce)
+}
+
+// quiet waits for the burst to end: until no notification has come for NotifyDebounce, or
+// for at most 20 debounces. The job is available at once (a scheduled job waits for River's
+// scheduler, seconds); notifications meanwhile find it running, are folded into it, and mark
+// their drives, which the round reads next. A burst Graph spreads over seconds is one round.
+func (w *notifiedSyncWorker) quiet(ctx context.Context, id string) error {
+	debounce := w.s.cfg.NotifyDebounce
+	until := time.Now().Add(20 * debounce)
+	for {
+		pending, err := w.s.st.PendingDrives(ctx, id)
+		if err != nil {
+			return err
+		}
+		last := latest(pending)
+		if last.IsZero() || time.Since(last) >= debounce || !time.Now().Before(until) {
+			return nil
+		}
+		wait := min(debounce-time.Since(last), time.Until(until))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func latest(ts map[string]time.Time) time.Time {
+	var last time.Time
+	for _, t := range ts {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
 }
 
 // round syncs the drives waiting now and says whether more are waiting after it.
