@@ -125,7 +125,7 @@ func (f ItemFilter) where(integrationID string, at time.Time) (*where, error) {
 		w.add("i.drive_id IN (SELECT d.id FROM drives d WHERE d.integration_id = ? AND d.owner_user_id = ?)", integrationID, f.OwnerUserID)
 	}
 	if f.Search != "" {
-		w.add(`lower(i.name) LIKE ? ESCAPE '\'`, likeContains(f.Search))
+		w.addSearch(f.Search, "i.name")
 	}
 	if f.ModifiedAfter != nil {
 		w.add("i.last_modified_date_time >= ?", f.ModifiedAfter.UTC())

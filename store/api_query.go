@@ -198,6 +198,23 @@ func (w *where) sql() string {
 	return strings.Join(w.conds, " AND ")
 }
 
+// addSearch adds "one of cols contains s, case-insensitively". A NUL in s matches nothing: no
+// name or address holds one (PostgreSQL's text cannot), and SQLite's LIKE stops reading its
+// pattern at a NUL, so "\x00" matched every row there (found by FuzzItemFilter).
+func (w *where) addSearch(s string, cols ...string) {
+	if strings.ContainsRune(s, 0) {
+		w.add("1 = 0")
+		return
+	}
+	pat := likeContains(s)
+	conds := make([]string, len(cols))
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		conds[i], args[i] = "lower("+c+`) LIKE ? ESCAPE '\'`, pat
+	}
+	w.add("("+strings.Join(conds, " OR ")+")", args...)
+}
+
 // likeContains returns a LIKE pattern matching s anywhere, with LIKE's wildcards in s escaped
 // (used with ESCAPE '\').
 func likeContains(s string) string {

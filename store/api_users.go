@@ -24,8 +24,7 @@ func (f UserFilter) where(integrationID string) *where {
 	w := &where{}
 	w.add("u.integration_id = ?", integrationID)
 	if f.Search != "" {
-		pat := likeContains(f.Search)
-		w.add(`(lower(u.display_name) LIKE ? ESCAPE '\' OR lower(u.user_principal_name) LIKE ? ESCAPE '\' OR lower(u.mail) LIKE ? ESCAPE '\')`, pat, pat, pat)
+		w.addSearch(f.Search, "u.display_name", "u.user_principal_name", "u.mail")
 	}
 	if f.Guest != nil {
 		if *f.Guest {
