@@ -86,7 +86,8 @@ func (k *keyedLimiter) take(key string, n int, now time.Time) (bool, time.Durati
 }
 
 // prune drops the limiters idle long enough to be full again (forgetting them loses nothing),
-// and when none is, the oldest half.
+// and all of them when none is: a flood of new addresses then costs its senders a fresh burst
+// each, never the server its memory.
 func (k *keyedLimiter) prune(now time.Time) {
 	full := time.Duration(float64(k.cfg.Burst)/k.cfg.Rate*float64(time.Second)) + time.Second
 	for key, e := range k.m {
@@ -94,14 +95,8 @@ func (k *keyedLimiter) prune(now time.Time) {
 			delete(k.m, key)
 		}
 	}
-	if len(k.m) < maxKeys {
-		return
-	}
-	cut := now.Add(-full / 2)
-	for key, e := range k.m {
-		if e.seen.Before(cut) || len(k.m) > maxKeys/2 {
-			delete(k.m, key)
-		}
+	if len(k.m) >= maxKeys {
+		clear(k.m)
 	}
 }
 

@@ -104,11 +104,9 @@ type notification struct {
 	LifecycleEvent string `json:"lifecycleEvent"`
 }
 
-func (rc *Receiver) count(result string, n int) {
+func (rc *Receiver) count(result string) {
 	if rc.cfg.Observer != nil {
-		for range n {
-			rc.cfg.Observer.Notification(result)
-		}
+		rc.cfg.Observer.Notification(result)
 	}
 }
 
@@ -126,7 +124,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rc.cfg.MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		rc.count(ResultMalformed, 1)
+		rc.count(ResultMalformed)
 		http.Error(w, "notification body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -134,7 +132,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Value []notification `json:"value"`
 	}
 	if err != nil || json.Unmarshal(body, &coll) != nil || len(coll.Value) == 0 {
-		rc.count(ResultMalformed, 1)
+		rc.count(ResultMalformed)
 		http.Error(w, "expected a changeNotificationCollection: {\"value\": [...]}", http.StatusBadRequest)
 		return
 	}
@@ -152,7 +150,7 @@ func (rc *Receiver) validate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad validationToken", http.StatusBadRequest)
 		return
 	}
-	rc.count(ResultValidation, 1)
+	rc.count(ResultValidation)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
@@ -170,12 +168,12 @@ func (rc *Receiver) accept(ctx context.Context, ns []notification, lifecycle boo
 	marked := map[string]bool{} // one write per subscription and collection
 	for _, n := range ns {
 		if marked[n.SubscriptionID] && n.LifecycleEvent == "" && !lifecycle {
-			rc.count(ResultAccepted, 1)
+			rc.count(ResultAccepted)
 			continue
 		}
 		sub, err := rc.cfg.Store.Subscription(ctx, n.SubscriptionID)
 		if errors.Is(err, store.ErrNotFound) || n.SubscriptionID == "" {
-			rc.count(ResultUnknown, 1)
+			rc.count(ResultUnknown)
 			continue
 		}
 		if err != nil {
@@ -190,12 +188,12 @@ func (rc *Receiver) accept(ctx context.Context, ns []notification, lifecycle boo
 		// Hashes first: equal lengths, so the comparison's time says nothing of the length.
 		want, got := sha256.Sum256([]byte(state)), sha256.Sum256([]byte(n.ClientState))
 		if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
-			rc.count(ResultBadClientState, 1)
+			rc.count(ResultBadClientState)
 			rc.log.Warn("webhook: notification with a wrong clientState ignored", "subscription", sub.ID)
 			continue
 		}
 		if !rc.limiter(sub.IntegrationID).Allow() {
-			rc.count(ResultRateLimited, 1)
+			rc.count(ResultRateLimited)
 			limited = true
 			continue
 		}
@@ -205,22 +203,22 @@ func (rc *Receiver) accept(ctx context.Context, ns []notification, lifecycle boo
 				rc.log.Error("webhook: record notification", "error", err)
 				return http.StatusServiceUnavailable
 			}
-			rc.count(ResultAccepted, 1)
+			rc.count(ResultAccepted)
 			marked[sub.ID] = true
 			syncs[sub.IntegrationID] = true
 		case n.LifecycleEvent == "reauthorizationRequired" || n.LifecycleEvent == "subscriptionRemoved":
 			// Renewed now, or (gone from Graph's list) subscribed again.
-			rc.count(ResultLifecycle, 1)
+			rc.count(ResultLifecycle)
 			upkeep[sub.IntegrationID] = append(upkeep[sub.IntegrationID], sub.ID)
 		case n.LifecycleEvent == "missed":
 			// Changes were lost: the drive's delta round finds them.
-			rc.count(ResultLifecycle, 1)
+			rc.count(ResultLifecycle)
 			if err := rc.cfg.Store.MarkNotified(ctx, sub.ID, time.Now()); err != nil {
 				return http.StatusServiceUnavailable
 			}
 			syncs[sub.IntegrationID] = true
 		default:
-			rc.count(ResultMalformed, 1)
+			rc.count(ResultMalformed)
 		}
 	}
 	for id := range syncs {
